@@ -1,0 +1,95 @@
+#pragma once
+/// Project → Sequence → Tracks → Clips, plus the storyboard of Shots.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "frameloom/core/result.h"
+#include "frameloom/core/shot.h"
+#include "frameloom/core/time.h"
+
+namespace fl::core {
+
+/// Where a clip's media comes from: a take of a shot (by ids) or a plain file.
+struct ClipSource {
+    std::string shot_id;  ///< set for generated media
+    std::string take_id;  ///< set for generated media
+    std::string file;     ///< path of the media (relative to the project when possible)
+
+    bool operator==(const ClipSource&) const = default;
+};
+
+/// A piece of media placed on a track. Times are frames at the sequence rate.
+///   source:  |----[in ======= out)----|
+///   track:        [position, position + (out - in))
+struct Clip {
+    std::string id;
+    std::string name;
+    ClipSource source;
+    int64_t in = 0;        ///< first source frame used
+    int64_t out = 0;       ///< one past the last source frame used (out > in)
+    int64_t position = 0;  ///< first sequence frame the clip occupies
+
+    int64_t duration() const { return out - in; }
+    int64_t end() const { return position + duration(); }
+    Result<void> check_invariants() const;
+};
+
+/// Kind of a track.
+enum class TrackKind { Video, Audio };
+
+/// A lane of clips that never overlap, kept sorted by position.
+struct Track {
+    std::string id;
+    std::string name;
+    TrackKind kind = TrackKind::Video;
+    std::vector<Clip> clips;
+
+    /// Index of the clip with this id, or -1.
+    int index_of(const std::string& clip_id) const;
+    /// True if [position, position+duration) overlaps no clip other than `ignore_id`.
+    bool is_free(int64_t position, int64_t duration, const std::string& ignore_id = {}) const;
+    /// End of the last clip (0 when empty).
+    int64_t end() const;
+    Result<void> check_invariants() const;
+};
+
+/// The edit: a frame rate, a picture size and tracks.
+struct Sequence {
+    std::string name = "Sequence 1";
+    FrameRate fps{8, 1};
+    int width = 64;
+    int height = 64;
+    std::vector<Track> tracks;
+
+    int64_t duration() const;  ///< end of the latest clip on any track, in frames
+    Track* find_track(const std::string& track_id);
+    const Track* find_track(const std::string& track_id) const;
+    Result<void> check_invariants() const;
+};
+
+/// A Frameloom project: storyboard (shots) and one sequence.
+struct Project {
+    static constexpr int kSchemaVersion = 1;
+
+    std::string name = "Untitled";
+    std::vector<Shot> shots;
+    Sequence sequence;
+    int64_t next_id = 1;  ///< counter for fresh ids ("shot-7", "clip-8", ...)
+
+    /// A new project with one video track, ready to use.
+    static Project make_new(const std::string& name = "Untitled");
+
+    /// Returns "<prefix>-<n>" with a fresh n and advances the counter.
+    std::string fresh_id(const std::string& prefix);
+
+    Shot* find_shot(const std::string& shot_id);
+    const Shot* find_shot(const std::string& shot_id) const;
+    int shot_index(const std::string& shot_id) const;
+
+    /// Ids unique, clips sorted and non-overlapping, clip sources resolvable, selected takes exist.
+    Result<void> check_invariants() const;
+};
+
+}  // namespace fl::core

@@ -1,0 +1,52 @@
+#pragma once
+/// The generation pipeline: prompt → text encoder → flow-matching sampler over the DiT → codec decode.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "frameloom/core/cancel.h"
+#include "frameloom/core/frame.h"
+#include "frameloom/core/result.h"
+#include "frameloom/core/shot.h"
+#include "frameloom/inference/device.h"
+#include "frameloom/inference/model_store.h"
+
+namespace fl::inference {
+
+/// One generation: the parameters plus callbacks that belong to this request only.
+struct GenerateRequest {
+    core::GenerationParams params;
+    core::ProgressFn progress;  ///< called after text encoding, after each step and after decoding
+    core::CancelFn cancel;      ///< checked before every step
+};
+
+/// Timings of the last generation (for `frameloom bench` and the studio's job details).
+struct GenerateStats {
+    double load_seconds = 0.0;
+    double text_encode_seconds = 0.0;
+    double sampling_seconds = 0.0;
+    double seconds_per_step = 0.0;
+    double decode_seconds = 0.0;
+    int64_t tokens = 0;            ///< DiT sequence length
+    int64_t peak_rss_bytes = 0;    ///< process peak resident memory after the run
+};
+
+/// A loaded model ready to generate. Not thread-safe: one generation at a time.
+class Generator {
+public:
+    /// Loads every file named by the card onto the policy's device.
+    static core::Result<std::unique_ptr<Generator>> load(const ModelCard& card, const DevicePolicy& policy);
+    virtual ~Generator() = default;
+
+    virtual const ModelCard& card() const = 0;
+    virtual const DevicePolicy& policy() const = 0;
+    /// Validates the request against the model (sizes, tasks), then generates.
+    /// Same params and seed → bit-identical frames on CPU.
+    virtual core::Result<core::Video> generate(const GenerateRequest& request, GenerateStats* stats = nullptr) = 0;
+};
+
+/// Peak resident set size of this process in bytes (VmHWM), 0 if unknown.
+int64_t peak_rss_bytes();
+
+}  // namespace fl::inference

@@ -1,0 +1,64 @@
+#pragma once
+/// The Wan diffusion transformer (Wan2.1 t2v and Wan2.2 ti2v paths), config-driven, its modules named
+/// exactly as the original checkpoint keys (reference/wan.md §1). i2v/flf2v parts arrive with the Wan port.
+
+#include <torch/torch.h>
+
+#include <array>
+#include <string>
+
+#include "frameloom/core/result.h"
+#include "frameloom/inference/safetensors.h"
+
+namespace fl::inference::wan {
+
+/// Shapes of a Wan DiT. Read from the weights' shapes (or a config.json); heads from metadata or dim/128.
+struct WanDiTConfig {
+    std::string model_type = "t2v";  ///< t2v | i2v | flf2v | ti2v
+    int64_t dim = 1536;
+    int64_t ffn_dim = 8960;
+    int64_t freq_dim = 256;
+    int64_t text_dim = 4096;
+    int64_t text_len = 512;
+    int64_t num_heads = 12;
+    int64_t num_layers = 30;
+    int64_t in_dim = 16;
+    int64_t out_dim = 16;
+    double eps = 1e-6;
+    std::array<int64_t, 3> patch{1, 2, 2};
+
+    int64_t head_dim() const { return dim / num_heads; }
+    /// Reads shapes from the checkpoint (keys with an optional prefix); metadata may give
+    /// num_heads, text_len, model_type.
+    static core::Result<WanDiTConfig> from_weights(const SafeTensorsFile& file, const std::string& prefix = "");
+    /// Errors when the combination is impossible (head_dim odd or not divisible for the RoPE split, ...).
+    core::Result<void> validate() const;
+};
+
+/// Matmul precision inside the blocks; norms, modulation, time/head paths and the residual stay fp32.
+enum class DiTPrecision { F32, BF16 };
+
+/// WanModel. Top-level modules: patch_embedding, text_embedding, time_embedding, time_projection, blocks, head.
+class WanDiTImpl : public torch::nn::Module {
+public:
+    explicit WanDiTImpl(const WanDiTConfig& config);
+
+    /// x: [B, in_dim, F, H, W] (H, W divisible by the patch); t: [B] or [B, L] (per-token, Wan2.2);
+    /// context: [B, Lc, text_dim] with Lc ≤ text_len, rows beyond a prompt's length zeroed (they are
+    /// zero-padded to text_len inside and take part in cross-attention unmasked, as in the reference).
+    /// Returns the velocity [B, out_dim, F, H, W] in fp32.
+    torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& t, const torch::Tensor& context);
+
+    /// Casts the big Linear weights to bf16 (BF16) or keeps fp32; call after loading weights.
+    void set_precision(DiTPrecision precision);
+    const WanDiTConfig& config() const { return config_; }
+
+private:
+    WanDiTConfig config_;
+    DiTPrecision precision_ = DiTPrecision::F32;
+    struct Parts;
+    std::shared_ptr<Parts> parts_;
+};
+TORCH_MODULE(WanDiT);
+
+}  // namespace fl::inference::wan
