@@ -5,7 +5,9 @@
 #include <torch/torch.h>
 
 #include <array>
+#include <map>
 #include <string>
+#include <vector>
 
 #include "frameloom/core/result.h"
 #include "frameloom/inference/safetensors.h"
@@ -26,11 +28,19 @@ struct WanDiTConfig {
     int64_t out_dim = 16;
     double eps = 1e-6;
     std::array<int64_t, 3> patch{1, 2, 2};
+    std::string prefix;  ///< key prefix the weights use ("" or e.g. "model.diffusion_model."), found by from_weights
+
 
     int64_t head_dim() const { return dim / num_heads; }
     /// Reads shapes from the checkpoint (keys with an optional prefix); metadata may give
     /// num_heads, text_len, model_type.
     static core::Result<WanDiTConfig> from_weights(const SafeTensorsFile& file, const std::string& prefix = "");
+    /// The same from a key → shape map and the header metadata (metadata "num_heads", "text_len",
+    /// "model_type", "eps", or the same fields inside a "config" JSON). With an empty `prefix` and no
+    /// `patch_embedding.weight`, the prefix of any key ending in it is used.
+    static core::Result<WanDiTConfig> from_shapes(const std::map<std::string, std::vector<int64_t>>& shapes,
+                                                  const std::map<std::string, std::string>& metadata,
+                                                  const std::string& prefix = "");
     /// Errors when the combination is impossible (head_dim odd or not divisible for the RoPE split, ...).
     core::Result<void> validate() const;
 };
@@ -51,6 +61,7 @@ public:
 
     /// Casts the big Linear weights to bf16 (BF16) or keeps fp32; call after loading weights.
     void set_precision(DiTPrecision precision);
+    DiTPrecision precision() const { return precision_; }
     const WanDiTConfig& config() const { return config_; }
 
 private:
