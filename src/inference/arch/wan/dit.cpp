@@ -365,7 +365,8 @@ TORCH_MODULE(Head);
 torch::Tensor sinusoid(const torch::Tensor& t, int64_t freq_dim) {
     const int64_t half = freq_dim / 2;
     const auto f64 = torch::TensorOptions().dtype(torch::kDouble);
-    const torch::Tensor omega = torch::pow(10000.0, -torch::arange(half, f64).div(static_cast<double>(half)));
+    const torch::Tensor omega =
+        torch::pow(10000.0, -torch::arange(half, f64.device(t.device())).div(static_cast<double>(half)));
     const torch::Tensor angles = torch::outer(t.to(torch::kDouble), omega);  // [U, half]
     return torch::cat({torch::cos(angles), torch::sin(angles)}, 1).to(torch::kFloat);
 }
@@ -418,13 +419,14 @@ torch::Tensor WanDiTImpl::forward(const torch::Tensor& x, const torch::Tensor& t
     TORCH_CHECK(x.dim() == 5 && x.size(1) == c.in_dim, "WanDiT: x must be [B, ", c.in_dim, ", F, H, W], got ",
                 x.sizes());
     const int64_t b = x.size(0), cin = x.size(1);
+    const torch::Device device = x.device();  // everything follows the latent (CPU or CUDA)
     const auto [pt, ph, pw] = c.patch;
     TORCH_CHECK(x.size(2) % pt == 0 && x.size(3) % ph == 0 && x.size(4) % pw == 0,
                 "WanDiT: latent size ", x.sizes(), " is not divisible by the patch (", pt, ", ", ph, ", ", pw, ")");
     const int64_t f = x.size(2) / pt, h = x.size(3) / ph, w = x.size(4) / pw, l = f * h * w;
 
     // Patchify: [B, Cin, F, H, W] → [B, L, Cin·pt·ph·pw] in the Conv3d weight's (c, pt, ph, pw) order.
-    const torch::Tensor patches = x.to(torch::kFloat)
+    const torch::Tensor patches = x.to(device, torch::kFloat)
                                       .view({b, cin, f, pt, h, ph, w, pw})
                                       .permute({0, 2, 4, 6, 1, 3, 5, 7})
                                       .reshape({b, l, cin * pt * ph * pw});
@@ -432,13 +434,14 @@ torch::Tensor WanDiTImpl::forward(const torch::Tensor& x, const torch::Tensor& t
 
     // Timesteps: [B] (one per sample) or [B, ≥L] (per token, Wan2.2); deduplicated before embedding.
     torch::Tensor tt;
+    const torch::Tensor td = t.to(device);
     if (t.dim() == 1) {
         TORCH_CHECK(t.size(0) == b || t.size(0) == 1, "WanDiT: t must be [B] or [B, L], got ", t.sizes());
-        tt = t.view({-1, 1}).expand({b, 1});
+        tt = td.view({-1, 1}).expand({b, 1});
     } else {
         TORCH_CHECK(t.dim() == 2 && (t.size(0) == b || t.size(0) == 1) && t.size(1) >= l,
                     "WanDiT: per-token t must be [B, L] with L ≥ ", l, ", got ", t.sizes());
-        tt = t.narrow(1, 0, l).expand({b, l});
+        tt = td.narrow(1, 0, l).expand({b, l});
     }
     const auto uniq = at::_unique2(tt.reshape({-1}).to(torch::kDouble), /*sorted=*/true, /*return_inverse=*/true);
     TimeEmbedding te;
@@ -450,11 +453,13 @@ torch::Tensor WanDiTImpl::forward(const torch::Tensor& x, const torch::Tensor& t
     TORCH_CHECK(context.dim() == 3 && context.size(0) == b && context.size(2) == c.text_dim &&
                     context.size(1) <= c.text_len,
                 "WanDiT: context must be [B, ≤", c.text_len, ", ", c.text_dim, "], got ", context.sizes());
-    torch::Tensor ctx = torch::zeros({b, c.text_len, c.text_dim}, torch::kFloat);
+    torch::Tensor ctx = torch::zeros({b, c.text_len, c.text_dim}, x.options().dtype(torch::kFloat));
     ctx.narrow(1, 0, context.size(1)).copy_(context);
     ctx = p.text_embedding->forward(ctx);  // [B, text_len, C]
 
-    const RopeTable rope = rope_table_3d(c.head_dim(), {f, h, w});
+    RopeTable rope = rope_table_3d(c.head_dim(), {f, h, w});
+    rope.cos = rope.cos.to(device);
+    rope.sin = rope.sin.to(device);
     for (const auto& block : p.blocks) tokens = block->forward(tokens, te, ctx, rope);
     const torch::Tensor out = p.head->forward(tokens, te);  // [B, L, pt·ph·pw·Cout]
 
