@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <optional>
 
 #include "inference/blocks/attention.h"
@@ -384,7 +385,8 @@ struct WanDiTImpl::Parts {
     Head head{nullptr};
 };
 
-WanDiTImpl::WanDiTImpl(const WanDiTConfig& config) : config_(config), parts_(std::make_shared<Parts>()) {
+WanDiTImpl::WanDiTImpl(const WanDiTConfig& config, bool initialise)
+    : config_(config), parts_(std::make_shared<Parts>()) {
     const auto& c = config_;
     auto& p = *parts_;
     p.patch_embedding = register_module("patch_embedding", PatchEmbed(c.in_dim, c.dim, c.patch));
@@ -397,6 +399,47 @@ WanDiTImpl::WanDiTImpl(const WanDiTConfig& config) : config_(config), parts_(std
         list->push_back(p.blocks.back());
     }
     p.head = register_module("head", Head(c));
+    if (initialise) init_weights();
+}
+
+void WanDiTImpl::init_weights() {
+    torch::NoGradGuard no_grad;
+    namespace init = torch::nn::init;
+    auto& p = *parts_;
+    auto xavier = [](Proj& l) {
+        init::xavier_uniform_(l->weight);
+        init::zeros_(l->bias);
+    };
+    auto small_normal = [](Proj& l) {
+        init::normal_(l->weight, 0.0, 0.02);
+        init::zeros_(l->bias);
+    };
+    // patch_embedding: xavier on weight.flatten(1); bias keeps Conv3d's default U(±1/√fan_in).
+    auto& pe = p.patch_embedding;
+    init::xavier_uniform_(pe->weight.view({pe->weight.size(0), -1}));
+    const double bound = 1.0 / std::sqrt(static_cast<double>(pe->weight.numel() / pe->weight.size(0)));
+    init::uniform_(pe->bias, -bound, bound);
+    small_normal(p.text_embedding->l0);
+    small_normal(p.text_embedding->l2);
+    small_normal(p.time_embedding->l0);
+    small_normal(p.time_embedding->l2);
+    xavier(p.time_projection->l1);
+    const double mod_std = 1.0 / std::sqrt(static_cast<double>(config_.dim));
+    for (auto& b : p.blocks) {
+        init::normal_(b->modulation, 0.0, mod_std);
+        for (auto* a : {&b->self_attn, &b->cross_attn}) {
+            for (auto* l : {&(*a)->q, &(*a)->k, &(*a)->v, &(*a)->o}) xavier(*l);
+            init::ones_((*a)->norm_q->weight);
+            init::ones_((*a)->norm_k->weight);
+        }
+        init::ones_(b->norm3->weight);
+        init::zeros_(b->norm3->bias);
+        xavier(b->ffn->l0);
+        xavier(b->ffn->l2);
+    }
+    init::normal_(p.head->modulation, 0.0, mod_std);
+    init::zeros_(p.head->head->weight);
+    init::zeros_(p.head->head->bias);
 }
 
 void WanDiTImpl::set_precision(DiTPrecision precision) {

@@ -51,7 +51,13 @@ enum class DiTPrecision { F32, BF16 };
 /// WanModel. Top-level modules: patch_embedding, text_embedding, time_embedding, time_projection, blocks, head.
 class WanDiTImpl : public torch::nn::Module {
 public:
-    explicit WanDiTImpl(const WanDiTConfig& config);
+    /// Builds the modules. With `initialise`, parameters get the reference's init_weights() draws from
+    /// LibTorch's default generator (seed it for reproducible weights); without, they stay uninitialised
+    /// memory for a load that overwrites every one (saves seconds on multi-billion-parameter models).
+    explicit WanDiTImpl(const WanDiTConfig& config, bool initialise = true);
+    /// Re-draws every parameter as the reference's init_weights(): xavier-uniform Linears with zero bias,
+    /// N(0, 0.02) text/time embeddings, modulation ~ N(0, 1/dim), zero output head, unit norms.
+    void init_weights();
 
     /// x: [B, in_dim, F, H, W] (H, W divisible by the patch); t: [B] or [B, L] (per-token, Wan2.2);
     /// context: [B, Lc, text_dim] with Lc ≤ text_len, rows beyond a prompt's length zeroed (they are
