@@ -30,6 +30,12 @@ torch::Tensor attention(const torch::Tensor& q, const torch::Tensor& k, const to
 #if TORCH_VERSION_MAJOR >= 2
     return at::scaled_dot_product_attention(q, k, v);
 #else
+    // Without the fused kernel, bf16 here would round the scores and pay for converting the [B, n, Lq, Lk]
+    // score tensor twice (1.13's CPU bf16↔f32 copies are slow): fp32 products measure faster and are exact.
+    if (q.device().is_cpu() && q.scalar_type() == torch::kBFloat16) {
+        return attention_reference(q.to(torch::kFloat), k.to(torch::kFloat), v.to(torch::kFloat))
+            .to(torch::kBFloat16);
+    }
     return attention_reference(q, k, v);
 #endif
 }
