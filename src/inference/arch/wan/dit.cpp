@@ -2,8 +2,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include <algorithm>
 #include <cmath>
+#include <cstdlib>
+#include <exception>
 #include <optional>
 
 #include "inference/blocks/attention.h"
