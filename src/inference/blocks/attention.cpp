@@ -28,7 +28,15 @@ torch::Tensor attention_reference(const torch::Tensor& q, const torch::Tensor& k
 
 torch::Tensor attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v) {
 #if TORCH_VERSION_MAJOR >= 2
-    return at::scaled_dot_product_attention(q, k, v);
+    // The fused kernels never hold the [Lq, Lk] scores. On CPU they arrived in 2.2; 2.0/2.1 CPU would fall
+    // back to a math path that materialises every score (~100 GB at 480p), so those keep the chunked path.
+#if TORCH_VERSION_MAJOR > 2 || TORCH_VERSION_MINOR >= 2
+    constexpr bool cpu_fused = true;
+#else
+    constexpr bool cpu_fused = false;
+#endif
+    if (cpu_fused || !q.device().is_cpu()) return at::scaled_dot_product_attention(q, k, v);
+    return attention_reference(q, k, v);
 #else
     // Without the fused kernel, bf16 here would round the scores and pay for converting the [B, n, Lq, Lk]
     // score tensor twice (1.13's CPU bf16↔f32 copies are slow): fp32 products measure faster and are exact.

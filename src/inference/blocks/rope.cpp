@@ -1,5 +1,7 @@
 #include "inference/blocks/rope.h"
 
+#include <algorithm>
+
 namespace fl::inference {
 namespace {
 
@@ -42,15 +44,22 @@ torch::Tensor rope_apply(const torch::Tensor& x, const RopeTable& table) {
     const int64_t b = x.size(0), l = x.size(1), n = x.size(2), d = x.size(3);
     const int64_t lt = table.cos.size(0);
     TORCH_CHECK(lt <= l && table.cos.size(1) * 2 == d, "rope table does not fit the tensor");
-    // xr: [B, Lt, n, d/2, 2] as (re, im) pairs
-    const torch::Tensor xr = x.narrow(1, 0, lt).to(torch::kDouble).reshape({b, lt, n, d / 2, 2});
-    const torch::Tensor re = xr.select(-1, 0), im = xr.select(-1, 1);
-    const torch::Tensor c = table.cos.view({1, lt, 1, d / 2}), s = table.sin.view({1, lt, 1, d / 2});
-    // (re + i·im)(c + i·s)
-    torch::Tensor rotated = torch::stack({re * c - im * s, re * s + im * c}, -1).reshape({b, lt, n, d});
-    rotated = rotated.to(torch::kFloat);
-    if (lt == l) return rotated;
-    return torch::cat({rotated, x.narrow(1, lt, l - lt).to(torch::kFloat)}, 1);
+    // Padding rows (beyond the table) pass through as they are.
+    torch::Tensor out = x.scalar_type() == torch::kFloat ? x.clone(torch::MemoryFormat::Contiguous)
+                                                         : x.to(torch::kFloat).contiguous();
+    // Token chunks keep the float64 temporaries near 64 MiB each on long sequences.
+    const int64_t chunk = std::max<int64_t>(1, (int64_t{8} << 20) / std::max<int64_t>(1, b * n * d));
+    for (int64_t s0 = 0; s0 < lt; s0 += chunk) {
+        const int64_t len = std::min(chunk, lt - s0);
+        // xr: [B, len, n, d/2, 2] as (re, im) pairs
+        const torch::Tensor xr = x.narrow(1, s0, len).to(torch::kDouble).reshape({b, len, n, d / 2, 2});
+        const torch::Tensor re = xr.select(-1, 0), im = xr.select(-1, 1);
+        const torch::Tensor c = table.cos.narrow(0, s0, len).view({1, len, 1, d / 2});
+        const torch::Tensor s = table.sin.narrow(0, s0, len).view({1, len, 1, d / 2});
+        // (re + i·im)(c + i·s)
+        out.narrow(1, s0, len).copy_(torch::stack({re * c - im * s, re * s + im * c}, -1).reshape({b, len, n, d}));
+    }
+    return out;
 }
 
 }  // namespace fl::inference

@@ -318,6 +318,18 @@ TEST(Rope, GridTableIsRowMajorAndPadsPassThrough) {
     EXPECT_TRUE(torch::equal(y.narrow(1, 24, 2), x.narrow(1, 24, 2)));
 }
 
+TEST(Rope, ChunkedApplyMatchesOneShotFormula) {
+    torch::manual_seed(9);
+    const int64_t l = 130, n = 4096, d = 16;  // > 8M elements, so rope_apply works in two token chunks
+    const RopeTable table = rope_table_3d(d, {2, 5, 13});
+    const torch::Tensor x = torch::randn({1, l, n, d});
+    const torch::Tensor xr = x.to(torch::kDouble).reshape({1, l, n, d / 2, 2});
+    const torch::Tensor re = xr.select(-1, 0), im = xr.select(-1, 1);
+    const torch::Tensor c = table.cos.view({1, l, 1, d / 2}), s = table.sin.view({1, l, 1, d / 2});
+    const torch::Tensor expected = torch::stack({re * c - im * s, re * s + im * c}, -1).reshape({1, l, n, d});
+    EXPECT_TRUE(torch::equal(rope_apply(x, table), expected.to(torch::kFloat)));
+}
+
 TEST(Attention, MatchesNaiveSoftmax) {
     torch::manual_seed(5);
     const torch::Tensor q = torch::randn({2, 3, 7, 8}), k = torch::randn({2, 3, 11, 8}), v = torch::randn({2, 3, 11, 8});
