@@ -47,18 +47,26 @@ core::Result<DecodeState> open_decoder(const fs::path& path) {
     return state;
 }
 
+/// Frame-exact reader. Frame indices come from timestamps measured from the first decoded picture (not the
+/// container's start_time, which B-frame delay and some demuxers shift); where timestamps cannot be trusted
+/// it falls back to decoding from the start and counting, which is slow but always right.
 class Reader final : public VideoReader {
 public:
     static core::Result<std::unique_ptr<Reader>> open(const fs::path& path, int out_width, int out_height) {
         auto info = probe(path);
         if (!info) return info.error();
-        auto state = open_decoder(path);
-        if (!state) return state.error();
         auto reader = std::unique_ptr<Reader>(new Reader(path, std::move(*info), out_width, out_height));
-        reader->state_ = std::move(*state);
         reader->packet_.reset(av_packet_alloc());
         reader->frame_.reset(av_frame_alloc());
         if (!reader->packet_ || !reader->frame_) return core::fail("cannot decode " + path.string() + ": out of memory");
+        FL_TRY(reader->rewind());
+        // Peek at the first picture: its timestamp is frame 0's, the origin for every later index.
+        auto got = reader->decode_one();
+        if (!got) return got.error();
+        if (*got) {
+            reader->first_ts_ = timestamp_of(*reader->frame_);
+            reader->peeked_ = true;
+        }
         return reader;
     }
 
@@ -74,22 +82,37 @@ public:
     /// The next frame, or nullopt at the end of the stream.
     core::Result<std::optional<core::Frame>> next_frame() {
         while (true) {
-            auto got = decode_one();
-            if (!got) return got.error();
-            if (!*got) return std::optional<core::Frame>{};
+            if (peeked_) {
+                peeked_ = false;
+            } else {
+                auto got = decode_one();
+                if (!got) return got.error();
+                if (!*got) {
+                    if (skip_to_ >= 0) {  // the target never came: count from the start instead
+                        FL_TRY(restart_counting(skip_to_));
+                        continue;
+                    }
+                    return std::optional<core::Frame>{};
+                }
+            }
             if (discard_ > 0) {  // counting forward from a known position
                 --discard_;
                 continue;
             }
             if (skip_to_ >= 0) {  // after a seek: the frame's own timestamp says where we are
                 const int64_t index = index_of(*frame_);
-                if (index >= 0 && index < skip_to_) continue;
+                if (!seen_key_) {
+                    // Pictures before the first keyframe may lean on references we skipped.
+                    if (!frame_->key_frame) continue;
+                    seen_key_ = true;
+                    if (index < 0 || index > skip_to_) {  // landed past the target, or no timestamps
+                        FL_TRY(restart_counting(skip_to_));
+                        continue;
+                    }
+                }
+                if (index < skip_to_) continue;
                 if (index != skip_to_) {
-                    // Landed past the target (or no timestamps): decode from the start and count instead.
-                    const int64_t target = skip_to_;
-                    FL_TRY(rewind());
-                    discard_ = target;
-                    position_ = target;
+                    FL_TRY(restart_counting(skip_to_));
                     continue;
                 }
                 skip_to_ = -1;
@@ -112,27 +135,20 @@ public:
             position_ = index;
             return core::ok();
         }
-        if (index == 0 || info_.is_image || info_.fps.num <= 0) {
-            FL_TRY(rewind());
-            discard_ = index;
-            position_ = index;
-            return core::ok();
-        }
+        if (index == 0 || info_.is_image || info_.fps.num <= 0 || first_ts_ == AV_NOPTS_VALUE)
+            return restart_counting(index);
+
         AVFormatContext* format = state_.input.format.get();
         const AVStream* stream = format->streams[state_.input.video_stream];
-        const int64_t start = stream->start_time != AV_NOPTS_VALUE ? stream->start_time : 0;
-        const int64_t ts = start + av_rescale_q(index, AVRational{static_cast<int>(info_.fps.den),
-                                                                    static_cast<int>(info_.fps.num)},
-                                                stream->time_base);
-        if (av_seek_frame(format, state_.input.video_stream, ts, AVSEEK_FLAG_BACKWARD) < 0) {
-            FL_TRY(rewind());
-            discard_ = index;
-        } else {
-            avcodec_flush_buffers(state_.codec.get());
-            state_.flushing = state_.finished = false;
-            discard_ = 0;
-            skip_to_ = index;
-        }
+        const int64_t ts = first_ts_ + av_rescale_q(index, frame_duration(), stream->time_base);
+        if (av_seek_frame(format, state_.input.video_stream, ts, AVSEEK_FLAG_BACKWARD) < 0) return restart_counting(index);
+        avcodec_flush_buffers(state_.codec.get());
+        state_.flushing = state_.finished = false;
+        peeked_ = false;
+        discard_ = 0;
+        skip_to_ = index;
+        seen_key_ = false;
+        await_key_packet_ = true;
         position_ = index;
         return core::ok();
     }
@@ -148,20 +164,36 @@ private:
         auto state = open_decoder(path_);
         if (!state) return state.error();
         state_ = std::move(*state);
+        peeked_ = false;
         discard_ = 0;
         skip_to_ = -1;
+        await_key_packet_ = false;
         position_ = 0;
         return core::ok();
     }
 
+    /// Rewinds and arranges for the next read to return frame `index`, found by counting.
+    core::Result<void> restart_counting(int64_t index) {
+        FL_TRY(rewind());
+        discard_ = index;
+        position_ = index;
+        return core::ok();
+    }
+
+    AVRational frame_duration() const {
+        return AVRational{static_cast<int>(info_.fps.den), static_cast<int>(info_.fps.num)};
+    }
+
+    static int64_t timestamp_of(const AVFrame& frame) {
+        return frame.best_effort_timestamp != AV_NOPTS_VALUE ? frame.best_effort_timestamp : frame.pts;
+    }
+
     /// The frame's index from its timestamp, the stream's time base and the frame rate; -1 when unknown.
     int64_t index_of(const AVFrame& frame) const {
-        int64_t ts = frame.best_effort_timestamp != AV_NOPTS_VALUE ? frame.best_effort_timestamp : frame.pts;
-        if (ts == AV_NOPTS_VALUE || info_.fps.num <= 0) return -1;
+        const int64_t ts = timestamp_of(frame);
+        if (ts == AV_NOPTS_VALUE || first_ts_ == AV_NOPTS_VALUE || info_.fps.num <= 0) return -1;
         const AVStream* stream = state_.input.format->streams[state_.input.video_stream];
-        if (stream->start_time != AV_NOPTS_VALUE) ts -= stream->start_time;
-        const AVRational frame_duration{static_cast<int>(info_.fps.den), static_cast<int>(info_.fps.num)};
-        return av_rescale_q_rnd(ts, stream->time_base, frame_duration,
+        return av_rescale_q_rnd(ts - first_ts_, stream->time_base, frame_duration(),
                                 static_cast<AVRounding>(AV_ROUND_NEAR_INF | AV_ROUND_PASS_MINMAX));
     }
 
@@ -187,10 +219,13 @@ private:
                 continue;
             }
             if (err < 0) return core::fail("cannot read " + path_.string() + ": " + detail::av_error_text(err));
-            if (packet_->stream_index != state_.input.video_stream) {
+            const bool ours = packet_->stream_index == state_.input.video_stream;
+            // After a seek, start at a keyframe: earlier packets would only decode into garbage.
+            if (!ours || (await_key_packet_ && !(packet_->flags & AV_PKT_FLAG_KEY))) {
                 av_packet_unref(packet_.get());
                 continue;
             }
+            await_key_packet_ = false;
             err = avcodec_send_packet(codec, packet_.get());
             av_packet_unref(packet_.get());
             // A damaged packet costs one picture, not the whole file.
@@ -211,9 +246,13 @@ private:
     detail::PacketPtr packet_;
     detail::FramePtr frame_;
     detail::RgbConverter converter_;
-    int64_t position_ = 0;  // index of the frame the next read returns
-    int64_t discard_ = 0;   // decoded frames still to drop before position_ (counted)
-    int64_t skip_to_ = -1;  // after a timestamp seek: drop frames whose index is below this
+    int64_t first_ts_ = AV_NOPTS_VALUE;  // timestamp of frame 0, in the stream's time base
+    bool peeked_ = false;                // frame_ holds a decoded picture not yet returned
+    int64_t position_ = 0;               // index of the frame the next read returns
+    int64_t discard_ = 0;                // decoded frames still to drop before position_ (counted)
+    int64_t skip_to_ = -1;               // after a timestamp seek: drop frames whose index is below this
+    bool seen_key_ = false;              // after a timestamp seek: a keyframe has been decoded
+    bool await_key_packet_ = false;      // after a timestamp seek: drop packets until a keyframe
 };
 
 }  // namespace
