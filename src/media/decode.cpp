@@ -1,5 +1,7 @@
 #include "frameloom/media/decode.h"
 
+#include <algorithm>
+#include <cmath>
 #include <optional>
 #include <utility>
 
@@ -88,8 +90,8 @@ public:
                 auto got = decode_one();
                 if (!got) return got.error();
                 if (!*got) {
-                    if (skip_to_ >= 0) {  // the target never came: count from the start instead
-                        FL_TRY(restart_counting(skip_to_));
+                    if (skip_to_ >= 0) {  // no keyframe after the landing point: aim earlier
+                        FL_TRY(seek_near(skip_to_, seek_attempt_ + 1));
                         continue;
                     }
                     return std::optional<core::Frame>{};
@@ -105,8 +107,12 @@ public:
                     // Pictures before the first keyframe may lean on references we skipped.
                     if (!frame_->key_frame) continue;
                     seen_key_ = true;
-                    if (index < 0 || index > skip_to_) {  // landed past the target, or no timestamps
+                    if (index < 0) {  // no timestamps after all
                         FL_TRY(restart_counting(skip_to_));
+                        continue;
+                    }
+                    if (index > skip_to_) {  // landed on a keyframe past the target: aim earlier
+                        FL_TRY(seek_near(skip_to_, seek_attempt_ + 1));
                         continue;
                     }
                 }
@@ -138,19 +144,7 @@ public:
         if (index == 0 || info_.is_image || info_.fps.num <= 0 || first_ts_ == AV_NOPTS_VALUE)
             return restart_counting(index);
 
-        AVFormatContext* format = state_.input.format.get();
-        const AVStream* stream = format->streams[state_.input.video_stream];
-        const int64_t ts = first_ts_ + av_rescale_q(index, frame_duration(), stream->time_base);
-        if (av_seek_frame(format, state_.input.video_stream, ts, AVSEEK_FLAG_BACKWARD) < 0) return restart_counting(index);
-        avcodec_flush_buffers(state_.codec.get());
-        state_.flushing = state_.finished = false;
-        peeked_ = false;
-        discard_ = 0;
-        skip_to_ = index;
-        seen_key_ = false;
-        await_key_packet_ = true;
-        position_ = index;
-        return core::ok();
+        return seek_near(index, 0);
     }
 
     int64_t position() const override { return position_; }
@@ -169,6 +163,31 @@ private:
         skip_to_ = -1;
         await_key_packet_ = false;
         position_ = 0;
+        return core::ok();
+    }
+
+    /// Seeks to the keyframe at or before frame `index`, aiming 2^(attempt-1) seconds earlier on retries
+    /// (mpegts and avi can land on the keyframe after the time asked for); counts from the start at last.
+    core::Result<void> seek_near(int64_t index, int attempt) {
+        constexpr int kMaxAttempts = 4;
+        const int64_t second = std::max<int64_t>(1, std::llround(info_.fps.to_double()));
+        const int64_t aim = attempt == 0 ? index : index - second * (int64_t{1} << (attempt - 1));
+        if (attempt > kMaxAttempts || aim <= 0) return restart_counting(index);
+
+        AVFormatContext* format = state_.input.format.get();
+        const AVStream* stream = format->streams[state_.input.video_stream];
+        const int64_t ts = first_ts_ + av_rescale_q(aim, frame_duration(), stream->time_base);
+        if (av_seek_frame(format, state_.input.video_stream, ts, AVSEEK_FLAG_BACKWARD) < 0)
+            return restart_counting(index);
+        avcodec_flush_buffers(state_.codec.get());
+        state_.flushing = state_.finished = false;
+        peeked_ = false;
+        discard_ = 0;
+        skip_to_ = index;
+        seek_attempt_ = attempt;
+        seen_key_ = false;
+        await_key_packet_ = true;
+        position_ = index;
         return core::ok();
     }
 
@@ -251,6 +270,7 @@ private:
     int64_t position_ = 0;               // index of the frame the next read returns
     int64_t discard_ = 0;                // decoded frames still to drop before position_ (counted)
     int64_t skip_to_ = -1;               // after a timestamp seek: drop frames whose index is below this
+    int seek_attempt_ = 0;               // after a timestamp seek: how many times it aimed earlier
     bool seen_key_ = false;              // after a timestamp seek: a keyframe has been decoded
     bool await_key_packet_ = false;      // after a timestamp seek: drop packets until a keyframe
 };
