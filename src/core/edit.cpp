@@ -459,7 +459,8 @@ public:
         if (track.name.empty()) {
             const auto same_kind = std::count_if(p.sequence.tracks.begin(), p.sequence.tracks.end(),
                                                  [&](const Track& t) { return t.kind == track.kind; });
-            track.name = (track.kind == TrackKind::Video ? "V" : "A") + std::to_string(same_kind + 1);
+            track.name = track.kind == TrackKind::Video ? "V" : "A";
+            track.name += std::to_string(same_kind + 1);
         }
         auto ids = used_ids(p);
         Result<void> valid = ids.count(track.id) ? Result<void>(fail("the id " + track.id + " is already used"))
