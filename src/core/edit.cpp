@@ -110,16 +110,14 @@ Clip take_clip(Track& track, const std::string& clip_id) {
 Error no_shot(const std::string& shot_id) { return fail("there is no shot " + shot_id); }
 Error no_track(const std::string& track_id) { return fail("there is no track " + track_id); }
 
-/// Raises next_id above the numeric suffix of `id` ("clip-41" → at least 42); returns the old value.
-int64_t bump_next_id(Project& p, const std::string& id) {
-    const int64_t old = p.next_id;
-    const auto dash = id.rfind('-');
-    if (dash == std::string::npos || dash + 1 >= id.size() || id.size() - dash > 18) return old;
-    for (size_t i = dash + 1; i < id.size(); ++i)
-        if (id[i] < '0' || id[i] > '9') return old;
-    p.next_id = std::max<int64_t>(p.next_id, std::stoll(id.substr(dash + 1)) + 1);
-    return old;
+/// New ids must leave room for fresh ones: next_id has to be able to pass their number.
+Result<void> check_id_number(const std::string& id) {
+    if (id_number(id) >= INT64_MAX / 2) return fail("the id " + id + " has a number too large (use a shorter id)");
+    return ok();
 }
+
+/// Raises next_id above the number of `id` ("clip-41" → at least 42), so fresh ids never collide with it.
+void bump_next_id(Project& p, const std::string& id) { p.next_id = std::max(p.next_id, id_number(id) + 1); }
 
 enum MergeIds { kMergeShotParams = 1, kMergeMoveClip = 2 };
 
@@ -148,6 +146,9 @@ public:
                 return restore(fail("cannot add shot " + shot.id + ": take id " + t.id + " is already used"));
         }
         if (auto r = shot.check_invariants(); !r) return restore(fail("cannot add shot: " + r.message()));
+        if (auto r = check_id_number(shot.id); !r) return restore(fail("cannot add shot: " + r.message()));
+        for (const Take& t : shot.takes)
+            if (auto r = check_id_number(t.id); !r) return restore(fail("cannot add shot: " + r.message()));
         if (auto r = shot.params.check_invariants(); !r)
             return restore(fail("cannot add shot " + shot.id + ": " + r.message()));
         saved_next_ = saved_next;
@@ -270,6 +271,7 @@ public:
         Result<void> valid = used_ids(p).count(take.id) ? Result<void>(fail("the id " + take.id + " is already used"))
                                                         : take.check_invariants();
         if (valid) valid = take.params.check_invariants();
+        if (valid) valid = check_id_number(take.id);
         if (!valid) {
             p.next_id = saved_next_;
             return fail("cannot add take to shot " + shot_id_ + ": " + valid.message());
@@ -334,6 +336,7 @@ public:
         Result<void> valid = used_ids(p).count(clip.id) ? Result<void>(fail("the id " + clip.id + " is already used"))
                                                         : clip.check_invariants();
         if (valid) valid = check_source(p, clip);
+        if (valid) valid = check_id_number(clip.id);
         if (valid && !track->is_free(clip.position, clip.duration()))
             valid = fail("frames " + std::to_string(clip.position) + "–" + std::to_string(clip.end()) + " of track " +
                          track->name + " are already taken");
@@ -465,10 +468,15 @@ public:
         auto ids = used_ids(p);
         Result<void> valid = ids.count(track.id) ? Result<void>(fail("the id " + track.id + " is already used"))
                                                  : track.check_invariants();
+        if (valid) valid = check_id_number(track.id);
         for (const Clip& c : track.clips) {
             if (!valid) break;
-            if (!ids.insert(c.id).second || c.id == track.id) valid = fail("the clip id " + c.id + " is already used");
-            else valid = check_source(p, c);
+            if (!ids.insert(c.id).second || c.id == track.id) {
+                valid = fail("the clip id " + c.id + " is already used");
+                break;
+            }
+            valid = check_source(p, c);
+            if (valid) valid = check_id_number(c.id);
         }
         if (!valid) {
             p.next_id = saved_next_;

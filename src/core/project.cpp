@@ -6,11 +6,7 @@
 
 namespace fl::core {
 
-namespace {
-
-/// The number after the last '-' of an id ("clip-12" → 12), or -1 when it has none.
-/// Ids whose suffix does not fit in int64 count as "huge" (INT64_MAX) so next_id can never pass them.
-int64_t numeric_suffix(const std::string& id) {
+int64_t id_number(const std::string& id) {
     const auto dash = id.rfind('-');
     if (dash == std::string::npos || dash + 1 >= id.size()) return -1;
     const char* first = id.data() + dash + 1;
@@ -22,8 +18,6 @@ int64_t numeric_suffix(const std::string& id) {
     if (ec != std::errc() || ptr != last) return -1;
     return value;
 }
-
-}  // namespace
 
 // ---- Clip ----
 
@@ -167,7 +161,7 @@ Result<void> Project::check_invariants() const {
     std::set<std::string> ids;
     const auto claim = [&](const std::string& id, const char* what) -> Result<void> {
         if (!ids.insert(id).second) return fail("id " + id + " is used twice (again by a " + what + ")");
-        if (numeric_suffix(id) >= next_id)
+        if (id_number(id) >= next_id)
             return fail("id " + id + " is not below next_id " + std::to_string(next_id) +
                         " (a fresh id could collide with it)");
         return ok();

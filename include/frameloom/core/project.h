@@ -78,6 +78,10 @@ struct Sequence {
     bool operator==(const Sequence&) const = default;
 };
 
+/// The number after an id's last '-' ("clip-12" → 12): -1 when there is none, INT64_MAX when it overflows.
+/// Project::next_id stays above every such number, so fresh ids never collide.
+int64_t id_number(const std::string& id);
+
 /// A Frameloom project: storyboard (shots) and one sequence.
 struct Project {
     static constexpr int kSchemaVersion = 1;

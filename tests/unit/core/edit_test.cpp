@@ -428,3 +428,35 @@ TEST(UndoStackTest, LongSessionUndoesAndRedoesExactly) {
 
 }  // namespace
 }  // namespace fl::core
+
+namespace fl::core {
+namespace {
+
+TEST(EditIds, CallerChosenIdsKeepFreshIdsFresh) {
+    Project p = Project::make_new();
+    Clip c;
+    c.id = "clip-41";
+    c.source.file = "a.mp4";
+    c.out = 5;
+    UndoStack stack;
+    ASSERT_TRUE(stack.push(p, make_add_clip(p.sequence.tracks[0].id, c)).ok());
+    EXPECT_EQ(p.next_id, 42);
+    EXPECT_EQ(id_number("clip-41"), 41);
+    EXPECT_EQ(id_number("intro"), -1);
+    EXPECT_EQ(id_number("clip-"), -1);
+    EXPECT_EQ(id_number("clip-99999999999999999999"), INT64_MAX);
+    Clip huge = c;
+    huge.id = "clip-99999999999999999999";
+    huge.position = 10;
+    const Project before = p;
+    const auto r = stack.push(p, make_add_clip(p.sequence.tracks[0].id, huge));
+    ASSERT_FALSE(r.ok());
+    EXPECT_NE(r.message().find("too large"), std::string::npos);
+    EXPECT_EQ(p, before);
+    stack.undo(p);
+    EXPECT_EQ(p.next_id, 2);
+    EXPECT_TRUE(p.check_invariants().ok());
+}
+
+}  // namespace
+}  // namespace fl::core
