@@ -1,6 +1,7 @@
 #include "frameloom/core/edit.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <set>
 
 namespace fl::core {
@@ -38,7 +39,9 @@ Result<void> UndoStack::redo(Project& project) {
     return ok();
 }
 
-std::string UndoStack::undo_text() const { return can_undo() ? commands_[index_ - 1]->text() : std::string(); }
+std::string UndoStack::undo_text() const {
+    return can_undo() ? commands_[index_ - 1]->text() : std::string();
+}
 
 std::string UndoStack::redo_text() const { return can_redo() ? commands_[index_]->text() : std::string(); }
 
@@ -112,7 +115,8 @@ Error no_track(const std::string& track_id) { return fail("there is no track " +
 
 /// New ids must leave room for fresh ones: next_id has to be able to pass their number.
 Result<void> check_id_number(const std::string& id) {
-    if (id_number(id) >= INT64_MAX / 2) return fail("the id " + id + " has a number too large (use a shorter id)");
+    if (id_number(id) >= INT64_MAX / 2)
+        return fail("the id " + id + " has a number too large (use a shorter id)");
     return ok();
 }
 
@@ -139,7 +143,8 @@ public:
             return e;
         };
         auto ids = used_ids(p);
-        if (ids.count(shot.id)) return restore(fail("cannot add shot " + shot.id + ": the id is already used"));
+        if (ids.count(shot.id))
+            return restore(fail("cannot add shot " + shot.id + ": the id is already used"));
         for (Take& t : shot.takes) {
             if (t.id.empty()) t.id = p.fresh_id("take");
             if (!ids.insert(t.id).second)
@@ -186,16 +191,15 @@ public:
         for (const Track& t : p.sequence.tracks)
             for (const Clip& c : t.clips)
                 if (c.source.shot_id == shot_id_ && c.source.file.empty())
-                    return fail("cannot remove shot " + shot_id_ + ": clip " + c.id + " uses it and has no file");
+                    return fail("cannot remove shot " + shot_id_ + ": clip " + c.id +
+                                " uses it and has no file");
         index_ = i;
         removed_ = std::move(p.shots[static_cast<size_t>(i)]);
         p.shots.erase(p.shots.begin() + i);
         return ok();
     }
 
-    void undo(Project& p) override {
-        p.shots.insert(p.shots.begin() + index_, removed_);
-    }
+    void undo(Project& p) override { p.shots.insert(p.shots.begin() + index_, removed_); }
 
     std::string text() const override { return "Remove shot"; }
 
@@ -213,7 +217,8 @@ public:
     Result<void> redo(Project& p) override {
         Shot* shot = p.find_shot(shot_id_);
         if (!shot) return no_shot(shot_id_);
-        if (auto r = new_.check_invariants(); !r) return fail("cannot change shot " + shot_id_ + ": " + r.message());
+        if (auto r = new_.check_invariants(); !r)
+            return fail("cannot change shot " + shot_id_ + ": " + r.message());
         old_ = shot->params;
         shot->params = new_;
         return ok();
@@ -268,8 +273,9 @@ public:
         Take take = take_;
         saved_next_ = p.next_id;
         if (take.id.empty()) take.id = p.fresh_id("take");
-        Result<void> valid = used_ids(p).count(take.id) ? Result<void>(fail("the id " + take.id + " is already used"))
-                                                        : take.check_invariants();
+        Result<void> valid = used_ids(p).count(take.id)
+                                 ? Result<void>(fail("the id " + take.id + " is already used"))
+                                 : take.check_invariants();
         if (valid) valid = take.params.check_invariants();
         if (valid) valid = check_id_number(take.id);
         if (!valid) {
@@ -303,7 +309,8 @@ private:
 
 class SelectTake final : public Command {
 public:
-    SelectTake(std::string shot_id, std::string take_id) : shot_id_(std::move(shot_id)), new_(std::move(take_id)) {}
+    SelectTake(std::string shot_id, std::string take_id)
+        : shot_id_(std::move(shot_id)), new_(std::move(take_id)) {}
 
     Result<void> redo(Project& p) override {
         Shot* shot = p.find_shot(shot_id_);
@@ -333,13 +340,14 @@ public:
         Clip clip = clip_;
         saved_next_ = p.next_id;
         if (clip.id.empty()) clip.id = p.fresh_id("clip");
-        Result<void> valid = used_ids(p).count(clip.id) ? Result<void>(fail("the id " + clip.id + " is already used"))
-                                                        : clip.check_invariants();
+        Result<void> valid = used_ids(p).count(clip.id)
+                                 ? Result<void>(fail("the id " + clip.id + " is already used"))
+                                 : clip.check_invariants();
         if (valid) valid = check_source(p, clip);
         if (valid) valid = check_id_number(clip.id);
         if (valid && !track->is_free(clip.position, clip.duration()))
-            valid = fail("frames " + std::to_string(clip.position) + "–" + std::to_string(clip.end()) + " of track " +
-                         track->name + " are already taken");
+            valid = fail("frames " + std::to_string(clip.position) + "–" + std::to_string(clip.end()) +
+                         " of track " + track->name + " are already taken");
         if (!valid) {
             p.next_id = saved_next_;
             return fail("cannot place clip: " + valid.message());
@@ -366,7 +374,8 @@ private:
 
 class RemoveClip final : public Command {
 public:
-    RemoveClip(std::string track_id, std::string clip_id) : track_id_(std::move(track_id)), clip_id_(std::move(clip_id)) {}
+    RemoveClip(std::string track_id, std::string clip_id)
+        : track_id_(std::move(track_id)), clip_id_(std::move(clip_id)) {}
 
     Result<void> redo(Project& p) override {
         Track* track = p.sequence.find_track(track_id_);
@@ -399,7 +408,9 @@ private:
 class MoveClip final : public Command {
 public:
     MoveClip(std::string track_id, std::string clip_id, std::string to_track_id, int64_t to_position)
-        : from_track_(std::move(track_id)), clip_id_(std::move(clip_id)), to_track_(std::move(to_track_id)),
+        : from_track_(std::move(track_id)),
+          clip_id_(std::move(clip_id)),
+          to_track_(std::move(to_track_id)),
           to_position_(to_position) {}
 
     Result<void> redo(Project& p) override {
@@ -409,11 +420,12 @@ public:
         if (!to) return no_track(to_track_);
         const int i = from->index_of(clip_id_);
         if (i < 0) return fail("track " + from->name + " has no clip " + clip_id_);
-        if (to_position_ < 0) return fail("cannot move clip " + clip_id_ + " before the start of the sequence");
+        if (to_position_ < 0)
+            return fail("cannot move clip " + clip_id_ + " before the start of the sequence");
         const Clip& clip = from->clips[static_cast<size_t>(i)];
         if (!to->is_free(to_position_, clip.duration(), to == from ? clip_id_ : std::string()))
-            return fail("cannot move clip " + clip_id_ + " to frame " + std::to_string(to_position_) + " of track " +
-                        to->name + ": it would overlap another clip");
+            return fail("cannot move clip " + clip_id_ + " to frame " + std::to_string(to_position_) +
+                        " of track " + to->name + ": it would overlap another clip");
         from_index_ = i;
         from_position_ = clip.position;
         Clip moved = take_clip(*from, clip_id_);
@@ -466,8 +478,9 @@ public:
             track.name += std::to_string(same_kind + 1);
         }
         auto ids = used_ids(p);
-        Result<void> valid = ids.count(track.id) ? Result<void>(fail("the id " + track.id + " is already used"))
-                                                 : track.check_invariants();
+        Result<void> valid = ids.count(track.id)
+                                 ? Result<void>(fail("the id " + track.id + " is already used"))
+                                 : track.check_invariants();
         if (valid) valid = check_id_number(track.id);
         for (const Clip& c : track.clips) {
             if (!valid) break;
@@ -494,7 +507,9 @@ public:
         p.next_id = saved_next_;
     }
 
-    std::string text() const override { return track_.kind == TrackKind::Video ? "Add video track" : "Add audio track"; }
+    std::string text() const override {
+        return track_.kind == TrackKind::Video ? "Add video track" : "Add audio track";
+    }
 
 private:
     Track track_;
@@ -548,7 +563,8 @@ public:
             return fail("cannot put take " + take->id + " on the timeline: it has no frames (" +
                         std::to_string(frame_count_) + ")");
         Track* track = p.sequence.first_video_track();
-        if (!track) return fail("cannot put take " + take->id + " on the timeline: the sequence has no video track");
+        if (!track)
+            return fail("cannot put take " + take->id + " on the timeline: the sequence has no video track");
         saved_next_ = p.next_id;
         Clip clip;
         clip.id = p.fresh_id("clip");
@@ -581,11 +597,16 @@ private:
 
 }  // namespace
 
-std::unique_ptr<Command> make_add_shot(Shot shot, int index) { return std::make_unique<AddShot>(std::move(shot), index); }
+std::unique_ptr<Command> make_add_shot(Shot shot, int index) {
+    return std::make_unique<AddShot>(std::move(shot), index);
+}
 
-std::unique_ptr<Command> make_remove_shot(const std::string& shot_id) { return std::make_unique<RemoveShot>(shot_id); }
+std::unique_ptr<Command> make_remove_shot(const std::string& shot_id) {
+    return std::make_unique<RemoveShot>(shot_id);
+}
 
-std::unique_ptr<Command> make_set_shot_params(const std::string& shot_id, GenerationParams params, bool merge) {
+std::unique_ptr<Command> make_set_shot_params(const std::string& shot_id, GenerationParams params,
+                                              bool merge) {
     return std::make_unique<SetShotParams>(shot_id, std::move(params), merge);
 }
 
@@ -620,8 +641,8 @@ std::unique_ptr<Command> make_macro(std::string text, std::vector<std::unique_pt
     return std::make_unique<Macro>(std::move(text), std::move(commands));
 }
 
-std::unique_ptr<Command> make_add_take_to_timeline(const Project& project, const std::string& shot_id, Take take,
-                                                   int64_t frame_count) {
+std::unique_ptr<Command> make_add_take_to_timeline(const Project& project, const std::string& shot_id,
+                                                   Take take, int64_t frame_count) {
     const Shot* shot = project.find_shot(shot_id);
     const std::string shot_name = shot && !shot->name.empty() ? shot->name : shot_id;
     std::vector<std::unique_ptr<Command>> steps;

@@ -8,11 +8,16 @@ namespace fl::core {
 
 const char* to_string(JobState state) {
     switch (state) {
-        case JobState::Queued: return "queued";
-        case JobState::Running: return "running";
-        case JobState::Done: return "done";
-        case JobState::Failed: return "failed";
-        case JobState::Cancelled: return "cancelled";
+        case JobState::Queued:
+            return "queued";
+        case JobState::Running:
+            return "running";
+        case JobState::Done:
+            return "done";
+        case JobState::Failed:
+            return "failed";
+        case JobState::Cancelled:
+            return "cancelled";
     }
     return "unknown";
 }
@@ -31,8 +36,11 @@ namespace {
 class Context final : public JobContext {
 public:
     using Report = std::function<void(int64_t, int64_t, const std::string&)>;
-    Context(const std::atomic<bool>& cancel_flag, Report report) : cancel_(cancel_flag), report_(std::move(report)) {}
-    void progress(int64_t done, int64_t total, const std::string& label) override { report_(done, total, label); }
+    Context(const std::atomic<bool>& cancel_flag, Report report)
+        : cancel_(cancel_flag), report_(std::move(report)) {}
+    void progress(int64_t done, int64_t total, const std::string& label) override {
+        report_(done, total, label);
+    }
     bool cancelled() const override { return cancel_.load(); }
 
 private:
@@ -179,17 +187,18 @@ void JobQueue::run() {
         lock.unlock();
 
         notify(snapshot);
-        Context ctx(entry->cancel_requested, [this, entry](int64_t done, int64_t total, const std::string& label) {
-            JobStatus s;
-            {
-                std::lock_guard guard(mutex_);
-                entry->status.done = done;
-                entry->status.total = total;
-                entry->status.label = label;
-                s = entry->status;
-            }
-            notify(s);
-        });
+        Context ctx(entry->cancel_requested,
+                    [this, entry](int64_t done, int64_t total, const std::string& label) {
+                        JobStatus s;
+                        {
+                            std::lock_guard guard(mutex_);
+                            entry->status.done = done;
+                            entry->status.total = total;
+                            entry->status.label = label;
+                            s = entry->status;
+                        }
+                        notify(s);
+                    });
 
         Result<void> result;
         bool threw = false;
@@ -208,8 +217,9 @@ void JobQueue::run() {
         lock.lock();
         if (threw) {
             entry->status.state = JobState::Failed;
-            entry->status.error = exception_text.empty() ? std::string("the job crashed with an unknown error")
-                                                         : "the job crashed: " + exception_text;
+            entry->status.error = exception_text.empty()
+                                      ? std::string("the job crashed with an unknown error")
+                                      : "the job crashed: " + exception_text;
         } else if (result.ok()) {
             entry->status.state = JobState::Done;
         } else if (is_cancelled_message(result.message()) || entry->cancel_requested) {

@@ -1,6 +1,7 @@
 #include "frameloom/core/project.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <charconv>
 #include <set>
 
@@ -25,13 +26,16 @@ Result<void> Clip::check_invariants() const {
     if (id.empty()) return fail("a clip has an empty id");
     if (in < 0) return fail("clip " + id + " starts before its source (in = " + std::to_string(in) + ")");
     if (out <= in)
-        return fail("clip " + id + " is empty or reversed (in = " + std::to_string(in) + ", out = " + std::to_string(out) +
-                    "; out must be greater than in)");
-    if (position < 0) return fail("clip " + id + " is placed before the start (position = " + std::to_string(position) + ")");
+        return fail("clip " + id + " is empty or reversed (in = " + std::to_string(in) +
+                    ", out = " + std::to_string(out) + "; out must be greater than in)");
+    if (position < 0)
+        return fail("clip " + id + " is placed before the start (position = " + std::to_string(position) +
+                    ")");
     if (source.take_id.empty() != source.shot_id.empty())
         return fail("clip " + id + " names a " + (source.shot_id.empty() ? "take" : "shot") + " without a " +
                     (source.shot_id.empty() ? "shot" : "take"));
-    if (source.shot_id.empty() && source.file.empty()) return fail("clip " + id + " has no source (no take and no file)");
+    if (source.shot_id.empty() && source.file.empty())
+        return fail("clip " + id + " has no source (no take and no file)");
     return ok();
 }
 
@@ -72,7 +76,8 @@ Result<void> Track::check_invariants() const {
                             " but starts earlier");
             if (c.position < prev.end())
                 return fail("track " + id + ": clip " + c.id + " (from frame " + std::to_string(c.position) +
-                            ") overlaps clip " + prev.id + " (until frame " + std::to_string(prev.end()) + ")");
+                            ") overlaps clip " + prev.id + " (until frame " + std::to_string(prev.end()) +
+                            ")");
         }
     }
     return ok();
@@ -111,9 +116,11 @@ const Track* Sequence::first_video_track() const {
 }
 
 Result<void> Sequence::check_invariants() const {
-    if (fps.num <= 0 || fps.den <= 0) return fail("sequence frame rate must be positive (got " + to_string(fps) + ")");
+    if (fps.num <= 0 || fps.den <= 0)
+        return fail("sequence frame rate must be positive (got " + to_string(fps) + ")");
     if (width <= 0 || height <= 0)
-        return fail("sequence size " + std::to_string(width) + "x" + std::to_string(height) + " must be positive");
+        return fail("sequence size " + std::to_string(width) + "x" + std::to_string(height) +
+                    " must be positive");
     std::set<std::string> ids;
     for (const Track& t : tracks) {
         FL_TRY(t.check_invariants());

@@ -3,10 +3,9 @@
 #include <cmath>
 #include <fstream>
 #include <limits>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <system_error>
-
-#include <nlohmann/json.hpp>
 
 #include "frameloom/core/atomic_file.h"
 
@@ -99,19 +98,25 @@ OJson track_to_json(const Track& t) {
 
 std::string describe(const Json& v) {
     switch (v.type()) {
-        case Json::value_t::null: return "null";
-        case Json::value_t::boolean: return v.get<bool>() ? "true" : "false";
+        case Json::value_t::null:
+            return "null";
+        case Json::value_t::boolean:
+            return v.get<bool>() ? "true" : "false";
         case Json::value_t::number_integer:
         case Json::value_t::number_unsigned:
-        case Json::value_t::number_float: return v.dump();
+        case Json::value_t::number_float:
+            return v.dump();
         case Json::value_t::string: {
             std::string s = v.dump(-1, ' ', false, Json::error_handler_t::replace);
             if (s.size() > 40) s = s.substr(0, 37) + "...\"";
             return "the text " + s;
         }
-        case Json::value_t::array: return "a list";
-        case Json::value_t::object: return "an object";
-        default: return "an unsupported value";
+        case Json::value_t::array:
+            return "a list";
+        case Json::value_t::object:
+            return "an object";
+        default:
+            return "an unsupported value";
     }
 }
 
@@ -119,7 +124,9 @@ Error field_error(const std::string& path, const std::string& expected, const Js
     return fail(path + ": expected " + expected + ", found " + describe(found));
 }
 
-std::string join(const std::string& path, const std::string& key) { return path.empty() ? key : path + "." + key; }
+std::string join(const std::string& path, const std::string& key) {
+    return path.empty() ? key : path + "." + key;
+}
 std::string index(const std::string& path, size_t i) { return path + "[" + std::to_string(i) + "]"; }
 
 /// The member `key` of object `obj`, or nullptr when absent.
@@ -149,13 +156,14 @@ Result<void> read_string(const Json& obj, const std::string& path, const std::st
     }
     if (!v->is_string()) return field_error(join(path, key), non_empty ? "a non-empty text" : "a text", *v);
     out = v->get<std::string>();
-    if (non_empty && out.empty()) return fail(join(path, key) + ": expected a non-empty text, found an empty one");
+    if (non_empty && out.empty())
+        return fail(join(path, key) + ": expected a non-empty text, found an empty one");
     return ok();
 }
 
 /// Reads an integer member within [min, max]; `what` describes the expectation ("a positive integer").
-Result<void> read_int64(const Json& obj, const std::string& path, const std::string& key, int64_t& out, int64_t min,
-                        int64_t max, const std::string& what, bool required = false) {
+Result<void> read_int64(const Json& obj, const std::string& path, const std::string& key, int64_t& out,
+                        int64_t min, int64_t max, const std::string& what, bool required = false) {
     const Json* v = member(obj, key);
     if (!v) {
         if (required) return fail(join(path, key) + ": missing (this field is required)");
@@ -174,8 +182,8 @@ Result<void> read_int64(const Json& obj, const std::string& path, const std::str
     return ok();
 }
 
-Result<void> read_int(const Json& obj, const std::string& path, const std::string& key, int& out, int min, int max,
-                      const std::string& what, bool required = false) {
+Result<void> read_int(const Json& obj, const std::string& path, const std::string& key, int& out, int min,
+                      int max, const std::string& what, bool required = false) {
     int64_t value = out;
     FL_TRY(read_int64(obj, path, key, value, min, max, what, required));
     out = static_cast<int>(value);
@@ -298,7 +306,8 @@ Result<Shot> shot_from_json(const Json& j, const std::string& path) {
 Result<Clip> clip_from_json(const Json& j, const std::string& path) {
     FL_TRY(expect_object(j, path));
     Clip c;
-    constexpr int64_t kMax = std::numeric_limits<int64_t>::max() / 4;  // keeps position + duration from overflowing
+    constexpr int64_t kMax =
+        std::numeric_limits<int64_t>::max() / 4;  // keeps position + duration from overflowing
     FL_TRY(read_string(j, path, "id", c.id, true, true));
     FL_TRY(read_string(j, path, "name", c.name));
     auto src = require(j, path, "source");
@@ -419,22 +428,24 @@ Result<Project> project_from_json(const std::string& text) {
         return fail("not a Frameloom project (invalid JSON at line " + std::to_string(line) + ", column " +
                     std::to_string(column) + "): " + parse_error_reason(e.what()));
     }
-    if (!j.is_object()) return fail("not a Frameloom project (expected a JSON object, found " + describe(j) + ")");
+    if (!j.is_object())
+        return fail("not a Frameloom project (expected a JSON object, found " + describe(j) + ")");
     const Json* format = member(j, "format");
     if (!format || !format->is_string() || format->get<std::string>() != kFormat)
-        return fail(std::string("not a Frameloom project (\"format\" is ") + (format ? describe(*format) : "missing") +
-                    ", expected \"" + kFormat + "\")");
+        return fail(std::string("not a Frameloom project (\"format\" is ") +
+                    (format ? describe(*format) : "missing") + ", expected \"" + kFormat + "\")");
     const Json* version = member(j, "schema_version");
     if (!version) return fail("schema_version: missing (this field is required)");
     if (!version->is_number_integer() || version->get<int64_t>() < 1)
         return field_error("schema_version", "a positive integer", *version);
     if (const int64_t v = version->get<int64_t>(); v > Project::kSchemaVersion)
-        return fail("schema_version: this project was written by a newer Frameloom (version " + std::to_string(v) +
-                    "); update Frameloom");
+        return fail("schema_version: this project was written by a newer Frameloom (version " +
+                    std::to_string(v) + "); update Frameloom");
 
     Project p;
     FL_TRY(read_string(j, "", "name", p.name));
-    FL_TRY(read_int64(j, "", "next_id", p.next_id, 1, std::numeric_limits<int64_t>::max() / 2, "a positive integer"));
+    FL_TRY(read_int64(j, "", "next_id", p.next_id, 1, std::numeric_limits<int64_t>::max() / 2,
+                      "a positive integer"));
     if (const Json* shots = member(j, "shots")) {
         if (!shots->is_array()) return field_error("shots", "a list of shots", *shots);
         for (size_t i = 0; i < shots->size(); ++i) {
@@ -456,7 +467,8 @@ Result<Project> project_from_json(const std::string& text) {
 Result<void> save_project(const Project& project, const fs::path& path) {
     // Refuse to write what load_project would refuse to read: the file on disk stays the last good one.
     if (auto r = project.check_invariants(); !r)
-        return fail("cannot save project " + path.string() + ": the project is inconsistent (" + r.message() + ")");
+        return fail("cannot save project " + path.string() + ": the project is inconsistent (" + r.message() +
+                    ")");
     return write_file_atomically(path, project_to_json(project));
 }
 

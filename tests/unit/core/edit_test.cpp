@@ -11,10 +11,10 @@ namespace {
 using test::sample_project;
 using test::sample_take;
 
-#define EXPECT_VALID(p)                                          \
-    do {                                                         \
-        const auto inv_ = (p).check_invariants();                \
-        EXPECT_TRUE(inv_.ok()) << inv_.message();                \
+#define EXPECT_VALID(p)                           \
+    do {                                          \
+        const auto inv_ = (p).check_invariants(); \
+        EXPECT_TRUE(inv_.ok()) << inv_.message(); \
     } while (0)
 
 /// do → check → undo → check (== before) → redo → check (== after the do). Returns the stack's text.
@@ -257,7 +257,8 @@ TEST(EditClips, DragMergesIntoOneUndoStepBackToTheStart) {
         ASSERT_TRUE(stack.push(p, make_move_clip("track-1", "clip-7", "track-1", pos)).ok());
         EXPECT_VALID(p);
     }
-    ASSERT_TRUE(stack.push(p, make_move_clip("track-1", "clip-7", "track-8", 100)).ok());  // onto another track
+    ASSERT_TRUE(
+        stack.push(p, make_move_clip("track-1", "clip-7", "track-8", 100)).ok());  // onto another track
     ASSERT_TRUE(stack.push(p, make_move_clip("track-8", "clip-7", "track-8", 120)).ok());
     EXPECT_EQ(stack.size(), 1u);
     EXPECT_EQ(stack.undo_text(), "Move clip");
@@ -317,7 +318,7 @@ TEST(EditMacro, AllOrNothing) {
 
     std::vector<std::unique_ptr<Command>> bad_steps;
     bad_steps.push_back(make_rename_shot("shot-2", "Changed"));
-    bad_steps.push_back(make_add_shot(Shot{}));  // draws a fresh id
+    bad_steps.push_back(make_add_shot(Shot{}));                                 // draws a fresh id
     bad_steps.push_back(make_add_clip("track-1", file_clip("clip-61", 0, 5)));  // overlaps: fails
     expect_fails(p, make_macro("Broken", std::move(bad_steps)), "already taken");
 }
@@ -343,9 +344,11 @@ TEST(EditMacro, AddTakeToTimelineIsOneStep) {
 TEST(EditMacro, AddTakeToTimelineFailuresChangeNothing) {
     Project p = sample_project();
     expect_fails(p, make_add_take_to_timeline(p, "shot-5", sample_take("take-70", "b.mp4"), 0), "no frames");
-    expect_fails(p, make_add_take_to_timeline(p, "nope", sample_take("take-70", "b.mp4"), 10), "no shot nope");
+    expect_fails(p, make_add_take_to_timeline(p, "nope", sample_take("take-70", "b.mp4"), 10),
+                 "no shot nope");
     p.sequence.tracks.erase(p.sequence.tracks.begin());  // only the audio track is left
-    expect_fails(p, make_add_take_to_timeline(p, "shot-5", sample_take("take-70", "b.mp4"), 10), "no video track");
+    expect_fails(p, make_add_take_to_timeline(p, "shot-5", sample_take("take-70", "b.mp4"), 10),
+                 "no video track");
 }
 
 // ---- The stack ----

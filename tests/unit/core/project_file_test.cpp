@@ -55,7 +55,8 @@ TEST(ProjectFile, RoundTripIsLosslessWithEveryFieldSet) {
 
 TEST(ProjectFile, HeaderAndRatesAreReadable) {
     const std::string text = project_to_json(sample_project());
-    EXPECT_EQ(text.rfind("{\n  \"format\": \"frameloom-project\",\n  \"schema_version\": 1,", 0), 0u) << text.substr(0, 80);
+    EXPECT_EQ(text.rfind("{\n  \"format\": \"frameloom-project\",\n  \"schema_version\": 1,", 0), 0u)
+        << text.substr(0, 80);
     EXPECT_NE(text.find("\"fps\": \"30000/1001\""), std::string::npos);
     EXPECT_NE(text.find("\"kind\": \"audio\""), std::string::npos);
 }
@@ -96,19 +97,24 @@ TEST(ProjectFile, LoadMissingFileOrFolder) {
     TempDir dir;
     const auto missing = load_project(dir / "nope.flproj");
     ASSERT_FALSE(missing.ok());
-    EXPECT_EQ(missing.message(), "cannot open project " + (dir / "nope.flproj").string() + ": No such file or directory");
+    EXPECT_EQ(missing.message(),
+              "cannot open project " + (dir / "nope.flproj").string() + ": No such file or directory");
     const auto folder = load_project(dir.path());
     ASSERT_FALSE(folder.ok());
     EXPECT_EQ(folder.message(), "cannot open project " + dir.path().string() + ": it is a folder");
 }
 
 TEST(ProjectFileCorrupt, GarbageIsNotAProject) {
-    EXPECT_EQ(load_error("hello").rfind("not a Frameloom project (invalid JSON at line 1, column 1): ", 0), 0u);
+    EXPECT_EQ(load_error("hello").rfind("not a Frameloom project (invalid JSON at line 1, column 1): ", 0),
+              0u);
     EXPECT_EQ(load_error("").rfind("not a Frameloom project (invalid JSON at line 1, column 1): ", 0), 0u);
-    EXPECT_EQ(load_error(std::string("\x89PNG\r\n\x1a\n\0\0", 10)).rfind("not a Frameloom project (invalid JSON", 0), 0u);
+    EXPECT_EQ(load_error(std::string("\x89PNG\r\n\x1a\n\0\0", 10))
+                  .rfind("not a Frameloom project (invalid JSON", 0),
+              0u);
     EXPECT_EQ(load_error("[1, 2]"), "not a Frameloom project (expected a JSON object, found a list)");
-    EXPECT_EQ(load_error("{\"format\": \"kdenlive\"}"),
-              "not a Frameloom project (\"format\" is the text \"kdenlive\", expected \"frameloom-project\")");
+    EXPECT_EQ(
+        load_error("{\"format\": \"kdenlive\"}"),
+        "not a Frameloom project (\"format\" is the text \"kdenlive\", expected \"frameloom-project\")");
 }
 
 TEST(ProjectFileCorrupt, TruncatedJsonNamesLineAndColumn) {
@@ -116,12 +122,15 @@ TEST(ProjectFileCorrupt, TruncatedJsonNamesLineAndColumn) {
     const std::string cut = text.substr(0, text.find("\"conditioning\""));
     const size_t lines = static_cast<size_t>(std::count(cut.begin(), cut.end(), '\n')) + 1;
     const std::string msg = load_error(cut);
-    EXPECT_EQ(msg.rfind("not a Frameloom project (invalid JSON at line " + std::to_string(lines) + ", column ", 0), 0u)
+    EXPECT_EQ(
+        msg.rfind("not a Frameloom project (invalid JSON at line " + std::to_string(lines) + ", column ", 0),
+        0u)
         << msg;
     EXPECT_NE(msg.find("unexpected end of input"), std::string::npos) << msg;
 
     const std::string bad_line = "{\n  \"format\": \"frameloom-project\",\n  \"schema_version\": 1,,\n}";
-    EXPECT_EQ(load_error(bad_line).rfind("not a Frameloom project (invalid JSON at line 3, column 23)", 0), 0u)
+    EXPECT_EQ(load_error(bad_line).rfind("not a Frameloom project (invalid JSON at line 3, column 23)", 0),
+              0u)
         << load_error(bad_line);
 }
 
@@ -137,10 +146,15 @@ TEST(ProjectFileCorrupt, WrongTypesNameThePath) {
               "shots[1].name: expected a text, found null");
     EXPECT_EQ(load_error(replace_once(text, "\"refs/dog.png\"", "7")),
               "shots[0].params.conditioning.references[1]: expected a text, found 7");
-    EXPECT_EQ(load_error(replace_once(text, "\"fps\": \"30000/1001\",\n    \"width\"", "\"fps\": \"fast\",\n    \"width\"")),
-              "sequence.fps: expected a frame rate such as \"24\" or \"30000/1001\", found the text \"fast\"");
-    EXPECT_EQ(load_error(replace_once(text, "\"generation_seconds\": 12.375,\n          \"params\": {\n            \"prompt\": \"a red circle\"",
-                                      "\"generation_seconds\": true,\n          \"params\": {\n            \"prompt\": \"a red circle\"")),
+    EXPECT_EQ(
+        load_error(replace_once(text, "\"fps\": \"30000/1001\",\n    \"width\"",
+                                "\"fps\": \"fast\",\n    \"width\"")),
+        "sequence.fps: expected a frame rate such as \"24\" or \"30000/1001\", found the text \"fast\"");
+    EXPECT_EQ(load_error(replace_once(text,
+                                      "\"generation_seconds\": 12.375,\n          \"params\": {\n            "
+                                      "\"prompt\": \"a red circle\"",
+                                      "\"generation_seconds\": true,\n          \"params\": {\n            "
+                                      "\"prompt\": \"a red circle\"")),
               "shots[0].takes[0].generation_seconds: expected a number, found true");
 }
 
@@ -155,9 +169,12 @@ TEST(ProjectFileCorrupt, NegativeStepsInThirdShot) {
 }
 
 TEST(ProjectFileCorrupt, NewerSchemaAsksForUpdate) {
-    const std::string text = replace_once(project_to_json(sample_project()), "\"schema_version\": 1", "\"schema_version\": 7");
-    EXPECT_EQ(load_error(text), "schema_version: this project was written by a newer Frameloom (version 7); update Frameloom");
-    const std::string zero = replace_once(project_to_json(sample_project()), "\"schema_version\": 1", "\"schema_version\": 0");
+    const std::string text =
+        replace_once(project_to_json(sample_project()), "\"schema_version\": 1", "\"schema_version\": 7");
+    EXPECT_EQ(load_error(text),
+              "schema_version: this project was written by a newer Frameloom (version 7); update Frameloom");
+    const std::string zero =
+        replace_once(project_to_json(sample_project()), "\"schema_version\": 1", "\"schema_version\": 0");
     EXPECT_EQ(load_error(zero), "schema_version: expected a positive integer, found 0");
 }
 
@@ -174,8 +191,10 @@ TEST(ProjectFileCorrupt, InconsistentProjectReportsInvariant) {
     // clip-7 moved onto clip-6 (frames 0..48).
     const std::string overlap = replace_once(text, "\"position\": 60", "\"position\": 40");
     EXPECT_EQ(load_error(overlap),
-              "the project is inconsistent: track track-1: clip clip-7 (from frame 40) overlaps clip clip-6 (until frame 48)");
-    const std::string dangling = replace_once(text, "\"selected_take\": \"take-4\"", "\"selected_take\": \"take-40\"");
+              "the project is inconsistent: track track-1: clip clip-7 (from frame 40) overlaps clip clip-6 "
+              "(until frame 48)");
+    const std::string dangling =
+        replace_once(text, "\"selected_take\": \"take-4\"", "\"selected_take\": \"take-40\"");
     EXPECT_NE(load_error(dangling).find("selects take take-40"), std::string::npos);
 }
 

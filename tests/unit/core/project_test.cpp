@@ -64,10 +64,10 @@ TEST(TrackTest, IndexFreeAndEnd) {
     EXPECT_EQ(t.index_of("b"), 1);
     EXPECT_EQ(t.index_of("z"), -1);
     EXPECT_EQ(t.end(), 25);
-    EXPECT_TRUE(t.is_free(10, 10));   // exactly the gap
-    EXPECT_FALSE(t.is_free(9, 2));    // touches a
-    EXPECT_FALSE(t.is_free(15, 6));   // touches b
-    EXPECT_TRUE(t.is_free(25, 100));  // after everything
+    EXPECT_TRUE(t.is_free(10, 10));      // exactly the gap
+    EXPECT_FALSE(t.is_free(9, 2));       // touches a
+    EXPECT_FALSE(t.is_free(15, 6));      // touches b
+    EXPECT_TRUE(t.is_free(25, 100));     // after everything
     EXPECT_TRUE(t.is_free(18, 5, "b"));  // b itself is ignored
     EXPECT_TRUE(t.check_invariants().ok());
     Track empty;

@@ -40,7 +40,8 @@ TEST(Rescale, ExactAndFloored) {
     // 1001 frames at 29.97 last 33.4 s = 1002.001 frames at 30.
     EXPECT_EQ(rescale_frames(1001, Rational{30000, 1001}, Rational{30, 1}), 1002);
     // Large counts do not overflow (products need more than 64 bits).
-    EXPECT_EQ(rescale_frames(int64_t{1} << 40, Rational{30000, 1001}, Rational{30000, 1001}), int64_t{1} << 40);
+    EXPECT_EQ(rescale_frames(int64_t{1} << 40, Rational{30000, 1001}, Rational{30000, 1001}),
+              int64_t{1} << 40);
     const FrameTime t{48, Rational{24, 1}};
     EXPECT_EQ(t.rescaled(Rational{8, 1}).frames, 16);
     EXPECT_EQ(t.rescaled(Rational{8, 1}).rate, (Rational{8, 1}));
