@@ -37,6 +37,9 @@ public:
     /// Trains a SentencePiece model on `sentences` and writes it to `model_path` (used to build models).
     static core::Result<void> train(const std::vector<std::string>& sentences, int vocab_size,
                                     const std::filesystem::path& model_path);
+    /// Same, choosing the SentencePiece model type: "unigram" (as umT5) or "bpe".
+    static core::Result<void> train(const std::vector<std::string>& sentences, int vocab_size,
+                                    const std::filesystem::path& model_path, const std::string& model_type);
 
     /// The reference's text cleaning: unescape HTML entities (twice), strip, collapse whitespace runs.
     static std::string clean(const std::string& text);

@@ -1,0 +1,196 @@
+#include "inference/tokenizer.h"
+
+#include <sentencepiece_processor.h>
+#include <sentencepiece_trainer.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
+#include <unordered_map>
+
+#include "frameloom/core/atomic_file.h"
+
+namespace fl::inference {
+namespace fs = std::filesystem;
+
+namespace {
+
+void append_utf8(std::string& out, uint32_t cp) {
+    if (cp == 0 || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) cp = 0xFFFD;  // as Python's html.unescape
+    if (cp < 0x80) {
+        out.push_back(static_cast<char>(cp));
+    } else if (cp < 0x800) {
+        out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
+        out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    } else if (cp < 0x10000) {
+        out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
+        out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+        out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    } else {
+        out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
+        out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+        out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+        out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    }
+}
+
+int hex_digit(char ch) {
+    return std::isdigit(static_cast<unsigned char>(ch)) ? ch - '0' : std::tolower(static_cast<unsigned char>(ch)) - 'a' + 10;
+}
+
+/// One pass of HTML unescaping: the named entities prompts actually carry, and numeric ones.
+std::string html_unescape(const std::string& s) {
+    static const std::pair<const char*, const char*> named[] = {
+        {"amp;", "&"}, {"lt;", "<"}, {"gt;", ">"}, {"quot;", "\""}, {"apos;", "'"}, {"nbsp;", "\xC2\xA0"},
+    };
+    std::string out;
+    out.reserve(s.size());
+    for (size_t i = 0; i < s.size(); ++i) {
+        if (s[i] != '&') {
+            out.push_back(s[i]);
+            continue;
+        }
+        bool done = false;
+        if (i + 1 < s.size() && s[i + 1] == '#') {
+            size_t j = i + 2;
+            const bool hex = j < s.size() && (s[j] == 'x' || s[j] == 'X');
+            if (hex) ++j;
+            const size_t digits_start = j;
+            uint64_t cp = 0;
+            while (j < s.size() && (hex ? std::isxdigit(static_cast<unsigned char>(s[j])) : std::isdigit(static_cast<unsigned char>(s[j])))) {
+                if (cp <= 0x10FFFF) cp = cp * (hex ? 16 : 10) + static_cast<uint64_t>(hex_digit(s[j]));
+                ++j;
+            }
+            if (j > digits_start) {
+                append_utf8(out, static_cast<uint32_t>(std::min<uint64_t>(cp, 0x110000)));
+                if (j < s.size() && s[j] == ';') ++j;
+                i = j - 1;
+                done = true;
+            }
+        } else {
+            for (const auto& [name, text] : named) {
+                if (s.compare(i + 1, std::char_traits<char>::length(name), name) == 0) {
+                    out += text;
+                    i += std::char_traits<char>::length(name);
+                    done = true;
+                    break;
+                }
+            }
+        }
+        if (!done) out.push_back('&');
+    }
+    return out;
+}
+
+/// Byte length of the whitespace character at s[i] (ASCII and the common Unicode spaces), 0 if none.
+size_t space_at(const std::string& s, size_t i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c == ' ' || (c >= 0x09 && c <= 0x0D) || (c >= 0x1C && c <= 0x1F)) return 1;
+    auto byte = [&](size_t k) { return k < s.size() ? static_cast<unsigned char>(s[k]) : 0; };
+    if (c == 0xC2 && (byte(i + 1) == 0x85 || byte(i + 1) == 0xA0)) return 2;                 // NEL, NBSP
+    if (c == 0xE1 && byte(i + 1) == 0x9A && byte(i + 2) == 0x80) return 3;                   // U+1680
+    if (c == 0xE2 && byte(i + 1) == 0x80) {
+        const auto d = byte(i + 2);
+        if ((d >= 0x80 && d <= 0x8A) || d == 0xA8 || d == 0xA9 || d == 0xAF) return 3;       // U+2000..200A, 2028, 2029, 202F
+    }
+    if (c == 0xE2 && byte(i + 1) == 0x81 && byte(i + 2) == 0x9F) return 3;                   // U+205F
+    if (c == 0xE3 && byte(i + 1) == 0x80 && byte(i + 2) == 0x80) return 3;                   // U+3000
+    return 0;
+}
+
+/// Feeds an in-memory sentence list to the SentencePiece trainer.
+class VectorIterator : public sentencepiece::SentenceIterator {
+public:
+    explicit VectorIterator(const std::vector<std::string>& v) : v_(v) {}
+    bool done() const override { return i_ >= v_.size(); }
+    void Next() override { ++i_; }
+    const std::string& value() const override { return v_[i_]; }
+    sentencepiece::util::Status status() const override { return sentencepiece::util::OkStatus(); }
+
+private:
+    const std::vector<std::string>& v_;
+    size_t i_ = 0;
+};
+
+}  // namespace
+
+Tokenizer::Tokenizer(Tokenizer&&) noexcept = default;
+Tokenizer& Tokenizer::operator=(Tokenizer&&) noexcept = default;
+Tokenizer::~Tokenizer() = default;
+
+core::Result<Tokenizer> Tokenizer::load(const fs::path& model_path) {
+    Tokenizer t;
+    t.sp_ = std::make_unique<sentencepiece::SentencePieceProcessor>();
+    std::error_code ec;
+    if (!fs::is_regular_file(model_path, ec))
+        return core::fail("tokenizer file missing or corrupt: " + model_path.string() + " (re-download the model)");
+    const auto status = t.sp_->Load(model_path.string());
+    if (!status.ok())
+        return core::fail("tokenizer file missing or corrupt: " + model_path.string() + " (" + status.ToString() +
+                          "; re-download the model)");
+    return t;
+}
+
+std::string Tokenizer::clean(const std::string& text) {
+    const std::string unescaped = html_unescape(html_unescape(text));
+    // Collapse every whitespace run to one space, dropping runs at either end (strip).
+    std::string out;
+    out.reserve(unescaped.size());
+    bool pending_space = false;
+    for (size_t i = 0; i < unescaped.size();) {
+        if (const size_t n = space_at(unescaped, i)) {
+            pending_space = !out.empty();
+            i += n;
+            continue;
+        }
+        if (pending_space) out.push_back(' ');
+        pending_space = false;
+        out.push_back(unescaped[i++]);
+    }
+    return out;
+}
+
+Tokens Tokenizer::encode(const std::string& text, int64_t max_length) const {
+    max_length = std::max<int64_t>(max_length, 1);
+    const std::vector<int> pieces = sp_->EncodeAsIds(clean(text));
+    Tokens out;
+    const auto keep = std::min<int64_t>(static_cast<int64_t>(pieces.size()), max_length - 1);
+    out.ids.assign(pieces.begin(), pieces.begin() + keep);
+    out.ids.push_back(1);  // EOS
+    out.length = static_cast<int64_t>(out.ids.size());
+    out.ids.resize(static_cast<size_t>(max_length), 0);  // pad
+    return out;
+}
+
+int64_t Tokenizer::vocab_size() const { return sp_->GetPieceSize(); }
+
+core::Result<void> Tokenizer::train(const std::vector<std::string>& sentences, int vocab_size,
+                                    const fs::path& model_path) {
+    return train(sentences, vocab_size, model_path, "unigram");
+}
+
+core::Result<void> Tokenizer::train(const std::vector<std::string>& sentences, int vocab_size,
+                                    const fs::path& model_path, const std::string& model_type) {
+    if (model_type != "unigram" && model_type != "bpe")
+        return core::fail("unknown tokenizer model type '" + model_type + "': use unigram or bpe");
+    if (sentences.empty()) return core::fail("cannot train a tokenizer on no sentences");
+    const std::unordered_map<std::string, std::string> args = {
+        {"model_type", model_type},
+        {"vocab_size", std::to_string(vocab_size)},
+        {"pad_id", "0"},
+        {"eos_id", "1"},
+        {"unk_id", "2"},
+        {"bos_id", "-1"},
+        {"character_coverage", "1.0"},
+        {"hard_vocab_limit", "false"},
+        {"num_threads", "1"},
+        {"minloglevel", "2"},
+    };
+    VectorIterator it(sentences);
+    std::string proto;
+    const auto status = sentencepiece::SentencePieceTrainer::Train(args, &it, &proto);
+    if (!status.ok()) return core::fail("tokenizer training failed: " + status.ToString());
+    return core::write_file_atomically(model_path, proto);
+}
+
+}  // namespace fl::inference
