@@ -69,8 +69,12 @@ torch::ScalarType scalar_type(DType dtype) {
 
 std::string shape_text(c10::IntArrayRef shape) {
     std::string s = "[";
-    for (size_t i = 0; i < shape.size(); ++i) s += (i ? "," : "") + std::to_string(shape[i]);
-    return s + "]";
+    for (size_t i = 0; i < shape.size(); ++i) {
+        if (i) s.push_back(',');
+        s.append(std::to_string(shape[i]));
+    }
+    s.push_back(']');
+    return s;
 }
 
 }  // namespace
@@ -130,7 +134,9 @@ core::Result<void> load_module(torch::nn::Module& module, const SafeTensorsFile&
             if (t.name.compare(0, prefix.size(), prefix) == 0 && !used.count(t.name)) extra.push_back(t.name);
         if (!extra.empty()) {
             std::string list;
-            for (size_t i = 0; i < extra.size() && i < 3; ++i) list += (i ? ", '" : "'") + extra[i] + "'";
+            for (size_t i = 0; i < extra.size() && i < 3; ++i) {
+                list.append(i ? ", '" : "'").append(extra[i]).push_back('\'');
+            }
             if (extra.size() > 3) list += " and " + std::to_string(extra.size() - 3) + " more";
             return core::fail("weights do not fit the model: " + where + " holds " + list +
                               " that the model does not have (wrong architecture or config?)");

@@ -105,7 +105,7 @@ public:
     bool done() const override { return i_ >= v_.size(); }
     void Next() override { ++i_; }
     const std::string& value() const override { return v_[i_]; }
-    sentencepiece::util::Status status() const override { return sentencepiece::util::OkStatus(); }
+    sentencepiece::util::Status status() const override { return sentencepiece::util::Status(); }
 
 private:
     const std::vector<std::string>& v_;
