@@ -1,14 +1,15 @@
 #include "inference/tokenizer.h"
 
-#include <sentencepiece_processor.h>
-#include <sentencepiece_trainer.h>
+#include <dlfcn.h>
 
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
+#include <vector>
 #include <unordered_map>
 
 #include "frameloom/core/atomic_file.h"
+#include "inference/sentencepiece_shim/sentencepiece_shim.h"
 
 namespace fl::inference {
 namespace fs = std::filesystem;
@@ -98,36 +99,99 @@ size_t space_at(const std::string& s, size_t i) {
     return 0;
 }
 
-/// Feeds an in-memory sentence list to the SentencePiece trainer.
-class VectorIterator : public sentencepiece::SentenceIterator {
-public:
-    explicit VectorIterator(const std::vector<std::string>& v) : v_(v) {}
-    bool done() const override { return i_ >= v_.size(); }
-    void Next() override { ++i_; }
-    const std::string& value() const override { return v_[i_]; }
-    sentencepiece::util::Status status() const override { return sentencepiece::util::Status(); }
+void append_to(void* ctx, const char* data, size_t len) { static_cast<std::string*>(ctx)->append(data, len); }
 
-private:
-    const std::vector<std::string>& v_;
-    size_t i_ = 0;
+/// The sentencepiece plug-in's entry points. Debian's libsentencepiece exports a bundled protobuf-lite that
+/// clashes with LibTorch's libprotobuf, so it is never linked into our binaries; the plug-in is opened
+/// RTLD_LOCAL | RTLD_DEEPBIND so that it binds to its own copy. Loaded once per process: a dlopen'd library
+/// is process state whatever we do, and it is immutable once loaded.
+struct SentencePieceApi {
+    fl_spm_load_fn load = nullptr;
+    fl_spm_free_fn free = nullptr;
+    fl_spm_piece_size_fn piece_size = nullptr;
+    fl_spm_encode_fn encode = nullptr;
+    fl_spm_train_fn train = nullptr;
+    std::string error;  ///< why the plug-in could not be opened ("" when it was)
 };
 
+/// Candidate places of the plug-in: beside the executable's lib/ folder, beside the executable, the build tree.
+std::vector<fs::path> plugin_candidates() {
+    std::vector<fs::path> out;
+    if (const char* env = std::getenv("FRAMELOOM_SENTENCEPIECE_PLUGIN"); env && *env) out.emplace_back(env);
+    std::error_code ec;
+    const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+    if (!ec && !exe.empty()) {
+        out.push_back(exe.parent_path() / ".." / "lib" / FL_SPM_PLUGIN_NAME);
+        out.push_back(exe.parent_path() / ".." / "lib" / "frameloom" / FL_SPM_PLUGIN_NAME);
+        out.push_back(exe.parent_path() / FL_SPM_PLUGIN_NAME);
+    }
+    out.emplace_back(FL_SPM_PLUGIN_PATH);
+    return out;
+}
+
+const SentencePieceApi& sentencepiece_api() {
+    static const SentencePieceApi api = [] {
+        SentencePieceApi a;
+        void* lib = nullptr;
+        std::string tried;
+        for (const auto& path : plugin_candidates()) {
+            std::error_code ec;
+            if (!fs::is_regular_file(path, ec)) continue;
+            lib = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL | RTLD_DEEPBIND);
+            if (lib) break;
+            if (const char* e = ::dlerror()) tried = e;
+        }
+        if (!lib) {
+            a.error = std::string("tokenizer support library ") + FL_SPM_PLUGIN_NAME + " not found or not loadable" +
+                      (tried.empty() ? "" : " (" + tried + ")") + ": reinstall frameloom";
+            return a;
+        }
+        // Never dlclose'd: the handles below live as long as the process.
+        a.load = reinterpret_cast<fl_spm_load_fn>(::dlsym(lib, "fl_spm_load"));
+        a.free = reinterpret_cast<fl_spm_free_fn>(::dlsym(lib, "fl_spm_free"));
+        a.piece_size = reinterpret_cast<fl_spm_piece_size_fn>(::dlsym(lib, "fl_spm_piece_size"));
+        a.encode = reinterpret_cast<fl_spm_encode_fn>(::dlsym(lib, "fl_spm_encode"));
+        a.train = reinterpret_cast<fl_spm_train_fn>(::dlsym(lib, "fl_spm_train"));
+        if (!a.load || !a.free || !a.piece_size || !a.encode || !a.train)
+            a.error = std::string("tokenizer support library ") + FL_SPM_PLUGIN_NAME + " is from another version: reinstall frameloom";
+        return a;
+    }();
+    return api;
+}
+
 }  // namespace
+
+/// A model handle inside the plug-in, freed through it.
+struct Tokenizer::Model {
+    const SentencePieceApi* api = nullptr;
+    void* handle = nullptr;
+    Model() = default;
+    Model(const Model&) = delete;
+    Model& operator=(const Model&) = delete;
+    ~Model() {
+        if (handle) api->free(handle);
+    }
+};
 
 Tokenizer::Tokenizer(Tokenizer&&) noexcept = default;
 Tokenizer& Tokenizer::operator=(Tokenizer&&) noexcept = default;
 Tokenizer::~Tokenizer() = default;
 
 core::Result<Tokenizer> Tokenizer::load(const fs::path& model_path) {
-    Tokenizer t;
-    t.sp_ = std::make_unique<sentencepiece::SentencePieceProcessor>();
     std::error_code ec;
     if (!fs::is_regular_file(model_path, ec))
         return core::fail("tokenizer file missing or corrupt: " + model_path.string() + " (re-download the model)");
-    const auto status = t.sp_->Load(model_path.string());
-    if (!status.ok())
-        return core::fail("tokenizer file missing or corrupt: " + model_path.string() + " (" + status.ToString() +
+    const SentencePieceApi& api = sentencepiece_api();
+    if (!api.error.empty()) return core::fail(api.error);
+    std::string why;
+    void* handle = api.load(model_path.c_str(), append_to, &why);
+    if (!handle)
+        return core::fail("tokenizer file missing or corrupt: " + model_path.string() + " (" + why +
                           "; re-download the model)");
+    Tokenizer t;
+    t.model_ = std::make_unique<Model>();
+    t.model_->api = &api;
+    t.model_->handle = handle;
     return t;
 }
 
@@ -152,7 +216,11 @@ std::string Tokenizer::clean(const std::string& text) {
 
 Tokens Tokenizer::encode(const std::string& text, int64_t max_length) const {
     max_length = std::max<int64_t>(max_length, 1);
-    const std::vector<int> pieces = sp_->EncodeAsIds(clean(text));
+    const std::string cleaned = clean(text);
+    // Ask for what fits; the plug-in reports the full count, and only max_length-1 are kept anyway.
+    std::vector<int> pieces(static_cast<size_t>(max_length));
+    const size_t total = model_->api->encode(model_->handle, cleaned.data(), cleaned.size(), pieces.data(), pieces.size());
+    pieces.resize(std::min(total, pieces.size()));
     Tokens out;
     const auto keep = std::min<int64_t>(static_cast<int64_t>(pieces.size()), max_length - 1);
     out.ids.assign(pieces.begin(), pieces.begin() + keep);
@@ -162,7 +230,7 @@ Tokens Tokenizer::encode(const std::string& text, int64_t max_length) const {
     return out;
 }
 
-int64_t Tokenizer::vocab_size() const { return sp_->GetPieceSize(); }
+int64_t Tokenizer::vocab_size() const { return model_->api->piece_size(model_->handle); }
 
 core::Result<void> Tokenizer::train(const std::vector<std::string>& sentences, int vocab_size,
                                     const fs::path& model_path) {
@@ -186,10 +254,22 @@ core::Result<void> Tokenizer::train(const std::vector<std::string>& sentences, i
         {"num_threads", "1"},
         {"minloglevel", "2"},
     };
-    VectorIterator it(sentences);
-    std::string proto;
-    const auto status = sentencepiece::SentencePieceTrainer::Train(args, &it, &proto);
-    if (!status.ok()) return core::fail("tokenizer training failed: " + status.ToString());
+    const SentencePieceApi& api = sentencepiece_api();
+    if (!api.error.empty()) return core::fail(api.error);
+    std::vector<const char*> keys, values, texts;
+    std::vector<size_t> lengths;
+    for (const auto& [k, v] : args) {
+        keys.push_back(k.c_str());
+        values.push_back(v.c_str());
+    }
+    for (const auto& s : sentences) {
+        texts.push_back(s.data());
+        lengths.push_back(s.size());
+    }
+    std::string proto, why;
+    if (!api.train(keys.data(), values.data(), keys.size(), texts.data(), lengths.data(), texts.size(), append_to, &proto,
+                   append_to, &why))
+        return core::fail("tokenizer training failed: " + why);
     return core::write_file_atomically(model_path, proto);
 }
 

@@ -9,10 +9,6 @@
 
 #include "frameloom/core/result.h"
 
-namespace sentencepiece {
-class SentencePieceProcessor;
-}
-
 namespace fl::inference {
 
 /// Token ids of one text and the number of real tokens (EOS included).
@@ -46,7 +42,9 @@ public:
 
 private:
     Tokenizer() = default;
-    std::unique_ptr<sentencepiece::SentencePieceProcessor> sp_;
+    /// The loaded SentencePiece model, behind the sentencepiece plug-in (see tokenizer.cpp for why).
+    struct Model;
+    std::unique_ptr<Model> model_;
 };
 
 }  // namespace fl::inference
