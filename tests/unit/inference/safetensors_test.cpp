@@ -98,7 +98,9 @@ TEST_F(SafeTensorsTest, RoundTripsEveryDTypeWithMetadata) {
         EXPECT_EQ(info->dtype, b.dtype);
         EXPECT_EQ(info->shape, b.shape);
         ASSERT_EQ(info->nbytes, b.bytes.size());
-        EXPECT_EQ(std::memcmp(f->data(*info), b.bytes.data(), b.bytes.size()), 0) << b.name;
+        if (!b.bytes.empty()) {
+            EXPECT_EQ(std::memcmp(f->data(*info), b.bytes.data(), b.bytes.size()), 0) << b.name;
+        }
     }
     EXPECT_EQ(f->find("nope"), nullptr);
     // Header entries are sorted by name; data follows in the same order.

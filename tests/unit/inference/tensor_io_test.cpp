@@ -102,10 +102,16 @@ TEST_F(TensorIoTest, Fp8UpcastsToF32) {
     const float* pa = a->data_ptr<float>();
     const float* pb = b->data_ptr<float>();
     for (size_t i = 0; i < 8; ++i) {
-        if (std::isnan(e4m3_expected[i])) EXPECT_TRUE(std::isnan(pa[i])) << i;
-        else EXPECT_EQ(pa[i], e4m3_expected[i]) << i;
-        if (std::isnan(e5m2_expected[i])) EXPECT_TRUE(std::isnan(pb[i])) << i;
-        else EXPECT_EQ(pb[i], e5m2_expected[i]) << i;
+        if (std::isnan(e4m3_expected[i])) {
+            EXPECT_TRUE(std::isnan(pa[i])) << i;
+        } else {
+            EXPECT_EQ(pa[i], e4m3_expected[i]) << i;
+        }
+        if (std::isnan(e5m2_expected[i])) {
+            EXPECT_TRUE(std::isnan(pb[i])) << i;
+        } else {
+            EXPECT_EQ(pb[i], e5m2_expected[i]) << i;
+        }
     }
 }
 

@@ -10,6 +10,12 @@ namespace fl::inference::wan {
 
 namespace {
 
+/// fp16 only: pulls infinities back into range after each residual add, as the reference does.
+torch::Tensor fp16_clamp(torch::Tensor x) {
+    if (x.scalar_type() == torch::kFloat16 && x.isinf().any().item<bool>()) x = x.clamp(-64504.0, 64504.0);
+    return x;
+}
+
 /// T5LayerNorm: RMS norm without mean or bias; statistics in fp32, cast back for half weights.
 class T5LayerNormImpl : public torch::nn::Module {
 public:
@@ -110,8 +116,8 @@ public:
     torch::Tensor forward(torch::Tensor x, const torch::Tensor& mask, const torch::Tensor& buckets,
                           const torch::Tensor& shared_bias) {
         const torch::Tensor bias = pos_embedding ? pos_embedding(buckets) : shared_bias;
-        x = x + attn(norm1(x), mask, bias);
-        x = x + ffn(norm2(x));
+        x = fp16_clamp(x + attn(norm1(x), mask, bias));
+        x = fp16_clamp(x + ffn(norm2(x)));
         return x;
     }
     T5LayerNorm norm1{nullptr}, norm2{nullptr};
