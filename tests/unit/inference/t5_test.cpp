@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "inference/tensor_io.h"
 
@@ -117,6 +118,59 @@ TEST_F(T5Golden, ModuleNamesAreCheckpointKeys) {
     std::set<std::string> keys;
     for (const auto& t : weights_->tensors()) keys.insert(t.name);
     EXPECT_EQ(names, keys);
+}
+
+TEST(T5Config, FromWeightsNamesMissingKeys) {
+    std::string tmpl = (fs::temp_directory_path() / "fl-t5-XXXXXX").string();
+    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
+    const fs::path dir = tmpl;
+    ASSERT_TRUE(write_safetensors(dir / "e.safetensors", {to_blob("token_embedding.weight", torch::zeros({8, 4}))}).ok());
+    auto f = SafeTensorsFile::open(dir / "e.safetensors");
+    ASSERT_TRUE(f.ok());
+    auto c = T5Config::from_weights(*f);
+    ASSERT_FALSE(c.ok());
+    EXPECT_NE(c.message().find("'blocks.0.attn.q.weight'"), std::string::npos) << c.message();
+    fs::remove_all(dir);
+}
+
+// Classic T5 (one bias table shared by all layers): config inferred, and padding still only masks keys.
+TEST(T5Encoder, SharedPositionTableRoundTrip) {
+    torch::manual_seed(3);
+    T5Config config;
+    config.vocab = 50;
+    config.dim = config.dim_attn = 16;
+    config.dim_ffn = 24;
+    config.num_heads = 2;
+    config.num_layers = 2;
+    config.num_buckets = 8;
+    config.max_dist = 20;
+    config.shared_pos = true;
+    T5Encoder model(config);
+    for (auto& p : model->parameters()) p.data().normal_(0.0, 0.5);
+
+    std::string tmpl = (fs::temp_directory_path() / "fl-t5-XXXXXX").string();
+    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
+    const fs::path dir = tmpl;
+    ASSERT_TRUE(write_safetensors(dir / "t5.safetensors", module_blobs(*model), {{"config", "{\"max_dist\": 20}"}}).ok());
+    auto f = SafeTensorsFile::open(dir / "t5.safetensors");
+    ASSERT_TRUE(f.ok());
+    auto c = T5Config::from_weights(*f);
+    ASSERT_TRUE(c.ok()) << c.message();
+    EXPECT_TRUE(c->shared_pos);
+    EXPECT_EQ(c->num_heads, 2);
+    EXPECT_EQ(c->num_buckets, 8);
+    EXPECT_EQ(c->max_dist, 20);
+    T5Encoder loaded(*c);
+    ASSERT_TRUE(load_module(*loaded, *f).ok());
+    fs::remove_all(dir);
+
+    torch::NoGradGuard no_grad;
+    const torch::Tensor ids = torch::tensor({{5, 9, 3, 1, 0, 0, 0}}, torch::kInt64);
+    const torch::Tensor mask = torch::tensor({{1, 1, 1, 1, 0, 0, 0}}, torch::kInt64);
+    const torch::Tensor padded = loaded(ids, mask);
+    const torch::Tensor alone = loaded(ids.slice(1, 0, 4), mask.slice(1, 0, 4));
+    EXPECT_LE((padded.slice(1, 0, 4) - alone).abs().max().item<double>(), 1e-5);
+    EXPECT_TRUE(torch::equal(loaded(ids, mask), model(ids, mask)));
 }
 
 }  // namespace
