@@ -5,8 +5,8 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
-#include <vector>
 #include <unordered_map>
+#include <vector>
 
 #include "frameloom/core/atomic_file.h"
 #include "inference/sentencepiece_shim/sentencepiece_shim.h"
@@ -177,8 +177,10 @@ Tokenizer::Tokenizer(Tokenizer&&) noexcept = default;
 Tokenizer& Tokenizer::operator=(Tokenizer&&) noexcept = default;
 Tokenizer::~Tokenizer() = default;
 
-core::Result<Tokenizer> Tokenizer::load(const fs::path& model_path) {
+core::Result<Tokenizer> Tokenizer::load(const fs::path& path) {
     std::error_code ec;
+    // A checkpoint's tokenizer folder (e.g. google/umt5-xxl/) holds the model as spiece.model.
+    const fs::path model_path = fs::is_directory(path, ec) ? path / "spiece.model" : path;
     if (!fs::is_regular_file(model_path, ec))
         return core::fail("tokenizer file missing or corrupt: " + model_path.string() + " (re-download the model)");
     const SentencePieceApi& api = sentencepiece_api();

@@ -20,7 +20,8 @@ struct Tokens {
 /// A SentencePiece model plus the reference's cleaning (whitespace collapse, HTML unescape, strip).
 class Tokenizer {
 public:
-    /// Loads a `.model` file; "tokenizer file missing or corrupt: <path>" on failure.
+    /// Loads a `.model` file (or the `spiece.model` inside a folder); "tokenizer file missing or corrupt: <path>"
+    /// on failure.
     static core::Result<Tokenizer> load(const std::filesystem::path& model_path);
     Tokenizer(Tokenizer&&) noexcept;
     Tokenizer& operator=(Tokenizer&&) noexcept;

@@ -60,6 +60,14 @@ TEST_F(TokenizerTest, EncodesAppendsEosAndPads) {
     EXPECT_NE(tok.encode("a blue boat drifts", 32).ids, t.ids);
 }
 
+TEST_F(TokenizerTest, LoadsSpieceModelFromAFolder) {
+    fs::create_directories(dir_ / "umt5");
+    fs::copy_file(dir_ / "tiny.model", dir_ / "umt5" / "spiece.model", fs::copy_options::overwrite_existing);
+    auto t = Tokenizer::load(dir_ / "umt5");
+    ASSERT_TRUE(t.ok()) << t.message();
+    EXPECT_EQ(t->encode("a red fox", 8).ids, load().encode("a red fox", 8).ids);
+}
+
 TEST_F(TokenizerTest, EmptyTextIsJustEos) {
     const Tokens t = load().encode("   ", 4);
     EXPECT_EQ(t.length, 1);
