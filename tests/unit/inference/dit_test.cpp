@@ -11,6 +11,7 @@
 
 #include "inference/blocks/attention.h"
 #include "inference/blocks/rope.h"
+#include "inference/tensor_io.h"
 
 namespace fl::inference::wan {
 namespace {
@@ -194,6 +195,21 @@ TEST(WanDiT, TI2VPerTokenTimestepMatchesReferenceGolden) {
     const double err = max_abs_diff(out, io.out);
     std::printf("[ ti2v golden ] max |delta| = %.3g\n", err);
     EXPECT_LE(err, 1e-4);
+}
+
+TEST(WanDiT, LoadsThroughTheModuleReaderByName) {
+    // The production path: open the file, read the config from it, load by key name (strict), run.
+    for (const auto& [stem, batch] : {std::pair<std::string, int64_t>{"wan_dit_t2v_tiny", 2}, {"wan22_dit_ti2v_tiny", 1}}) {
+        auto file = SafeTensorsFile::open(std::string(FL_TEST_DATA_DIR) + "/goldens/" + stem + ".weights.safetensors");
+        ASSERT_TRUE(file.ok()) << file.message();
+        auto config = WanDiTConfig::from_weights(*file);
+        ASSERT_TRUE(config.ok()) << config.message();
+        WanDiT dit(*config, /*initialise=*/false);
+        auto loaded = load_module(*dit, *file, config->prefix, /*strict=*/true);
+        ASSERT_TRUE(loaded.ok()) << loaded.message();
+        const GoldenIO io = golden_io(stem, batch);
+        EXPECT_LE(max_abs_diff(dit->forward(io.x, io.t, io.context), io.out), 1e-4) << stem;
+    }
 }
 
 TEST(WanDiT, ScalarTimestepEqualsConstantPerTokenTimestep) {
