@@ -36,11 +36,11 @@ core::Result<torch::Tensor> sample_euler(torch::Tensor x, const std::vector<doub
         try {
             v = velocity(x, s, i);
         } catch (const c10::Error& e) {
-            return core::fail("sampling failed at step " + std::to_string(i + 1) + "/" + std::to_string(steps) +
-                              ": " + e.what_without_backtrace());
+            return core::fail("sampling failed at step " + std::to_string(i + 1) + "/" +
+                              std::to_string(steps) + ": " + e.what_without_backtrace());
         } catch (const std::exception& e) {
-            return core::fail("sampling failed at step " + std::to_string(i + 1) + "/" + std::to_string(steps) +
-                              ": " + e.what());
+            return core::fail("sampling failed at step " + std::to_string(i + 1) + "/" +
+                              std::to_string(steps) + ": " + e.what());
         }
         if (!v.defined() || v.sizes() != x.sizes())
             return core::fail("sampling failed at step " + std::to_string(i + 1) +

@@ -14,7 +14,8 @@ std::array<int64_t, 3> axis_dims(int64_t head_dim) {
 // pos: [L] int64 → angles [L, D/2] float64 = pos · 1/θ^(2k/D)
 torch::Tensor axis_angles(const torch::Tensor& pos, int64_t dims, double theta) {
     const auto f64 = torch::TensorOptions().dtype(torch::kDouble);
-    const torch::Tensor inv = 1.0 / torch::pow(theta, torch::arange(0, dims, 2, f64).div(static_cast<double>(dims)));
+    const torch::Tensor inv =
+        1.0 / torch::pow(theta, torch::arange(0, dims, 2, f64).div(static_cast<double>(dims)));
     return torch::outer(pos.to(torch::kDouble), inv);
 }
 
@@ -23,10 +24,10 @@ torch::Tensor axis_angles(const torch::Tensor& pos, int64_t dims, double theta) 
 RopeTable rope_table_positions(int64_t head_dim, const torch::Tensor& pos, double theta) {
     TORCH_CHECK(pos.dim() == 2 && pos.size(1) == 3, "rope positions must be [L, 3]");
     const auto dims = axis_dims(head_dim);
-    const torch::Tensor angles = torch::cat({axis_angles(pos.select(1, 0), dims[0], theta),
-                                             axis_angles(pos.select(1, 1), dims[1], theta),
-                                             axis_angles(pos.select(1, 2), dims[2], theta)},
-                                            1);  // [L, d/2]
+    const torch::Tensor angles = torch::cat(
+        {axis_angles(pos.select(1, 0), dims[0], theta), axis_angles(pos.select(1, 1), dims[1], theta),
+         axis_angles(pos.select(1, 2), dims[2], theta)},
+        1);  // [L, d/2]
     return {torch::cos(angles), torch::sin(angles)};
 }
 
@@ -57,7 +58,8 @@ torch::Tensor rope_apply(const torch::Tensor& x, const RopeTable& table) {
         const torch::Tensor c = table.cos.narrow(0, s0, len).view({1, len, 1, d / 2});
         const torch::Tensor s = table.sin.narrow(0, s0, len).view({1, len, 1, d / 2});
         // (re + i·im)(c + i·s)
-        out.narrow(1, s0, len).copy_(torch::stack({re * c - im * s, re * s + im * c}, -1).reshape({b, len, n, d}));
+        out.narrow(1, s0, len)
+            .copy_(torch::stack({re * c - im * s, re * s + im * c}, -1).reshape({b, len, n, d}));
     }
     return out;
 }

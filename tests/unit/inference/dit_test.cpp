@@ -32,7 +32,8 @@ TestTensors read_f32_safetensors(const std::string& name) {
     if (bytes.size() < 8) return out;
     uint64_t header_len = 0;
     std::memcpy(&header_len, bytes.data(), 8);
-    const auto header = nlohmann::json::parse(bytes.begin() + 8, bytes.begin() + 8 + static_cast<long>(header_len));
+    const auto header =
+        nlohmann::json::parse(bytes.begin() + 8, bytes.begin() + 8 + static_cast<long>(header_len));
     const char* data = bytes.data() + 8 + header_len;
     for (const auto& [key, entry] : header.items()) {
         if (key == "__metadata__") {
@@ -84,7 +85,8 @@ GoldenIO golden_io(const std::string& stem, int64_t batch) {
     const TestTensors io = read_f32_safetensors(stem + ".io.safetensors");
     std::vector<torch::Tensor> xs, outs, ctxs;
     int64_t lc = 0;
-    for (int64_t i = 0; i < batch; ++i) lc = std::max(lc, io.tensors.at("context." + std::to_string(i)).size(0));
+    for (int64_t i = 0; i < batch; ++i)
+        lc = std::max(lc, io.tensors.at("context." + std::to_string(i)).size(0));
     for (int64_t i = 0; i < batch; ++i) {
         const std::string s = std::to_string(i);
         xs.push_back(io.tensors.at("x." + s));
@@ -199,8 +201,10 @@ TEST(WanDiT, TI2VPerTokenTimestepMatchesReferenceGolden) {
 
 TEST(WanDiT, LoadsThroughTheModuleReaderByName) {
     // The production path: open the file, read the config from it, load by key name (strict), run.
-    for (const auto& [stem, batch] : {std::pair<std::string, int64_t>{"wan_dit_t2v_tiny", 2}, {"wan22_dit_ti2v_tiny", 1}}) {
-        auto file = SafeTensorsFile::open(std::string(FL_TEST_DATA_DIR) + "/goldens/" + stem + ".weights.safetensors");
+    for (const auto& [stem, batch] :
+         {std::pair<std::string, int64_t>{"wan_dit_t2v_tiny", 2}, {"wan22_dit_ti2v_tiny", 1}}) {
+        auto file = SafeTensorsFile::open(std::string(FL_TEST_DATA_DIR) + "/goldens/" + stem +
+                                          ".weights.safetensors");
         ASSERT_TRUE(file.ok()) << file.message();
         auto config = WanDiTConfig::from_weights(*file);
         ASSERT_TRUE(config.ok()) << config.message();
@@ -237,7 +241,8 @@ TEST(WanDiT, BF16IsCloseToF32) {
     EXPECT_EQ(dit->precision(), DiTPrecision::BF16);
     for (const auto& p : dit->named_parameters()) {
         const std::string& k = p.key();
-        const bool big = k.find("self_attn.q.") != std::string::npos || k.find("cross_attn.o.") != std::string::npos ||
+        const bool big = k.find("self_attn.q.") != std::string::npos ||
+                         k.find("cross_attn.o.") != std::string::npos ||
                          k.find("ffn.") != std::string::npos || k.starts_with("text_embedding.") ||
                          k.starts_with("patch_embedding.");
         const bool small = k.find("modulation") != std::string::npos || k.find("norm") != std::string::npos ||
@@ -291,9 +296,9 @@ TEST(WanDiT, InitialisationIsSeededAndFinite) {
 TEST(WanDiT, RejectsBadShapes) {
     WanDiT dit = load_dit("wan_dit_t2v_tiny");
     const GoldenIO io = golden_io("wan_dit_t2v_tiny", 2);
-    EXPECT_THROW(dit->forward(io.x.narrow(4, 0, 5), io.t, io.context), c10::Error);           // odd W
-    EXPECT_THROW(dit->forward(io.x, io.t, torch::zeros({2, 9, 32})), c10::Error);            // > text_len
-    EXPECT_THROW(dit->forward(io.x, torch::zeros({2, 5}), io.context), c10::Error);          // t too short
+    EXPECT_THROW(dit->forward(io.x.narrow(4, 0, 5), io.t, io.context), c10::Error);  // odd W
+    EXPECT_THROW(dit->forward(io.x, io.t, torch::zeros({2, 9, 32})), c10::Error);    // > text_len
+    EXPECT_THROW(dit->forward(io.x, torch::zeros({2, 5}), io.context), c10::Error);  // t too short
 }
 
 TEST(Rope, DotProductDependsOnlyOnPositionDifference) {
@@ -308,9 +313,10 @@ TEST(Rope, DotProductDependsOnlyOnPositionDifference) {
         return (rotated(q, pq) * rotated(k, pk)).sum(-1).to(torch::kDouble);  // [1, 1, n]
     };
     const torch::Tensor base = score({1, 2, 3}, {4, 0, 7});
-    for (const std::array<int64_t, 3> shift : {std::array<int64_t, 3>{5, 0, 0}, {0, 9, 0}, {0, 0, 11}, {20, 30, 40}}) {
-        const torch::Tensor shifted = score({1 + shift[0], 2 + shift[1], 3 + shift[2]},
-                                            {4 + shift[0], 0 + shift[1], 7 + shift[2]});
+    for (const std::array<int64_t, 3> shift :
+         {std::array<int64_t, 3>{5, 0, 0}, {0, 9, 0}, {0, 0, 11}, {20, 30, 40}}) {
+        const torch::Tensor shifted =
+            score({1 + shift[0], 2 + shift[1], 3 + shift[2]}, {4 + shift[0], 0 + shift[1], 7 + shift[2]});
         EXPECT_LE((shifted - base).abs().max().item<double>(), 1e-5);
     }
     // A different offset changes the score on every axis (the axes are really wired in).
@@ -326,7 +332,8 @@ TEST(Rope, GridTableIsRowMajorAndPadsPassThrough) {
     const RopeTable grid = rope_table_3d(16, {2, 3, 4});
     ASSERT_EQ(grid.cos.sizes(), (torch::IntArrayRef{24, 8}));
     // Token (f=1, h=2, w=3) sits at row 1·12 + 2·4 + 3.
-    const RopeTable one = rope_table_positions(16, torch::tensor({int64_t{1}, int64_t{2}, int64_t{3}}).view({1, 3}));
+    const RopeTable one =
+        rope_table_positions(16, torch::tensor({int64_t{1}, int64_t{2}, int64_t{3}}).view({1, 3}));
     EXPECT_TRUE(torch::equal(grid.cos[23], one.cos[0]));
     EXPECT_TRUE(torch::equal(grid.sin[23], one.sin[0]));
     const torch::Tensor x = torch::randn({1, 26, 1, 16});
@@ -348,11 +355,14 @@ TEST(Rope, ChunkedApplyMatchesOneShotFormula) {
 
 TEST(Attention, MatchesNaiveSoftmax) {
     torch::manual_seed(5);
-    const torch::Tensor q = torch::randn({2, 3, 7, 8}), k = torch::randn({2, 3, 11, 8}), v = torch::randn({2, 3, 11, 8});
-    const torch::Tensor naive = torch::softmax(torch::matmul(q, k.transpose(-2, -1)) / std::sqrt(8.0), -1).matmul(v);
+    const torch::Tensor q = torch::randn({2, 3, 7, 8}), k = torch::randn({2, 3, 11, 8}),
+                        v = torch::randn({2, 3, 11, 8});
+    const torch::Tensor naive =
+        torch::softmax(torch::matmul(q, k.transpose(-2, -1)) / std::sqrt(8.0), -1).matmul(v);
     EXPECT_LE(max_abs_diff(attention(q, k, v), naive), 1e-5);
     EXPECT_LE(max_abs_diff(attention_reference(q, k, v), naive), 1e-5);
-    const torch::Tensor bf = attention(q.to(torch::kBFloat16), k.to(torch::kBFloat16), v.to(torch::kBFloat16));
+    const torch::Tensor bf =
+        attention(q.to(torch::kBFloat16), k.to(torch::kBFloat16), v.to(torch::kBFloat16));
     EXPECT_EQ(bf.scalar_type(), torch::kBFloat16);
     EXPECT_LE(max_abs_diff(bf, naive), 0.05);
 }

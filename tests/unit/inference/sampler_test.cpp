@@ -57,7 +57,8 @@ TEST(Sampler, ReportsProgressAndPassesStepAndSigma) {
             seen.emplace_back(step, sigma);
             return torch::ones_like(x);
         },
-        {}, [&](int64_t done, int64_t total, const std::string& label) {
+        {},
+        [&](int64_t done, int64_t total, const std::string& label) {
             EXPECT_EQ(total, 5);
             EXPECT_EQ(done, static_cast<int64_t>(labels.size()) + 1);
             labels.push_back(label);
@@ -97,12 +98,13 @@ TEST(Sampler, CancelStopsBeforeTheNextStep) {
     EXPECT_EQ(last_done, 3);
     // Cancelled before the first step: the model is never called.
     calls = 0;
-    auto early = sample_euler(torch::zeros({2}), euler_sigmas(4, 1.0),
-                              [&](const torch::Tensor& x, double, int) {
-                                  ++calls;
-                                  return x;
-                              },
-                              [] { return true; });
+    auto early = sample_euler(
+        torch::zeros({2}), euler_sigmas(4, 1.0),
+        [&](const torch::Tensor& x, double, int) {
+            ++calls;
+            return x;
+        },
+        [] { return true; });
     EXPECT_FALSE(early.ok());
     EXPECT_EQ(calls, 0);
 }
@@ -115,7 +117,8 @@ TEST(Sampler, ModelErrorsBecomeResults) {
     auto throws = sample_euler(torch::zeros({2, 3}), euler_sigmas(2, 1.0),
                                [](const torch::Tensor& x, double, int) { return x.view({7}); });
     ASSERT_FALSE(throws.ok());
-    EXPECT_FALSE(sample_euler(torch::zeros({1}), {1.0}, [](const torch::Tensor& x, double, int) { return x; }).ok());
+    EXPECT_FALSE(
+        sample_euler(torch::zeros({1}), {1.0}, [](const torch::Tensor& x, double, int) { return x; }).ok());
 }
 
 }  // namespace

@@ -1,10 +1,9 @@
 #include "inference/arch/wan/dit.h"
 
-#include <nlohmann/json.hpp>
-
 #include <cmath>
 #include <cstdlib>
 #include <exception>
+#include <nlohmann/json.hpp>
 #include <optional>
 
 #include "inference/blocks/attention.h"
@@ -27,7 +26,8 @@ std::string shape_str(const std::vector<int64_t>& s) {
 }
 
 // A metadata field as text: the key itself, else the same field inside a "config" JSON object.
-std::optional<std::string> meta_field(const std::map<std::string, std::string>& metadata, const std::string& key) {
+std::optional<std::string> meta_field(const std::map<std::string, std::string>& metadata,
+                                      const std::string& key) {
     if (auto it = metadata.find(key); it != metadata.end()) return it->second;
     auto cfg = metadata.find("config");
     if (cfg == metadata.end()) return std::nullopt;
@@ -69,8 +69,8 @@ core::Result<WanDiTConfig> WanDiTConfig::from_shapes(const ShapeMap& shapes,
         if (it == shapes.end())
             return core::fail("not a Wan DiT checkpoint: tensor '" + prefix + key + "' is missing");
         if (it->second.size() != rank)
-            return core::fail("not a Wan DiT checkpoint: '" + prefix + key + "' has shape " + shape_str(it->second) +
-                              ", expected rank " + std::to_string(rank));
+            return core::fail("not a Wan DiT checkpoint: '" + prefix + key + "' has shape " +
+                              shape_str(it->second) + ", expected rank " + std::to_string(rank));
         return it->second;
     };
 
@@ -145,7 +145,8 @@ core::Result<WanDiTConfig> WanDiTConfig::from_shapes(const ShapeMap& shapes,
     return c;
 }
 
-core::Result<WanDiTConfig> WanDiTConfig::from_weights(const SafeTensorsFile& file, const std::string& prefix) {
+core::Result<WanDiTConfig> WanDiTConfig::from_weights(const SafeTensorsFile& file,
+                                                      const std::string& prefix) {
     ShapeMap shapes;
     for (const auto& info : file.tensors()) shapes[info.name] = info.shape;
     auto c = from_shapes(shapes, file.metadata(), prefix);
@@ -160,16 +161,19 @@ core::Result<void> WanDiTConfig::validate() const {
             return bad("model_type '" + model_type + "' is not supported yet (t2v and ti2v are)");
         return bad("unknown model_type '" + model_type + "' (expected t2v, i2v, flf2v or ti2v)");
     }
-    if (dim <= 0 || ffn_dim <= 0 || freq_dim <= 0 || text_dim <= 0 || text_len <= 0 || in_dim <= 0 || out_dim <= 0)
+    if (dim <= 0 || ffn_dim <= 0 || freq_dim <= 0 || text_dim <= 0 || text_len <= 0 || in_dim <= 0 ||
+        out_dim <= 0)
         return bad("every size must be positive");
     if (num_layers <= 0) return bad("num_layers must be at least 1");
     if (num_heads <= 0 || dim % num_heads != 0)
-        return bad("dim " + std::to_string(dim) + " is not divisible by num_heads " + std::to_string(num_heads) +
+        return bad("dim " + std::to_string(dim) + " is not divisible by num_heads " +
+                   std::to_string(num_heads) +
                    " (set metadata \"num_heads\" for checkpoints whose head_dim is not 128)");
     const int64_t d = head_dim();
     if (d % 2 != 0 || d < 6)
         return bad("head_dim " + std::to_string(d) + " must be even and at least 6 for the 3D RoPE split");
-    if (freq_dim % 2 != 0) return bad("freq_dim " + std::to_string(freq_dim) + " must be even (cos/sin halves)");
+    if (freq_dim % 2 != 0)
+        return bad("freq_dim " + std::to_string(freq_dim) + " must be even (cos/sin halves)");
     for (int64_t p : patch)
         if (p <= 0) return bad("patch sizes must be positive");
     if (!(eps > 0.0)) return bad("eps must be positive");
@@ -268,7 +272,9 @@ struct TimeEmbedding {
 
 /// Row j of a per-timestep table [U, k, C], gathered per token: [B, Le, C].
 torch::Tensor gather_mod(const torch::Tensor& table, int64_t j, const torch::Tensor& idx) {
-    return table.select(1, j).index_select(0, idx.reshape({-1})).view({idx.size(0), idx.size(1), table.size(2)});
+    return table.select(1, j)
+        .index_select(0, idx.reshape({-1}))
+        .view({idx.size(0), idx.size(1), table.size(2)});
 }
 
 /// Wan attention (self or cross): q, k, v, o with RMSNorm on q and k across all heads.
@@ -456,7 +462,8 @@ void WanDiTImpl::set_precision(DiTPrecision precision) {
     precision_ = precision;
 }
 
-torch::Tensor WanDiTImpl::forward(const torch::Tensor& x, const torch::Tensor& t, const torch::Tensor& context) {
+torch::Tensor WanDiTImpl::forward(const torch::Tensor& x, const torch::Tensor& t,
+                                  const torch::Tensor& context) {
     torch::NoGradGuard no_grad;
     const auto& c = config_;
     const auto& p = *parts_;
@@ -465,8 +472,8 @@ torch::Tensor WanDiTImpl::forward(const torch::Tensor& x, const torch::Tensor& t
     const int64_t b = x.size(0), cin = x.size(1);
     const torch::Device device = x.device();  // everything follows the latent (CPU or CUDA)
     const auto [pt, ph, pw] = c.patch;
-    TORCH_CHECK(x.size(2) % pt == 0 && x.size(3) % ph == 0 && x.size(4) % pw == 0,
-                "WanDiT: latent size ", x.sizes(), " is not divisible by the patch (", pt, ", ", ph, ", ", pw, ")");
+    TORCH_CHECK(x.size(2) % pt == 0 && x.size(3) % ph == 0 && x.size(4) % pw == 0, "WanDiT: latent size ",
+                x.sizes(), " is not divisible by the patch (", pt, ", ", ph, ", ", pw, ")");
     const int64_t f = x.size(2) / pt, h = x.size(3) / ph, w = x.size(4) / pw, l = f * h * w;
 
     // Patchify: [B, Cin, F, H, W] → [B, L, Cin·pt·ph·pw] in the Conv3d weight's (c, pt, ph, pw) order.
@@ -487,10 +494,11 @@ torch::Tensor WanDiTImpl::forward(const torch::Tensor& x, const torch::Tensor& t
                     "WanDiT: per-token t must be [B, L] with L ≥ ", l, ", got ", t.sizes());
         tt = td.narrow(1, 0, l).expand({b, l});
     }
-    const auto uniq = at::_unique2(tt.reshape({-1}).to(torch::kDouble), /*sorted=*/true, /*return_inverse=*/true);
+    const auto uniq =
+        at::_unique2(tt.reshape({-1}).to(torch::kDouble), /*sorted=*/true, /*return_inverse=*/true);
     TimeEmbedding te;
     te.e = p.time_embedding->forward(sinusoid(std::get<0>(uniq), c.freq_dim));  // [U, C]
-    te.e0 = p.time_projection->forward(te.e).view({-1, 6, c.dim});               // [U, 6, C]
+    te.e0 = p.time_projection->forward(te.e).view({-1, 6, c.dim});              // [U, 6, C]
     te.idx = std::get<1>(uniq).view({b, tt.size(1)});
 
     // Context: [B, Lc, text_dim] zero-padded to text_len rows, all of them attended (no mask).

@@ -28,8 +28,8 @@ struct WanDiTConfig {
     int64_t out_dim = 16;
     double eps = 1e-6;
     std::array<int64_t, 3> patch{1, 2, 2};
-    std::string prefix;  ///< key prefix the weights use ("" or e.g. "model.diffusion_model."), found by from_weights
-
+    /// Key prefix of the weights ("" or e.g. "model.diffusion_model."), as from_weights found it.
+    std::string prefix;
 
     int64_t head_dim() const { return dim / num_heads; }
     /// Reads shapes from the checkpoint (keys with an optional prefix); metadata may give
@@ -67,6 +67,7 @@ public:
 
     /// Casts the big Linear weights to bf16 (BF16) or keeps fp32; call after loading weights.
     void set_precision(DiTPrecision precision);
+    /// The precision set_precision() last chose (F32 after construction).
     DiTPrecision precision() const { return precision_; }
     const WanDiTConfig& config() const { return config_; }
 
