@@ -500,6 +500,8 @@ torch::Tensor WanDiTImpl::forward(const torch::Tensor& x, const torch::Tensor& t
     te.e = p.time_embedding->forward(sinusoid(std::get<0>(uniq), c.freq_dim));  // [U, C]
     te.e0 = p.time_projection->forward(te.e).view({-1, 6, c.dim});              // [U, 6, C]
     te.idx = std::get<1>(uniq).view({b, tt.size(1)});
+    // One timestep everywhere (t2v, CFG pairs, ti2v in text-to-video mode): broadcast instead of gathering.
+    if (te.e.size(0) == 1) te.idx = te.idx.narrow(1, 0, 1);
 
     // Context: [B, Lc, text_dim] zero-padded to text_len rows, all of them attended (no mask).
     TORCH_CHECK(context.dim() == 3 && context.size(0) == b && context.size(2) == c.text_dim &&
