@@ -64,6 +64,17 @@ core::Result<std::pair<int, int>> parse_size(const std::string& text) {
     }
 }
 
+/// --device as a policy (Auto when absent).
+core::Result<inference::DevicePolicy> policy_from_args(const Args& args) {
+    inference::DevicePolicy policy;
+    if (auto d = args.get("--device")) {
+        auto device = inference::parse_device(*d);
+        if (!device) return device.error();
+        policy.device = *device;
+    }
+    return policy;
+}
+
 /// The model's defaults overridden by the command line.
 core::Result<core::GenerationParams> params_from_args(const Args& args, const inference::ModelCard& card) {
     core::GenerationParams p = inference::default_params(card);
@@ -122,12 +133,8 @@ int run_generate(const std::vector<std::string>& argv) {
     const auto output = args->get("-o") ? args->get("-o") : args->get("--output");
     if (!output) return report_error("-o OUT.mp4 is required: say where to write the shot", 2);
 
-    inference::DevicePolicy policy;
-    if (auto d = args->get("--device")) {
-        auto device = inference::parse_device(*d);
-        if (!device) return report_error(device.message(), 2);
-        policy.device = *device;
-    }
+    auto policy = policy_from_args(*args);
+    if (!policy) return report_error(policy.message(), 2);
     const inference::ModelStore store(inference::ModelStore::default_roots());
     auto card = store.find(args->get("--model").value_or("default"));
     if (!card) return report_error(card.message(), 2);
@@ -136,7 +143,7 @@ int run_generate(const std::vector<std::string>& argv) {
     // Check the destination before spending time generating.
     if (auto pending = core::PendingFile::create(*output); !pending) return report_error(pending.message(), 1);
 
-    auto generator = inference::Generator::load(*card, policy);
+    auto generator = inference::Generator::load(*card, *policy);
     if (!generator) return report_error(generator.message());
     std::fprintf(stderr, "generating %dx%d, %d frames at %s fps with %s on %s, seed %llu, %d steps\n", params->width,
                  params->height, params->frames, core::to_string(params->fps).c_str(), card->id.c_str(),
@@ -217,12 +224,8 @@ int run_bench(const std::vector<std::string>& argv) {
     }
     auto args = Args::parse(argv, {"--model", "--device", "--runs", "--steps", "--frames", "--size"}, {}, "bench");
     if (!args) return report_error(args.message(), 2);
-    inference::DevicePolicy policy;
-    if (auto d = args->get("--device")) {
-        auto device = inference::parse_device(*d);
-        if (!device) return report_error(device.message(), 2);
-        policy.device = *device;
-    }
+    auto policy = policy_from_args(*args);
+    if (!policy) return report_error(policy.message(), 2);
     auto runs = args->get_int("--runs", 3);
     if (!runs) return report_error(runs.message(), 2);
     const inference::ModelStore store(inference::ModelStore::default_roots());
@@ -235,7 +238,7 @@ int run_bench(const std::vector<std::string>& argv) {
     auto params = params_from_args(*parsed, *card);
     if (!params) return report_error(params.message(), 2);
 
-    auto report = inference::bench_generation(*card, policy, *params, static_cast<int>(std::max<long long>(1, *runs)));
+    auto report = inference::bench_generation(*card, *policy, *params, static_cast<int>(std::max<long long>(1, *runs)));
     if (!report) return report_error(report.message());
     // Encoding is timed here: the inference bench has no FFmpeg.
     const fs::path tmp = fs::temp_directory_path() / "frameloom-bench.mp4";
