@@ -50,3 +50,10 @@ public:
 int64_t peak_rss_bytes();
 
 }  // namespace fl::inference
+
+namespace fl::inference {
+
+/// Generation parameters filled with a model card's defaults (prompt empty, seed 0, model = card id).
+core::GenerationParams default_params(const ModelCard& card);
+
+}  // namespace fl::inference

@@ -1,0 +1,271 @@
+#include "cli/commands.h"
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <random>
+
+#include "cli/args.h"
+#include "cli/progress_bar.h"
+#include "frameloom/core/atomic_file.h"
+#include "frameloom/inference/bench.h"
+#include "frameloom/inference/generator.h"
+#include "frameloom/inference/model_builder.h"
+#include "frameloom/inference/model_store.h"
+#include "frameloom/media/encode.h"
+#include "frameloom/media/probe.h"
+
+namespace fl::cli {
+namespace fs = std::filesystem;
+
+int report_error(const std::string& message, int status) {
+    std::fprintf(stderr, "frameloom: %s\n", message.c_str());
+    return status;
+}
+
+namespace {
+
+bool wants_help(const std::vector<std::string>& argv) {
+    for (const auto& a : argv)
+        if (a == "--help" || a == "-h") return true;
+    return false;
+}
+
+constexpr const char* kGenerateHelp = R"(usage: frameloom generate --prompt TEXT -o OUT.mp4 [options]
+
+Generates a shot with a local model and writes it as H.264 MP4 (the file appears only when complete).
+
+  --prompt TEXT      what the shot shows (required)
+  -o, --output PATH  the MP4 to write (required)
+  --model ID|PATH    model id or alias from `frameloom models`, or a model card .json (default: default)
+  --seed N           random seed; the same seed and settings give the same frames (default: random)
+  --steps N          sampling steps (default: the model's)
+  --guidance F       classifier-free guidance scale; 1 disables it (default: the model's)
+  --shift F          flow-matching schedule shift (default: the model's)
+  --negative TEXT    negative prompt (default: the model's)
+  --frames N         number of frames (default: the model's)
+  --fps N            frame rate, e.g. 8, 24 or 30000/1001 (default: the model's)
+  --size WxH         frame size, multiples of 16 (default: the model's)
+  --device D         cpu, cuda or auto (default: auto = cuda when available)
+)";
+
+core::Result<std::pair<int, int>> parse_size(const std::string& text) {
+    const auto x = text.find_first_of("xX");
+    const auto bad = core::fail("--size: expected WIDTHxHEIGHT such as 64x64 or 832x480, got '" + text + "'");
+    if (x == std::string::npos) return bad;
+    try {
+        size_t used_w = 0, used_h = 0;
+        const std::string ws = text.substr(0, x), hs = text.substr(x + 1);
+        const int w = std::stoi(ws, &used_w), h = std::stoi(hs, &used_h);
+        if (used_w != ws.size() || used_h != hs.size()) return bad;
+        return std::make_pair(w, h);
+    } catch (const std::exception&) {
+        return bad;
+    }
+}
+
+/// The model's defaults overridden by the command line.
+core::Result<core::GenerationParams> params_from_args(const Args& args, const inference::ModelCard& card) {
+    core::GenerationParams p = inference::default_params(card);
+    if (auto v = args.get("--prompt")) p.prompt = *v;
+    if (auto v = args.get("--negative")) p.negative_prompt = *v;
+    if (args.has("--seed")) {
+        auto seed = args.get_int("--seed", 0);
+        if (!seed) return seed.error();
+        if (*seed < 0) return core::fail("--seed must be zero or positive");
+        p.seed = static_cast<uint64_t>(*seed);
+    } else {
+        p.seed = std::random_device{}() % 1000000000u;
+    }
+    auto steps = args.get_int("--steps", p.steps);
+    if (!steps) return steps.error();
+    auto frames = args.get_int("--frames", p.frames);
+    if (!frames) return frames.error();
+    auto guidance = args.get_double("--guidance", p.guidance);
+    if (!guidance) return guidance.error();
+    auto shift = args.get_double("--shift", p.shift);
+    if (!shift) return shift.error();
+    p.steps = static_cast<int>(std::clamp<long long>(*steps, -1, 1 << 20));
+    p.frames = static_cast<int>(std::clamp<long long>(*frames, -1, 1 << 20));
+    p.guidance = *guidance;
+    p.shift = *shift;
+    if (auto v = args.get("--fps")) {
+        auto fps = core::parse_frame_rate(*v);
+        if (!fps) return core::fail("--fps: " + fps.message());
+        p.fps = *fps;
+    }
+    if (auto v = args.get("--size")) {
+        auto size = parse_size(*v);
+        if (!size) return size.error();
+        p.width = size->first;
+        p.height = size->second;
+    }
+    FL_TRY(p.validate());
+    return p;
+}
+
+}  // namespace
+
+int run_generate(const std::vector<std::string>& argv) {
+    if (wants_help(argv)) {
+        std::fputs(kGenerateHelp, stdout);
+        return 0;
+    }
+    auto args = Args::parse(argv,
+                            {"--prompt", "-o", "--output", "--model", "--seed", "--steps", "--guidance", "--shift",
+                             "--negative", "--frames", "--fps", "--size", "--device"},
+                            {}, "generate");
+    if (!args) return report_error(args.message(), 2);
+    if (!args->positionals().empty())
+        return report_error("unexpected argument '" + args->positionals()[0] + "': put the prompt after --prompt", 2);
+    if (!args->get("--prompt")) return report_error("--prompt is required: say what the shot shows", 2);
+    const auto output = args->get("-o") ? args->get("-o") : args->get("--output");
+    if (!output) return report_error("-o OUT.mp4 is required: say where to write the shot", 2);
+
+    inference::DevicePolicy policy;
+    if (auto d = args->get("--device")) {
+        auto device = inference::parse_device(*d);
+        if (!device) return report_error(device.message(), 2);
+        policy.device = *device;
+    }
+    const inference::ModelStore store(inference::ModelStore::default_roots());
+    auto card = store.find(args->get("--model").value_or("default"));
+    if (!card) return report_error(card.message(), 2);
+    auto params = params_from_args(*args, *card);
+    if (!params) return report_error(params.message(), 2);
+    // Check the destination before spending time generating.
+    if (auto pending = core::PendingFile::create(*output); !pending) return report_error(pending.message(), 1);
+
+    auto generator = inference::Generator::load(*card, policy);
+    if (!generator) return report_error(generator.message());
+    std::fprintf(stderr, "generating %dx%d, %d frames at %s fps with %s on %s, seed %llu, %d steps\n", params->width,
+                 params->height, params->frames, core::to_string(params->fps).c_str(), card->id.c_str(),
+                 (*generator)->policy().describe().c_str(), static_cast<unsigned long long>(params->seed), params->steps);
+    ProgressBar bar("generating");
+    inference::GenerateRequest request;
+    request.params = *params;
+    request.progress = [&](int64_t done, int64_t total, const std::string& label) { bar.update(done, total, label); };
+    inference::GenerateStats stats;
+    auto video = (*generator)->generate(request, &stats);
+    bar.finish();
+    if (!video) return report_error(video.message());
+
+    ProgressBar encode_bar("encoding  ");
+    media::EncodeOptions options;
+    options.progress = [&](int64_t done, int64_t total, const std::string& label) { encode_bar.update(done, total, label); };
+    auto written = media::encode_mp4(*video, *output, options);
+    encode_bar.finish();
+    if (!written) return report_error(written.message());
+    std::printf("%s\n", fs::absolute(*output).lexically_normal().c_str());
+    return 0;
+}
+
+int run_models(const std::vector<std::string>& argv) {
+    if (wants_help(argv)) {
+        std::puts("usage: frameloom models\n\nLists every model card found in the model store folders, whether its files are all\n"
+                  "present, and where it lives. Folders searched: $FRAMELOOM_MODELS, ./models, the repository's models/.");
+        return 0;
+    }
+    auto args = Args::parse(argv, {}, {}, "models");
+    if (!args) return report_error(args.message(), 2);
+    const inference::ModelStore store(inference::ModelStore::default_roots());
+    const auto cards = store.list();
+    std::printf("model store folders:\n");
+    for (const auto& root : store.roots()) std::printf("  %s\n", root.c_str());
+    if (cards.empty()) {
+        std::printf("no models found: run `frameloom init-model` or put model cards in one of the folders above\n");
+        return 1;
+    }
+    std::printf("\n");
+    for (const auto& card : cards) {
+        std::string aliases;
+        for (const auto& a : card.aliases) aliases += (aliases.empty() ? " (" : ", ") + a;
+        if (!aliases.empty()) aliases += ")";
+        const auto missing = card.missing_files();
+        std::string status = missing.empty() ? (card.trained ? "ready" : "ready, untrained") : "incomplete";
+        std::printf("%s%s  [%s]\n  %s\n  card: %s\n", card.id.c_str(), aliases.c_str(), status.c_str(), card.name.c_str(),
+                    card.card_path.c_str());
+        for (const auto& [role, rel] : card.files) std::printf("  %-13s %s\n", (role + ":").c_str(), card.file(role).c_str());
+        for (const auto& m : missing) std::printf("  missing: %s\n", m.c_str());
+        std::printf("  defaults: %dx%d, %d frames at %s fps, %d steps, guidance %.1f, shift %.1f\n\n", card.defaults.width,
+                    card.defaults.height, card.defaults.frames, core::to_string(card.defaults.fps).c_str(),
+                    card.defaults.steps, card.defaults.guidance, card.defaults.shift);
+    }
+    return 0;
+}
+
+int run_probe(const std::vector<std::string>& argv) {
+    if (wants_help(argv)) {
+        std::puts("usage: frameloom probe FILE\n\nDescribes a video or image: container, codec, size, frame rate, frame count, duration.");
+        return 0;
+    }
+    auto args = Args::parse(argv, {}, {}, "probe");
+    if (!args) return report_error(args.message(), 2);
+    if (args->positionals().size() != 1) return report_error("probe takes one file: frameloom probe FILE", 2);
+    auto info = media::probe(args->positionals()[0]);
+    if (!info) return report_error(info.message());
+    std::fputs(media::describe(*info).c_str(), stdout);
+    return 0;
+}
+
+int run_bench(const std::vector<std::string>& argv) {
+    if (wants_help(argv)) {
+        std::puts("usage: frameloom bench [--model ID] [--device cpu|cuda|auto] [--runs N] [--steps N] [--frames N] [--size WxH]\n\n"
+                  "Times text encoding, each sampling step, decoding and H.264 encoding, and reports peak memory.\n"
+                  "One warm-up run, then the median of --runs timed runs (default 3).");
+        return 0;
+    }
+    auto args = Args::parse(argv, {"--model", "--device", "--runs", "--steps", "--frames", "--size"}, {}, "bench");
+    if (!args) return report_error(args.message(), 2);
+    inference::DevicePolicy policy;
+    if (auto d = args->get("--device")) {
+        auto device = inference::parse_device(*d);
+        if (!device) return report_error(device.message(), 2);
+        policy.device = *device;
+    }
+    auto runs = args->get_int("--runs", 3);
+    if (!runs) return report_error(runs.message(), 2);
+    const inference::ModelStore store(inference::ModelStore::default_roots());
+    auto card = store.find(args->get("--model").value_or("default"));
+    if (!card) return report_error(card.message(), 2);
+    std::vector<std::string> param_args = {"--prompt", "a red circle moving left on a black background", "--seed", "1"};
+    for (const char* name : {"--steps", "--frames", "--size"})
+        if (auto v = args->get(name)) param_args.insert(param_args.end(), {name, *v});
+    auto parsed = Args::parse(param_args, {"--prompt", "--seed", "--steps", "--frames", "--size"}, {}, "bench");
+    auto params = params_from_args(*parsed, *card);
+    if (!params) return report_error(params.message(), 2);
+
+    auto report = inference::bench_generation(*card, policy, *params, static_cast<int>(std::max<long long>(1, *runs)));
+    if (!report) return report_error(report.message());
+    // Encoding is timed here: the inference bench has no FFmpeg.
+    const fs::path tmp = fs::temp_directory_path() / "frameloom-bench.mp4";
+    const auto start = std::chrono::steady_clock::now();
+    auto written = media::encode_mp4(report->video, tmp);
+    const double encode_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    std::error_code ec;
+    fs::remove(tmp, ec);
+    if (!written) return report_error(written.message());
+    std::fputs(inference::format_bench(*report, {{"H.264 encode (MP4)", encode_seconds}}).c_str(), stdout);
+    return 0;
+}
+
+int run_init_model(const std::vector<std::string>& argv) {
+    if (wants_help(argv)) {
+        std::puts("usage: frameloom init-model [--out DIR] [--seed N]\n\n"
+                  "Writes the embedded default model (tokenizer, text encoder, DiT and card) into DIR (default: models).\n"
+                  "Its weights are a seeded random initialisation; the same seed gives the same weights.");
+        return 0;
+    }
+    auto args = Args::parse(argv, {"--out", "--seed"}, {}, "init-model");
+    if (!args) return report_error(args.message(), 2);
+    auto seed = args->get_int("--seed", 0);
+    if (!seed) return report_error(seed.message(), 2);
+    inference::DefaultModelSpec spec;
+    spec.seed = static_cast<uint64_t>(*seed);
+    auto card = inference::build_default_model(args->get("--out").value_or("models"), spec);
+    if (!card) return report_error(card.message());
+    std::printf("%s\n", card->card_path.c_str());
+    return 0;
+}
+
+}  // namespace fl::cli

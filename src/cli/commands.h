@@ -1,0 +1,18 @@
+#pragma once
+/// The frameloom subcommands. Each returns the process exit status (0 ok, 1 failure, 2 bad usage).
+
+#include <string>
+#include <vector>
+
+namespace fl::cli {
+
+int run_generate(const std::vector<std::string>& args);
+int run_models(const std::vector<std::string>& args);
+int run_probe(const std::vector<std::string>& args);
+int run_bench(const std::vector<std::string>& args);
+int run_init_model(const std::vector<std::string>& args);
+
+/// Prints "frameloom: <message>" on stderr and returns `status`.
+int report_error(const std::string& message, int status = 1);
+
+}  // namespace fl::cli

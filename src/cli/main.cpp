@@ -1,0 +1,46 @@
+// frameloom — the command line of the Frameloom studio.
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "cli/commands.h"
+
+namespace {
+
+constexpr const char* kUsage = R"(frameloom — generate video shots locally with open video diffusion models
+
+usage: frameloom <command> [options]
+
+commands:
+  generate    generate a shot from a text prompt and write it as an MP4
+  models      list the models installed in the model store, and where
+  probe       describe a video or image file
+  bench       time the generation pipeline on this machine
+  init-model  (re)build the embedded default model's files
+
+Run `frameloom <command> --help` for a command's options.
+The studio is `frameloom-studio [PROJECT.flproj]`.
+)";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::vector<std::string> args(argv + 1, argv + argc);
+    if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+        std::fputs(kUsage, args.empty() ? stderr : stdout);
+        return args.empty() ? 2 : 0;
+    }
+    if (args[0] == "--version") {
+        std::puts("frameloom 0.1.0");
+        return 0;
+    }
+    const std::string command = args[0];
+    args.erase(args.begin());
+    if (command == "generate") return fl::cli::run_generate(args);
+    if (command == "models") return fl::cli::run_models(args);
+    if (command == "probe") return fl::cli::run_probe(args);
+    if (command == "bench") return fl::cli::run_bench(args);
+    if (command == "init-model") return fl::cli::run_init_model(args);
+    return fl::cli::report_error("unknown command '" + command + "': run `frameloom --help` for the list", 2);
+}

@@ -1,0 +1,127 @@
+#include "frameloom/inference/model_builder.h"
+
+#include <nlohmann/json.hpp>
+#include <torch/torch.h>
+
+#include "frameloom/core/atomic_file.h"
+#include "inference/arch/wan/dit.h"
+#include "inference/arch/wan/t5.h"
+#include "inference/tensor_io.h"
+#include "inference/tokenizer.h"
+
+namespace fl::inference {
+namespace fs = std::filesystem;
+
+std::vector<std::string> shapes_world_sentences() {
+    const std::vector<std::string> colours = {"red", "orange", "yellow", "green", "blue", "purple", "white"};
+    const std::vector<std::string> shapes = {"circle", "square", "triangle"};
+    const std::vector<std::string> motions = {"moving left", "moving right", "moving up", "moving down",
+                                              "standing still", "moves to the left", "going right",
+                                              "heading up", "staying still", "going down"};
+    const std::vector<std::string> backgrounds = {"black", "gray", "dark blue", "dark green"};
+    const std::vector<std::string> bg_forms = {"on a %s background", "over a %s background", "%s background"};
+    std::vector<std::string> out;
+    size_t k = 0;
+    for (const auto& c : colours)
+        for (const auto& s : shapes)
+            for (const auto& m : motions)
+                for (const auto& b : backgrounds) {
+                    std::string bg = bg_forms[k % bg_forms.size()];
+                    bg.replace(bg.find("%s"), 2, b);
+                    if (k % 4 == 3)
+                        out.push_back(bg + ", a " + c + " " + s + " " + m);
+                    else
+                        out.push_back("a " + c + " " + s + " " + m + " " + bg);
+                    ++k;
+                }
+    out.push_back("the object moving right");
+    out.push_back("A yellow triangle, going down, dark green background.");
+    return out;
+}
+
+namespace {
+
+core::Result<void> write_module(const fs::path& path, const torch::nn::Module& module,
+                                std::map<std::string, std::string> metadata) {
+    return write_safetensors(path, module_blobs(module), metadata);
+}
+
+}  // namespace
+
+core::Result<ModelCard> build_default_model(const fs::path& root, const DefaultModelSpec& spec) {
+    std::error_code ec;
+    fs::create_directories(root / "text_encoders", ec);
+    fs::create_directories(root / "diffusion_models", ec);
+    if (ec) return core::fail("cannot create model folders in " + root.string() + ": " + ec.message());
+
+    const std::string tokenizer_rel = "text_encoders/" + spec.id + "-spm.model";
+    const std::string t5_rel = "text_encoders/" + spec.id + "-t5.safetensors";
+    const std::string dit_rel = "diffusion_models/" + spec.id + ".safetensors";
+
+    FL_TRY(Tokenizer::train(shapes_world_sentences(), spec.vocab, root / tokenizer_rel));
+    auto tokenizer = Tokenizer::load(root / tokenizer_rel);
+    if (!tokenizer) return tokenizer.error();
+
+    // Module initialisation draws from LibTorch's default generator; seed it so the spec fixes the weights.
+    torch::manual_seed(spec.seed);
+    wan::T5Config t5c;
+    t5c.vocab = tokenizer->vocab_size();
+    t5c.dim = t5c.dim_attn = spec.t5_dim;
+    t5c.dim_ffn = spec.t5_ffn;
+    t5c.num_heads = spec.t5_heads;
+    t5c.num_layers = spec.t5_layers;
+    wan::T5Encoder t5(t5c);
+    FL_TRY(write_module(root / t5_rel, *t5,
+                       {{"format", "pt"}, {"architecture", "umt5-encoder"}, {"num_heads", std::to_string(spec.t5_heads)}}));
+
+    wan::WanDiTConfig dc;
+    dc.model_type = "t2v";
+    dc.dim = spec.dit_dim;
+    dc.ffn_dim = spec.dit_ffn;
+    dc.freq_dim = spec.dit_freq_dim;
+    dc.text_dim = spec.t5_dim;
+    dc.text_len = spec.text_len;
+    dc.num_heads = spec.dit_heads;
+    dc.num_layers = spec.dit_layers;
+    dc.in_dim = dc.out_dim = 3 * spec.patch * spec.patch;
+    FL_TRY(dc.validate());
+    wan::WanDiT dit(dc);
+    FL_TRY(write_module(root / dit_rel, *dit,
+                       {{"format", "pt"},
+                        {"architecture", "wan-dit"},
+                        {"model_type", dc.model_type},
+                        {"num_heads", std::to_string(dc.num_heads)},
+                        {"text_len", std::to_string(dc.text_len)}}));
+
+    nlohmann::ordered_json card;
+    card["id"] = spec.id;
+    card["aliases"] = {"default"};
+    card["name"] = "Frameloom shapes (tiny, untrained)";
+    card["description"] =
+        "Embedded default model: a 4-layer Wan DiT with a 2-layer umT5-style text encoder and a 4x4 pixel patch "
+        "codec. Its weights are a seeded random initialisation, so it shows the whole pipeline working but does "
+        "not yet follow prompts; the trained 'shapes world' model replaces it.";
+    card["architecture"] = "wan-dit";
+    card["codec"] = "patch";
+    card["codec_patch"] = {1, spec.patch, spec.patch};
+    card["files"] = {{"dit", dit_rel}, {"text_encoder", t5_rel}, {"tokenizer", tokenizer_rel}};
+    card["tasks"] = {"t2v"};
+    card["defaults"] = {{"steps", 12}, {"guidance", 5.0}, {"shift", 3.0}, {"width", 64},
+                        {"height", 64}, {"frames", 16}, {"fps", "8"}, {"negative_prompt", ""}};
+    card["trained"] = false;
+    card["build"] = {{"command", "frameloom init-model --seed " + std::to_string(spec.seed)},
+                     {"seed", spec.seed},
+                     {"parameters_dit", 0},
+                     {"parameters_text_encoder", 0}};
+    int64_t dit_params = 0, t5_params = 0;
+    for (const auto& p : dit->parameters()) dit_params += p.numel();
+    for (const auto& p : t5->parameters()) t5_params += p.numel();
+    card["build"]["parameters_dit"] = dit_params;
+    card["build"]["parameters_text_encoder"] = t5_params;
+
+    const fs::path card_path = root / (spec.id + ".json");
+    FL_TRY(core::write_file_atomically(card_path, card.dump(2) + "\n"));
+    return load_model_card(card_path);
+}
+
+}  // namespace fl::inference

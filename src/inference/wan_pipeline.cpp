@@ -1,0 +1,220 @@
+#include "inference/wan_pipeline.h"
+
+#include <chrono>
+#include <fstream>
+#include <sstream>
+
+#include "inference/sampler.h"
+#include "inference/tensor_io.h"
+
+namespace fl::inference {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double seconds_since(Clock::time_point start) {
+    return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+template <class Module>
+core::Result<void> load_weights(Module& module, const ModelCard& card, const std::string& role) {
+    auto file = SafeTensorsFile::open(card.file(role));
+    if (!file) return file.error();
+    return load_module(*module, *file);
+}
+
+}  // namespace
+
+WanPipeline::WanPipeline(ModelCard card, DevicePolicy policy, Tokenizer tokenizer, wan::T5Encoder t5,
+                         wan::WanDiT dit, PatchCodec codec, torch::Device device)
+    : card_(std::move(card)),
+      policy_(policy),
+      tokenizer_(std::move(tokenizer)),
+      t5_(std::move(t5)),
+      dit_(std::move(dit)),
+      codec_(codec),
+      device_(device) {}
+
+core::Result<std::unique_ptr<WanPipeline>> WanPipeline::load(const ModelCard& card, const DevicePolicy& requested) {
+    const auto start = Clock::now();
+    auto policy = requested.resolve();
+    if (!policy) return policy.error();
+    if (card.architecture != "wan-dit")
+        return core::fail("model '" + card.id + "' has architecture '" + card.architecture +
+                          "', which this pipeline cannot run");
+    if (card.codec != "patch")
+        return core::fail("model '" + card.id + "' needs the " + card.codec +
+                          " codec, which arrives with the Wan port: use the default model for now");
+    if (const auto missing = card.missing_files(); !missing.empty()) {
+        std::string list;
+        for (const auto& m : missing) list += (list.empty() ? "" : ", ") + m;
+        return core::fail("model '" + card.id + "' is incomplete: missing " + list +
+                          " (put the files in " + card.root.string() + ")");
+    }
+    auto codec = PatchCodec::from_card(card.codec_patch);
+    if (!codec) return codec.error();
+    auto tokenizer = Tokenizer::load(card.file("tokenizer"));
+    if (!tokenizer) return tokenizer.error();
+
+    auto t5_file = SafeTensorsFile::open(card.file("text_encoder"));
+    if (!t5_file) return t5_file.error();
+    auto t5_config = wan::T5Config::from_weights(*t5_file);
+    if (!t5_config) return t5_config.error();
+    wan::T5Encoder t5(*t5_config);
+    FL_TRY(load_module(*t5, *t5_file));
+
+    auto dit_file = SafeTensorsFile::open(card.file("dit"));
+    if (!dit_file) return dit_file.error();
+    auto dit_config = wan::WanDiTConfig::from_weights(*dit_file);
+    if (!dit_config) return dit_config.error();
+    FL_TRY(dit_config->validate());
+    if (dit_config->in_dim != codec->latent_channels() || dit_config->out_dim != codec->latent_channels())
+        return core::fail("model '" + card.id + "' is inconsistent: the DiT takes " + std::to_string(dit_config->in_dim) +
+                          " channels but the codec gives " + std::to_string(codec->latent_channels()));
+    if (dit_config->text_dim != t5_config->dim)
+        return core::fail("model '" + card.id + "' is inconsistent: the DiT expects text features of width " +
+                          std::to_string(dit_config->text_dim) + ", the text encoder gives " +
+                          std::to_string(t5_config->dim));
+    wan::WanDiT dit(*dit_config);
+    FL_TRY(load_module(*dit, *dit_file));
+
+    const torch::Device device = policy->device == DeviceKind::CUDA ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
+    if (policy->device == DeviceKind::CPU) torch::set_num_threads(policy->cpu_threads);
+    t5->eval();
+    dit->eval();
+    // The text encoder stays on the CPU: it is small next to the DiT and frees the GPU for sampling.
+    dit->to(device);
+    dit->set_precision(policy->precision == Precision::BF16 ? wan::DiTPrecision::BF16 : wan::DiTPrecision::F32);
+
+    auto pipeline = std::unique_ptr<WanPipeline>(
+        new WanPipeline(card, *policy, std::move(*tokenizer), t5, dit, *codec, device));
+    pipeline->load_seconds_ = seconds_since(start);
+    return pipeline;
+}
+
+core::Result<void> WanPipeline::check_request(const core::GenerationParams& p) const {
+    FL_TRY(p.validate());
+    const auto& c = p.conditioning;
+    const auto unsupported = [&](const char* what) {
+        return core::fail("model '" + card_.id + "' does not support " + what +
+                          " yet: remove it, or pick a model whose card lists that task");
+    };
+    if (!c.first_frame.empty()) return unsupported("--first-frame");
+    if (!c.last_frame.empty()) return unsupported("--last-frame");
+    if (!c.extend.empty()) return unsupported("--extend");
+    if (!c.references.empty()) return unsupported("--reference");
+    const int64_t gh = codec_.ph() * dit_->config().patch[1], gw = codec_.pw() * dit_->config().patch[2];
+    if (p.height % gh != 0 || p.width % gw != 0)
+        return core::fail("size " + std::to_string(p.width) + "x" + std::to_string(p.height) + " does not fit model '" +
+                          card_.id + "': width and height must be multiples of " + std::to_string(gw));
+    return core::ok();
+}
+
+torch::Tensor WanPipeline::encode_text(const std::string& prompt) {
+    torch::NoGradGuard no_grad;
+    const int64_t text_len = dit_->config().text_len;
+    const Tokens tokens = tokenizer_.encode(prompt, text_len);
+    const torch::Tensor ids = torch::tensor(tokens.ids, torch::kInt64).unsqueeze(0);  // [1, L]
+    const torch::Tensor mask = (ids != 0).to(torch::kInt64);  // pad is 0; EOS is 1 and counts as a token
+    torch::Tensor out = t5_->forward(ids, mask);  // [1, L, dim]
+    // Wan slices the encoder output to the true length and zero-pads it back inside the DiT.
+    out.index_put_({0, torch::indexing::Slice(tokens.length, torch::indexing::None)}, 0.0);
+    return out.to(torch::kFloat32);
+}
+
+core::Result<core::Video> WanPipeline::generate(const GenerateRequest& request, GenerateStats* stats) {
+    try {
+        return run(request, stats);
+    } catch (const std::exception& e) {
+        std::string what = e.what();
+        if (const auto nl = what.find('\n'); nl != std::string::npos) what.resize(nl);
+        return core::fail("generation failed: " + what);
+    }
+}
+
+core::Result<core::Video> WanPipeline::run(const GenerateRequest& request, GenerateStats* stats) {
+    const core::GenerationParams& p = request.params;
+    FL_TRY(check_request(p));
+    torch::NoGradGuard no_grad;
+    GenerateStats local;
+    local.load_seconds = load_seconds_;
+    const int total_units = p.steps + 2;  // text encoding, steps, decoding
+    const auto report = [&](int done, const std::string& label) {
+        if (request.progress) request.progress(done, total_units, label);
+    };
+
+    auto start = Clock::now();
+    const bool use_cfg = p.guidance != 1.0;
+    const std::string negative = p.negative_prompt.empty() ? card_.defaults.negative_prompt : p.negative_prompt;
+    torch::Tensor context = encode_text(p.prompt);
+    if (use_cfg) context = torch::cat({context, encode_text(negative)}, 0);  // [2, L, D]: cond, uncond
+    context = context.to(device_);
+    local.text_encode_seconds = seconds_since(start);
+    report(1, "text encoded");
+
+    // Noise comes from a CPU generator seeded by the request, so a seed gives the same start on every device.
+    const int64_t c = codec_.latent_channels();
+    const int64_t h = p.height / codec_.ph(), w = p.width / codec_.pw();
+    auto generator = at::make_generator<at::CPUGeneratorImpl>(p.seed);
+    torch::Tensor x = torch::randn({1, c, p.frames, h, w}, generator, torch::TensorOptions().dtype(torch::kFloat32));
+    x = x.to(device_);
+    local.tokens = p.frames * (h / dit_->config().patch[1]) * (w / dit_->config().patch[2]);
+
+    const std::vector<double> sigmas = euler_sigmas(p.steps, p.shift);
+    const VelocityFn velocity = [&](const torch::Tensor& xt, double sigma, int) {
+        const double t = sigma_to_timestep(sigma);
+        if (!use_cfg) {
+            return dit_->forward(xt, torch::full({1}, t, torch::TensorOptions().dtype(torch::kFloat32).device(device_)),
+                                 context);
+        }
+        const torch::Tensor both = dit_->forward(
+            torch::cat({xt, xt}, 0), torch::full({2}, t, torch::TensorOptions().dtype(torch::kFloat32).device(device_)),
+            context);
+        return apply_cfg(both.narrow(0, 0, 1), both.narrow(0, 1, 1), p.guidance);
+    };
+    start = Clock::now();
+    const core::ProgressFn step_progress = [&](int64_t done, int64_t, const std::string& label) {
+        report(static_cast<int>(done) + 1, label);
+    };
+    auto sample = sample_euler(x, sigmas, velocity, request.cancel, step_progress);
+    if (!sample) return sample.error();
+    local.sampling_seconds = seconds_since(start);
+    local.seconds_per_step = local.sampling_seconds / p.steps;
+
+    start = Clock::now();
+    const torch::Tensor pixels = codec_.decode(*sample);  // [1, 3, F, H, W]
+    core::Video video = tensor_to_video(pixels[0], p.fps);
+    local.decode_seconds = seconds_since(start);
+    report(total_units, "decoded");
+    local.peak_rss_bytes = peak_rss_bytes();
+    if (stats) *stats = local;
+    return video;
+}
+
+core::Result<std::unique_ptr<Generator>> Generator::load(const ModelCard& card, const DevicePolicy& policy) {
+    try {
+        auto pipeline = WanPipeline::load(card, policy);
+        if (!pipeline) return pipeline.error();
+        return std::unique_ptr<Generator>(std::move(*pipeline));
+    } catch (const std::exception& e) {
+        // Torch errors are converted at the module edge.
+        std::string what = e.what();
+        if (const auto nl = what.find('\n'); nl != std::string::npos) what.resize(nl);
+        return core::fail("cannot load model '" + card.id + "': " + what);
+    }
+}
+
+int64_t peak_rss_bytes() {
+    std::ifstream status("/proc/self/status");
+    std::string line;
+    while (std::getline(status, line)) {
+        if (line.rfind("VmHWM:", 0) == 0) {
+            std::istringstream in(line.substr(6));
+            int64_t kb = 0;
+            in >> kb;
+            return kb * 1024;
+        }
+    }
+    return 0;
+}
+
+}  // namespace fl::inference

@@ -1,0 +1,46 @@
+#pragma once
+/// The text-to-video pipeline for Wan-architecture models: tokenizer → T5 encoder → flow-matching
+/// sampler over the Wan DiT with CFG → codec decode. Implements the public Generator.
+
+#include <torch/torch.h>
+
+#include <memory>
+#include <optional>
+
+#include "frameloom/inference/generator.h"
+#include "inference/arch/wan/dit.h"
+#include "inference/arch/wan/t5.h"
+#include "inference/patch_codec.h"
+#include "inference/tokenizer.h"
+
+namespace fl::inference {
+
+/// A Wan DiT + T5 + patch codec, loaded onto one device.
+class WanPipeline final : public Generator {
+public:
+    static core::Result<std::unique_ptr<WanPipeline>> load(const ModelCard& card, const DevicePolicy& policy);
+
+    const ModelCard& card() const override { return card_; }
+    const DevicePolicy& policy() const override { return policy_; }
+    core::Result<core::Video> generate(const GenerateRequest& request, GenerateStats* stats) override;
+
+    /// Encodes a prompt to [1, text_len, text_dim] with rows beyond the prompt's length zeroed.
+    torch::Tensor encode_text(const std::string& prompt);
+
+private:
+    WanPipeline(ModelCard card, DevicePolicy policy, Tokenizer tokenizer, wan::T5Encoder t5, wan::WanDiT dit,
+                PatchCodec codec, torch::Device device);
+    core::Result<core::Video> run(const GenerateRequest& request, GenerateStats* stats);
+    core::Result<void> check_request(const core::GenerationParams& params) const;
+
+    ModelCard card_;
+    DevicePolicy policy_;
+    Tokenizer tokenizer_;
+    wan::T5Encoder t5_;
+    wan::WanDiT dit_;
+    PatchCodec codec_;
+    torch::Device device_;
+    double load_seconds_ = 0.0;
+};
+
+}  // namespace fl::inference

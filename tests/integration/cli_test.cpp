@@ -1,0 +1,103 @@
+// The frameloom command line as a user runs it: exit status and a one-line reason on bad input.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Run {
+    int status = -1;
+    std::string out;  // stdout
+    std::string err;  // stderr
+};
+
+Run run(const std::string& args) {
+    static int counter = 0;
+    const fs::path err_file = fs::temp_directory_path() / ("fl-cli-err-" + std::to_string(::getpid()) + "-" +
+                                                           std::to_string(counter++));
+    const std::string cmd = std::string(FL_BIN_DIR) + "/frameloom " + args + " 2>" + err_file.string();
+    Run r;
+    FILE* pipe = ::popen(cmd.c_str(), "r");
+    std::array<char, 4096> buf;
+    while (size_t n = std::fread(buf.data(), 1, buf.size(), pipe)) r.out.append(buf.data(), n);
+    r.status = WEXITSTATUS(::pclose(pipe));
+    std::ifstream in(err_file);
+    r.err.assign(std::istreambuf_iterator<char>(in), {});
+    fs::remove(err_file);
+    return r;
+}
+
+void expect_one_line_error(const Run& r, const std::string& needle) {
+    EXPECT_NE(r.status, 0);
+    EXPECT_NE(r.err.find(needle), std::string::npos) << r.err;
+    // The last stderr line is the reason: "frameloom: ...".
+    EXPECT_EQ(r.err.rfind("frameloom: ", 0), 0u) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+}
+
+class Cli : public ::testing::Test {
+protected:
+    void SetUp() override {
+        dir_ = fs::temp_directory_path() / ("fl-cli-" + std::to_string(::getpid()));
+        fs::create_directories(dir_);
+    }
+    void TearDown() override { fs::remove_all(dir_); }
+    fs::path dir_;
+};
+
+TEST_F(Cli, HelpEverywhere) {
+    for (const char* cmd : {"--help", "generate --help", "models --help", "probe --help", "bench --help",
+                            "init-model --help"}) {
+        const Run r = run(cmd);
+        EXPECT_EQ(r.status, 0) << cmd;
+        EXPECT_NE(r.out.find("usage"), std::string::npos) << cmd;
+    }
+}
+
+TEST_F(Cli, GeneratesAShotAndPrintsItsPath) {
+    const fs::path out = dir_ / "shot.mp4";
+    const Run r = run("generate --prompt 'a blue square moving up on a gray background' --steps 2 --frames 5 --seed 3 -o " +
+                      out.string());
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_TRUE(fs::exists(out));
+    EXPECT_NE(r.out.find(out.filename().string()), std::string::npos);
+    const Run probe = run("probe " + out.string());
+    EXPECT_EQ(probe.status, 0) << probe.err;
+    EXPECT_NE(probe.out.find("h264"), std::string::npos) << probe.out;
+}
+
+TEST_F(Cli, BadInputsGiveOneLineReasons) {
+    const std::string out = (dir_ / "x.mp4").string();
+    expect_one_line_error(run("generate --prompt hi --model nope -o " + out), "unknown model");
+    expect_one_line_error(run("generate --prompt hi --size 72x64 -o " + out), "divisible by 16");
+    expect_one_line_error(run("generate --prompt hi --frames 0 -o " + out), "frames");
+    expect_one_line_error(run("generate --prompt hi --frames -3 -o " + out), "frames");
+    expect_one_line_error(run("generate --prompt hi --steps x -o " + out), "--steps");
+    expect_one_line_error(run("generate --prompt hi --bogus 1 -o " + out), "unknown option");
+    expect_one_line_error(run("generate -o " + out), "--prompt");
+    expect_one_line_error(run("generate --prompt hi --device tpu -o " + out), "unknown device");
+    expect_one_line_error(run("generate --prompt hi --steps 1 --frames 1 -o " + (dir_ / "missing" / "x.mp4").string()),
+                          "does not exist");
+    EXPECT_FALSE(fs::exists(out));
+    expect_one_line_error(run("frobnicate"), "unknown command");
+
+    const fs::path text = dir_ / "notes.mp4";
+    std::ofstream(text) << "this is not a video\n";
+    expect_one_line_error(run("probe " + text.string()), "not a video");
+    expect_one_line_error(run("probe " + (dir_ / "absent.mp4").string()), "not found");
+}
+
+TEST_F(Cli, ModelsListsTheDefaultModel) {
+    const Run r = run("models");
+    EXPECT_EQ(r.status, 0) << r.err;
+    EXPECT_NE(r.out.find("shapes-tiny (default)"), std::string::npos) << r.out;
+}
+
+}  // namespace

@@ -1,0 +1,194 @@
+// End to end on CPU: the default model generates a short clip, media encodes it, decodes it back.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "frameloom/core/atomic_file.h"
+#include "frameloom/inference/generator.h"
+#include "frameloom/inference/model_store.h"
+#include "frameloom/media/decode.h"
+#include "frameloom/media/encode.h"
+#include "frameloom/media/probe.h"
+
+namespace fs = std::filesystem;
+using namespace fl;
+
+namespace {
+
+inference::ModelStore source_store() { return inference::ModelStore({FL_SOURCE_MODELS_DIR}); }
+
+core::GenerationParams small_params(const inference::ModelCard& card) {
+    core::GenerationParams p = inference::default_params(card);
+    p.prompt = "a red circle moving left on a black background";
+    p.seed = 7;
+    p.steps = 3;
+    p.frames = 9;
+    p.width = 64;
+    p.height = 48;
+    p.fps = core::FrameRate{12, 1};
+    return p;
+}
+
+class GenerateE2E : public ::testing::Test {
+protected:
+    void SetUp() override {
+        auto card = source_store().find("default");
+        ASSERT_TRUE(card.ok()) << card.message();
+        card_ = *card;
+        inference::DevicePolicy cpu;
+        cpu.device = inference::DeviceKind::CPU;
+        auto generator = inference::Generator::load(card_, cpu);
+        ASSERT_TRUE(generator.ok()) << generator.message();
+        generator_ = std::move(*generator);
+        dir_ = fs::temp_directory_path() / ("fl-e2e-" + std::to_string(::getpid()));
+        fs::create_directories(dir_);
+    }
+    void TearDown() override {
+        std::error_code ec;
+        fs::remove_all(dir_, ec);
+    }
+
+    inference::ModelCard card_;
+    std::unique_ptr<inference::Generator> generator_;
+    fs::path dir_;
+};
+
+TEST_F(GenerateE2E, GeneratesEncodesAndDecodesBack) {
+    inference::GenerateRequest request;
+    request.params = small_params(card_);
+    int64_t last_done = 0, last_total = 0;
+    request.progress = [&](int64_t done, int64_t total, const std::string&) {
+        EXPECT_GE(done, last_done);
+        last_done = done;
+        last_total = total;
+    };
+    inference::GenerateStats stats;
+    auto video = generator_->generate(request, &stats);
+    ASSERT_TRUE(video.ok()) << video.message();
+    EXPECT_EQ(last_done, last_total);
+    EXPECT_EQ(last_total, request.params.steps + 2);
+    ASSERT_EQ(video->frame_count(), 9);
+    EXPECT_EQ(video->width(), 64);
+    EXPECT_EQ(video->height(), 48);
+    EXPECT_GT(stats.seconds_per_step, 0.0);
+
+    const fs::path out = dir_ / "shot.mp4";
+    auto written = media::encode_mp4(*video, out);
+    ASSERT_TRUE(written.ok()) << written.message();
+
+    auto info = media::probe(out);
+    ASSERT_TRUE(info.ok()) << info.message();
+    EXPECT_EQ(info->video_codec, "h264");
+    EXPECT_EQ(info->pixel_format, "yuv420p");
+    EXPECT_EQ(info->width, 64);
+    EXPECT_EQ(info->height, 48);
+    EXPECT_EQ(info->fps, (core::FrameRate{12, 1}));
+    EXPECT_EQ(info->frame_count, 9);
+
+    auto decoded = media::decode_video(out);
+    ASSERT_TRUE(decoded.ok()) << decoded.message();
+    ASSERT_EQ(decoded->frame_count(), 9);
+    EXPECT_EQ(decoded->width(), 64);
+    EXPECT_EQ(decoded->height(), 48);
+    EXPECT_EQ(decoded->fps, (core::FrameRate{12, 1}));
+    // The decoded pixels are the generated ones up to compression error.
+    double abs_err = 0.0;
+    for (size_t f = 0; f < 9; ++f)
+        for (size_t i = 0; i < video->frames[f].rgb.size(); ++i)
+            abs_err += std::abs(int(video->frames[f].rgb[i]) - int(decoded->frames[f].rgb[i]));
+    abs_err /= 9.0 * static_cast<double>(video->frames[0].rgb.size());
+    EXPECT_LT(abs_err, 12.0);
+}
+
+TEST_F(GenerateE2E, SameSeedGivesBitIdenticalFramesAndOtherSeedDiffers) {
+    inference::GenerateRequest request;
+    request.params = small_params(card_);
+    auto a = generator_->generate(request);
+    auto b = generator_->generate(request);
+    ASSERT_TRUE(a.ok() && b.ok());
+    for (size_t f = 0; f < a->frames.size(); ++f) EXPECT_EQ(a->frames[f].rgb, b->frames[f].rgb) << "frame " << f;
+    request.params.seed = 8;
+    auto c = generator_->generate(request);
+    ASSERT_TRUE(c.ok());
+    EXPECT_NE(a->frames[0].rgb, c->frames[0].rgb);
+}
+
+TEST_F(GenerateE2E, CancelStopsBeforeTheNextStep) {
+    inference::GenerateRequest request;
+    request.params = small_params(card_);
+    request.params.steps = 50;
+    int progress_calls = 0;
+    request.progress = [&](int64_t, int64_t, const std::string&) { ++progress_calls; };
+    request.cancel = [&] { return progress_calls >= 3; };
+    auto video = generator_->generate(request);
+    ASSERT_FALSE(video.ok());
+    EXPECT_TRUE(core::is_cancelled_message(video.message())) << video.message();
+    EXPECT_LT(progress_calls, 6);
+}
+
+TEST_F(GenerateE2E, BadRequestsAreOneLineErrors) {
+    inference::GenerateRequest request;
+    request.params = small_params(card_);
+    request.params.width = 72;  // not divisible by 16
+    auto bad_size = generator_->generate(request);
+    ASSERT_FALSE(bad_size.ok());
+    EXPECT_NE(bad_size.message().find("divisible by 16"), std::string::npos) << bad_size.message();
+
+    request.params = small_params(card_);
+    request.params.frames = 0;
+    auto zero = generator_->generate(request);
+    ASSERT_FALSE(zero.ok());
+    EXPECT_NE(zero.message().find("frames"), std::string::npos);
+    request.params.frames = -4;
+    EXPECT_FALSE(generator_->generate(request).ok());
+
+    request.params = small_params(card_);
+    request.params.conditioning.first_frame = "x.png";
+    auto unsupported = generator_->generate(request);
+    ASSERT_FALSE(unsupported.ok());
+    EXPECT_NE(unsupported.message().find("does not support"), std::string::npos);
+    for (const auto* m : {&bad_size, &zero, &unsupported}) EXPECT_EQ(m->message().find('\n'), std::string::npos);
+}
+
+// A copy of the default model in a temp store, to damage.
+fs::path copy_default_model(const fs::path& dir) {
+    auto card = source_store().find("default");
+    EXPECT_TRUE(card.ok());
+    fs::create_directories(dir);
+    fs::copy_file(card->card_path, dir / card->card_path.filename());
+    for (const auto& [role, rel] : card->files) {
+        fs::create_directories((dir / rel).parent_path());
+        fs::copy_file(card->file(role), dir / rel);
+    }
+    return dir / card->card_path.filename();
+}
+
+TEST(ModelFiles, MissingTruncatedAndUnknownModelsAreClearErrors) {
+    const fs::path dir = fs::temp_directory_path() / ("fl-models-" + std::to_string(::getpid()));
+    copy_default_model(dir);
+    inference::ModelStore store({dir});
+
+    EXPECT_FALSE(store.find("no-such-model").ok());
+    EXPECT_NE(store.find("no-such-model").message().find("unknown model"), std::string::npos);
+
+    auto card = store.find("default");
+    ASSERT_TRUE(card.ok()) << card.message();
+    const fs::path dit = card->file("dit");
+
+    // Truncated DiT weights.
+    fs::resize_file(dit, fs::file_size(dit) / 2);
+    auto truncated = inference::Generator::load(*card, {});
+    ASSERT_FALSE(truncated.ok());
+    EXPECT_NE(truncated.message().find("truncated"), std::string::npos) << truncated.message();
+
+    // Missing DiT weights.
+    fs::remove(dit);
+    auto missing = inference::Generator::load(*card, {});
+    ASSERT_FALSE(missing.ok());
+    EXPECT_NE(missing.message().find("missing"), std::string::npos) << missing.message();
+    EXPECT_EQ(missing.message().find('\n'), std::string::npos);
+    fs::remove_all(dir);
+}
+
+}  // namespace
