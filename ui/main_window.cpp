@@ -408,21 +408,19 @@ void MainWindow::closeEvent(QCloseEvent* event) {
 
 void MainWindow::newShot() {
     const core::Project& project = document_->project();
-    core::Shot shot;
-    shot.id = document_->unused_shot_id();
+    core::Shot shot;  // id left empty: the command assigns a fresh one
     shot.name = tr("Shot %1").arg(project.shots.size() + 1).toStdString();
     // A new shot starts from the one before it, so a scene keeps its look by default.
     if (const core::Shot* previous = project.find_shot(current_shot_)) {
         shot.params = previous->params;
         shot.params.prompt.clear();
     }
-    const std::string id = shot.id;
     auto added = document_->push(core::make_add_shot(std::move(shot)));
     if (!added) {
         show_error(tr("Cannot add shot"), qs(added.message()));
         return;
     }
-    selectShot(qs(id));
+    selectShot(qs(document_->project().shots.back().id));
 }
 
 void MainWindow::removeShot() {
@@ -487,7 +485,7 @@ void MainWindow::onJobChanged(const core::JobStatus& status) {
 bool MainWindow::apply_generation(uint64_t job_id, const PendingGeneration& pending) {
     core::Take take = pending.result->take;
     const fs::path absolute(take.file);
-    take.id = document_->unused_take_id();
+    take.id.clear();  // the command assigns a fresh id
     take.file = document_->media_reference(absolute);
     // Clip lengths are counted at the sequence's rate; the take may have been made at another.
     const core::FrameRate sequence_rate = document_->project().sequence.fps;

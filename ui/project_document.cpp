@@ -1,6 +1,5 @@
 #include "ui/project_document.h"
 
-#include <set>
 #include <system_error>
 
 #include <QCoreApplication>
@@ -95,36 +94,6 @@ std::string ProjectDocument::media_reference(const fs::path& absolute) const {
     fs::path rel = absolute.lexically_normal().lexically_relative(base);
     if (rel.empty() || *rel.begin() == "..") return absolute.string();
     return rel.generic_string();
-}
-
-namespace {
-std::string unused_id(const std::set<std::string>& used, const std::string& prefix, int64_t start) {
-    for (int64_t n = start < 1 ? 1 : start;; ++n) {
-        std::string id = prefix + "-" + std::to_string(n);
-        if (!used.count(id)) return id;
-    }
-}
-
-std::set<std::string> all_ids(const core::Project& project) {
-    std::set<std::string> used;
-    for (const auto& shot : project.shots) {
-        used.insert(shot.id);
-        for (const auto& take : shot.takes) used.insert(take.id);
-    }
-    for (const auto& track : project.sequence.tracks) {
-        used.insert(track.id);
-        for (const auto& clip : track.clips) used.insert(clip.id);
-    }
-    return used;
-}
-}  // namespace
-
-std::string ProjectDocument::unused_take_id() const {
-    return unused_id(all_ids(project_), "take", project_.next_id);
-}
-
-std::string ProjectDocument::unused_shot_id() const {
-    return unused_id(all_ids(project_), "shot", project_.next_id);
 }
 
 }  // namespace fl::studio

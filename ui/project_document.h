@@ -51,10 +51,6 @@ public:
     std::filesystem::path resolve_media(const std::string& file) const;
     /// The form to store in the project: relative to the project's folder when inside it, else absolute.
     std::string media_reference(const std::filesystem::path& absolute) const;
-    /// A take id not yet used by any shot of the project.
-    std::string unused_take_id() const;
-    /// A shot id not yet used by the project.
-    std::string unused_shot_id() const;
 
 signals:
     /// Anything changed: contents, path or modified state.

@@ -50,15 +50,15 @@ ShotInspector::ShotInspector(ProjectDocument* document, QWidget* parent)
 
     steps_ = new QSpinBox(this);
     steps_->setObjectName("steps");
-    steps_->setRange(1, 200);
+    steps_->setRange(1, 1000);
     guidance_ = new QDoubleSpinBox(this);
     guidance_->setObjectName("guidance");
-    guidance_->setRange(0.0, 30.0);
+    guidance_->setRange(0.0, 100.0);
     guidance_->setSingleStep(0.5);
     guidance_->setDecimals(2);
     shift_ = new QDoubleSpinBox(this);
     shift_->setObjectName("shift");
-    shift_->setRange(0.0, 30.0);
+    shift_->setRange(0.01, 100.0);
     shift_->setSingleStep(0.5);
     shift_->setDecimals(2);
     size_ = new QComboBox(this);
@@ -66,7 +66,7 @@ ShotInspector::ShotInspector(ProjectDocument* document, QWidget* parent)
     for (const auto& s : kSizes) size_->addItem(size_text(s[0], s[1]), QSize(s[0], s[1]));
     frames_ = new QSpinBox(this);
     frames_->setObjectName("frames");
-    frames_->setRange(1, 1024);
+    frames_->setRange(1, 10000);
     fps_ = new QComboBox(this);
     fps_->setObjectName("fps");
     fps_->setEditable(true);
