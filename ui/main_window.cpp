@@ -112,6 +112,7 @@ void MainWindow::create_layout() {
     top->setStretchFactor(0, 1);
     top->setStretchFactor(1, 3);
     top->setStretchFactor(2, 1);
+    top->setSizes({240, 640, 320});
 
     // Bottom: timeline and jobs.
     timeline_ = new TimelineView(document_, this);
@@ -125,12 +126,16 @@ void MainWindow::create_layout() {
     bottom->addWidget(jobs_panel_);
     bottom->setStretchFactor(0, 3);
     bottom->setStretchFactor(1, 1);
+    bottom->setSizes({900, 340});
+    jobs_panel_->setMinimumWidth(240);
+    timeline_scroll_->setMinimumHeight(TimelineView::kRulerHeight + 2 * TimelineView::kTrackHeight + 24);
 
     auto* main = new QSplitter(Qt::Vertical, this);
     main->addWidget(top);
     main->addWidget(bottom);
     main->setStretchFactor(0, 3);
     main->setStretchFactor(1, 1);
+    main->setSizes({560, 220});
     setCentralWidget(main);
     statusBar();
 

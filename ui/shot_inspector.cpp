@@ -34,6 +34,8 @@ ShotInspector::ShotInspector(ProjectDocument* document, QWidget* parent)
     prompt_ = new QPlainTextEdit(this);
     prompt_->setObjectName("prompt");
     prompt_->setPlaceholderText(tr("What happens in the shot"));
+    prompt_->setMinimumHeight(80);
+    prompt_->setMaximumHeight(200);
     negative_ = new QPlainTextEdit(this);
     negative_->setObjectName("negativePrompt");
     negative_->setPlaceholderText(tr("What to avoid"));
