@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "frameloom/media/probe.h"
 
 namespace {
 
@@ -35,6 +36,7 @@ int main(int argc, char** argv) {
         std::puts("frameloom 0.1.0");
         return 0;
     }
+    fl::media::set_ffmpeg_verbose(false);  // FFmpeg's own chatter would bury our one-line errors
     const std::string command = args[0];
     args.erase(args.begin());
     if (command == "generate") return fl::cli::run_generate(args);

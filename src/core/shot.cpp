@@ -22,6 +22,15 @@ Result<void> GenerationParams::validate() const {
     return ok();
 }
 
+Result<void> GenerationParams::check_invariants() const {
+    if (steps <= 0) return fail("steps must be at least 1 (got " + std::to_string(steps) + ")");
+    if (width <= 0 || height <= 0)
+        return fail("size " + std::to_string(width) + "x" + std::to_string(height) + " is invalid: width and height must be positive");
+    if (frames <= 0) return fail("frames must be at least 1 (got " + std::to_string(frames) + ")");
+    if (fps.num <= 0 || fps.den <= 0) return fail("fps must be positive (got " + to_string(fps) + ")");
+    return ok();
+}
+
 const Take* Shot::find_take(const std::string& take_id) const {
     for (const Take& t : takes)
         if (t.id == take_id) return &t;

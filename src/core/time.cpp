@@ -7,6 +7,11 @@
 
 namespace fl::core {
 
+namespace {
+// 128-bit intermediates keep num·den products exact; __extension__ keeps -Wpedantic quiet about the GNU type.
+__extension__ typedef __int128 Int128;
+}  // namespace
+
 Rational Rational::make(int64_t num, int64_t den) {
     if (den == 0) throw std::invalid_argument("Rational with zero denominator");
     if (den < 0) {
@@ -61,9 +66,9 @@ double FrameTime::seconds() const {
 
 int64_t rescale_frames(int64_t frames, FrameRate from, FrameRate to) {
     // frames / from = t seconds; t * to = frames * from.den * to.num / (from.num * to.den)
-    const __int128 num = static_cast<__int128>(frames) * from.den * to.num;
-    const __int128 den = static_cast<__int128>(from.num) * to.den;
-    __int128 q = num / den;
+    const Int128 num = static_cast<Int128>(frames) * from.den * to.num;
+    const Int128 den = static_cast<Int128>(from.num) * to.den;
+    Int128 q = num / den;
     if ((num % den != 0) && ((num < 0) != (den < 0))) --q;  // floor
     return static_cast<int64_t>(q);
 }
@@ -84,8 +89,8 @@ std::string FrameTime::timecode() const {
 
 bool FrameTime::operator==(const FrameTime& o) const {
     // Equal when they denote the same instant.
-    return static_cast<__int128>(frames) * rate.den * o.rate.num ==
-           static_cast<__int128>(o.frames) * o.rate.den * rate.num;
+    return static_cast<Int128>(frames) * rate.den * o.rate.num ==
+           static_cast<Int128>(o.frames) * o.rate.den * rate.num;
 }
 
 int64_t frames_for_seconds(double seconds, FrameRate rate) {

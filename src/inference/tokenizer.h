@@ -9,10 +9,6 @@
 
 #include "frameloom/core/result.h"
 
-namespace sentencepiece {
-class SentencePieceProcessor;
-}
-
 namespace fl::inference {
 
 /// Token ids of one text and the number of real tokens (EOS included).
@@ -24,7 +20,8 @@ struct Tokens {
 /// A SentencePiece model plus the reference's cleaning (whitespace collapse, HTML unescape, strip).
 class Tokenizer {
 public:
-    /// Loads a `.model` file; "tokenizer file missing or corrupt: <path>" on failure.
+    /// Loads a `.model` file (or the `spiece.model` inside a folder); "tokenizer file missing or corrupt: <path>"
+    /// on failure.
     static core::Result<Tokenizer> load(const std::filesystem::path& model_path);
     Tokenizer(Tokenizer&&) noexcept;
     Tokenizer& operator=(Tokenizer&&) noexcept;
@@ -37,13 +34,18 @@ public:
     /// Trains a SentencePiece model on `sentences` and writes it to `model_path` (used to build models).
     static core::Result<void> train(const std::vector<std::string>& sentences, int vocab_size,
                                     const std::filesystem::path& model_path);
+    /// Same, choosing the SentencePiece model type: "unigram" (as umT5) or "bpe".
+    static core::Result<void> train(const std::vector<std::string>& sentences, int vocab_size,
+                                    const std::filesystem::path& model_path, const std::string& model_type);
 
     /// The reference's text cleaning: unescape HTML entities (twice), strip, collapse whitespace runs.
     static std::string clean(const std::string& text);
 
 private:
     Tokenizer() = default;
-    std::unique_ptr<sentencepiece::SentencePieceProcessor> sp_;
+    /// The loaded SentencePiece model, behind the sentencepiece plug-in (see tokenizer.cpp for why).
+    struct Model;
+    std::unique_ptr<Model> model_;
 };
 
 }  // namespace fl::inference

@@ -67,7 +67,8 @@ public:
     void cancel_all();
     /// Status of every job submitted so far, oldest first.
     std::vector<JobStatus> jobs() const;
-    /// Blocks until no job is queued or running.
+    /// Blocks until no job is queued or running and every change was reported to the listener.
+    /// Must not be called from a job body or a listener.
     void wait_idle();
 
 private:
@@ -81,6 +82,7 @@ private:
     std::deque<std::shared_ptr<Entry>> all_;
     uint64_t next_id_ = 1;
     bool stopping_ = false;
+    bool worker_busy_ = false;  ///< the worker is running a job or calling the listener
     std::thread worker_;
 };
 

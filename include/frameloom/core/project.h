@@ -33,7 +33,9 @@ struct Clip {
 
     int64_t duration() const { return out - in; }
     int64_t end() const { return position + duration(); }
+    /// id set, 0 <= in < out, position >= 0, source names a take or a file.
     Result<void> check_invariants() const;
+    bool operator==(const Clip&) const = default;
 };
 
 /// Kind of a track.
@@ -52,7 +54,9 @@ struct Track {
     bool is_free(int64_t position, int64_t duration, const std::string& ignore_id = {}) const;
     /// End of the last clip (0 when empty).
     int64_t end() const;
+    /// id set, clips valid, sorted by position, non-overlapping, with unique ids.
     Result<void> check_invariants() const;
+    bool operator==(const Track&) const = default;
 };
 
 /// The edit: a frame rate, a picture size and tracks.
@@ -66,8 +70,17 @@ struct Sequence {
     int64_t duration() const;  ///< end of the latest clip on any track, in frames
     Track* find_track(const std::string& track_id);
     const Track* find_track(const std::string& track_id) const;
+    /// The first video track (where generated takes are appended), or nullptr.
+    Track* first_video_track();
+    const Track* first_video_track() const;
+    /// Positive rate and size, tracks valid with unique ids.
     Result<void> check_invariants() const;
+    bool operator==(const Sequence&) const = default;
 };
+
+/// The number after an id's last '-' ("clip-12" → 12): -1 when there is none, INT64_MAX when it overflows.
+/// Project::next_id stays above every such number, so fresh ids never collide.
+int64_t id_number(const std::string& id);
 
 /// A Frameloom project: storyboard (shots) and one sequence.
 struct Project {
@@ -90,6 +103,7 @@ struct Project {
 
     /// Ids unique, clips sorted and non-overlapping, clip sources resolvable, selected takes exist.
     Result<void> check_invariants() const;
+    bool operator==(const Project&) const = default;
 };
 
 }  // namespace fl::core

@@ -37,6 +37,9 @@ struct GenerationParams {
 
     /// Checks ranges (size divisible by 16, frames > 0, steps > 0, ...); the error says which field.
     Result<void> validate() const;
+    /// Structural checks every stored parameter set meets (steps, size, frames positive; fps positive).
+    /// Weaker than validate(): a storyboard shot may still lack a prompt while it is being written.
+    Result<void> check_invariants() const;
     bool operator==(const GenerationParams&) const = default;
 };
 
@@ -50,6 +53,7 @@ struct Take {
     double generation_seconds = 0.0;
 
     Result<void> check_invariants() const;
+    bool operator==(const Take&) const = default;
 };
 
 /// A shot of the storyboard: its current parameters and every take generated so far.
@@ -62,6 +66,7 @@ struct Shot {
 
     const Take* find_take(const std::string& take_id) const;
     Result<void> check_invariants() const;
+    bool operator==(const Shot&) const = default;
 };
 
 }  // namespace fl::core

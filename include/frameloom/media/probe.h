@@ -31,4 +31,8 @@ core::Result<MediaInfo> probe(const std::filesystem::path& path);
 /// Human-readable multi-line description for `frameloom probe`.
 std::string describe(const MediaInfo& info);
 
+/// FFmpeg logs to stderr process-wide (its own global); composition roots call this once:
+/// false keeps only errors (quiet CLI/tests), true lets FFmpeg's informational messages through.
+void set_ffmpeg_verbose(bool verbose);
+
 }  // namespace fl::media

@@ -22,7 +22,9 @@ struct T5Config {
     bool shared_pos = false;  ///< umT5: false (a bias table per layer)
     double eps = 1e-6;
 
-    /// Infers vocab/dim/ffn/layers/buckets from shapes; heads from metadata "num_heads" or dim/64.
+    /// Infers vocab/dim/ffn/layers from shapes, and buckets and heads from the bias table's shape
+    /// [num_buckets, num_heads] (per layer, or shared at the top for classic T5); max_dist and eps from the
+    /// metadata "config" JSON when present (otherwise 128 and 1e-6, as umT5).
     static core::Result<T5Config> from_weights(const SafeTensorsFile& file, const std::string& prefix = "");
 };
 

@@ -1,0 +1,253 @@
+#include "frameloom/inference/model_store.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <fstream>
+#include <optional>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+
+#ifndef FL_SOURCE_MODELS_DIR
+#define FL_SOURCE_MODELS_DIR ""
+#endif
+
+namespace fl::inference {
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+namespace {
+
+/// Reads typed fields of a card, each error naming the card and the field.
+class CardReader {
+public:
+    CardReader(const json& j, std::string where) : j_(j), where_(std::move(where)) {}
+
+    core::Error bad(const std::string& field, const std::string& what) const {
+        return core::fail("model card " + where_ + ": field '" + field + "' " + what + " (fix the card)");
+    }
+
+    core::Result<void> string(const json& obj, const std::string& key, const std::string& field, std::string& out,
+                              bool required) const {
+        const auto it = obj.find(key);
+        if (it == obj.end() || it->is_null()) {
+            if (required) return bad(field, "is missing");
+            return core::ok();
+        }
+        if (!it->is_string()) return bad(field, "must be a string");
+        out = it->get<std::string>();
+        if (required && out.empty()) return bad(field, "must not be empty");
+        return core::ok();
+    }
+
+    core::Result<void> strings(const json& obj, const std::string& key, std::vector<std::string>& out) const {
+        const auto it = obj.find(key);
+        if (it == obj.end() || it->is_null()) return core::ok();
+        if (!it->is_array()) return bad(key, "must be a list of strings");
+        for (const auto& v : *it) {
+            if (!v.is_string()) return bad(key, "must be a list of strings");
+            out.push_back(v.get<std::string>());
+        }
+        return core::ok();
+    }
+
+    core::Result<void> positive_int(const json& obj, const std::string& key, const std::string& field, int& out) const {
+        const auto it = obj.find(key);
+        if (it == obj.end() || it->is_null()) return core::ok();
+        if (!it->is_number_integer() || it->get<int64_t>() <= 0 || it->get<int64_t>() > 1000000)
+            return bad(field, "must be a positive whole number");
+        out = static_cast<int>(it->get<int64_t>());
+        return core::ok();
+    }
+
+    core::Result<void> number(const json& obj, const std::string& key, const std::string& field, double& out) const {
+        const auto it = obj.find(key);
+        if (it == obj.end() || it->is_null()) return core::ok();
+        if (!it->is_number()) return bad(field, "must be a number");
+        out = it->get<double>();
+        return core::ok();
+    }
+
+    const json& root() const { return j_; }
+
+private:
+    const json& j_;
+    std::string where_;
+};
+
+std::optional<std::string> read_text(const fs::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return std::nullopt;
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    if (in.bad()) return std::nullopt;
+    return ss.str();
+}
+
+/// Card files directly inside a root, sorted by name so the first-wins rule is stable.
+std::vector<fs::path> card_files(const fs::path& root) {
+    std::vector<fs::path> out;
+    std::error_code ec;
+    if (!fs::is_directory(root, ec)) return out;
+    for (fs::directory_iterator it(root, ec), end; !ec && it != end; it.increment(ec)) {
+        const fs::path& p = it->path();
+        std::error_code ec2;
+        if (p.extension() == ".json" && fs::is_regular_file(p, ec2)) out.push_back(p);
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+}  // namespace
+
+fs::path ModelCard::file(const std::string& role) const {
+    const auto it = files.find(role);
+    if (it == files.end() || it->second.empty()) return {};
+    const fs::path p(it->second);
+    return p.is_absolute() ? p : root / p;
+}
+
+std::vector<std::string> ModelCard::missing_files() const {
+    std::vector<std::string> out;
+    for (const auto& [role, rel] : files) {
+        std::error_code ec;
+        if (!fs::exists(file(role), ec)) out.push_back(role + ": " + rel);
+    }
+    return out;
+}
+
+core::Result<ModelCard> load_model_card(const fs::path& card_path) {
+    const std::string where = card_path.string();
+    const auto text = read_text(card_path);
+    if (!text) return core::fail("cannot read model card " + where + " (check the path)");
+    const json j = json::parse(*text, nullptr, /*allow_exceptions=*/false);
+    if (j.is_discarded()) return core::fail("model card " + where + " is not valid JSON (fix the card)");
+    if (!j.is_object()) return core::fail("model card " + where + " is not a JSON object (fix the card)");
+    const CardReader r(j, where);
+
+    ModelCard c;
+    c.card_path = card_path;
+    c.root = card_path.parent_path().empty() ? fs::path(".") : card_path.parent_path();
+    FL_TRY(r.string(j, "id", "id", c.id, true));
+    FL_TRY(r.strings(j, "aliases", c.aliases));
+    FL_TRY(r.string(j, "name", "name", c.name, false));
+    if (c.name.empty()) c.name = c.id;
+    FL_TRY(r.string(j, "description", "description", c.description, false));
+    FL_TRY(r.string(j, "architecture", "architecture", c.architecture, true));
+    FL_TRY(r.string(j, "codec", "codec", c.codec, false));
+    if (const auto it = j.find("codec_patch"); it != j.end() && !it->is_null()) {
+        if (!it->is_array() || it->size() != 3) return r.bad("codec_patch", "must be a list of three whole numbers [pt, ph, pw]");
+        for (const auto& v : *it) {
+            if (!v.is_number_integer() || v.get<int64_t>() <= 0 || v.get<int64_t>() > 1024)
+                return r.bad("codec_patch", "must be a list of three positive whole numbers [pt, ph, pw]");
+            c.codec_patch.push_back(static_cast<int>(v.get<int64_t>()));
+        }
+    }
+    if (c.codec == "patch" && c.codec_patch.empty()) return r.bad("codec_patch", "is required when codec is \"patch\"");
+    if (const auto it = j.find("files"); it != j.end() && !it->is_null()) {
+        if (!it->is_object()) return r.bad("files", "must be an object {role: path}");
+        for (const auto& [role, v] : it->items()) {
+            if (!v.is_string() || v.get<std::string>().empty()) return r.bad("files." + role, "must be a file path");
+            c.files[role] = v.get<std::string>();
+        }
+    }
+    FL_TRY(r.strings(j, "tasks", c.tasks));
+    if (const auto it = j.find("defaults"); it != j.end() && !it->is_null()) {
+        if (!it->is_object()) return r.bad("defaults", "must be an object");
+        const json& d = *it;
+        ModelDefaults& out = c.defaults;
+        FL_TRY(r.positive_int(d, "steps", "defaults.steps", out.steps));
+        FL_TRY(r.number(d, "guidance", "defaults.guidance", out.guidance));
+        FL_TRY(r.number(d, "shift", "defaults.shift", out.shift));
+        FL_TRY(r.positive_int(d, "width", "defaults.width", out.width));
+        FL_TRY(r.positive_int(d, "height", "defaults.height", out.height));
+        FL_TRY(r.positive_int(d, "frames", "defaults.frames", out.frames));
+        if (const auto f = d.find("fps"); f != d.end() && !f->is_null()) {
+            std::string text;
+            if (f->is_string()) text = f->get<std::string>();
+            else if (f->is_number_integer()) text = std::to_string(f->get<int64_t>());
+            else return r.bad("defaults.fps", "must be a frame rate such as \"24\" or \"30000/1001\"");
+            auto rate = core::parse_frame_rate(text);
+            if (!rate || rate->num <= 0) return r.bad("defaults.fps", "must be a frame rate such as \"24\" or \"30000/1001\"");
+            out.fps = *rate;
+        }
+        FL_TRY(r.string(d, "negative_prompt", "defaults.negative_prompt", out.negative_prompt, false));
+    }
+    if (const auto it = j.find("trained"); it != j.end() && !it->is_null()) {
+        if (!it->is_boolean()) return r.bad("trained", "must be true or false");
+        c.trained = it->get<bool>();
+    }
+    return c;
+}
+
+ModelStore::ModelStore(std::vector<fs::path> roots) : roots_(std::move(roots)) {}
+
+std::vector<fs::path> ModelStore::default_roots() {
+    std::vector<fs::path> candidates;
+    if (const char* env = std::getenv("FRAMELOOM_MODELS"); env && *env) {
+        // Like PATH: several roots separated by ':'.
+        std::string s(env);
+        size_t start = 0;
+        while (start <= s.size()) {
+            const size_t end = std::min(s.find(':', start), s.size());
+            if (end > start) candidates.emplace_back(s.substr(start, end - start));
+            start = end + 1;
+        }
+    }
+    candidates.emplace_back("models");
+    std::error_code ec;
+    const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+    if (!ec && !exe.empty()) candidates.push_back(exe.parent_path() / ".." / ".." / "models");
+    if (*FL_SOURCE_MODELS_DIR) candidates.emplace_back(FL_SOURCE_MODELS_DIR);
+
+    std::vector<fs::path> out;
+    std::set<fs::path> seen;
+    for (const auto& c : candidates) {
+        std::error_code e;
+        if (!fs::is_directory(c, e)) continue;
+        const fs::path canon = fs::weakly_canonical(fs::absolute(c, e), e);
+        if (seen.insert(canon).second) out.push_back(canon);
+    }
+    return out;
+}
+
+std::vector<ModelCard> ModelStore::list() const {
+    std::vector<ModelCard> out;
+    std::set<std::string> ids;
+    for (const auto& root : roots_) {
+        for (const auto& path : card_files(root)) {
+            auto card = load_model_card(path);
+            if (!card) continue;  // a broken card hides only itself; find() reports its error
+            if (ids.insert(card->id).second) out.push_back(std::move(card.value()));
+        }
+    }
+    return out;
+}
+
+core::Result<ModelCard> ModelStore::find(const std::string& id_or_path) const {
+    const fs::path as_path(id_or_path);
+    std::error_code ec;
+    if (as_path.extension() == ".json" || (id_or_path.find('/') != std::string::npos && fs::is_regular_file(as_path, ec))) {
+        if (!fs::is_regular_file(as_path, ec))
+            return core::fail("model card not found: " + id_or_path + " (check the path, or run `frameloom models`)");
+        return load_model_card(as_path);
+    }
+    const std::vector<ModelCard> cards = list();
+    for (const auto& c : cards)
+        if (c.id == id_or_path) return c;
+    for (const auto& c : cards)
+        if (std::find(c.aliases.begin(), c.aliases.end(), id_or_path) != c.aliases.end()) return c;
+    // A card named after the id that failed to load: its own error says more than "unknown".
+    for (const auto& root : roots_) {
+        const fs::path p = root / (id_or_path + ".json");
+        if (fs::is_regular_file(p, ec)) {
+            auto card = load_model_card(p);
+            if (!card) return card.error();
+        }
+    }
+    return core::fail("unknown model '" + id_or_path + "': run `frameloom models` to see installed models");
+}
+
+}  // namespace fl::inference
