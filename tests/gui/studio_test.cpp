@@ -276,7 +276,7 @@ TEST_F(StudioTest, InspectorEditsAreOneMergedUndoStep) {
 }
 
 TEST_F(StudioTest, CancelLeavesTheProjectAsItWas) {
-    MainWindow& w = open_window(write_project(/*steps=*/200));
+    MainWindow& w = open_window(write_project(/*steps=*/1000));  // far more than it runs: cancelled at the first step
     select_first_shot();
     const std::string before = fl::core::project_to_json(w.document()->project());
     QSignalSpy finished(&w, &MainWindow::generationFinished);
@@ -303,6 +303,32 @@ TEST_F(StudioTest, CancelLeavesTheProjectAsItWas) {
     if (fs::exists(media)) {
         for (const auto& entry : fs::directory_iterator(media)) ADD_FAILURE() << "left over: " << entry.path();
     }
+}
+
+TEST_F(StudioTest, FailedGenerationShowsTheErrorOnTheJobRowAndChangesNothing) {
+    MainWindow& w = open_window(write_project());
+    select_first_shot();
+    fl::core::GenerationParams params = w.document()->project().shots.front().params;
+    params.model = "no-such-model";
+    ASSERT_TRUE(w.document()->push(fl::core::make_set_shot_params(w.currentShot().toStdString(), params)).ok());
+    const std::string before = fl::core::project_to_json(w.document()->project());
+    auto [job, applied] = generate_and_wait();
+    ASSERT_NE(job, 0u);
+    EXPECT_FALSE(applied);
+    EXPECT_EQ(w.jobsPanel()->stateText(job).toStdString(), "failed");
+    const QString error = w.jobsPanel()->errorText(job);
+    EXPECT_TRUE(error.contains("no-such-model")) << error.toStdString();
+    EXPECT_EQ(fl::core::project_to_json(w.document()->project()), before);
+    EXPECT_FALSE(fs::exists(dir_ / "film.media") && !fs::is_empty(dir_ / "film.media"));
+
+    // An invalid shot is refused before any job is queued, with the engine's message.
+    params.model = "default";
+    params.prompt.clear();
+    ASSERT_TRUE(w.document()->push(fl::core::make_set_shot_params(w.currentShot().toStdString(), params)).ok());
+    const int rows = w.jobsPanel()->count();
+    EXPECT_EQ(w.generate(), 0u);
+    EXPECT_TRUE(w.lastError().contains("prompt")) << w.lastError().toStdString();
+    EXPECT_EQ(w.jobsPanel()->count(), rows);
 }
 
 TEST_F(StudioTest, BadProjectFileShowsOneLineErrorAndIsUntouched) {
