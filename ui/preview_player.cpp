@@ -58,7 +58,7 @@ PreviewPlayer::PreviewPlayer(QWidget* parent) : QWidget(parent) {
     play_ = new QPushButton(this);
     play_->setObjectName("playPause");
     play_->setIcon(style()->standardIcon(QStyle::SP_MediaPlay));
-    play_->setToolTip(tr("Play/Pause (Space)"));
+    play_->setToolTip(tr("Play/Pause"));
     slider_ = new QSlider(Qt::Horizontal, this);
     slider_->setObjectName("scrub");
     slider_->setRange(0, 0);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include <QKeyEvent>
 #include <QMouseEvent>
 #include <QPainter>
 #include <QWheelEvent>
@@ -257,6 +258,16 @@ void TimelineView::wheelEvent(QWheelEvent* event) {
         return;
     }
     QWidget::wheelEvent(event);
+}
+
+void TimelineView::keyPressEvent(QKeyEvent* event) {
+    if ((event->key() == Qt::Key_Delete || event->key() == Qt::Key_Backspace) && !selected_clip_.empty()) {
+        auto removed = document_->push(core::make_remove_clip(selected_track_, selected_clip_));
+        if (!removed) emit editFailed(QString::fromStdString(removed.message()));
+        event->accept();
+        return;
+    }
+    QWidget::keyPressEvent(event);
 }
 
 }  // namespace fl::studio

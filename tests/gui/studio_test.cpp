@@ -231,6 +231,17 @@ TEST_F(StudioTest, GenerateAddsTakeAndClipUndoRedoAndSaveAsReloads) {
     action("actionRedo")->trigger();
     EXPECT_EQ(doc.project().sequence.tracks.front().clips.front().position, 10);
 
+    // Delete removes the selected clip (the take stays); undo puts it back.
+    EXPECT_EQ(timeline->selectedClip(), clip.id);
+    QTest::keyClick(timeline, Qt::Key_Delete);
+    EXPECT_TRUE(doc.project().sequence.tracks.front().clips.empty());
+    EXPECT_EQ(doc.project().shots.front().takes.size(), 1u);
+    EXPECT_TRUE(timeline->selectedClip().empty());
+    action("actionUndo")->trigger();
+    ASSERT_EQ(doc.project().sequence.tracks.front().clips.size(), 1u);
+    EXPECT_EQ(doc.project().sequence.tracks.front().clips.front().position, 10);
+    expect_invariants();
+
     // Save As, then reload: the same project, and the window is clean.
     const fs::path copy = dir_ / "film-copy.flproj";
     ASSERT_TRUE(w.saveProjectAs(QString::fromStdString(copy.string()))) << w.lastError().toStdString();
