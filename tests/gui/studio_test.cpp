@@ -62,13 +62,8 @@ void send_mouse(QWidget* widget, QEvent::Type type, QPoint pos, Qt::MouseButtons
 class StudioTest : public ::testing::Test {
 protected:
     static void SetUpTestSuite() {
-        if (qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM")) qputenv("QT_QPA_PLATFORM", "offscreen");
-        if (!QApplication::instance()) {
-            static int argc = 1;
-            static char name[] = "fl_gui_tests";
-            static char* argv[] = {name, nullptr};
-            static QApplication app(argc, argv);  // lives until the process exits
-        }
+        // main.cpp creates the QApplication before any test runs.
+        ASSERT_NE(QApplication::instance(), nullptr);
     }
 
     void SetUp() override {

@@ -1,0 +1,13 @@
+// The studio tests' own main: one QApplication on the stack for the whole run, so it is destroyed before
+// Qt's own statics (a function-static QApplication dies after them and crashes at exit).
+// fl_test also links gtest_main; this main takes precedence because the archive's main is never pulled in.
+#include <gtest/gtest.h>
+
+#include <QApplication>
+
+int main(int argc, char** argv) {
+    if (qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM")) qputenv("QT_QPA_PLATFORM", "offscreen");
+    ::testing::InitGoogleTest(&argc, argv);
+    QApplication app(argc, argv);
+    return RUN_ALL_TESTS();
+}
