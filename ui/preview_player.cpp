@@ -6,6 +6,7 @@
 #include <QLabel>
 #include <QPainter>
 #include <QPushButton>
+#include <QShortcut>
 #include <QSignalBlocker>
 #include <QSlider>
 #include <QStyle>
@@ -58,7 +59,7 @@ PreviewPlayer::PreviewPlayer(QWidget* parent) : QWidget(parent) {
     play_ = new QPushButton(this);
     play_->setObjectName("playPause");
     play_->setIcon(style()->standardIcon(QStyle::SP_MediaPlay));
-    play_->setToolTip(tr("Play/Pause"));
+    play_->setToolTip(tr("Play/Pause (Space)"));
     slider_ = new QSlider(Qt::Horizontal, this);
     slider_->setObjectName("scrub");
     slider_->setRange(0, 0);
@@ -78,6 +79,9 @@ PreviewPlayer::PreviewPlayer(QWidget* parent) : QWidget(parent) {
     layout->addLayout(controls);
 
     connect(play_, &QPushButton::clicked, this, &PreviewPlayer::togglePlay);
+    // Space plays/pauses while the preview has focus (elsewhere it types into the prompt).
+    canvas_->setFocusPolicy(Qt::ClickFocus);
+    new QShortcut(QKeySequence(Qt::Key_Space), this, this, &PreviewPlayer::togglePlay, Qt::WidgetWithChildrenShortcut);
     connect(slider_, &QSlider::valueChanged, this, [this](int v) { seek(v); });
     connect(timer_, &QTimer::timeout, this, &PreviewPlayer::tick);
     update_controls();
