@@ -32,7 +32,7 @@ size_t GenerationService::cached_models() const {
 }
 
 core::Result<inference::Generator*> GenerationService::generator_for(const std::string& model,
-                                                                    core::JobContext& job) {
+                                                                     core::JobContext& job) {
     auto card = store_.find(model.empty() ? std::string("default") : model);
     if (!card) return card.error();
     std::lock_guard lock(mutex_);
@@ -60,7 +60,8 @@ core::Result<GeneratedTake> GenerationService::run(const GenerationSpec& spec, c
 
     std::error_code ec;
     fs::create_directories(spec.target.parent_path(), ec);
-    if (ec) return core::fail("cannot create folder " + spec.target.parent_path().string() + ": " + ec.message());
+    if (ec)
+        return core::fail("cannot create folder " + spec.target.parent_path().string() + ": " + ec.message());
 
     media::EncodeOptions options;
     options.progress = [&job](int64_t done, int64_t total, const std::string&) {

@@ -25,8 +25,8 @@ struct GenerationSpec {
 
 /// What a finished generation job hands back to the GUI thread.
 struct GeneratedTake {
-    core::Take take;           ///< id empty (the GUI picks one), file absolute
-    int64_t frame_count = 0;   ///< frames in the written clip, at the take's rate
+    core::Take take;          ///< id empty (the GUI picks one), file absolute
+    int64_t frame_count = 0;  ///< frames in the written clip, at the take's rate
 };
 
 /// Keeps loaded generators between jobs (keyed by model id) so the second take starts at once.

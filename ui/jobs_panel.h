@@ -1,11 +1,10 @@
 #pragma once
 /// The list of background jobs: title, progress bar, step label, state and a cancel button per job.
 
-#include <cstdint>
-#include <map>
-
 #include <QString>
 #include <QWidget>
+#include <cstdint>
+#include <map>
 
 #include "frameloom/core/job.h"
 

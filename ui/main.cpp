@@ -1,10 +1,9 @@
 // frameloom-studio [PROJECT]: the Qt 6 studio. Opens PROJECT when given.
 
-#include <cstdio>
-#include <cstring>
-
 #include <QApplication>
 #include <QCommandLineParser>
+#include <cstdio>
+#include <cstring>
 
 #include "ui/main_window.h"
 

@@ -45,7 +45,8 @@ MainWindow::MainWindow(std::vector<fs::path> model_roots, QWidget* parent) : QMa
     // The listener runs on the queue's worker thread: hand each snapshot to the GUI thread. Events
     // posted to this window are dropped if it is gone, and ~MainWindow joins the worker first anyway.
     jobs_ = std::make_unique<core::JobQueue>([this](const core::JobStatus& status) {
-        QMetaObject::invokeMethod(this, [this, status] { onJobChanged(status); }, Qt::QueuedConnection);
+        QMetaObject::invokeMethod(
+            this, [this, status] { onJobChanged(status); }, Qt::QueuedConnection);
     });
 
     create_layout();
@@ -169,14 +170,15 @@ void MainWindow::create_layout() {
         if (!preview_->isSequence()) previewSequence();
         preview_->seek(frame);
     });
-    connect(timeline_, &TimelineView::clipSelected, this, [this](const QString& track_id, const QString& clip_id) {
-        const core::Track* track = document_->project().sequence.find_track(track_id.toStdString());
-        if (!track) return;
-        const int index = track->index_of(clip_id.toStdString());
-        if (index < 0) return;
-        const std::string& shot_id = track->clips[static_cast<size_t>(index)].source.shot_id;
-        if (!shot_id.empty() && document_->project().find_shot(shot_id)) selectShot(qs(shot_id));
-    });
+    connect(timeline_, &TimelineView::clipSelected, this,
+            [this](const QString& track_id, const QString& clip_id) {
+                const core::Track* track = document_->project().sequence.find_track(track_id.toStdString());
+                if (!track) return;
+                const int index = track->index_of(clip_id.toStdString());
+                if (index < 0) return;
+                const std::string& shot_id = track->clips[static_cast<size_t>(index)].source.shot_id;
+                if (!shot_id.empty() && document_->project().find_shot(shot_id)) selectShot(qs(shot_id));
+            });
     connect(preview_, &PreviewPlayer::frameChanged, this, [this](qint64 frame) {
         if (preview_->isSequence()) timeline_->setPlayhead(frame);
     });
@@ -191,7 +193,8 @@ void MainWindow::create_actions() {
         if (!keys.isEmpty()) action->setShortcut(keys);
         return action;
     };
-    connect(add(file, tr("&New"), "actionNew", QKeySequence::New), &QAction::triggered, this, &MainWindow::fileNew);
+    connect(add(file, tr("&New"), "actionNew", QKeySequence::New), &QAction::triggered, this,
+            &MainWindow::fileNew);
     connect(add(file, tr("&Open…"), "actionOpen", QKeySequence::Open), &QAction::triggered, this,
             &MainWindow::fileOpen);
     connect(add(file, tr("&Save"), "actionSave", QKeySequence::Save), &QAction::triggered, this,
@@ -225,10 +228,11 @@ void MainWindow::create_actions() {
     QAction* about = add(help, tr("&About Frameloom Studio"), "actionAbout", QKeySequence());
     about->setMenuRole(QAction::AboutRole);
     connect(about, &QAction::triggered, this, [this] {
-        QMessageBox::about(this, tr("About Frameloom Studio"),
-                           tr("<b>Frameloom Studio</b> %1<br>Short films from text, generated locally with video "
-                              "diffusion models.")
-                               .arg(QApplication::applicationVersion()));
+        QMessageBox::about(
+            this, tr("About Frameloom Studio"),
+            tr("<b>Frameloom Studio</b> %1<br>Short films from text, generated locally with video "
+               "diffusion models.")
+                .arg(QApplication::applicationVersion()));
     });
 }
 
@@ -265,12 +269,14 @@ void MainWindow::on_document_changed() {
     remove_shot_action_->setEnabled(has_shot);
 
     QString title = qs(project.name);
-    if (!document_->path().empty()) title += QStringLiteral(" (%1)").arg(qs(document_->path().filename().string()));
+    if (!document_->path().empty())
+        title += QStringLiteral(" (%1)").arg(qs(document_->path().filename().string()));
     setWindowTitle(tr("%1[*] — Frameloom Studio").arg(title));
     setWindowModified(document_->is_modified());
 
     if (preview_->isSequence()) {
-        preview_->showSequence(project, document_->path().empty() ? fs::path() : document_->path().parent_path());
+        preview_->showSequence(project,
+                               document_->path().empty() ? fs::path() : document_->path().parent_path());
     }
 }
 
@@ -294,8 +300,9 @@ void MainWindow::rebuild_take_list() {
     const core::Shot* shot = document_->project().find_shot(current_shot_);
     if (!shot) return;
     for (const core::Take& take : shot->takes) {
-        auto* item = new QListWidgetItem(tr("%1 · seed %2 · %3 steps").arg(qs(take.id)).arg(take.params.seed).arg(take.params.steps),
-                                         take_list_);
+        auto* item = new QListWidgetItem(
+            tr("%1 · seed %2 · %3 steps").arg(qs(take.id)).arg(take.params.seed).arg(take.params.steps),
+            take_list_);
         item->setData(Qt::UserRole, qs(take.id));
         item->setToolTip(tr("%1\n%2\n%3").arg(qs(take.file), qs(take.created), qs(take.params.prompt)));
         if (take.id == shot->selected_take) {
@@ -340,9 +347,10 @@ bool MainWindow::maybe_save() {
     if (!document_->is_modified()) return true;
     QMessageBox::StandardButton answer = unsaved_answer_;
     if (interactive_) {
-        answer = QMessageBox::warning(this, tr("Unsaved changes"),
-                                      tr("Save the changes to \"%1\" first?").arg(qs(document_->project().name)),
-                                      QMessageBox::Save | QMessageBox::Discard | QMessageBox::Cancel, QMessageBox::Save);
+        answer = QMessageBox::warning(
+            this, tr("Unsaved changes"),
+            tr("Save the changes to \"%1\" first?").arg(qs(document_->project().name)),
+            QMessageBox::Save | QMessageBox::Discard | QMessageBox::Cancel, QMessageBox::Save);
     }
     if (answer == QMessageBox::Save) return saveProject();
     return answer == QMessageBox::Discard;
@@ -355,7 +363,8 @@ void MainWindow::fileNew() {
 
 void MainWindow::fileOpen() {
     if (!maybe_save()) return;
-    const QString start = document_->path().empty() ? QString() : qs(document_->path().parent_path().string());
+    const QString start =
+        document_->path().empty() ? QString() : qs(document_->path().parent_path().string());
     const QString path = QFileDialog::getOpenFileName(this, tr("Open project"), start, tr(kProjectFilter));
     if (!path.isEmpty()) openProject(path);
 }
@@ -448,19 +457,20 @@ quint64 MainWindow::generate() {
         return 0;
     }
     const QString stamp = QDateTime::currentDateTimeUtc().toString(QStringLiteral("yyyyMMdd-HHmmss"));
-    const fs::path target =
-        document_->media_dir() / (shot->id + "-" + stamp.toStdString() + "-" + std::to_string(++generation_counter_) + ".mp4");
+    const fs::path target = document_->media_dir() / (shot->id + "-" + stamp.toStdString() + "-" +
+                                                      std::to_string(++generation_counter_) + ".mp4");
 
     auto result = std::make_shared<GeneratedTake>();
     GenerationSpec spec{shot->params, target};
     GenerationService* service = service_.get();
     const std::string title = "Generate " + (shot->name.empty() ? shot->id : shot->name);
-    const uint64_t id = jobs_->submit(title, [service, spec, result](core::JobContext& job) -> core::Result<void> {
-        auto generated = service->run(spec, job);
-        if (!generated) return generated.error();
-        *result = std::move(generated).value();
-        return core::ok();
-    });
+    const uint64_t id =
+        jobs_->submit(title, [service, spec, result](core::JobContext& job) -> core::Result<void> {
+            auto generated = service->run(spec, job);
+            if (!generated) return generated.error();
+            *result = std::move(generated).value();
+            return core::ok();
+        });
     pending_[id] = PendingGeneration{result, shot->id, document_->epoch()};
     return id;
 }
@@ -495,8 +505,10 @@ bool MainWindow::apply_generation(uint64_t job_id, const PendingGeneration& pend
     // Clip lengths are counted at the sequence's rate; the take may have been made at another.
     const core::FrameRate sequence_rate = document_->project().sequence.fps;
     int64_t frames = pending.result->frame_count;
-    if (take.params.fps != sequence_rate) frames = std::max<int64_t>(core::rescale_frames(frames, take.params.fps, sequence_rate), 1);
-    auto added = document_->push(core::make_add_take_to_timeline(document_->project(), pending.shot_id, take, frames));
+    if (take.params.fps != sequence_rate)
+        frames = std::max<int64_t>(core::rescale_frames(frames, take.params.fps, sequence_rate), 1);
+    auto added =
+        document_->push(core::make_add_take_to_timeline(document_->project(), pending.shot_id, take, frames));
     if (!added) {
         jobs_panel_->setJobError(job_id, qs(added.message()));
         return false;

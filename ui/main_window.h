@@ -1,16 +1,15 @@
 #pragma once
 /// The studio's main window: menus, shot list, inspector, preview, timeline and jobs, wired to the engine.
 
+#include <QMainWindow>
+#include <QMessageBox>
+#include <QString>
 #include <cstdint>
 #include <filesystem>
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <QMainWindow>
-#include <QMessageBox>
-#include <QString>
 
 #include "frameloom/core/job.h"
 

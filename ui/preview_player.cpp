@@ -1,7 +1,5 @@
 #include "ui/preview_player.h"
 
-#include <algorithm>
-
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QPainter>
@@ -12,6 +10,7 @@
 #include <QStyle>
 #include <QTimer>
 #include <QVBoxLayout>
+#include <algorithm>
 
 namespace fl::studio {
 
@@ -81,7 +80,8 @@ PreviewPlayer::PreviewPlayer(QWidget* parent) : QWidget(parent) {
     connect(play_, &QPushButton::clicked, this, &PreviewPlayer::togglePlay);
     // Space plays/pauses while the preview has focus (elsewhere it types into the prompt).
     canvas_->setFocusPolicy(Qt::ClickFocus);
-    new QShortcut(QKeySequence(Qt::Key_Space), this, this, &PreviewPlayer::togglePlay, Qt::WidgetWithChildrenShortcut);
+    new QShortcut(QKeySequence(Qt::Key_Space), this, this, &PreviewPlayer::togglePlay,
+                  Qt::WidgetWithChildrenShortcut);
     connect(slider_, &QSlider::valueChanged, this, [this](int v) { seek(v); });
     connect(timer_, &QTimer::timeout, this, &PreviewPlayer::tick);
     update_controls();
@@ -221,7 +221,8 @@ void PreviewPlayer::render() {
             int64_t source = s.in + (frame_ - s.start);
             if (media::VideoReader* reader = reader_for(s.file)) {
                 const core::FrameRate media_rate = reader->info().fps;
-                if (media_rate.num > 0 && media_rate != rate_) source = core::rescale_frames(source, rate_, media_rate);
+                if (media_rate.num > 0 && media_rate != rate_)
+                    source = core::rescale_frames(source, rate_, media_rate);
             }
             image_ = decode(s.file, source);
             break;
@@ -238,7 +239,7 @@ QString PreviewPlayer::timecodeText() const {
     const core::FrameTime now{frame_, rate_};
     const core::FrameTime total{frame_count_, rate_};
     return QStringLiteral("%1 / %2").arg(QString::fromStdString(now.timecode()),
-                                          QString::fromStdString(total.timecode()));
+                                         QString::fromStdString(total.timecode()));
 }
 
 void PreviewPlayer::update_controls() {

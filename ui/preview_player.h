@@ -1,15 +1,14 @@
 #pragma once
 /// The preview: plays a take or the timeline sequence by decoding with fl::media::VideoReader.
 
+#include <QImage>
+#include <QWidget>
 #include <cstdint>
 #include <filesystem>
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <QImage>
-#include <QWidget>
 
 #include "frameloom/core/project.h"
 #include "frameloom/core/time.h"

@@ -1,9 +1,8 @@
 #include "ui/project_document.h"
 
-#include <system_error>
-
 #include <QCoreApplication>
 #include <QDir>
+#include <system_error>
 
 #include "frameloom/core/project_file.h"
 
@@ -11,8 +10,7 @@ namespace fl::studio {
 
 namespace fs = std::filesystem;
 
-ProjectDocument::ProjectDocument(QObject* parent)
-    : QObject(parent), project_(core::Project::make_new()) {}
+ProjectDocument::ProjectDocument(QObject* parent) : QObject(parent), project_(core::Project::make_new()) {}
 
 core::Result<void> ProjectDocument::push(std::unique_ptr<core::Command> command) {
     auto result = stack_.push(project_, std::move(command));
@@ -77,8 +75,8 @@ fs::path ProjectDocument::media_dir() const {
     if (!path_.empty()) {
         return path_.parent_path() / (path_.stem().string() + ".media");
     }
-    const QString temp = QDir::tempPath() + QStringLiteral("/frameloom-%1/media")
-                                                .arg(QCoreApplication::applicationPid());
+    const QString temp =
+        QDir::tempPath() + QStringLiteral("/frameloom-%1/media").arg(QCoreApplication::applicationPid());
     return fs::path(temp.toStdString());
 }
 

@@ -1,12 +1,11 @@
 #pragma once
 /// The open project as the studio sees it: the Project, its UndoStack and its file path.
 
+#include <QObject>
+#include <QString>
 #include <filesystem>
 #include <memory>
 #include <string>
-
-#include <QObject>
-#include <QString>
 
 #include "frameloom/core/edit.h"
 #include "frameloom/core/project.h"

@@ -19,8 +19,8 @@ namespace fl::studio {
 
 namespace {
 /// Picture sizes offered in the combo; every side is divisible by 16 as the models require.
-constexpr int kSizes[][2] = {{64, 64},   {128, 128}, {256, 256}, {320, 192}, {480, 272}, {512, 512},
-                             {480, 832}, {832, 480}, {720, 1280}, {1280, 720}};
+constexpr int kSizes[][2] = {{64, 64},   {128, 128}, {256, 256}, {320, 192},  {480, 272},
+                             {512, 512}, {480, 832}, {832, 480}, {720, 1280}, {1280, 720}};
 constexpr const char* kRates[] = {"8", "12", "15", "16", "24000/1001", "24", "25", "30000/1001", "30"};
 
 QString size_text(int w, int h) { return QStringLiteral("%1x%2").arg(w).arg(h); }
@@ -106,8 +106,8 @@ void ShotInspector::setShot(const std::string& shot_id) {
 }
 
 void ShotInspector::set_enabled(bool enabled) {
-    for (QWidget* w : std::initializer_list<QWidget*>{prompt_, negative_, seed_, randomise_, steps_, guidance_,
-                                                      shift_, size_, frames_, fps_}) {
+    for (QWidget* w : std::initializer_list<QWidget*>{prompt_, negative_, seed_, randomise_, steps_,
+                                                      guidance_, shift_, size_, frames_, fps_}) {
         w->setEnabled(enabled);
     }
 }

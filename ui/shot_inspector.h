@@ -1,9 +1,8 @@
 #pragma once
 /// Edits the generation parameters of the selected shot; every change is one merged UndoStack command.
 
-#include <string>
-
 #include <QWidget>
+#include <string>
 
 #include "frameloom/core/shot.h"
 

@@ -1,12 +1,11 @@
 #include "ui/timeline_view.h"
 
-#include <algorithm>
-#include <cmath>
-
 #include <QKeyEvent>
 #include <QMouseEvent>
 #include <QPainter>
 #include <QWheelEvent>
+#include <algorithm>
+#include <cmath>
 
 #include "frameloom/core/edit.h"
 #include "frameloom/core/time.h"
@@ -14,7 +13,8 @@
 
 namespace fl::studio {
 
-TimelineView::TimelineView(ProjectDocument* document, QWidget* parent) : QWidget(parent), document_(document) {
+TimelineView::TimelineView(ProjectDocument* document, QWidget* parent)
+    : QWidget(parent), document_(document) {
     setObjectName("timeline");
     setMouseTracking(false);
     setFocusPolicy(Qt::ClickFocus);
@@ -112,7 +112,8 @@ void TimelineView::setPixelsPerFrame(double ppf) {
 
 int64_t TimelineView::ruler_step() const {
     // A label every >= 90 px: whole frames below a second, whole seconds (then minutes) above.
-    const int64_t fps = std::max<int64_t>(1, static_cast<int64_t>(std::ceil(document_->project().sequence.fps.to_double())));
+    const int64_t fps =
+        std::max<int64_t>(1, static_cast<int64_t>(std::ceil(document_->project().sequence.fps.to_double())));
     int64_t step = std::max<int64_t>(1, static_cast<int64_t>(std::ceil(90.0 / pixels_per_frame_)));
     if (step >= fps) {
         int64_t seconds = (step + fps - 1) / fps;
@@ -169,14 +170,16 @@ void TimelineView::paintEvent(QPaintEvent*) {
         for (const core::Clip& clip : track.clips) {
             const QRect r = clipRect(track.id, clip.id);
             const bool selected = clip.id == selected_clip_ && track.id == selected_track_;
-            const QColor fill = track.kind == core::TrackKind::Video ? QColor(70, 110, 170) : QColor(70, 150, 100);
+            const QColor fill =
+                track.kind == core::TrackKind::Video ? QColor(70, 110, 170) : QColor(70, 150, 100);
             p.fillRect(r, selected ? fill.lighter(140) : fill);
             p.setPen(selected ? QPen(Qt::white, 2) : QPen(fill.darker(150), 1));
             p.drawRect(r.adjusted(0, 0, -1, -1));
             p.setPen(Qt::white);
             const QRect text = r.adjusted(4, 2, -4, -2);
             const QString name = QString::fromStdString(clip.name.empty() ? clip.id : clip.name);
-            p.drawText(text, Qt::AlignLeft | Qt::AlignVCenter, p.fontMetrics().elidedText(name, Qt::ElideRight, text.width()));
+            p.drawText(text, Qt::AlignLeft | Qt::AlignVCenter,
+                       p.fontMetrics().elidedText(name, Qt::ElideRight, text.width()));
         }
         p.setPen(pal.color(QPalette::Mid));
         p.drawLine(0, y + kTrackHeight - 1, width(), y + kTrackHeight - 1);
@@ -235,7 +238,8 @@ void TimelineView::mouseMoveEvent(QMouseEvent* event) {
     const int64_t position = std::max<int64_t>(frameAt(pos.x()) - grab_offset_, 0);
     const int t = track_at(pos.y());
     std::string to_track = selected_track_;
-    if (t >= 0 && seq.tracks[static_cast<size_t>(t)].kind == from->kind) to_track = seq.tracks[static_cast<size_t>(t)].id;
+    if (t >= 0 && seq.tracks[static_cast<size_t>(t)].kind == from->kind)
+        to_track = seq.tracks[static_cast<size_t>(t)].id;
     if (position == clip.position && to_track == selected_track_) return;
     // Consecutive moves of one clip merge in the UndoStack: the whole drag is one undo step.
     // A refused move (overlap) changes nothing and the clip simply stays put.

@@ -2,10 +2,9 @@
 /// The timeline: a time ruler with timecodes, tracks with clips, and a playhead. Click selects a clip,
 /// dragging moves it through make_move_clip (one merged undo step per drag).
 
+#include <QWidget>
 #include <cstdint>
 #include <string>
-
-#include <QWidget>
 
 namespace fl::studio {
 

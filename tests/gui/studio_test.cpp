@@ -1,14 +1,7 @@
 // The studio driven as a user would, under QT_QPA_PLATFORM=offscreen: open, generate, undo/redo,
 // drag on the timeline, save-as and reload, cancel, and a bad project file.
 #include <gtest/gtest.h>
-
 #include <unistd.h>
-
-#include <chrono>
-#include <filesystem>
-#include <fstream>
-#include <functional>
-#include <sstream>
 
 #include <QAction>
 #include <QApplication>
@@ -18,6 +11,11 @@
 #include <QSignalSpy>
 #include <QSpinBox>
 #include <QTest>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <sstream>
 
 #include "frameloom/core/atomic_file.h"
 #include "frameloom/core/edit.h"
@@ -55,7 +53,8 @@ bool wait_until(const std::function<bool()>& done, int timeout_ms) {
 }
 
 void send_mouse(QWidget* widget, QEvent::Type type, QPoint pos, Qt::MouseButtons buttons) {
-    QMouseEvent event(type, QPointF(pos), QPointF(widget->mapToGlobal(pos)), Qt::LeftButton, buttons, Qt::NoModifier);
+    QMouseEvent event(type, QPointF(pos), QPointF(widget->mapToGlobal(pos)), Qt::LeftButton, buttons,
+                      Qt::NoModifier);
     QApplication::sendEvent(widget, &event);
 }
 
@@ -103,7 +102,8 @@ protected:
         window_ = std::make_unique<MainWindow>(std::vector<fs::path>{FL_SOURCE_MODELS_DIR});
         window_->setInteractive(false);
         window_->show();
-        EXPECT_TRUE(window_->openProject(QString::fromStdString(project.string()))) << window_->lastError().toStdString();
+        EXPECT_TRUE(window_->openProject(QString::fromStdString(project.string())))
+            << window_->lastError().toStdString();
         return *window_;
     }
 
@@ -282,7 +282,8 @@ TEST_F(StudioTest, InspectorEditsAreOneMergedUndoStep) {
 }
 
 TEST_F(StudioTest, CancelLeavesTheProjectAsItWas) {
-    MainWindow& w = open_window(write_project(/*steps=*/1000));  // far more than it runs: cancelled at the first step
+    MainWindow& w =
+        open_window(write_project(/*steps=*/1000));  // far more than it runs: cancelled at the first step
     select_first_shot();
     const std::string before = fl::core::project_to_json(w.document()->project());
     QSignalSpy finished(&w, &MainWindow::generationFinished);
@@ -291,7 +292,8 @@ TEST_F(StudioTest, CancelLeavesTheProjectAsItWas) {
     // Cancel from the job row's button once sampling has started.
     ASSERT_TRUE(wait_until([&] { return w.jobsPanel()->labelText(job).startsWith("step"); }, kJobTimeoutMs))
         << "state " << w.jobsPanel()->stateText(job).toStdString() << ", label "
-        << w.jobsPanel()->labelText(job).toStdString() << ", error " << w.jobsPanel()->errorText(job).toStdString();
+        << w.jobsPanel()->labelText(job).toStdString() << ", error "
+        << w.jobsPanel()->errorText(job).toStdString();
     auto* row = w.jobsPanel()->findChild<QWidget*>(QStringLiteral("jobRow-%1").arg(job));
     ASSERT_NE(row, nullptr);
     auto* cancel = row->findChild<QPushButton*>("cancel");
@@ -307,7 +309,8 @@ TEST_F(StudioTest, CancelLeavesTheProjectAsItWas) {
     // Nothing half-written is left behind.
     const fs::path media = dir_ / "film.media";
     if (fs::exists(media)) {
-        for (const auto& entry : fs::directory_iterator(media)) ADD_FAILURE() << "left over: " << entry.path();
+        for (const auto& entry : fs::directory_iterator(media))
+            ADD_FAILURE() << "left over: " << entry.path();
     }
 }
 
@@ -316,7 +319,8 @@ TEST_F(StudioTest, FailedGenerationShowsTheErrorOnTheJobRowAndChangesNothing) {
     select_first_shot();
     fl::core::GenerationParams params = w.document()->project().shots.front().params;
     params.model = "no-such-model";
-    ASSERT_TRUE(w.document()->push(fl::core::make_set_shot_params(w.currentShot().toStdString(), params)).ok());
+    ASSERT_TRUE(
+        w.document()->push(fl::core::make_set_shot_params(w.currentShot().toStdString(), params)).ok());
     const std::string before = fl::core::project_to_json(w.document()->project());
     auto [job, applied] = generate_and_wait();
     ASSERT_NE(job, 0u);
@@ -330,7 +334,8 @@ TEST_F(StudioTest, FailedGenerationShowsTheErrorOnTheJobRowAndChangesNothing) {
     // An invalid shot is refused before any job is queued, with the engine's message.
     params.model = "default";
     params.prompt.clear();
-    ASSERT_TRUE(w.document()->push(fl::core::make_set_shot_params(w.currentShot().toStdString(), params)).ok());
+    ASSERT_TRUE(
+        w.document()->push(fl::core::make_set_shot_params(w.currentShot().toStdString(), params)).ok());
     const int rows = w.jobsPanel()->count();
     EXPECT_EQ(w.generate(), 0u);
     EXPECT_TRUE(w.lastError().contains("prompt")) << w.lastError().toStdString();
