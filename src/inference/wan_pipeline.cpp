@@ -74,8 +74,8 @@ core::Result<std::unique_ptr<WanPipeline>> WanPipeline::load(const ModelCard& ca
         return core::fail("model '" + card.id + "' is inconsistent: the DiT expects text features of width " +
                           std::to_string(dit_config->text_dim) + ", the text encoder gives " +
                           std::to_string(t5_config->dim));
-    wan::WanDiT dit(*dit_config);
-    FL_TRY(load_module(*dit, *dit_file));
+    wan::WanDiT dit(*dit_config, /*initialise=*/false);  // every parameter is loaded next
+    FL_TRY(load_module(*dit, *dit_file, dit_config->prefix));
 
     const torch::Device device = policy->device == DeviceKind::CUDA ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
     if (policy->device == DeviceKind::CPU) torch::set_num_threads(policy->cpu_threads);

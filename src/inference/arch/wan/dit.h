@@ -5,7 +5,9 @@
 #include <torch/torch.h>
 
 #include <array>
+#include <map>
 #include <string>
+#include <vector>
 
 #include "frameloom/core/result.h"
 #include "frameloom/inference/safetensors.h"
@@ -26,11 +28,19 @@ struct WanDiTConfig {
     int64_t out_dim = 16;
     double eps = 1e-6;
     std::array<int64_t, 3> patch{1, 2, 2};
+    /// Key prefix of the weights ("" or e.g. "model.diffusion_model."), as from_weights found it.
+    std::string prefix;
 
     int64_t head_dim() const { return dim / num_heads; }
     /// Reads shapes from the checkpoint (keys with an optional prefix); metadata may give
     /// num_heads, text_len, model_type.
     static core::Result<WanDiTConfig> from_weights(const SafeTensorsFile& file, const std::string& prefix = "");
+    /// The same from a key → shape map and the header metadata (metadata "num_heads", "text_len",
+    /// "model_type", "eps", or the same fields inside a "config" JSON). With an empty `prefix` and no
+    /// `patch_embedding.weight`, the prefix of any key ending in it is used.
+    static core::Result<WanDiTConfig> from_shapes(const std::map<std::string, std::vector<int64_t>>& shapes,
+                                                  const std::map<std::string, std::string>& metadata,
+                                                  const std::string& prefix = "");
     /// Errors when the combination is impossible (head_dim odd or not divisible for the RoPE split, ...).
     core::Result<void> validate() const;
 };
@@ -41,7 +51,13 @@ enum class DiTPrecision { F32, BF16 };
 /// WanModel. Top-level modules: patch_embedding, text_embedding, time_embedding, time_projection, blocks, head.
 class WanDiTImpl : public torch::nn::Module {
 public:
-    explicit WanDiTImpl(const WanDiTConfig& config);
+    /// Builds the modules. With `initialise`, parameters get the reference's init_weights() draws from
+    /// LibTorch's default generator (seed it for reproducible weights); without, they stay uninitialised
+    /// memory for a load that overwrites every one (saves seconds on multi-billion-parameter models).
+    explicit WanDiTImpl(const WanDiTConfig& config, bool initialise = true);
+    /// Re-draws every parameter as the reference's init_weights(): xavier-uniform Linears with zero bias,
+    /// N(0, 0.02) text/time embeddings, modulation ~ N(0, 1/dim), zero output head, unit norms.
+    void init_weights();
 
     /// x: [B, in_dim, F, H, W] (H, W divisible by the patch); t: [B] or [B, L] (per-token, Wan2.2);
     /// context: [B, Lc, text_dim] with Lc ≤ text_len, rows beyond a prompt's length zeroed (they are
@@ -51,6 +67,8 @@ public:
 
     /// Casts the big Linear weights to bf16 (BF16) or keeps fp32; call after loading weights.
     void set_precision(DiTPrecision precision);
+    /// The precision set_precision() last chose (F32 after construction).
+    DiTPrecision precision() const { return precision_; }
     const WanDiTConfig& config() const { return config_; }
 
 private:

@@ -1,0 +1,526 @@
+#include "inference/arch/wan/dit.h"
+
+#include <cmath>
+#include <cstdlib>
+#include <exception>
+#include <nlohmann/json.hpp>
+#include <optional>
+
+#include "inference/blocks/attention.h"
+#include "inference/blocks/norms.h"
+#include "inference/blocks/rope.h"
+
+namespace fl::inference::wan {
+
+// ---------------------------------------------------------------------------------------------------------
+// Config
+
+namespace {
+
+using ShapeMap = std::map<std::string, std::vector<int64_t>>;
+
+std::string shape_str(const std::vector<int64_t>& s) {
+    std::string out = "[";
+    for (size_t i = 0; i < s.size(); ++i) out += (i ? ", " : "") + std::to_string(s[i]);
+    return out + "]";
+}
+
+// A metadata field as text: the key itself, else the same field inside a "config" JSON object.
+std::optional<std::string> meta_field(const std::map<std::string, std::string>& metadata,
+                                      const std::string& key) {
+    if (auto it = metadata.find(key); it != metadata.end()) return it->second;
+    auto cfg = metadata.find("config");
+    if (cfg == metadata.end()) return std::nullopt;
+    const nlohmann::json j = nlohmann::json::parse(cfg->second, nullptr, /*allow_exceptions=*/false);
+    if (!j.is_object() || !j.contains(key)) return std::nullopt;
+    const auto& v = j.at(key);
+    if (v.is_string()) return v.get<std::string>();
+    if (v.is_number() || v.is_boolean()) return v.dump();
+    return std::nullopt;
+}
+
+core::Result<int64_t> meta_int(const std::string& key, const std::string& text) {
+    try {
+        size_t used = 0;
+        const long long v = std::stoll(text, &used);
+        if (used == text.size()) return static_cast<int64_t>(v);
+    } catch (const std::exception&) {
+    }
+    return core::fail("Wan DiT metadata '" + key + "' is not an integer: '" + text + "'");
+}
+
+}  // namespace
+
+core::Result<WanDiTConfig> WanDiTConfig::from_shapes(const ShapeMap& shapes,
+                                                     const std::map<std::string, std::string>& metadata,
+                                                     const std::string& prefix_in) {
+    std::string prefix = prefix_in;
+    const std::string anchor = "patch_embedding.weight";
+    if (prefix.empty() && !shapes.count(anchor)) {
+        for (const auto& [name, shape] : shapes) {
+            if (name.size() > anchor.size() && name.ends_with("." + anchor)) {
+                prefix = name.substr(0, name.size() - anchor.size());
+                break;
+            }
+        }
+    }
+    auto shape_of = [&](const std::string& key, size_t rank) -> core::Result<std::vector<int64_t>> {
+        auto it = shapes.find(prefix + key);
+        if (it == shapes.end())
+            return core::fail("not a Wan DiT checkpoint: tensor '" + prefix + key + "' is missing");
+        if (it->second.size() != rank)
+            return core::fail("not a Wan DiT checkpoint: '" + prefix + key + "' has shape " +
+                              shape_str(it->second) + ", expected rank " + std::to_string(rank));
+        return it->second;
+    };
+
+    WanDiTConfig c;
+    c.prefix = prefix;
+    auto patch = shape_of("patch_embedding.weight", 5);
+    if (!patch) return patch.error();
+    c.dim = (*patch)[0];
+    c.in_dim = (*patch)[1];
+    c.patch = {(*patch)[2], (*patch)[3], (*patch)[4]};
+    auto text0 = shape_of("text_embedding.0.weight", 2);
+    if (!text0) return text0.error();
+    c.text_dim = (*text0)[1];
+    auto time0 = shape_of("time_embedding.0.weight", 2);
+    if (!time0) return time0.error();
+    c.freq_dim = (*time0)[1];
+    auto ffn0 = shape_of("blocks.0.ffn.0.weight", 2);
+    if (!ffn0) return ffn0.error();
+    c.ffn_dim = (*ffn0)[0];
+    auto head = shape_of("head.head.weight", 2);
+    if (!head) return head.error();
+    const int64_t patch_volume = c.patch[0] * c.patch[1] * c.patch[2];
+    if (patch_volume <= 0 || (*head)[0] % patch_volume != 0)
+        return core::fail("Wan DiT checkpoint: head.head.weight rows (" + std::to_string((*head)[0]) +
+                          ") are not a multiple of the patch volume " + std::to_string(patch_volume));
+    c.out_dim = (*head)[0] / patch_volume;
+
+    // Layers: blocks.{i}.modulation for i = 0..N-1, contiguous.
+    c.num_layers = 0;
+    while (shapes.count(prefix + "blocks." + std::to_string(c.num_layers) + ".modulation")) ++c.num_layers;
+    for (const auto& [name, shape] : shapes) {
+        if (!name.starts_with(prefix + "blocks.")) continue;
+        const std::string rest = name.substr(prefix.size() + 7);
+        const int64_t idx = std::atoll(rest.c_str());
+        if (idx >= c.num_layers)
+            return core::fail("Wan DiT checkpoint: '" + name + "' belongs to block " + std::to_string(idx) +
+                              " but blocks.0.." + std::to_string(c.num_layers - 1) +
+                              " are the only ones with a modulation (missing block?)");
+    }
+
+    if (auto v = meta_field(metadata, "num_heads")) {
+        auto n = meta_int("num_heads", *v);
+        if (!n) return n.error();
+        c.num_heads = *n;
+    } else {
+        c.num_heads = c.dim / 128;
+    }
+    if (auto v = meta_field(metadata, "text_len")) {
+        auto n = meta_int("text_len", *v);
+        if (!n) return n.error();
+        c.text_len = *n;
+    } else {
+        c.text_len = 512;
+    }
+    if (auto v = meta_field(metadata, "eps")) {
+        try {
+            c.eps = std::stod(*v);
+        } catch (const std::exception&) {
+            return core::fail("Wan DiT metadata 'eps' is not a number: '" + *v + "'");
+        }
+    }
+    if (auto v = meta_field(metadata, "model_type")) {
+        c.model_type = *v;
+    } else if (shapes.count(prefix + "img_emb.emb_pos")) {
+        c.model_type = "flf2v";
+    } else if (shapes.count(prefix + "img_emb.proj.0.weight")) {
+        c.model_type = "i2v";
+    } else {
+        c.model_type = c.in_dim == 48 ? "ti2v" : "t2v";
+    }
+    FL_TRY(c.validate());
+    return c;
+}
+
+core::Result<WanDiTConfig> WanDiTConfig::from_weights(const SafeTensorsFile& file,
+                                                      const std::string& prefix) {
+    ShapeMap shapes;
+    for (const auto& info : file.tensors()) shapes[info.name] = info.shape;
+    auto c = from_shapes(shapes, file.metadata(), prefix);
+    if (!c) return core::fail(c.message() + " (in " + file.path().string() + ")");
+    return c;
+}
+
+core::Result<void> WanDiTConfig::validate() const {
+    auto bad = [](const std::string& why) { return core::fail("invalid Wan DiT config: " + why); };
+    if (model_type != "t2v" && model_type != "ti2v") {
+        if (model_type == "i2v" || model_type == "flf2v")
+            return bad("model_type '" + model_type + "' is not supported yet (t2v and ti2v are)");
+        return bad("unknown model_type '" + model_type + "' (expected t2v, i2v, flf2v or ti2v)");
+    }
+    if (dim <= 0 || ffn_dim <= 0 || freq_dim <= 0 || text_dim <= 0 || text_len <= 0 || in_dim <= 0 ||
+        out_dim <= 0)
+        return bad("every size must be positive");
+    if (num_layers <= 0) return bad("num_layers must be at least 1");
+    if (num_heads <= 0 || dim % num_heads != 0)
+        return bad("dim " + std::to_string(dim) + " is not divisible by num_heads " +
+                   std::to_string(num_heads) +
+                   " (set metadata \"num_heads\" for checkpoints whose head_dim is not 128)");
+    const int64_t d = head_dim();
+    if (d % 2 != 0 || d < 6)
+        return bad("head_dim " + std::to_string(d) + " must be even and at least 6 for the 3D RoPE split");
+    if (freq_dim % 2 != 0)
+        return bad("freq_dim " + std::to_string(freq_dim) + " must be even (cos/sin halves)");
+    for (int64_t p : patch)
+        if (p <= 0) return bad("patch sizes must be positive");
+    if (!(eps > 0.0)) return bad("eps must be positive");
+    return core::ok();
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Modules, each named as the checkpoint keys.
+
+namespace dit_detail {
+
+/// Linear [out, in] + bias [out]; bf16 weights run the product in bf16. Uninitialised until loaded.
+class ProjImpl : public torch::nn::Module {
+public:
+    ProjImpl(int64_t in, int64_t out) {
+        weight = register_parameter("weight", torch::empty({out, in}));
+        bias = register_parameter("bias", torch::empty({out}));
+    }
+    /// x: [..., in] → [..., out] in the weight dtype.
+    torch::Tensor raw(const torch::Tensor& x) const {
+        return torch::linear(x.to(weight.scalar_type()), weight, bias);
+    }
+    /// x: [..., in] → fp32 [..., out].
+    torch::Tensor forward(const torch::Tensor& x) const { return raw(x).to(torch::kFloat); }
+    void cast(torch::ScalarType dtype) {
+        torch::NoGradGuard guard;
+        weight.set_data(weight.to(dtype));
+        bias.set_data(bias.to(dtype));
+    }
+    torch::Tensor weight, bias;
+};
+TORCH_MODULE(Proj);
+
+/// Conv3d with kernel = stride = patch, run as patchify + matmul. weight [C, Cin, pt, ph, pw].
+class PatchEmbedImpl : public torch::nn::Module {
+public:
+    PatchEmbedImpl(int64_t in, int64_t dim, const std::array<int64_t, 3>& p) {
+        weight = register_parameter("weight", torch::empty({dim, in, p[0], p[1], p[2]}));
+        bias = register_parameter("bias", torch::empty({dim}));
+    }
+    /// patches: [B, L, Cin·pt·ph·pw] in (c, pt, ph, pw) order → fp32 [B, L, C].
+    torch::Tensor forward(const torch::Tensor& patches) const {
+        return torch::linear(patches.to(weight.scalar_type()), weight.view({weight.size(0), -1}), bias)
+            .to(torch::kFloat);
+    }
+    void cast(torch::ScalarType dtype) {
+        torch::NoGradGuard guard;
+        weight.set_data(weight.to(dtype));
+        bias.set_data(bias.to(dtype));
+    }
+    torch::Tensor weight, bias;
+};
+TORCH_MODULE(PatchEmbed);
+
+enum class Act { SiLU, GeluTanh };
+
+/// Sequential(Linear, act, Linear) as keys `0` and `2` (text_embedding, time_embedding, ffn).
+class MLPImpl : public torch::nn::Module {
+public:
+    MLPImpl(int64_t in, int64_t hidden, int64_t out, Act act) : act_(act) {
+        l0 = register_module("0", Proj(in, hidden));
+        l2 = register_module("2", Proj(hidden, out));
+    }
+    /// x: [..., in] → fp32 [..., out]; the hidden activation stays in the weights' dtype.
+    torch::Tensor forward(const torch::Tensor& x) const {
+        torch::Tensor h = l0->raw(x);
+        h = act_ == Act::SiLU ? torch::silu(h) : torch::gelu(h, "tanh");
+        return l2->forward(h);
+    }
+    void cast(torch::ScalarType dtype) {
+        l0->cast(dtype);
+        l2->cast(dtype);
+    }
+    Proj l0{nullptr}, l2{nullptr};
+
+private:
+    Act act_;
+};
+TORCH_MODULE(MLP);
+
+/// Sequential(SiLU, Linear) as key `1` (time_projection).
+class SiLUProjImpl : public torch::nn::Module {
+public:
+    SiLUProjImpl(int64_t in, int64_t out) { l1 = register_module("1", Proj(in, out)); }
+    torch::Tensor forward(const torch::Tensor& x) const { return l1->forward(torch::silu(x)); }
+    Proj l1{nullptr};
+};
+TORCH_MODULE(SiLUProj);
+
+/// The timestep embedding, deduplicated: U distinct timesteps and each token's index into them.
+struct TimeEmbedding {
+    torch::Tensor e;    ///< [U, C] fp32
+    torch::Tensor e0;   ///< [U, 6, C] fp32
+    torch::Tensor idx;  ///< [B, Le] int64 into U (Le = 1 for a per-sample t, L for a per-token t)
+};
+
+/// Row j of a per-timestep table [U, k, C], gathered per token: [B, Le, C].
+torch::Tensor gather_mod(const torch::Tensor& table, int64_t j, const torch::Tensor& idx) {
+    return table.select(1, j)
+        .index_select(0, idx.reshape({-1}))
+        .view({idx.size(0), idx.size(1), table.size(2)});
+}
+
+/// Wan attention (self or cross): q, k, v, o with RMSNorm on q and k across all heads.
+class AttentionImpl : public torch::nn::Module {
+public:
+    AttentionImpl(int64_t dim, int64_t heads, double eps) : heads_(heads) {
+        q = register_module("q", Proj(dim, dim));
+        k = register_module("k", Proj(dim, dim));
+        v = register_module("v", Proj(dim, dim));
+        o = register_module("o", Proj(dim, dim));
+        norm_q = register_module("norm_q", RMSNorm(dim, eps));
+        norm_k = register_module("norm_k", RMSNorm(dim, eps));
+    }
+    /// x: [B, Lq, C], ctx: [B, Lk, C]; rope (self-attention only) rotates q and k → fp32 [B, Lq, C].
+    torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& ctx, const RopeTable* rope) const {
+        const int64_t b = x.size(0), lq = x.size(1), lk = ctx.size(1), c = x.size(2), d = c / heads_;
+        torch::Tensor qh = norm_q->forward(q->raw(x)).view({b, lq, heads_, d});    // [B, Lq, n, d]
+        torch::Tensor kh = norm_k->forward(k->raw(ctx)).view({b, lk, heads_, d});  // [B, Lk, n, d]
+        torch::Tensor vh = v->raw(ctx).view({b, lk, heads_, d});
+        if (rope) {
+            qh = rope_apply(qh, *rope);
+            kh = rope_apply(kh, *rope);
+        }
+        const auto dt = q->weight.scalar_type();
+        torch::Tensor out = attention(qh.to(dt).transpose(1, 2), kh.to(dt).transpose(1, 2),
+                                      vh.to(dt).transpose(1, 2));  // [B, n, Lq, d]
+        return o->forward(out.transpose(1, 2).reshape({b, lq, c}));
+    }
+    void cast(torch::ScalarType dtype) {
+        for (auto* p : {&q, &k, &v, &o}) (*p)->cast(dtype);
+    }
+    Proj q{nullptr}, k{nullptr}, v{nullptr}, o{nullptr};
+    RMSNorm norm_q{nullptr}, norm_k{nullptr};
+
+private:
+    int64_t heads_;
+};
+TORCH_MODULE(Attention);
+
+/// WanAttentionBlock (t2v/ti2v): modulated self-attention, affine-LN cross-attention, modulated FFN.
+class BlockImpl : public torch::nn::Module {
+public:
+    explicit BlockImpl(const WanDiTConfig& c) : eps_(c.eps) {
+        modulation = register_parameter("modulation", torch::empty({1, 6, c.dim}));
+        self_attn = register_module("self_attn", Attention(c.dim, c.num_heads, c.eps));
+        norm3 = register_module("norm3", AffineLayerNorm(c.dim, c.eps));
+        cross_attn = register_module("cross_attn", Attention(c.dim, c.num_heads, c.eps));
+        ffn = register_module("ffn", MLP(c.dim, c.ffn_dim, c.dim, Act::GeluTanh));
+    }
+    /// x: [B, L, C] fp32; ctx: [B, text_len, C] → [B, L, C] fp32.
+    torch::Tensor forward(torch::Tensor x, const TimeEmbedding& te, const torch::Tensor& ctx,
+                          const RopeTable& rope) const {
+        const torch::Tensor mod = modulation.to(torch::kFloat) + te.e0;  // [U, 6, C]
+        auto m = [&](int64_t j) { return gather_mod(mod, j, te.idx); };  // [B, Le, C]
+        const torch::Tensor none;
+        const torch::Tensor xm = layer_norm_f32(x, none, none, eps_) * (1 + m(1)) + m(0);
+        torch::Tensor y = self_attn->forward(xm, xm, &rope);
+        x = x + y * m(2);
+        x = x + cross_attn->forward(norm3->forward(x), ctx, nullptr);
+        y = ffn->forward(layer_norm_f32(x, none, none, eps_) * (1 + m(4)) + m(3));
+        return x + y * m(5);
+    }
+    torch::Tensor modulation;
+    Attention self_attn{nullptr}, cross_attn{nullptr};
+    AffineLayerNorm norm3{nullptr};
+    MLP ffn{nullptr};
+
+private:
+    double eps_;
+};
+TORCH_MODULE(Block);
+
+/// Head: LN (no affine) modulated by head.modulation + e (not e0), then Linear(dim, prod(patch)·out_dim).
+class HeadImpl : public torch::nn::Module {
+public:
+    explicit HeadImpl(const WanDiTConfig& c) : eps_(c.eps) {
+        modulation = register_parameter("modulation", torch::empty({1, 2, c.dim}));
+        head = register_module("head", Proj(c.dim, c.out_dim * c.patch[0] * c.patch[1] * c.patch[2]));
+    }
+    /// x: [B, L, C] → fp32 [B, L, prod(patch)·out_dim]
+    torch::Tensor forward(const torch::Tensor& x, const TimeEmbedding& te) const {
+        const torch::Tensor mod = modulation.to(torch::kFloat) + te.e.unsqueeze(1);  // [U, 2, C]
+        const torch::Tensor none;
+        return head->forward(layer_norm_f32(x, none, none, eps_) * (1 + gather_mod(mod, 1, te.idx)) +
+                             gather_mod(mod, 0, te.idx));
+    }
+    torch::Tensor modulation;
+    Proj head{nullptr};
+
+private:
+    double eps_;
+};
+TORCH_MODULE(Head);
+
+/// Float64 sinusoid, cos first: t [U] → [U, freq_dim] fp32.
+torch::Tensor sinusoid(const torch::Tensor& t, int64_t freq_dim) {
+    const int64_t half = freq_dim / 2;
+    const auto f64 = torch::TensorOptions().dtype(torch::kDouble);
+    const torch::Tensor omega =
+        torch::pow(10000.0, -torch::arange(half, f64.device(t.device())).div(static_cast<double>(half)));
+    const torch::Tensor angles = torch::outer(t.to(torch::kDouble), omega);  // [U, half]
+    return torch::cat({torch::cos(angles), torch::sin(angles)}, 1).to(torch::kFloat);
+}
+
+}  // namespace dit_detail
+
+using namespace dit_detail;
+
+struct WanDiTImpl::Parts {
+    PatchEmbed patch_embedding{nullptr};
+    MLP text_embedding{nullptr};
+    MLP time_embedding{nullptr};
+    SiLUProj time_projection{nullptr};
+    std::vector<Block> blocks;
+    Head head{nullptr};
+};
+
+WanDiTImpl::WanDiTImpl(const WanDiTConfig& config, bool initialise)
+    : config_(config), parts_(std::make_shared<Parts>()) {
+    const auto& c = config_;
+    auto& p = *parts_;
+    p.patch_embedding = register_module("patch_embedding", PatchEmbed(c.in_dim, c.dim, c.patch));
+    p.text_embedding = register_module("text_embedding", MLP(c.text_dim, c.dim, c.dim, Act::GeluTanh));
+    p.time_embedding = register_module("time_embedding", MLP(c.freq_dim, c.dim, c.dim, Act::SiLU));
+    p.time_projection = register_module("time_projection", SiLUProj(c.dim, 6 * c.dim));
+    auto list = register_module("blocks", torch::nn::ModuleList());
+    for (int64_t i = 0; i < c.num_layers; ++i) {
+        p.blocks.push_back(Block(c));
+        list->push_back(p.blocks.back());
+    }
+    p.head = register_module("head", Head(c));
+    if (initialise) init_weights();
+}
+
+void WanDiTImpl::init_weights() {
+    torch::NoGradGuard no_grad;
+    namespace init = torch::nn::init;
+    auto& p = *parts_;
+    auto xavier = [](Proj& l) {
+        init::xavier_uniform_(l->weight);
+        init::zeros_(l->bias);
+    };
+    auto small_normal = [](Proj& l) {
+        init::normal_(l->weight, 0.0, 0.02);
+        init::zeros_(l->bias);
+    };
+    // patch_embedding: xavier on weight.flatten(1); bias keeps Conv3d's default U(±1/√fan_in).
+    auto& pe = p.patch_embedding;
+    init::xavier_uniform_(pe->weight.view({pe->weight.size(0), -1}));
+    const double bound = 1.0 / std::sqrt(static_cast<double>(pe->weight.numel() / pe->weight.size(0)));
+    init::uniform_(pe->bias, -bound, bound);
+    small_normal(p.text_embedding->l0);
+    small_normal(p.text_embedding->l2);
+    small_normal(p.time_embedding->l0);
+    small_normal(p.time_embedding->l2);
+    xavier(p.time_projection->l1);
+    const double mod_std = 1.0 / std::sqrt(static_cast<double>(config_.dim));
+    for (auto& b : p.blocks) {
+        init::normal_(b->modulation, 0.0, mod_std);
+        for (auto* a : {&b->self_attn, &b->cross_attn}) {
+            for (auto* l : {&(*a)->q, &(*a)->k, &(*a)->v, &(*a)->o}) xavier(*l);
+            init::ones_((*a)->norm_q->weight);
+            init::ones_((*a)->norm_k->weight);
+        }
+        init::ones_(b->norm3->weight);
+        init::zeros_(b->norm3->bias);
+        xavier(b->ffn->l0);
+        xavier(b->ffn->l2);
+    }
+    init::normal_(p.head->modulation, 0.0, mod_std);
+    init::zeros_(p.head->head->weight);
+    init::zeros_(p.head->head->bias);
+}
+
+void WanDiTImpl::set_precision(DiTPrecision precision) {
+    const auto dtype = precision == DiTPrecision::BF16 ? torch::kBFloat16 : torch::kFloat;
+    auto& p = *parts_;
+    p.patch_embedding->cast(dtype);
+    p.text_embedding->cast(dtype);
+    for (auto& b : p.blocks) {
+        b->self_attn->cast(dtype);
+        b->cross_attn->cast(dtype);
+        b->ffn->cast(dtype);
+    }
+    precision_ = precision;
+}
+
+torch::Tensor WanDiTImpl::forward(const torch::Tensor& x, const torch::Tensor& t,
+                                  const torch::Tensor& context) {
+    torch::NoGradGuard no_grad;
+    const auto& c = config_;
+    const auto& p = *parts_;
+    TORCH_CHECK(x.dim() == 5 && x.size(1) == c.in_dim, "WanDiT: x must be [B, ", c.in_dim, ", F, H, W], got ",
+                x.sizes());
+    const int64_t b = x.size(0), cin = x.size(1);
+    const torch::Device device = x.device();  // everything follows the latent (CPU or CUDA)
+    const auto [pt, ph, pw] = c.patch;
+    TORCH_CHECK(x.size(2) % pt == 0 && x.size(3) % ph == 0 && x.size(4) % pw == 0, "WanDiT: latent size ",
+                x.sizes(), " is not divisible by the patch (", pt, ", ", ph, ", ", pw, ")");
+    const int64_t f = x.size(2) / pt, h = x.size(3) / ph, w = x.size(4) / pw, l = f * h * w;
+
+    // Patchify: [B, Cin, F, H, W] → [B, L, Cin·pt·ph·pw] in the Conv3d weight's (c, pt, ph, pw) order.
+    const torch::Tensor patches = x.to(device, torch::kFloat)
+                                      .view({b, cin, f, pt, h, ph, w, pw})
+                                      .permute({0, 2, 4, 6, 1, 3, 5, 7})
+                                      .reshape({b, l, cin * pt * ph * pw});
+    torch::Tensor tokens = p.patch_embedding->forward(patches);  // [B, L, C]
+
+    // Timesteps: [B] (one per sample) or [B, ≥L] (per token, Wan2.2); deduplicated before embedding.
+    torch::Tensor tt;
+    const torch::Tensor td = t.to(device);
+    if (t.dim() == 1) {
+        TORCH_CHECK(t.size(0) == b || t.size(0) == 1, "WanDiT: t must be [B] or [B, L], got ", t.sizes());
+        tt = td.view({-1, 1}).expand({b, 1});
+    } else {
+        TORCH_CHECK(t.dim() == 2 && (t.size(0) == b || t.size(0) == 1) && t.size(1) >= l,
+                    "WanDiT: per-token t must be [B, L] with L ≥ ", l, ", got ", t.sizes());
+        tt = td.narrow(1, 0, l).expand({b, l});
+    }
+    const auto uniq =
+        at::_unique2(tt.reshape({-1}).to(torch::kDouble), /*sorted=*/true, /*return_inverse=*/true);
+    TimeEmbedding te;
+    te.e = p.time_embedding->forward(sinusoid(std::get<0>(uniq), c.freq_dim));  // [U, C]
+    te.e0 = p.time_projection->forward(te.e).view({-1, 6, c.dim});              // [U, 6, C]
+    te.idx = std::get<1>(uniq).view({b, tt.size(1)});
+    // One timestep everywhere (t2v, CFG pairs, ti2v in text-to-video mode): broadcast instead of gathering.
+    if (te.e.size(0) == 1) te.idx = te.idx.narrow(1, 0, 1);
+
+    // Context: [B, Lc, text_dim] zero-padded to text_len rows, all of them attended (no mask).
+    TORCH_CHECK(context.dim() == 3 && context.size(0) == b && context.size(2) == c.text_dim &&
+                    context.size(1) <= c.text_len,
+                "WanDiT: context must be [B, ≤", c.text_len, ", ", c.text_dim, "], got ", context.sizes());
+    torch::Tensor ctx = torch::zeros({b, c.text_len, c.text_dim}, x.options().dtype(torch::kFloat));
+    ctx.narrow(1, 0, context.size(1)).copy_(context);
+    ctx = p.text_embedding->forward(ctx);  // [B, text_len, C]
+
+    RopeTable rope = rope_table_3d(c.head_dim(), {f, h, w});
+    rope.cos = rope.cos.to(device);
+    rope.sin = rope.sin.to(device);
+    for (const auto& block : p.blocks) tokens = block->forward(tokens, te, ctx, rope);
+    const torch::Tensor out = p.head->forward(tokens, te);  // [B, L, pt·ph·pw·Cout]
+
+    // Unpatchify: channel index (pt, ph, pw, c) → [B, Cout, F, H, W].
+    return out.view({b, f, h, w, pt, ph, pw, c.out_dim})
+        .permute({0, 7, 1, 4, 2, 5, 3, 6})
+        .reshape({b, c.out_dim, f * pt, h * ph, w * pw});
+}
+
+}  // namespace fl::inference::wan
