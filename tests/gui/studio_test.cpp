@@ -99,7 +99,8 @@ protected:
     }
 
     MainWindow& open_window(const fs::path& project) {
-        window_ = std::make_unique<MainWindow>(std::vector<fs::path>{FL_SOURCE_MODELS_DIR});
+        // The studio's own model roots ($FRAMELOOM_MODELS, ./models, the source tree's models/), as a user gets.
+        window_ = std::make_unique<MainWindow>();
         window_->setInteractive(false);
         window_->show();
         EXPECT_TRUE(window_->openProject(QString::fromStdString(project.string())))
