@@ -99,7 +99,8 @@ protected:
     }
 
     MainWindow& open_window(const fs::path& project) {
-        // The studio's own model roots ($FRAMELOOM_MODELS, ./models, the source tree's models/), as a user gets.
+        // The studio's own model roots ($FRAMELOOM_MODELS, ./models, the source tree's models/), as a user
+        // gets.
         window_ = std::make_unique<MainWindow>();
         window_->setInteractive(false);
         window_->show();
@@ -191,6 +192,20 @@ TEST_F(StudioTest, GenerateAddsTakeAndClipUndoRedoAndSaveAsReloads) {
     auto* takes = w.findChild<QListWidget*>("takeList");
     ASSERT_NE(takes, nullptr);
     EXPECT_EQ(takes->count(), 1);
+    // Clicking the take previews it; clicking the ruler previews the timeline at that frame.
+    emit takes->itemClicked(takes->item(0));
+    EXPECT_FALSE(w.preview()->isSequence());
+    EXPECT_EQ(w.preview()->frameCount(), 16);
+    send_mouse(w.timeline(), QEvent::MouseButtonPress, QPoint(w.timeline()->xForFrame(5) + 1, 5),
+               Qt::LeftButton);
+    send_mouse(w.timeline(), QEvent::MouseButtonRelease, QPoint(w.timeline()->xForFrame(5) + 1, 5),
+               Qt::NoButton);
+    EXPECT_TRUE(w.preview()->isSequence());
+    EXPECT_EQ(w.preview()->frame(), 5);
+    EXPECT_EQ(w.timeline()->playhead(), 5);
+    EXPECT_TRUE(w.preview()->timecodeText().startsWith("00:00:00:05"))
+        << w.preview()->timecodeText().toStdString();
+    EXPECT_TRUE(w.windowTitle().contains("Film")) << w.windowTitle().toStdString();
 
     // Undo removes take and clip in one step; redo restores them exactly.
     EXPECT_TRUE(action("actionUndo")->isEnabled());
