@@ -86,6 +86,13 @@ core::Result<ModelCard> build_default_model(const fs::path& root, const DefaultM
     dc.in_dim = dc.out_dim = 3 * spec.patch * spec.patch;
     FL_TRY(dc.validate());
     wan::WanDiT dit(dc);
+    // The reference initialises the output head to zero, which would make an untrained model return its
+    // starting noise whatever the prompt; a small random head lets the prompt and guidance reach the pixels.
+    {
+        torch::NoGradGuard no_grad;
+        for (auto& p : dit->named_parameters())
+            if (p.key().rfind("head.head.", 0) == 0) p.value().normal_(0.0, 0.02);
+    }
     FL_TRY(write_module(root / dit_rel, *dit,
                        {{"format", "pt"},
                         {"architecture", "wan-dit"},

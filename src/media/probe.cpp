@@ -96,6 +96,6 @@ std::string describe(const MediaInfo& info) {
     return out;
 }
 
-void set_ffmpeg_verbose(bool verbose) { av_log_set_level(verbose ? AV_LOG_INFO : AV_LOG_ERROR); }
+void set_ffmpeg_verbose(bool verbose) { av_log_set_level(verbose ? AV_LOG_INFO : AV_LOG_FATAL); }
 
 }  // namespace fl::media

@@ -12,18 +12,18 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct Run {
+struct CliRun {
     int status = -1;
     std::string out;  // stdout
     std::string err;  // stderr
 };
 
-Run run(const std::string& args) {
+CliRun run(const std::string& args) {
     static int counter = 0;
     const fs::path err_file = fs::temp_directory_path() / ("fl-cli-err-" + std::to_string(::getpid()) + "-" +
                                                            std::to_string(counter++));
     const std::string cmd = std::string(FL_BIN_DIR) + "/frameloom " + args + " 2>" + err_file.string();
-    Run r;
+    CliRun r;
     FILE* pipe = ::popen(cmd.c_str(), "r");
     std::array<char, 4096> buf;
     while (size_t n = std::fread(buf.data(), 1, buf.size(), pipe)) r.out.append(buf.data(), n);
@@ -34,7 +34,7 @@ Run run(const std::string& args) {
     return r;
 }
 
-void expect_one_line_error(const Run& r, const std::string& needle) {
+void expect_one_line_error(const CliRun& r, const std::string& needle) {
     EXPECT_NE(r.status, 0);
     EXPECT_NE(r.err.find(needle), std::string::npos) << r.err;
     // The last stderr line is the reason: "frameloom: ...".
@@ -55,7 +55,7 @@ protected:
 TEST_F(Cli, HelpEverywhere) {
     for (const char* cmd : {"--help", "generate --help", "models --help", "probe --help", "bench --help",
                             "init-model --help"}) {
-        const Run r = run(cmd);
+        const CliRun r = run(cmd);
         EXPECT_EQ(r.status, 0) << cmd;
         EXPECT_NE(r.out.find("usage"), std::string::npos) << cmd;
     }
@@ -63,12 +63,12 @@ TEST_F(Cli, HelpEverywhere) {
 
 TEST_F(Cli, GeneratesAShotAndPrintsItsPath) {
     const fs::path out = dir_ / "shot.mp4";
-    const Run r = run("generate --prompt 'a blue square moving up on a gray background' --steps 2 --frames 5 --seed 3 -o " +
+    const CliRun r = run("generate --prompt 'a blue square moving up on a gray background' --steps 2 --frames 5 --seed 3 -o " +
                       out.string());
     ASSERT_EQ(r.status, 0) << r.err;
     EXPECT_TRUE(fs::exists(out));
     EXPECT_NE(r.out.find(out.filename().string()), std::string::npos);
-    const Run probe = run("probe " + out.string());
+    const CliRun probe = run("probe " + out.string());
     EXPECT_EQ(probe.status, 0) << probe.err;
     EXPECT_NE(probe.out.find("h264"), std::string::npos) << probe.out;
 }
@@ -95,7 +95,7 @@ TEST_F(Cli, BadInputsGiveOneLineReasons) {
 }
 
 TEST_F(Cli, ModelsListsTheDefaultModel) {
-    const Run r = run("models");
+    const CliRun r = run("models");
     EXPECT_EQ(r.status, 0) << r.err;
     EXPECT_NE(r.out.find("shapes-tiny (default)"), std::string::npos) << r.out;
 }

@@ -32,7 +32,7 @@ core::Result<MediaInfo> probe(const std::filesystem::path& path);
 std::string describe(const MediaInfo& info);
 
 /// FFmpeg logs to stderr process-wide (its own global); composition roots call this once:
-/// false keeps only errors (quiet CLI/tests), true lets FFmpeg's informational messages through.
+/// false silences all but fatal messages (our errors already carry FFmpeg's reason), true lets its info through.
 void set_ffmpeg_verbose(bool verbose);
 
 }  // namespace fl::media
