@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "frameloom/media/probe.h"
 #include "ui/main_window.h"
 
 namespace {
@@ -31,6 +32,7 @@ int main(int argc, char** argv) {
         }
     }
 
+    fl::media::set_ffmpeg_verbose(false);  // errors reach the user as one-line messages instead
     QApplication app(argc, argv);
     QApplication::setApplicationName("Frameloom Studio");
     QApplication::setOrganizationName("Frameloom");

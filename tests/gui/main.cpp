@@ -5,9 +5,12 @@
 
 #include <QApplication>
 
+#include "frameloom/media/probe.h"
+
 int main(int argc, char** argv) {
     if (qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM")) qputenv("QT_QPA_PLATFORM", "offscreen");
     ::testing::InitGoogleTest(&argc, argv);
+    fl::media::set_ffmpeg_verbose(false);
     QApplication app(argc, argv);
     return RUN_ALL_TESTS();
 }
