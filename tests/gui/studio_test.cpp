@@ -1,0 +1,388 @@
+// The studio driven as a user would, under QT_QPA_PLATFORM=offscreen: open, generate, undo/redo,
+// drag on the timeline, save-as and reload, cancel, and a bad project file.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <QAction>
+#include <QApplication>
+#include <QListWidget>
+#include <QMouseEvent>
+#include <QPushButton>
+#include <QSignalSpy>
+#include <QSpinBox>
+#include <QTest>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <sstream>
+
+#include "frameloom/core/atomic_file.h"
+#include "frameloom/core/edit.h"
+#include "frameloom/core/project.h"
+#include "frameloom/core/project_file.h"
+#include "ui/jobs_panel.h"
+#include "ui/main_window.h"
+#include "ui/preview_player.h"
+#include "ui/project_document.h"
+#include "ui/timeline_view.h"
+
+namespace fs = std::filesystem;
+using fl::studio::MainWindow;
+
+namespace {
+
+constexpr int kJobTimeoutMs = 60000;
+
+std::string read_bytes(const fs::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream out;
+    out << in.rdbuf();
+    return out.str();
+}
+
+/// Processes events until `done()` or the timeout; true when done.
+bool wait_until(const std::function<bool()>& done, int timeout_ms) {
+    const auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    while (!done()) {
+        if (std::chrono::steady_clock::now() > end) return false;
+        QCoreApplication::processEvents(QEventLoop::AllEvents, 20);
+        QTest::qSleep(5);
+    }
+    return true;
+}
+
+void send_mouse(QWidget* widget, QEvent::Type type, QPoint pos, Qt::MouseButtons buttons) {
+    QMouseEvent event(type, QPointF(pos), QPointF(widget->mapToGlobal(pos)), Qt::LeftButton, buttons,
+                      Qt::NoModifier);
+    QApplication::sendEvent(widget, &event);
+}
+
+class StudioTest : public ::testing::Test {
+protected:
+    static void SetUpTestSuite() {
+        // main.cpp creates the QApplication before any test runs.
+        ASSERT_NE(QApplication::instance(), nullptr);
+    }
+
+    void SetUp() override {
+        const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+        dir_ = fs::temp_directory_path() / ("fl-gui-" + std::to_string(::getpid()) + "-" + info->name());
+        fs::remove_all(dir_);
+        fs::create_directories(dir_);
+    }
+    void TearDown() override {
+        window_.reset();
+        std::error_code ec;
+        fs::remove_all(dir_, ec);
+    }
+
+    /// A saved project with one shot asking for a small clip of the default model.
+    fs::path write_project(int steps = 2) {
+        fl::core::Project project = fl::core::Project::make_new("Film");
+        fl::core::Shot shot;
+        shot.id = project.fresh_id("shot");
+        shot.name = "Opening";
+        shot.params.prompt = "a red circle moving left on a black background";
+        shot.params.model = "default";
+        shot.params.seed = 7;
+        shot.params.steps = steps;
+        shot.params.width = 64;
+        shot.params.height = 64;
+        shot.params.frames = 16;
+        shot.params.fps = fl::core::FrameRate{8, 1};
+        project.shots.push_back(shot);
+        const fs::path path = dir_ / "film.flproj";
+        auto saved = fl::core::save_project(project, path);
+        EXPECT_TRUE(saved.ok()) << saved.message();
+        return path;
+    }
+
+    MainWindow& open_window(const fs::path& project) {
+        // The studio's own model roots ($FRAMELOOM_MODELS, ./models, the source tree's models/), as a user
+        // gets.
+        window_ = std::make_unique<MainWindow>();
+        window_->setInteractive(false);
+        window_->show();
+        EXPECT_TRUE(window_->openProject(QString::fromStdString(project.string())))
+            << window_->lastError().toStdString();
+        return *window_;
+    }
+
+    QAction* action(const char* name) {
+        auto* a = window_->findChild<QAction*>(QString::fromLatin1(name));
+        EXPECT_NE(a, nullptr) << name;
+        return a;
+    }
+
+    /// Selects the first shot in the shot list as a click would.
+    void select_first_shot() {
+        auto* shots = window_->findChild<QListWidget*>("shotList");
+        ASSERT_NE(shots, nullptr);
+        ASSERT_GE(shots->count(), 1);
+        shots->setCurrentRow(0);
+        ASSERT_EQ(window_->currentShot().toStdString(), window_->document()->project().shots.front().id);
+    }
+
+    /// Triggers Shot ▸ Generate and waits for the job's end; returns {job id, applied}.
+    std::pair<quint64, bool> generate_and_wait() {
+        QSignalSpy finished(window_.get(), &MainWindow::generationFinished);
+        action("actionGenerate")->trigger();
+        const bool ended = wait_until([&] { return finished.count() > 0; }, kJobTimeoutMs);
+        EXPECT_TRUE(ended) << "generation did not finish within " << kJobTimeoutMs << " ms";
+        if (!ended) return {0, false};
+        return {finished.at(0).at(0).toULongLong(), finished.at(0).at(1).toBool()};
+    }
+
+    void expect_invariants() {
+        auto ok = window_->document()->project().check_invariants();
+        EXPECT_TRUE(ok.ok()) << ok.message();
+    }
+
+    fs::path dir_;
+    std::unique_ptr<MainWindow> window_;
+};
+
+TEST_F(StudioTest, GenerateAddsTakeAndClipUndoRedoAndSaveAsReloads) {
+    const fs::path project_path = write_project();
+    MainWindow& w = open_window(project_path);
+    select_first_shot();
+    fl::studio::ProjectDocument& doc = *w.document();
+    EXPECT_FALSE(doc.is_modified());
+
+    auto [job, applied] = generate_and_wait();
+    ASSERT_NE(job, 0u);
+    ASSERT_TRUE(applied) << w.jobsPanel()->errorText(job).toStdString();
+    EXPECT_EQ(w.jobsPanel()->stateText(job).toStdString(), "done");
+    EXPECT_TRUE(doc.is_modified());
+    EXPECT_TRUE(w.isWindowModified());
+
+    // A take was added and selected; a clip of its full length references it on the first video track.
+    const fl::core::Shot& shot = doc.project().shots.front();
+    ASSERT_EQ(shot.takes.size(), 1u);
+    const fl::core::Take take = shot.takes.front();
+    EXPECT_EQ(shot.selected_take, take.id);
+    EXPECT_EQ(take.params.steps, 2);
+    EXPECT_EQ(take.params.seed, 7u);
+    const auto& track = doc.project().sequence.tracks.front();
+    ASSERT_EQ(track.clips.size(), 1u);
+    const fl::core::Clip clip = track.clips.front();
+    EXPECT_EQ(clip.source.shot_id, shot.id);
+    EXPECT_EQ(clip.source.take_id, take.id);
+    EXPECT_EQ(clip.position, 0);
+    EXPECT_EQ(clip.duration(), 16);
+    expect_invariants();
+
+    // The MP4 lives in <project>.media/ beside the project file, stored relative, with the right hash.
+    const fs::path mp4 = doc.resolve_media(take.file);
+    ASSERT_TRUE(fs::exists(mp4)) << mp4;
+    EXPECT_FALSE(fs::path(take.file).is_absolute()) << take.file;
+    EXPECT_EQ(mp4.parent_path(), dir_ / "film.media");
+    auto sha = fl::core::sha256_file(mp4);
+    ASSERT_TRUE(sha.ok()) << sha.message();
+    EXPECT_EQ(take.sha256, *sha);
+
+    // The new take is on screen, and the timeline preview decodes it too.
+    EXPECT_FALSE(w.preview()->image().isNull());
+    EXPECT_EQ(w.preview()->frameCount(), 16);
+    w.previewSequence();
+    EXPECT_TRUE(w.preview()->isSequence());
+    EXPECT_EQ(w.preview()->frameCount(), 16);
+    EXPECT_FALSE(w.preview()->image().isNull());
+    auto* takes = w.findChild<QListWidget*>("takeList");
+    ASSERT_NE(takes, nullptr);
+    EXPECT_EQ(takes->count(), 1);
+    // Clicking the take previews it; clicking the ruler previews the timeline at that frame.
+    emit takes->itemClicked(takes->item(0));
+    EXPECT_FALSE(w.preview()->isSequence());
+    EXPECT_EQ(w.preview()->frameCount(), 16);
+    send_mouse(w.timeline(), QEvent::MouseButtonPress, QPoint(w.timeline()->xForFrame(5) + 1, 5),
+               Qt::LeftButton);
+    send_mouse(w.timeline(), QEvent::MouseButtonRelease, QPoint(w.timeline()->xForFrame(5) + 1, 5),
+               Qt::NoButton);
+    EXPECT_TRUE(w.preview()->isSequence());
+    EXPECT_EQ(w.preview()->frame(), 5);
+    EXPECT_EQ(w.timeline()->playhead(), 5);
+    EXPECT_TRUE(w.preview()->timecodeText().startsWith("00:00:00:05"))
+        << w.preview()->timecodeText().toStdString();
+    EXPECT_TRUE(w.windowTitle().contains("Film")) << w.windowTitle().toStdString();
+
+    // Undo removes take and clip in one step; redo restores them exactly.
+    EXPECT_TRUE(action("actionUndo")->isEnabled());
+    action("actionUndo")->trigger();
+    EXPECT_TRUE(doc.project().shots.front().takes.empty());
+    EXPECT_TRUE(doc.project().sequence.tracks.front().clips.empty());
+    EXPECT_FALSE(doc.is_modified());
+    EXPECT_EQ(takes->count(), 0);
+    expect_invariants();
+    action("actionRedo")->trigger();
+    ASSERT_EQ(doc.project().shots.front().takes.size(), 1u);
+    EXPECT_EQ(doc.project().shots.front().takes.front().id, take.id);
+    ASSERT_EQ(doc.project().sequence.tracks.front().clips.size(), 1u);
+    EXPECT_EQ(doc.project().sequence.tracks.front().clips.front().source.take_id, take.id);
+    expect_invariants();
+
+    // Dragging the clip moves it; the whole drag is one undo step.
+    fl::studio::TimelineView* timeline = w.timeline();
+    const std::string track_id = doc.project().sequence.tracks.front().id;
+    const QRect r = timeline->clipRect(track_id, clip.id);
+    ASSERT_TRUE(r.isValid());
+    const QPoint grab = r.center();
+    send_mouse(timeline, QEvent::MouseButtonPress, grab, Qt::LeftButton);
+    EXPECT_EQ(timeline->selectedClip(), clip.id);
+    const int ppf = static_cast<int>(timeline->pixelsPerFrame());
+    send_mouse(timeline, QEvent::MouseMove, grab + QPoint(4 * ppf, 0), Qt::LeftButton);
+    send_mouse(timeline, QEvent::MouseMove, grab + QPoint(10 * ppf, 0), Qt::LeftButton);
+    send_mouse(timeline, QEvent::MouseButtonRelease, grab + QPoint(10 * ppf, 0), Qt::NoButton);
+    EXPECT_EQ(doc.project().sequence.tracks.front().clips.front().position, 10);
+    expect_invariants();
+    action("actionUndo")->trigger();
+    EXPECT_EQ(doc.project().sequence.tracks.front().clips.front().position, 0);
+    ASSERT_EQ(doc.project().shots.front().takes.size(), 1u);  // the take is still there
+    action("actionRedo")->trigger();
+    EXPECT_EQ(doc.project().sequence.tracks.front().clips.front().position, 10);
+
+    // Delete removes the selected clip (the take stays); undo puts it back.
+    EXPECT_EQ(timeline->selectedClip(), clip.id);
+    QTest::keyClick(timeline, Qt::Key_Delete);
+    EXPECT_TRUE(doc.project().sequence.tracks.front().clips.empty());
+    EXPECT_EQ(doc.project().shots.front().takes.size(), 1u);
+    EXPECT_TRUE(timeline->selectedClip().empty());
+    action("actionUndo")->trigger();
+    ASSERT_EQ(doc.project().sequence.tracks.front().clips.size(), 1u);
+    EXPECT_EQ(doc.project().sequence.tracks.front().clips.front().position, 10);
+    expect_invariants();
+
+    // Save As, then reload: the same project, and the window is clean.
+    const fs::path copy = dir_ / "film-copy.flproj";
+    ASSERT_TRUE(w.saveProjectAs(QString::fromStdString(copy.string()))) << w.lastError().toStdString();
+    EXPECT_FALSE(doc.is_modified());
+    EXPECT_FALSE(w.isWindowModified());
+    EXPECT_TRUE(w.windowTitle().contains("film-copy.flproj"));
+    auto reloaded = fl::core::load_project(copy);
+    ASSERT_TRUE(reloaded.ok()) << reloaded.message();
+    EXPECT_EQ(fl::core::project_to_json(*reloaded), fl::core::project_to_json(doc.project()));
+    ASSERT_TRUE(w.openProject(QString::fromStdString(copy.string())));
+    EXPECT_EQ(fl::core::project_to_json(doc.project()), fl::core::project_to_json(*reloaded));
+    EXPECT_TRUE(fs::exists(doc.resolve_media(doc.project().shots.front().takes.front().file)));
+}
+
+TEST_F(StudioTest, InspectorEditsAreOneMergedUndoStep) {
+    MainWindow& w = open_window(write_project());
+    select_first_shot();
+    auto* steps = w.findChild<QSpinBox*>("steps");
+    auto* frames = w.findChild<QSpinBox*>("frames");
+    ASSERT_NE(steps, nullptr);
+    ASSERT_NE(frames, nullptr);
+    EXPECT_EQ(steps->value(), 2);
+    steps->setValue(3);
+    steps->setValue(4);
+    frames->setValue(8);
+    const auto& params = w.document()->project().shots.front().params;
+    EXPECT_EQ(params.steps, 4);
+    EXPECT_EQ(params.frames, 8);
+    EXPECT_TRUE(w.document()->is_modified());
+    action("actionUndo")->trigger();
+    EXPECT_EQ(w.document()->project().shots.front().params.steps, 2);
+    EXPECT_EQ(w.document()->project().shots.front().params.frames, 16);
+    EXPECT_EQ(steps->value(), 2);  // the inspector follows undo
+    EXPECT_FALSE(w.document()->is_modified());
+
+    // New shot is undoable too.
+    action("actionNewShot")->trigger();
+    EXPECT_EQ(w.document()->project().shots.size(), 2u);
+    EXPECT_EQ(w.currentShot().toStdString(), w.document()->project().shots.back().id);
+    action("actionUndo")->trigger();
+    EXPECT_EQ(w.document()->project().shots.size(), 1u);
+    expect_invariants();
+}
+
+TEST_F(StudioTest, CancelLeavesTheProjectAsItWas) {
+    MainWindow& w =
+        open_window(write_project(/*steps=*/1000));  // far more than it runs: cancelled at the first step
+    select_first_shot();
+    const std::string before = fl::core::project_to_json(w.document()->project());
+    QSignalSpy finished(&w, &MainWindow::generationFinished);
+    const quint64 job = w.generate();
+    ASSERT_NE(job, 0u) << w.lastError().toStdString();
+    // Cancel from the job row's button once sampling has started.
+    ASSERT_TRUE(wait_until([&] { return w.jobsPanel()->labelText(job).startsWith("step"); }, kJobTimeoutMs))
+        << "state " << w.jobsPanel()->stateText(job).toStdString() << ", label "
+        << w.jobsPanel()->labelText(job).toStdString() << ", error "
+        << w.jobsPanel()->errorText(job).toStdString();
+    auto* row = w.jobsPanel()->findChild<QWidget*>(QStringLiteral("jobRow-%1").arg(job));
+    ASSERT_NE(row, nullptr);
+    auto* cancel = row->findChild<QPushButton*>("cancel");
+    ASSERT_NE(cancel, nullptr);
+    ASSERT_TRUE(cancel->isEnabled());
+    cancel->click();
+    ASSERT_TRUE(wait_until([&] { return finished.count() > 0; }, kJobTimeoutMs));
+    EXPECT_FALSE(finished.at(0).at(1).toBool());
+    EXPECT_EQ(w.jobsPanel()->stateText(job).toStdString(), "cancelled");
+    EXPECT_FALSE(cancel->isEnabled());
+    EXPECT_EQ(fl::core::project_to_json(w.document()->project()), before);
+    EXPECT_FALSE(w.document()->is_modified());
+    // Nothing half-written is left behind.
+    const fs::path media = dir_ / "film.media";
+    if (fs::exists(media)) {
+        for (const auto& entry : fs::directory_iterator(media))
+            ADD_FAILURE() << "left over: " << entry.path();
+    }
+}
+
+TEST_F(StudioTest, FailedGenerationShowsTheErrorOnTheJobRowAndChangesNothing) {
+    MainWindow& w = open_window(write_project());
+    select_first_shot();
+    fl::core::GenerationParams params = w.document()->project().shots.front().params;
+    params.model = "no-such-model";
+    ASSERT_TRUE(
+        w.document()->push(fl::core::make_set_shot_params(w.currentShot().toStdString(), params)).ok());
+    const std::string before = fl::core::project_to_json(w.document()->project());
+    auto [job, applied] = generate_and_wait();
+    ASSERT_NE(job, 0u);
+    EXPECT_FALSE(applied);
+    EXPECT_EQ(w.jobsPanel()->stateText(job).toStdString(), "failed");
+    const QString error = w.jobsPanel()->errorText(job);
+    EXPECT_TRUE(error.contains("no-such-model")) << error.toStdString();
+    EXPECT_EQ(fl::core::project_to_json(w.document()->project()), before);
+    EXPECT_FALSE(fs::exists(dir_ / "film.media") && !fs::is_empty(dir_ / "film.media"));
+
+    // An invalid shot is refused before any job is queued, with the engine's message.
+    params.model = "default";
+    params.prompt.clear();
+    ASSERT_TRUE(
+        w.document()->push(fl::core::make_set_shot_params(w.currentShot().toStdString(), params)).ok());
+    const int rows = w.jobsPanel()->count();
+    EXPECT_EQ(w.generate(), 0u);
+    EXPECT_TRUE(w.lastError().contains("prompt")) << w.lastError().toStdString();
+    EXPECT_EQ(w.jobsPanel()->count(), rows);
+}
+
+TEST_F(StudioTest, BadProjectFileShowsOneLineErrorAndIsUntouched) {
+    const fs::path good = write_project();
+    MainWindow& w = open_window(good);
+    const std::string before = fl::core::project_to_json(w.document()->project());
+
+    const fs::path bad = dir_ / "bad.flproj";
+    {
+        std::ofstream out(bad, std::ios::binary);
+        out << "{\"schema_version\": 1, \"shots\": [ {\"id\": 3 ";
+    }
+    const std::string bytes = read_bytes(bad);
+    const auto mtime = fs::last_write_time(bad);
+    EXPECT_FALSE(w.openProject(QString::fromStdString(bad.string())));
+    const QString error = w.lastError();
+    EXPECT_FALSE(error.isEmpty());
+    EXPECT_FALSE(error.contains('\n')) << error.toStdString();
+    EXPECT_EQ(read_bytes(bad), bytes);
+    EXPECT_EQ(fs::last_write_time(bad), mtime);
+    // The project that was open stays open.
+    EXPECT_EQ(w.document()->path(), good);
+    EXPECT_EQ(fl::core::project_to_json(w.document()->project()), before);
+
+    // A missing file is an error too, not a crash.
+    EXPECT_FALSE(w.openProject(QString::fromStdString((dir_ / "missing.flproj").string())));
+    EXPECT_FALSE(w.lastError().isEmpty());
+}
+
+}  // namespace

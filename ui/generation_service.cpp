@@ -1,0 +1,91 @@
+#include "ui/generation_service.h"
+
+#include <chrono>
+#include <ctime>
+#include <system_error>
+
+#include "frameloom/core/atomic_file.h"
+#include "frameloom/core/cancel.h"
+#include "frameloom/media/encode.h"
+
+namespace fl::studio {
+
+namespace fs = std::filesystem;
+
+namespace {
+std::string utc_now_iso8601() {
+    const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+    std::tm tm{};
+    gmtime_r(&now, &tm);
+    char text[32];
+    std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return text;
+}
+}  // namespace
+
+GenerationService::GenerationService(inference::ModelStore store, inference::DevicePolicy policy)
+    : store_(std::move(store)), policy_(policy) {}
+
+size_t GenerationService::cached_models() const {
+    std::lock_guard lock(mutex_);
+    return generators_.size();
+}
+
+core::Result<inference::Generator*> GenerationService::generator_for(const std::string& model,
+                                                                     core::JobContext& job) {
+    auto card = store_.find(model.empty() ? std::string("default") : model);
+    if (!card) return card.error();
+    std::lock_guard lock(mutex_);
+    auto it = generators_.find(card->id);
+    if (it != generators_.end()) return it->second.get();
+    job.progress(0, 0, "loading " + (card->name.empty() ? card->id : card->name));
+    auto loaded = inference::Generator::load(*card, policy_);
+    if (!loaded) return loaded.error();
+    inference::Generator* generator = loaded.value().get();
+    generators_.emplace(card->id, std::move(loaded).value());
+    return generator;
+}
+
+core::Result<GeneratedTake> GenerationService::run(const GenerationSpec& spec, core::JobContext& job) {
+    FL_TRY(spec.params.validate());
+    const auto started = std::chrono::steady_clock::now();
+    auto generator = generator_for(spec.params.model, job);
+    if (!generator) return generator.error();
+    if (job.cancelled()) return core::fail(core::kCancelledMessage);
+
+    inference::GenerateRequest request{spec.params, job.progress_fn(), job.cancel_fn()};
+    auto video = (*generator)->generate(request);
+    if (!video) return video.error();
+    if (job.cancelled()) return core::fail(core::kCancelledMessage);
+
+    std::error_code ec;
+    fs::create_directories(spec.target.parent_path(), ec);
+    if (ec)
+        return core::fail("cannot create folder " + spec.target.parent_path().string() + ": " + ec.message());
+
+    media::EncodeOptions options;
+    options.progress = [&job](int64_t done, int64_t total, const std::string&) {
+        job.progress(done, total, "encoding " + std::to_string(done) + "/" + std::to_string(total));
+    };
+    options.cancel = job.cancel_fn();
+    FL_TRY(media::encode_mp4(*video, spec.target, options));
+
+    auto sha = core::sha256_file(spec.target);
+    if (!sha) {
+        fs::remove(spec.target, ec);
+        return sha.error();
+    }
+
+    GeneratedTake out;
+    out.take.params = spec.params;
+    out.take.params.model = (*generator)->card().id;  // the take records the model actually used
+    out.take.file = spec.target.string();
+    out.take.sha256 = std::move(sha).value();
+    out.take.created = utc_now_iso8601();
+    out.take.generation_seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    out.frame_count = video->frame_count();
+    return out;
+}
+
+}  // namespace fl::studio

@@ -1,0 +1,53 @@
+#pragma once
+/// Runs one shot generation for the studio's job queue: load (cached) → generate → encode → hash.
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "frameloom/core/job.h"
+#include "frameloom/core/result.h"
+#include "frameloom/core/shot.h"
+#include "frameloom/inference/device.h"
+#include "frameloom/inference/generator.h"
+#include "frameloom/inference/model_store.h"
+
+namespace fl::studio {
+
+/// What one generation job should produce.
+struct GenerationSpec {
+    core::GenerationParams params;
+    std::filesystem::path target;  ///< absolute path of the MP4 to write
+};
+
+/// What a finished generation job hands back to the GUI thread.
+struct GeneratedTake {
+    core::Take take;          ///< id empty (the GUI picks one), file absolute
+    int64_t frame_count = 0;  ///< frames in the written clip, at the take's rate
+};
+
+/// Keeps loaded generators between jobs (keyed by model id) so the second take starts at once.
+/// Called from the job queue's worker thread; one generation at a time.
+class GenerationService {
+public:
+    explicit GenerationService(inference::ModelStore store, inference::DevicePolicy policy = {});
+
+    /// Generates `spec` reporting to `job`; on error or cancellation nothing is left at spec.target.
+    core::Result<GeneratedTake> run(const GenerationSpec& spec, core::JobContext& job);
+
+    /// Number of generators held (for tests).
+    size_t cached_models() const;
+
+private:
+    core::Result<inference::Generator*> generator_for(const std::string& model, core::JobContext& job);
+
+    inference::ModelStore store_;
+    inference::DevicePolicy policy_;
+    mutable std::mutex mutex_;
+    std::map<std::string, std::unique_ptr<inference::Generator>> generators_;
+};
+
+}  // namespace fl::studio
