@@ -7,6 +7,7 @@
 
 #include "frameloom/media/probe.h"
 #include "ui/main_window.h"
+#include "frameloom/inference/process.h"
 
 namespace {
 constexpr const char* kUsage =
@@ -20,6 +21,7 @@ constexpr const char* kUsage =
 }  // namespace
 
 int main(int argc, char** argv) {
+    fl::inference::prepare_process(argc, argv);
     // Answer --help and --version before QApplication, which needs a display.
     for (int i = 1; i < argc; ++i) {
         if (!std::strcmp(argv[i], "-h") || !std::strcmp(argv[i], "--help")) {

@@ -5,8 +5,10 @@
 #include <string>
 
 #include "frameloom/inference/bench.h"
+#include "frameloom/inference/process.h"
 
 int main(int argc, char** argv) {
+    fl::inference::prepare_process(argc, argv);
     using namespace fl;
     const std::string model = argc > 1 ? argv[1] : "default";
     inference::DevicePolicy policy;

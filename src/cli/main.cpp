@@ -6,6 +6,7 @@
 
 #include "cli/commands.h"
 #include "frameloom/media/probe.h"
+#include "frameloom/inference/process.h"
 
 namespace {
 
@@ -27,6 +28,7 @@ The studio is `frameloom-studio [PROJECT.flproj]`.
 }  // namespace
 
 int main(int argc, char** argv) {
+    fl::inference::prepare_process(argc, argv);
     std::vector<std::string> args(argv + 1, argv + argc);
     if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
         std::fputs(kUsage, args.empty() ? stderr : stdout);
