@@ -1,6 +1,8 @@
 #include "cli/commands.h"
 
+#include <atomic>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <random>
@@ -24,6 +26,16 @@ int report_error(const std::string& message, int status) {
 }
 
 namespace {
+
+// Ctrl-C asks the running generation or encode to stop, so no temp file is left behind.
+std::atomic<bool> g_interrupted{false};
+void on_interrupt(int) { g_interrupted.store(true); }
+
+core::CancelFn interrupt_cancel() {
+    std::signal(SIGINT, on_interrupt);
+    std::signal(SIGTERM, on_interrupt);
+    return [] { return g_interrupted.load(); };
+}
 
 bool wants_help(const std::vector<std::string>& argv) {
     for (const auto& a : argv)
@@ -152,17 +164,19 @@ int run_generate(const std::vector<std::string>& argv) {
     inference::GenerateRequest request;
     request.params = *params;
     request.progress = [&](int64_t done, int64_t total, const std::string& label) { bar.update(done, total, label); };
+    request.cancel = interrupt_cancel();
     inference::GenerateStats stats;
     auto video = (*generator)->generate(request, &stats);
     bar.finish();
-    if (!video) return report_error(video.message());
+    if (!video) return report_error(video.message(), g_interrupted ? 130 : 1);
 
     ProgressBar encode_bar("encoding  ");
     media::EncodeOptions options;
     options.progress = [&](int64_t done, int64_t total, const std::string& label) { encode_bar.update(done, total, label); };
+    options.cancel = request.cancel;
     auto written = media::encode_mp4(*video, *output, options);
     encode_bar.finish();
-    if (!written) return report_error(written.message());
+    if (!written) return report_error(written.message(), g_interrupted ? 130 : 1);
     std::printf("%s\n", fs::absolute(*output).lexically_normal().c_str());
     return 0;
 }

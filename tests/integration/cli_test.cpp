@@ -94,6 +94,16 @@ TEST_F(Cli, BadInputsGiveOneLineReasons) {
     expect_one_line_error(run("probe " + (dir_ / "absent.mp4").string()), "not found");
 }
 
+TEST_F(Cli, InterruptLeavesNoFileBehind) {
+    // Ctrl-C during a long generation: exit 130, no target, no temp file in the folder.
+    const fs::path out = dir_ / "long.mp4";
+    const std::string cmd = "timeout --preserve-status -s INT 4 " + std::string(FL_BIN_DIR) +
+                            "/frameloom generate --prompt hi --steps 1000 --seed 1 -o " + out.string() + " 2>/dev/null";
+    const int status = std::system(cmd.c_str());
+    EXPECT_EQ(WEXITSTATUS(status), 130);
+    EXPECT_TRUE(fs::is_empty(dir_)) << "left " << fs::directory_iterator(dir_)->path();
+}
+
 TEST_F(Cli, ModelsListsTheDefaultModel) {
     const CliRun r = run("models");
     EXPECT_EQ(r.status, 0) << r.err;
