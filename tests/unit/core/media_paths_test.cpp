@@ -85,9 +85,10 @@ TEST(MediaPaths, RebaseMovesEveryReferenceToTheNewFolder) {
 
 TEST(MediaPaths, RebaseIntoASubfolderAndOntoItselfKeepsMeaning) {
     Project p = project_with_references();
-    const Project before = p;
+    Project expected = p;
+    expected.shots[0].takes[3].file = "/a/shared/t4.mp4";  // outside the base: stored absolute
     ASSERT_TRUE(rebase_media_references(p, "/a/proj", "/a/proj").ok());
-    EXPECT_EQ(p, before);  // same base: nothing changes
+    EXPECT_EQ(p, expected);  // same base: everything else stays as it was
 
     ASSERT_TRUE(rebase_media_references(p, "/a/proj", "/a").ok());
     EXPECT_EQ(p.shots[0].takes[0].file, "proj/film.media/t1.mp4");
