@@ -270,6 +270,12 @@ TEST_F(StudioTest, GenerateAddsTakeAndClipUndoRedoAndSaveAsReloads) {
     EXPECT_FALSE(doc.is_modified());
     EXPECT_FALSE(w.isWindowModified());
     EXPECT_TRUE(w.windowTitle().contains("film-copy.flproj"));
+    // The copy has its own media; the original keeps its file.
+    const fl::core::Take copied_take = doc.project().shots.front().takes.front();
+    EXPECT_EQ(copied_take.file, "film-copy.media/" + mp4.filename().string());
+    EXPECT_TRUE(fs::exists(dir_ / "film-copy.media" / mp4.filename()));
+    EXPECT_TRUE(fs::exists(mp4));
+    EXPECT_EQ(*fl::core::sha256_file(dir_ / "film-copy.media" / mp4.filename()), take.sha256);
     auto reloaded = fl::core::load_project(copy);
     ASSERT_TRUE(reloaded.ok()) << reloaded.message();
     EXPECT_EQ(fl::core::project_to_json(*reloaded), fl::core::project_to_json(doc.project()));
@@ -417,6 +423,21 @@ TEST_F(StudioTest, SaveAsCopiesMediaAndLosesNothing) {
     expect_invariants();
     expect_self_contained(a / "film.flproj");
     EXPECT_TRUE(fs::exists(temp_mp4));  // copied, not moved: the unsaved folder goes at exit
+    EXPECT_TRUE(action("actionUndo")->isEnabled());  // a first save keeps the history (its paths were absolute)
+
+    // A take that lands in the unsaved folder after the first save (its job started before) is copied
+    // in by the next plain Save.
+    const fs::path late = doc.unsaved_media_dir() / "late.mp4";
+    fs::copy_file(temp_mp4, late);
+    fl::core::Take late_take = unsaved_take;
+    late_take.id.clear();
+    late_take.file = doc.media_reference(late);
+    EXPECT_EQ(late_take.file, late.string());
+    ASSERT_TRUE(doc.push(fl::core::make_add_take(doc.project().shots.front().id, late_take)).ok());
+    ASSERT_TRUE(w.saveProject()) << w.lastError().toStdString();
+    EXPECT_EQ(doc.project().shots.front().takes.back().file, "film.media/late.mp4");
+    EXPECT_TRUE(fs::exists(a / "film.media" / "late.mp4"));
+    expect_self_contained(a / "film.flproj");
 
     // Save As into another folder: B gets its own copies, A keeps its own.
     const fs::path b = dir_ / "B";
@@ -430,6 +451,9 @@ TEST_F(StudioTest, SaveAsCopiesMediaAndLosesNothing) {
     expect_self_contained(b / "cut.flproj");
     expect_self_contained(a / "film.flproj");
     EXPECT_EQ(read_bytes(a / "film.flproj"), a_bytes);
+    // History written for A's folder would restore paths that mean nothing in B, so it starts afresh.
+    EXPECT_FALSE(action("actionUndo")->isEnabled());
+    EXPECT_FALSE(doc.is_modified());
 
     // Reopening B shows the take, and saving again in place copies nothing more.
     ASSERT_TRUE(w.openProject(QString::fromStdString((b / "cut.flproj").string())));
@@ -442,7 +466,7 @@ TEST_F(StudioTest, SaveAsCopiesMediaAndLosesNothing) {
         (void)entry;
         ++files;
     }
-    EXPECT_EQ(files, 1);
+    EXPECT_EQ(files, 2);
 
     // Closing the window removes the unsaved-media folder: nothing saved points into it.
     const fs::path unsaved = doc.unsaved_media_dir();
