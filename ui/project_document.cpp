@@ -49,14 +49,15 @@ core::Project make_starter_project(const core::GenerationParams& defaults) {
 ProjectDocument::ProjectDocument(QObject* parent) : QObject(parent), project_(core::Project::make_new()) {
     // One unsaved-media folder per document, so two windows (or test cases) never share or delete
     // each other's takes.
-    std::string tmpl = (QDir::tempPath() + QStringLiteral("/frameloom-%1-XXXXXX")
-                                               .arg(QCoreApplication::applicationPid()))
-                           .toStdString();
+    std::string tmpl =
+        (QDir::tempPath() + QStringLiteral("/frameloom-%1-XXXXXX").arg(QCoreApplication::applicationPid()))
+            .toStdString();
     if (::mkdtemp(tmpl.data())) {
         unsaved_root_ = tmpl;
     } else {
-        unsaved_root_ = (QDir::tempPath() + QStringLiteral("/frameloom-%1").arg(QCoreApplication::applicationPid()))
-                            .toStdString();
+        unsaved_root_ =
+            (QDir::tempPath() + QStringLiteral("/frameloom-%1").arg(QCoreApplication::applicationPid()))
+                .toStdString();
     }
     unsaved_media_ = unsaved_root_ / "media";
 }
@@ -70,7 +71,8 @@ ProjectDocument::~ProjectDocument() {
             bool referenced = false;
             const fs::path base = path_.parent_path();
             for_each_media_reference(*saved, [&](std::string& file) {
-                if (core::is_inside(core::resolve_media_reference(file, base), unsaved_root_)) referenced = true;
+                if (core::is_inside(core::resolve_media_reference(file, base), unsaved_root_))
+                    referenced = true;
             });
             if (referenced) return;
         }

@@ -423,7 +423,8 @@ TEST_F(StudioTest, SaveAsCopiesMediaAndLosesNothing) {
     expect_invariants();
     expect_self_contained(a / "film.flproj");
     EXPECT_TRUE(fs::exists(temp_mp4));  // copied, not moved: the unsaved folder goes at exit
-    EXPECT_TRUE(action("actionUndo")->isEnabled());  // a first save keeps the history (its paths were absolute)
+    // A first save keeps the history: the references it holds were absolute.
+    EXPECT_TRUE(action("actionUndo")->isEnabled());
 
     // A take that lands in the unsaved folder after the first save (its job started before) is copied
     // in by the next plain Save.

@@ -41,10 +41,10 @@ Project project_with_references() {
     Shot shot;
     shot.id = p.fresh_id("shot");
     shot.params.prompt = "a red circle";
-    Take inside = test::sample_take(p.fresh_id("take"), "film.media/t1.mp4");  // relative, in old .media
-    Take outside = test::sample_take(p.fresh_id("take"), "/stock/t2.mp4");     // absolute elsewhere
+    Take inside = test::sample_take(p.fresh_id("take"), "film.media/t1.mp4");      // relative, in old .media
+    Take outside = test::sample_take(p.fresh_id("take"), "/stock/t2.mp4");         // absolute elsewhere
     Take into_new = test::sample_take(p.fresh_id("take"), "/b/new.media/t3.mp4");  // absolute, in new base
-    Take up = test::sample_take(p.fresh_id("take"), "../shared/t4.mp4");       // relative, outside the base
+    Take up = test::sample_take(p.fresh_id("take"), "../shared/t4.mp4");  // relative, outside the base
     shot.takes = {inside, outside, into_new, up};
     shot.selected_take = inside.id;
     p.shots.push_back(shot);
