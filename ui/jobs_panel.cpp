@@ -13,11 +13,23 @@ JobsPanel::JobsPanel(QWidget* parent) : QWidget(parent) {
     setObjectName("jobsPanel");
     auto* outer = new QVBoxLayout(this);
     outer->setContentsMargins(0, 0, 0, 0);
+    auto* heading = new QLabel(tr("Jobs"), this);
+    heading->setObjectName("jobsHeading");
+    QFont bold = heading->font();
+    bold.setBold(true);
+    heading->setFont(bold);
+    heading->setContentsMargins(4, 4, 4, 0);
+    outer->addWidget(heading);
     auto* scroll = new QScrollArea(this);
     scroll->setWidgetResizable(true);
     auto* inner = new QWidget(scroll);
     rows_layout_ = new QVBoxLayout(inner);
     rows_layout_->setContentsMargins(4, 4, 4, 4);
+    empty_hint_ = new QLabel(tr("Generated shots appear here while they run"), inner);
+    empty_hint_->setObjectName("jobsEmptyHint");
+    empty_hint_->setWordWrap(true);
+    empty_hint_->setEnabled(false);  // drawn greyed out: a hint, not content
+    rows_layout_->addWidget(empty_hint_);
     rows_layout_->addStretch(1);
     scroll->setWidget(inner);
     outer->addWidget(scroll);
@@ -59,6 +71,7 @@ JobsPanel::Row& JobsPanel::row_for(uint64_t id) {
     grid->setColumnStretch(0, 1);
     connect(row.cancel, &QPushButton::clicked, this, [this, id] { emit cancelRequested(id); });
     rows_layout_->insertWidget(rows_layout_->count() - 1, row.widget);
+    empty_hint_->hide();
     return rows_.emplace(id, row).first->second;
 }
 
@@ -97,7 +110,10 @@ void JobsPanel::setJobError(uint64_t id, const QString& message) {
 void JobsPanel::clear() {
     for (auto& [id, row] : rows_) delete row.widget;
     rows_.clear();
+    empty_hint_->show();
 }
+
+bool JobsPanel::emptyHintShown() const { return !empty_hint_->isHidden(); }
 
 QString JobsPanel::stateText(uint64_t id) const {
     auto it = rows_.find(id);

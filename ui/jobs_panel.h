@@ -15,7 +15,8 @@ class QVBoxLayout;
 
 namespace fl::studio {
 
-/// Shows JobStatus snapshots (delivered on the GUI thread) as rows, newest at the bottom.
+/// Shows JobStatus snapshots (delivered on the GUI thread) as rows, newest at the bottom, under a
+/// "Jobs" heading; while there are none, a hint says what will appear.
 class JobsPanel : public QWidget {
     Q_OBJECT
 public:
@@ -36,6 +37,8 @@ public:
     QString errorText(uint64_t id) const;
     /// Number of rows.
     int count() const { return static_cast<int>(rows_.size()); }
+    /// True while the empty-state hint is shown (no rows).
+    bool emptyHintShown() const;
 
 signals:
     /// The user pressed a row's cancel button.
@@ -54,6 +57,7 @@ private:
     Row& row_for(uint64_t id);
 
     QVBoxLayout* rows_layout_ = nullptr;
+    QLabel* empty_hint_ = nullptr;
     std::map<uint64_t, Row> rows_;
 };
 

@@ -20,6 +20,7 @@
 
 #include "frameloom/core/edit.h"
 #include "frameloom/core/time.h"
+#include "frameloom/inference/generator.h"
 #include "frameloom/inference/model_store.h"
 #include "ui/generation_service.h"
 #include "ui/jobs_panel.h"
@@ -41,7 +42,11 @@ MainWindow::MainWindow(std::vector<fs::path> model_roots, QWidget* parent) : QMa
     setObjectName("mainWindow");
     document_ = new ProjectDocument(this);
     if (model_roots.empty()) model_roots = inference::ModelStore::default_roots();
-    service_ = std::make_unique<GenerationService>(inference::ModelStore(std::move(model_roots)));
+    inference::ModelStore store(std::move(model_roots));
+    // New shots start from the default model's own settings, so they generate as they are.
+    if (auto card = store.find("default")) shot_defaults_ = inference::default_params(*card);
+    document_->reset_new(make_starter_project(shot_defaults_));
+    service_ = std::make_unique<GenerationService>(std::move(store));
     // The listener runs on the queue's worker thread: hand each snapshot to the GUI thread. Events
     // posted to this window are dropped if it is gone, and ~MainWindow joins the worker first anyway.
     jobs_ = std::make_unique<core::JobQueue>([this](const core::JobStatus& status) {
@@ -358,7 +363,7 @@ bool MainWindow::maybe_save() {
 
 void MainWindow::fileNew() {
     if (!maybe_save()) return;
-    document_->reset_new();
+    document_->reset_new(make_starter_project(shot_defaults_));
 }
 
 void MainWindow::fileOpen() {
@@ -424,11 +429,7 @@ void MainWindow::newShot() {
     const core::Project& project = document_->project();
     core::Shot shot;  // id left empty: the command assigns a fresh one
     shot.name = tr("Shot %1").arg(project.shots.size() + 1).toStdString();
-    // A new shot starts from the one before it, so a scene keeps its look by default.
-    if (const core::Shot* previous = project.find_shot(current_shot_)) {
-        shot.params = previous->params;
-        shot.params.prompt.clear();
-    }
+    shot.params = shot_defaults_;  // the default model's settings: ready to generate once it has a prompt
     auto added = document_->push(core::make_add_shot(std::move(shot)));
     if (!added) {
         show_error(tr("Cannot add shot"), qs(added.message()));

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "frameloom/core/job.h"
+#include "frameloom/core/shot.h"
 
 class QAction;
 class QListWidget;
@@ -44,6 +45,8 @@ public:
     ShotInspector* inspector() const { return inspector_; }
     /// Id of the shot shown in the inspector ("" when none).
     QString currentShot() const;
+    /// Parameters a new shot starts from: the default model's defaults (core defaults without a model).
+    const core::GenerationParams& shotDefaults() const { return shot_defaults_; }
 
     /// Tests and scripted use: when false, errors are recorded (lastError) instead of shown in a
     /// message box, and the save-changes question gets `unsavedAnswer()` without a dialog.
@@ -53,7 +56,7 @@ public:
     const QString& lastError() const { return last_error_; }
 
 public slots:
-    /// File ▸ New: asks about unsaved changes, then starts an empty project.
+    /// File ▸ New: asks about unsaved changes, then starts a project with one shot ready to generate.
     void fileNew();
     /// File ▸ Open…: asks about unsaved changes, then a file dialog.
     void fileOpen();
@@ -110,6 +113,7 @@ private:
     std::map<uint64_t, PendingGeneration> pending_;
     uint64_t generation_counter_ = 0;
 
+    core::GenerationParams shot_defaults_;
     std::string current_shot_;
     bool interactive_ = true;
     QMessageBox::StandardButton unsaved_answer_ = QMessageBox::Discard;

@@ -2,15 +2,84 @@
 
 #include <QCoreApplication>
 #include <QDir>
+#include <cstdlib>
+#include <functional>
+#include <map>
+#include <set>
 #include <system_error>
 
+#include "frameloom/core/atomic_file.h"
+#include "frameloom/core/media_paths.h"
 #include "frameloom/core/project_file.h"
 
 namespace fl::studio {
 
 namespace fs = std::filesystem;
 
-ProjectDocument::ProjectDocument(QObject* parent) : QObject(parent), project_(core::Project::make_new()) {}
+namespace {
+
+/// Calls `visit` on every media reference of a project (the ones rebase_media_references moves).
+void for_each_media_reference(core::Project& project, const std::function<void(std::string&)>& visit) {
+    for (core::Shot& shot : project.shots)
+        for (core::Take& take : shot.takes) visit(take.file);
+    for (core::Track& track : project.sequence.tracks)
+        for (core::Clip& clip : track.clips) visit(clip.source.file);
+}
+
+/// "name.mp4" → "name-2.mp4", "name-3.mp4", ... for the n-th alternative.
+fs::path numbered(const fs::path& path, int n) {
+    fs::path out = path;
+    out.replace_filename(path.stem().string() + "-" + std::to_string(n) + path.extension().string());
+    return out;
+}
+
+}  // namespace
+
+core::Project make_starter_project(const core::GenerationParams& defaults) {
+    core::Project project = core::Project::make_new();
+    core::Shot shot;
+    shot.id = project.fresh_id("shot");
+    shot.name = "Shot 1";
+    shot.params = defaults;
+    shot.params.prompt = kExamplePrompt;
+    project.shots.push_back(std::move(shot));
+    return project;
+}
+
+ProjectDocument::ProjectDocument(QObject* parent) : QObject(parent), project_(core::Project::make_new()) {
+    // One unsaved-media folder per document, so two windows (or test cases) never share or delete
+    // each other's takes.
+    std::string tmpl =
+        (QDir::tempPath() + QStringLiteral("/frameloom-%1-XXXXXX").arg(QCoreApplication::applicationPid()))
+            .toStdString();
+    if (::mkdtemp(tmpl.data())) {
+        unsaved_root_ = tmpl;
+    } else {
+        unsaved_root_ =
+            (QDir::tempPath() + QStringLiteral("/frameloom-%1").arg(QCoreApplication::applicationPid()))
+                .toStdString();
+    }
+    unsaved_media_ = unsaved_root_ / "media";
+}
+
+ProjectDocument::~ProjectDocument() {
+    // Saving copies unsaved media into "<project>.media/", so normally nothing saved points here. Keep
+    // the folder if the saved file still does (e.g. a copy failed and the user saved anyway elsewhere).
+    if (!path_.empty()) {
+        auto saved = core::load_project(path_);
+        if (saved) {
+            bool referenced = false;
+            const fs::path base = path_.parent_path();
+            for_each_media_reference(*saved, [&](std::string& file) {
+                if (core::is_inside(core::resolve_media_reference(file, base), unsaved_root_))
+                    referenced = true;
+            });
+            if (referenced) return;
+        }
+    }
+    std::error_code ec;
+    fs::remove_all(unsaved_root_, ec);
+}
 
 core::Result<void> ProjectDocument::push(std::unique_ptr<core::Command> command) {
     auto result = stack_.push(project_, std::move(command));
@@ -31,11 +100,14 @@ core::Result<void> ProjectDocument::redo() {
     return result;
 }
 
-void ProjectDocument::reset_new(const std::string& name) {
-    project_ = core::Project::make_new(name);
+void ProjectDocument::reset_new(const std::string& name) { reset_new(core::Project::make_new(name)); }
+
+void ProjectDocument::reset_new(core::Project project) {
+    project_ = std::move(project);
     stack_.clear();
     stack_.set_clean();
     path_.clear();
+    former_media_.clear();
     ++epoch_;
     emit replaced();
     emit changed();
@@ -50,6 +122,7 @@ core::Result<void> ProjectDocument::open(const fs::path& path) {
     std::error_code ec;
     fs::path absolute = fs::absolute(path, ec);
     path_ = ec ? path : absolute.lexically_normal();
+    former_media_.clear();
     ++epoch_;
     emit replaced();
     emit changed();
@@ -62,36 +135,140 @@ core::Result<void> ProjectDocument::save() {
 }
 
 core::Result<void> ProjectDocument::save_as(const fs::path& path) {
-    FL_TRY(core::save_project(project_, path));
     std::error_code ec;
-    fs::path absolute = fs::absolute(path, ec);
-    path_ = ec ? path : absolute.lexically_normal();
+    fs::path target = fs::absolute(path, ec);
+    if (ec) return core::fail("cannot save " + path.string() + ": " + ec.message());
+    target = target.lexically_normal();
+    if (target.filename().empty()) return core::fail("cannot save '" + path.string() + "': not a file name");
+    const fs::path new_base = target.parent_path();
+    const fs::path new_media = core::media_folder_for(target);
+    // An unsaved project stores absolute references; anything relative in it is relative to the
+    // working folder, as resolve_media() reads it.
+    const fs::path old_base = path_.empty() ? fs::current_path(ec) : path_.parent_path();
+    if (ec) return core::fail("cannot save " + target.string() + ": " + ec.message());
+
+    // Folders whose files belong to this document and so travel with it: the unsaved-media folder, the
+    // current "<project>.media/" and the ones it had before (takes that finish after a Save As land there).
+    std::vector<fs::path> owned{unsaved_media_};
+    if (!path_.empty()) owned.push_back(media_dir());
+    owned.insert(owned.end(), former_media_.begin(), former_media_.end());
+    const auto owner_of = [&](const fs::path& file) -> fs::path {
+        if (core::is_inside(file, new_media)) return {};  // already where it belongs
+        for (const fs::path& folder : owned)
+            if (core::is_inside(file, folder)) return folder;
+        return {};
+    };
+
+    // Plan the copies: source → destination inside new_media (same relative name, numbered on a clash
+    // with a different file; an identical file already there is reused).
+    struct Copy {
+        fs::path to;
+        bool needed = true;
+    };
+    std::map<fs::path, Copy> copies;
+    std::set<fs::path> destinations;
+    core::Project next = project_;
+    for_each_media_reference(next, [&](std::string& file) {
+        if (file.empty()) return;
+        const fs::path source = core::resolve_media_reference(file, old_base);
+        const fs::path folder = owner_of(source);
+        if (folder.empty() || copies.count(source)) return;
+        std::error_code exists_ec;
+        if (!fs::is_regular_file(source, exists_ec)) return;  // missing: nothing to copy, keep the reference
+        const fs::path wanted = new_media / source.lexically_relative(folder);
+        Copy copy;
+        for (int n = 1;; ++n) {
+            copy.to = n == 1 ? wanted : numbered(wanted, n);
+            if (destinations.count(copy.to)) continue;
+            if (!fs::exists(copy.to, exists_ec)) break;
+            auto a = core::sha256_file(source);
+            auto b = core::sha256_file(copy.to);
+            if (a && b && *a == *b) {
+                copy.needed = false;
+                break;
+            }
+        }
+        destinations.insert(copy.to);
+        copies.emplace(source, copy);
+    });
+
+    // Copy; on any failure remove what this save created, so disk and memory stay as they were.
+    std::vector<fs::path> created;
+    bool created_folder = false;
+    const auto roll_back = [&] {
+        std::error_code rm;
+        for (const fs::path& file : created) fs::remove(file, rm);
+        if (created_folder) fs::remove_all(new_media, rm);
+    };
+    for (const auto& [source, copy] : copies) {
+        if (!copy.needed) continue;
+        const fs::path folder = copy.to.parent_path();
+        if (!fs::is_directory(folder, ec)) {
+            const bool had_media_folder = fs::exists(new_media, ec);
+            fs::create_directories(folder, ec);
+            if (ec) {
+                roll_back();
+                return core::fail("cannot save " + target.string() + ": cannot create media folder " +
+                                  folder.string() + ": " + ec.message());
+            }
+            if (!had_media_folder) created_folder = true;
+        }
+        if (auto copied = core::copy_file_no_clobber(source, copy.to); !copied) {
+            roll_back();
+            return core::fail("cannot save " + target.string() + ": " + copied.message());
+        }
+        created.push_back(copy.to);
+        auto from_sha = core::sha256_file(source);
+        auto to_sha = core::sha256_file(copy.to);
+        if (!from_sha || !to_sha || *from_sha != *to_sha) {
+            roll_back();
+            return core::fail("cannot save " + target.string() + ": the copy of " + source.string() +
+                              " does not match the original");
+        }
+    }
+
+    // Point the references at the copies, then store them relative to the new folder where possible.
+    for_each_media_reference(next, [&](std::string& file) {
+        if (file.empty()) return;
+        auto it = copies.find(core::resolve_media_reference(file, old_base));
+        if (it != copies.end()) file = it->second.to.string();
+    });
+    if (auto rebased = core::rebase_media_references(next, old_base, new_base); !rebased) {
+        roll_back();
+        return rebased.error();
+    }
+    if (auto valid = next.check_invariants(); !valid) {
+        roll_back();
+        return core::fail("cannot save " + target.string() + ": " + valid.message());
+    }
+    if (auto saved = core::save_project(next, target); !saved) {
+        roll_back();
+        return saved.error();
+    }
+
+    // Relative references kept in the undo history were written for the old folder; once the folder
+    // changes they would resolve to nothing, so that history cannot be replayed safely.
+    const bool history_stale = !path_.empty() && old_base != new_base;
+    if (!path_.empty() && media_dir() != new_media) former_media_.push_back(media_dir());
+    project_ = std::move(next);
+    path_ = target;
+    if (history_stale) stack_.clear();
     stack_.set_clean();
     emit changed();
     return core::ok();
 }
 
 fs::path ProjectDocument::media_dir() const {
-    if (!path_.empty()) {
-        return path_.parent_path() / (path_.stem().string() + ".media");
-    }
-    const QString temp =
-        QDir::tempPath() + QStringLiteral("/frameloom-%1/media").arg(QCoreApplication::applicationPid());
-    return fs::path(temp.toStdString());
+    if (!path_.empty()) return core::media_folder_for(path_);
+    return unsaved_media_;
 }
 
 fs::path ProjectDocument::resolve_media(const std::string& file) const {
-    fs::path p(file);
-    if (p.is_absolute() || path_.empty()) return p;
-    return (path_.parent_path() / p).lexically_normal();
+    return core::resolve_media_reference(file, path_.empty() ? fs::path() : path_.parent_path());
 }
 
 std::string ProjectDocument::media_reference(const fs::path& absolute) const {
-    if (path_.empty()) return absolute.string();
-    const fs::path base = path_.parent_path();
-    fs::path rel = absolute.lexically_normal().lexically_relative(base);
-    if (rel.empty() || *rel.begin() == "..") return absolute.string();
-    return rel.generic_string();
+    return core::media_reference_for(absolute, path_.empty() ? fs::path() : path_.parent_path());
 }
 
 }  // namespace fl::studio

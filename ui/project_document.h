@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "frameloom/core/edit.h"
 #include "frameloom/core/project.h"
@@ -13,11 +14,19 @@
 
 namespace fl::studio {
 
+/// The example prompt of a new project's first shot.
+inline constexpr const char* kExamplePrompt = "a red circle moving left on a black background";
+
+/// A new project that is ready to generate: one shot, "Shot 1", with `defaults` and the example prompt.
+core::Project make_starter_project(const core::GenerationParams& defaults);
+
 /// Owns the project and its history; every change goes through push()/undo()/redo() and emits changed().
 class ProjectDocument : public QObject {
     Q_OBJECT
 public:
     explicit ProjectDocument(QObject* parent = nullptr);
+    /// Removes the unsaved-media folder unless the saved project still references something in it.
+    ~ProjectDocument() override;
 
     /// The project as it stands (read-only: edit it with push()).
     const core::Project& project() const { return project_; }
@@ -35,17 +44,25 @@ public:
     void undo();
     core::Result<void> redo();
 
-    /// Replaces the document with a fresh project.
+    /// Replaces the document with a fresh, empty project.
     void reset_new(const std::string& name = "Untitled");
+    /// Replaces the document with `project` as a new, unsaved and unmodified project (e.g. a starter shot).
+    void reset_new(core::Project project);
     /// Loads a project file; on error the document (and the file) are unchanged.
     core::Result<void> open(const std::filesystem::path& path);
-    /// Saves to path(); error if the project was never saved.
+    /// Saves to path(); error if the project was never saved. Media still in the unsaved-media folder
+    /// (takes finished after the first save) is copied into "<project>.media/" first.
     core::Result<void> save();
-    /// Saves to `path` and makes it the document's path.
+    /// Saves to `path` and makes it the document's path, so that the new file loses nothing: media in
+    /// the unsaved-media folder or in the current "<project>.media/" is copied (never moved) into
+    /// "<new>.media/", other media is referenced; references are rebased to the new folder; the file is
+    /// written atomically. On error the project in memory and on disk is unchanged.
     core::Result<void> save_as(const std::filesystem::path& path);
 
-    /// Folder where generated media goes: "<project>.media/" beside the file, or a temp folder.
+    /// Folder where generated media goes: "<project>.media/" beside the file, or the unsaved-media folder.
     std::filesystem::path media_dir() const;
+    /// Where takes of a never-saved project go: "$TMP/frameloom-<pid>-XXXXXX/media", one per document.
+    const std::filesystem::path& unsaved_media_dir() const { return unsaved_media_; }
     /// Absolute path of a media reference stored in the project (relative ones are relative to the file).
     std::filesystem::path resolve_media(const std::string& file) const;
     /// The form to store in the project: relative to the project's folder when inside it, else absolute.
@@ -61,6 +78,9 @@ private:
     core::Project project_;
     core::UndoStack stack_;
     std::filesystem::path path_;
+    std::filesystem::path unsaved_root_;   ///< "$TMP/frameloom-<pid>-XXXXXX", removed at exit when unused
+    std::filesystem::path unsaved_media_;  ///< unsaved_root_ / "media"
+    std::vector<std::filesystem::path> former_media_;  ///< media folders of earlier saves since new/open
     int epoch_ = 0;
 };
 

@@ -5,6 +5,7 @@
 
 #include <QAction>
 #include <QApplication>
+#include <QLabel>
 #include <QListWidget>
 #include <QMouseEvent>
 #include <QPushButton>
@@ -21,6 +22,8 @@
 #include "frameloom/core/edit.h"
 #include "frameloom/core/project.h"
 #include "frameloom/core/project_file.h"
+#include "frameloom/inference/generator.h"
+#include "frameloom/inference/model_store.h"
 #include "ui/jobs_panel.h"
 #include "ui/main_window.h"
 #include "ui/preview_player.h"
@@ -106,6 +109,14 @@ protected:
         window_->show();
         EXPECT_TRUE(window_->openProject(QString::fromStdString(project.string())))
             << window_->lastError().toStdString();
+        return *window_;
+    }
+
+    /// A window on the project the studio starts with (no file opened), as a first-time user sees it.
+    MainWindow& new_window() {
+        window_ = std::make_unique<MainWindow>();
+        window_->setInteractive(false);
+        window_->show();
         return *window_;
     }
 
@@ -259,12 +270,210 @@ TEST_F(StudioTest, GenerateAddsTakeAndClipUndoRedoAndSaveAsReloads) {
     EXPECT_FALSE(doc.is_modified());
     EXPECT_FALSE(w.isWindowModified());
     EXPECT_TRUE(w.windowTitle().contains("film-copy.flproj"));
+    // The copy has its own media; the original keeps its file.
+    const fl::core::Take copied_take = doc.project().shots.front().takes.front();
+    EXPECT_EQ(copied_take.file, "film-copy.media/" + mp4.filename().string());
+    EXPECT_TRUE(fs::exists(dir_ / "film-copy.media" / mp4.filename()));
+    EXPECT_TRUE(fs::exists(mp4));
+    EXPECT_EQ(*fl::core::sha256_file(dir_ / "film-copy.media" / mp4.filename()), take.sha256);
     auto reloaded = fl::core::load_project(copy);
     ASSERT_TRUE(reloaded.ok()) << reloaded.message();
     EXPECT_EQ(fl::core::project_to_json(*reloaded), fl::core::project_to_json(doc.project()));
     ASSERT_TRUE(w.openProject(QString::fromStdString(copy.string())));
     EXPECT_EQ(fl::core::project_to_json(doc.project()), fl::core::project_to_json(*reloaded));
     EXPECT_TRUE(fs::exists(doc.resolve_media(doc.project().shots.front().takes.front().file)));
+}
+
+/// Every take of `project` (saved at `file`) has its media inside "<file>.media/", referenced relatively,
+/// present on disk with the recorded hash; clips of takes name the same files.
+void expect_self_contained(const fs::path& file) {
+    auto loaded = fl::core::load_project(file);
+    ASSERT_TRUE(loaded.ok()) << loaded.message();
+    const fs::path media = file.parent_path() / (file.stem().string() + ".media");
+    int takes = 0;
+    for (const auto& shot : loaded->shots) {
+        for (const auto& take : shot.takes) {
+            ++takes;
+            EXPECT_FALSE(fs::path(take.file).is_absolute()) << take.file;
+            const fs::path mp4 = (file.parent_path() / take.file).lexically_normal();
+            EXPECT_EQ(mp4.parent_path(), media) << take.file;
+            ASSERT_TRUE(fs::exists(mp4)) << mp4;
+            auto sha = fl::core::sha256_file(mp4);
+            ASSERT_TRUE(sha.ok()) << sha.message();
+            EXPECT_EQ(*sha, take.sha256) << mp4;
+        }
+    }
+    EXPECT_GE(takes, 1);
+    for (const auto& clip : loaded->sequence.tracks.front().clips) {
+        const auto* shot = loaded->find_shot(clip.source.shot_id);
+        ASSERT_NE(shot, nullptr);
+        const auto* take = shot->find_take(clip.source.take_id);
+        ASSERT_NE(take, nullptr);
+        EXPECT_EQ(clip.source.file, take->file);
+    }
+}
+
+TEST_F(StudioTest, NewProjectStartsWithOneShotReadyToGenerate) {
+    MainWindow& w = new_window();
+    fl::studio::ProjectDocument& doc = *w.document();
+    fl::core::GenerationParams expected;
+    auto card = fl::inference::ModelStore(fl::inference::ModelStore::default_roots()).find("default");
+    ASSERT_TRUE(card.ok()) << card.message();
+    expected = fl::inference::default_params(*card);
+    EXPECT_EQ(w.shotDefaults(), expected);
+    expected.prompt = "a red circle moving left on a black background";
+
+    const auto check_starter = [&] {
+        ASSERT_EQ(doc.project().shots.size(), 1u);
+        const fl::core::Shot& shot = doc.project().shots.front();
+        EXPECT_EQ(shot.name, "Shot 1");
+        EXPECT_EQ(shot.params, expected);
+        EXPECT_TRUE(shot.params.validate().ok());
+        EXPECT_TRUE(shot.takes.empty());
+        EXPECT_EQ(w.currentShot().toStdString(), shot.id);
+        auto* shots = w.findChild<QListWidget*>("shotList");
+        ASSERT_NE(shots, nullptr);
+        ASSERT_EQ(shots->count(), 1);
+        ASSERT_NE(shots->currentItem(), nullptr);
+        EXPECT_EQ(shots->currentItem()->text().toStdString(), "Shot 1");
+        EXPECT_TRUE(action("actionGenerate")->isEnabled());
+        EXPECT_TRUE(w.findChild<QPushButton*>("generateButton")->isEnabled());
+        EXPECT_FALSE(doc.is_modified());
+        EXPECT_FALSE(w.isWindowModified());
+        EXPECT_FALSE(action("actionUndo")->isEnabled());
+        EXPECT_TRUE(doc.path().empty());
+        expect_invariants();
+    };
+    check_starter();
+
+    // The jobs panel says what it is for while it is empty.
+    auto* heading = w.jobsPanel()->findChild<QLabel*>("jobsHeading");
+    ASSERT_NE(heading, nullptr);
+    EXPECT_EQ(heading->text().toStdString(), "Jobs");
+    EXPECT_TRUE(heading->isVisible());
+    auto* hint = w.jobsPanel()->findChild<QLabel*>("jobsEmptyHint");
+    ASSERT_NE(hint, nullptr);
+    EXPECT_EQ(hint->text().toStdString(), "Generated shots appear here while they run");
+    EXPECT_TRUE(hint->isVisible());
+    EXPECT_TRUE(w.jobsPanel()->emptyHintShown());
+
+    // New shot starts from the default model's settings too (no prompt yet), as one undo step.
+    action("actionNewShot")->trigger();
+    ASSERT_EQ(doc.project().shots.size(), 2u);
+    EXPECT_EQ(doc.project().shots.back().name, "Shot 2");
+    fl::core::GenerationParams blank = expected;
+    blank.prompt.clear();
+    EXPECT_EQ(doc.project().shots.back().params, blank);
+    EXPECT_EQ(w.currentShot().toStdString(), doc.project().shots.back().id);
+    EXPECT_TRUE(doc.is_modified());
+    expect_invariants();
+
+    // File ▸ New (discarding the change) starts over with the same ready shot.
+    w.setUnsavedAnswer(QMessageBox::Discard);
+    action("actionNew")->trigger();
+    check_starter();
+}
+
+TEST_F(StudioTest, SaveAsCopiesMediaAndLosesNothing) {
+    MainWindow& w = new_window();
+    fl::studio::ProjectDocument& doc = *w.document();
+    ASSERT_EQ(doc.project().shots.size(), 1u);
+    fl::core::GenerationParams params = doc.project().shots.front().params;
+    params.steps = 2;
+    params.width = 64;
+    params.height = 64;
+    params.frames = 16;
+    ASSERT_TRUE(doc.push(fl::core::make_set_shot_params(doc.project().shots.front().id, params)).ok());
+
+    // Generated before the first save: the take lives in the unsaved-media folder, referenced absolutely.
+    auto [job, applied] = generate_and_wait();
+    ASSERT_TRUE(applied) << w.jobsPanel()->errorText(job).toStdString();
+    EXPECT_FALSE(w.jobsPanel()->emptyHintShown());
+    const fl::core::Take unsaved_take = doc.project().shots.front().takes.front();
+    const fs::path temp_mp4(unsaved_take.file);
+    EXPECT_TRUE(temp_mp4.is_absolute());
+    EXPECT_EQ(temp_mp4.parent_path(), doc.unsaved_media_dir());
+    ASSERT_TRUE(fs::exists(temp_mp4));
+
+    // A failed Save As (the media folder's name is taken by a file) changes nothing, in memory or on disk.
+    const fs::path c = dir_ / "C";
+    fs::create_directories(c);
+    { std::ofstream(c / "film.media") << "not a folder"; }
+    const std::string before = fl::core::project_to_json(doc.project());
+    EXPECT_FALSE(w.saveProjectAs(QString::fromStdString((c / "film.flproj").string())));
+    EXPECT_FALSE(w.lastError().isEmpty());
+    EXPECT_FALSE(w.lastError().contains('\n')) << w.lastError().toStdString();
+    EXPECT_EQ(fl::core::project_to_json(doc.project()), before);
+    EXPECT_TRUE(doc.path().empty());
+    EXPECT_TRUE(doc.is_modified());
+    EXPECT_FALSE(fs::exists(c / "film.flproj"));
+    EXPECT_TRUE(fs::is_regular_file(c / "film.media"));
+
+    // First save: the take is copied into A/film.media/ and referenced relatively.
+    const fs::path a = dir_ / "A";
+    fs::create_directories(a);
+    ASSERT_TRUE(w.saveProjectAs(QString::fromStdString((a / "film.flproj").string())))
+        << w.lastError().toStdString();
+    EXPECT_FALSE(doc.is_modified());
+    const fl::core::Take saved_take = doc.project().shots.front().takes.front();
+    EXPECT_EQ(saved_take.file, "film.media/" + temp_mp4.filename().string());
+    EXPECT_EQ(saved_take.sha256, unsaved_take.sha256);
+    EXPECT_EQ(doc.project().sequence.tracks.front().clips.front().source.file, saved_take.file);
+    EXPECT_EQ(doc.resolve_media(saved_take.file), a / "film.media" / temp_mp4.filename());
+    expect_invariants();
+    expect_self_contained(a / "film.flproj");
+    EXPECT_TRUE(fs::exists(temp_mp4));  // copied, not moved: the unsaved folder goes at exit
+    // A first save keeps the history: the references it holds were absolute.
+    EXPECT_TRUE(action("actionUndo")->isEnabled());
+
+    // A take that lands in the unsaved folder after the first save (its job started before) is copied
+    // in by the next plain Save.
+    const fs::path late = doc.unsaved_media_dir() / "late.mp4";
+    fs::copy_file(temp_mp4, late);
+    fl::core::Take late_take = unsaved_take;
+    late_take.id.clear();
+    late_take.file = doc.media_reference(late);
+    EXPECT_EQ(late_take.file, late.string());
+    ASSERT_TRUE(doc.push(fl::core::make_add_take(doc.project().shots.front().id, late_take)).ok());
+    ASSERT_TRUE(w.saveProject()) << w.lastError().toStdString();
+    EXPECT_EQ(doc.project().shots.front().takes.back().file, "film.media/late.mp4");
+    EXPECT_TRUE(fs::exists(a / "film.media" / "late.mp4"));
+    expect_self_contained(a / "film.flproj");
+
+    // Save As into another folder: B gets its own copies, A keeps its own.
+    const fs::path b = dir_ / "B";
+    fs::create_directories(b);
+    const std::string a_bytes = read_bytes(a / "film.flproj");
+    ASSERT_TRUE(w.saveProjectAs(QString::fromStdString((b / "cut.flproj").string())))
+        << w.lastError().toStdString();
+    EXPECT_EQ(doc.path(), b / "cut.flproj");
+    EXPECT_EQ(doc.project().shots.front().takes.front().file, "cut.media/" + temp_mp4.filename().string());
+    expect_invariants();
+    expect_self_contained(b / "cut.flproj");
+    expect_self_contained(a / "film.flproj");
+    EXPECT_EQ(read_bytes(a / "film.flproj"), a_bytes);
+    // History written for A's folder would restore paths that mean nothing in B, so it starts afresh.
+    EXPECT_FALSE(action("actionUndo")->isEnabled());
+    EXPECT_FALSE(doc.is_modified());
+
+    // Reopening B shows the take, and saving again in place copies nothing more.
+    ASSERT_TRUE(w.openProject(QString::fromStdString((b / "cut.flproj").string())));
+    const fs::path reopened = doc.resolve_media(doc.project().shots.front().takes.front().file);
+    EXPECT_EQ(reopened, b / "cut.media" / temp_mp4.filename());
+    ASSERT_TRUE(w.saveProject()) << w.lastError().toStdString();
+    expect_self_contained(b / "cut.flproj");
+    int files = 0;
+    for (const auto& entry : fs::directory_iterator(b / "cut.media")) {
+        (void)entry;
+        ++files;
+    }
+    EXPECT_EQ(files, 2);
+
+    // Closing the window removes the unsaved-media folder: nothing saved points into it.
+    const fs::path unsaved = doc.unsaved_media_dir();
+    window_.reset();
+    EXPECT_FALSE(fs::exists(unsaved));
+    expect_self_contained(b / "cut.flproj");
 }
 
 TEST_F(StudioTest, InspectorEditsAreOneMergedUndoStep) {
