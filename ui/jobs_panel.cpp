@@ -91,7 +91,8 @@ void JobsPanel::updateJob(const core::JobStatus& status) {
         row.progress->setRange(0, 1000);
         if (status.state == core::JobState::Done) row.progress->setValue(1000);
     }
-    row.label->setText(QString::fromStdString(status.label));
+    // A finished job's last step label ("encoding 16/16") would read as still running.
+    row.label->setText(status.state == core::JobState::Done ? QString() : QString::fromStdString(status.label));
     if (status.state == core::JobState::Failed && !status.error.empty()) {
         row.error->setText(QString::fromStdString(status.error));
         row.error->show();
