@@ -16,38 +16,11 @@
 
 #include "frameloom/core/frame.h"
 #include "frameloom/media/probe.h"
+#include "support/temp_dir.h"
 
 namespace fl::media::testing {
 
-/// A fresh folder under the system temp dir, removed with everything in it.
-class TempDir {
-public:
-    TempDir() {
-        static std::atomic<int> counter{0};
-        std::random_device rd;
-        path_ = std::filesystem::temp_directory_path() /
-                ("fl-media-test-" + std::to_string(rd()) + "-" + std::to_string(counter.fetch_add(1)));
-        std::filesystem::create_directories(path_);
-    }
-    ~TempDir() {
-        std::error_code ec;
-        std::filesystem::remove_all(path_, ec);
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-    const std::filesystem::path& path() const { return path_; }
-    std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
-
-    /// Names of everything in the folder (to check that no temp files were left behind).
-    std::vector<std::string> entries() const {
-        std::vector<std::string> names;
-        for (const auto& e : std::filesystem::directory_iterator(path_)) names.push_back(e.path().filename().string());
-        return names;
-    }
-
-private:
-    std::filesystem::path path_;
-};
+using TempDir = fl::test::TempDir;
 
 /// A smooth gradient that drifts a few pixels per frame (easy for H.264, so errors stay small).
 inline core::Video gradient_video(int width, int height, int frames, core::FrameRate fps) {
