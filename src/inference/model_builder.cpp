@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 
 #include "frameloom/core/atomic_file.h"
+#include "frameloom/core/shapes_world.h"
 #include "inference/arch/wan/dit.h"
 #include "inference/arch/wan/t5.h"
 #include "inference/tensor_io.h"
@@ -13,29 +14,16 @@ namespace fl::inference {
 namespace fs = std::filesystem;
 
 std::vector<std::string> shapes_world_sentences() {
-    const std::vector<std::string> colours = {"red", "orange", "yellow", "green", "blue", "purple", "white"};
-    const std::vector<std::string> shapes = {"circle", "square", "triangle"};
-    const std::vector<std::string> motions = {"moving left", "moving right", "moving up", "moving down",
-                                              "standing still", "moves to the left", "going right",
-                                              "heading up", "staying still", "going down"};
-    const std::vector<std::string> backgrounds = {"black", "gray", "dark blue", "dark green"};
-    const std::vector<std::string> bg_forms = {"on a %s background", "over a %s background", "%s background"};
+    // Every combination's canonical prompt plus seeded paraphrases (word order, synonyms, case, punctuation).
+    namespace shapes = core::shapes;
     std::vector<std::string> out;
-    size_t k = 0;
-    for (const auto& c : colours)
-        for (const auto& s : shapes)
-            for (const auto& m : motions)
-                for (const auto& b : backgrounds) {
-                    std::string bg = bg_forms[k % bg_forms.size()];
-                    bg.replace(bg.find("%s"), 2, b);
-                    if (k % 4 == 3)
-                        out.push_back(bg + ", a " + c + " " + s + " " + m);
-                    else
-                        out.push_back("a " + c + " " + s + " " + m + " " + bg);
-                    ++k;
-                }
+    std::mt19937_64 rng(20261125);
+    for (int combo = 0; combo < shapes::kCombinations; ++combo) {
+        const shapes::Scene scene = shapes::scene_of(combo);
+        out.push_back(shapes::canonical_prompt(scene));
+        for (int k = 0; k < 4; ++k) out.push_back(shapes::paraphrase(scene, rng));
+    }
     out.push_back("the object moving right");
-    out.push_back("A yellow triangle, going down, dark green background.");
     return out;
 }
 

@@ -104,6 +104,18 @@ TEST_F(Cli, InterruptLeavesNoFileBehind) {
     EXPECT_TRUE(fs::is_empty(dir_)) << "left " << fs::directory_iterator(dir_)->path();
 }
 
+TEST_F(Cli, InitModelRebuildsTheCommittedDefaultModelByteForByte) {
+    const CliRun r = run("init-model --seed 0 --out " + dir_.string());
+    ASSERT_EQ(r.status, 0) << r.err;
+    for (const char* rel : {"shapes-tiny.json", "diffusion_models/shapes-tiny.safetensors",
+                            "text_encoders/shapes-tiny-t5.safetensors", "text_encoders/shapes-tiny-spm.model"}) {
+        std::ifstream a(fs::path(FL_SOURCE_MODELS_DIR) / rel, std::ios::binary), b(dir_ / rel, std::ios::binary);
+        const std::string committed((std::istreambuf_iterator<char>(a)), {}), rebuilt((std::istreambuf_iterator<char>(b)), {});
+        EXPECT_FALSE(committed.empty()) << rel;
+        EXPECT_TRUE(committed == rebuilt) << rel << " differs from what `frameloom init-model --seed 0` writes";
+    }
+}
+
 TEST_F(Cli, ModelsListsTheDefaultModel) {
     const CliRun r = run("models");
     EXPECT_EQ(r.status, 0) << r.err;
