@@ -464,7 +464,7 @@ void WanDiTImpl::set_precision(DiTPrecision precision) {
 
 torch::Tensor WanDiTImpl::forward(const torch::Tensor& x, const torch::Tensor& t,
                                   const torch::Tensor& context) {
-    torch::NoGradGuard no_grad;
+    // No NoGradGuard here: the trainer differentiates through the forward; inference callers disable grad.
     const auto& c = config_;
     const auto& p = *parts_;
     TORCH_CHECK(x.dim() == 5 && x.size(1) == c.in_dim, "WanDiT: x must be [B, ", c.in_dim, ", F, H, W], got ",

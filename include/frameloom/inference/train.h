@@ -1,0 +1,53 @@
+#pragma once
+/// Training a Wan-architecture model on the shapes world, in C++/LibTorch: data rendered on the fly,
+/// flow-matching loss, AdamW, EMA, checkpoints that resume bit-exactly, a loss log.
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+
+#include "frameloom/core/cancel.h"
+#include "frameloom/core/result.h"
+#include "frameloom/inference/device.h"
+#include "frameloom/inference/model_store.h"
+
+namespace fl::inference {
+
+/// What to train and how.
+struct TrainOptions {
+    int steps = 1000;                ///< total optimiser steps (a resumed run continues up to this)
+    int batch = 8;
+    double learning_rate = 3e-4;
+    double weight_decay = 0.01;
+    double ema_decay = 0.999;
+    double text_dropout = 0.1;       ///< share of samples trained with the empty prompt (for CFG)
+    double shift = 3.0;              ///< σ is drawn as shift(u), u ~ U(0, 1), like the sampling schedule
+    uint64_t seed = 0;
+    int width = 64, height = 64, frames = 16;
+    int checkpoint_every = 100;      ///< steps between checkpoints (and at the end)
+    std::filesystem::path checkpoint;  ///< training state file written atomically (.safetensors)
+    std::filesystem::path resume;      ///< state to continue from (empty = start from the card's weights)
+    std::filesystem::path loss_log;    ///< CSV "step,loss,seconds" appended per step (empty = none)
+    DevicePolicy policy;
+    core::ProgressFn progress;       ///< label carries the running loss
+    core::CancelFn cancel;           ///< checked before every step; a checkpoint is written on cancel
+};
+
+/// How a training run went.
+struct TrainResult {
+    int first_step = 0;   ///< step the run started from (> 0 when resumed)
+    int last_step = 0;    ///< steps completed in total
+    double last_loss = 0.0;
+    double mean_loss_last_100 = 0.0;
+    double seconds = 0.0;
+};
+
+/// Trains the model described by `card` (its files give the starting weights and the architecture).
+core::Result<TrainResult> train_shapes(const ModelCard& card, const TrainOptions& options);
+
+/// Writes the EMA weights of a training state as the card's model files (DiT and text encoder),
+/// marking the card trained and recording `command`, steps and final loss in it.
+core::Result<ModelCard> export_trained_model(const ModelCard& card, const std::filesystem::path& checkpoint,
+                                             const std::string& command);
+
+}  // namespace fl::inference

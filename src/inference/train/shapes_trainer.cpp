@@ -1,0 +1,275 @@
+#include <nlohmann/json.hpp>
+#include <torch/torch.h>
+
+#include <chrono>
+#include <cmath>
+#include <deque>
+#include <fstream>
+#include <numeric>
+
+#include "frameloom/core/atomic_file.h"
+#include "frameloom/core/shapes_world.h"
+#include "frameloom/inference/train.h"
+#include "inference/sampler.h"
+#include "inference/tensor_io.h"
+#include "inference/wan_parts.h"
+
+namespace fl::inference {
+namespace {
+
+namespace shapes = core::shapes;
+using Clock = std::chrono::steady_clock;
+
+constexpr const char* kStateFormat = "frameloom-train-state";
+constexpr double kBeta1 = 0.9, kBeta2 = 0.999, kAdamEps = 1e-8;
+constexpr int kWarmupSteps = 50;
+
+/// Every trainable tensor of the model under one name space: "text_encoder.<key>", "dit.<key>".
+struct Trainable {
+    std::vector<std::string> names;
+    std::vector<torch::Tensor> params;
+    std::vector<torch::Tensor> adam_m, adam_v, ema;
+};
+
+Trainable collect(WanParts& parts) {
+    Trainable t;
+    const auto add = [&](const torch::nn::Module& module, const std::string& prefix) {
+        for (const auto& item : module.named_parameters(/*recurse=*/true)) {
+            t.names.push_back(prefix + item.key());
+            t.params.push_back(item.value());
+        }
+    };
+    add(*parts.t5, "text_encoder.");
+    add(*parts.dit, "dit.");
+    torch::NoGradGuard no_grad;
+    for (const auto& p : t.params) {
+        t.adam_m.push_back(torch::zeros_like(p));
+        t.adam_v.push_back(torch::zeros_like(p));
+        t.ema.push_back(p.detach().clone());
+    }
+    return t;
+}
+
+/// A training batch for one step, drawn from generators seeded by (seed, step) so a resumed run draws the
+/// same batches as an uninterrupted one.
+struct Batch {
+    torch::Tensor x0;                  // [B, C, F, h, w] latent of rendered clips
+    std::vector<std::string> prompts;  // paraphrases, or "" for the CFG dropout share
+};
+
+Batch make_batch(const TrainOptions& o, const PatchCodec& codec, int step) {
+    std::mt19937_64 rng(o.seed * 0x9E3779B97F4A7C15ULL + static_cast<uint64_t>(step));
+    std::uniform_real_distribution<double> coin(0.0, 1.0);
+    std::vector<torch::Tensor> clips;
+    Batch batch;
+    for (int i = 0; i < o.batch; ++i) {
+        const shapes::Scene scene = shapes::random_scene(rng, shapes::Split::Train);
+        const std::string prompt = shapes::paraphrase(scene, rng);
+        batch.prompts.push_back(coin(rng) < o.text_dropout ? std::string() : prompt);
+        clips.push_back(video_to_tensor(shapes::render(scene, o.width, o.height, o.frames, {8, 1})));  // [3, F, H, W]
+    }
+    batch.x0 = codec.encode(torch::stack(clips));
+    return batch;
+}
+
+core::Result<void> save_state(const Trainable& t, int step, const TrainOptions& o, double loss) {
+    std::vector<TensorBlob> blobs;
+    blobs.reserve(t.names.size() * 4);
+    for (size_t i = 0; i < t.names.size(); ++i) {
+        blobs.push_back(to_blob("param." + t.names[i], t.params[i].detach()));
+        blobs.push_back(to_blob("adam_m." + t.names[i], t.adam_m[i]));
+        blobs.push_back(to_blob("adam_v." + t.names[i], t.adam_v[i]));
+        blobs.push_back(to_blob("ema." + t.names[i], t.ema[i]));
+    }
+    char loss_text[32];
+    std::snprintf(loss_text, sizeof loss_text, "%.6f", loss);
+    return write_safetensors(o.checkpoint, blobs,
+                             {{"format", kStateFormat},
+                              {"step", std::to_string(step)},
+                              {"seed", std::to_string(o.seed)},
+                              {"batch", std::to_string(o.batch)},
+                              {"loss", loss_text}});
+}
+
+/// Reads a training state into `t`; returns the step it was saved at. Seed and batch come from the state.
+core::Result<int> load_state(Trainable& t, TrainOptions& o) {
+    auto file = SafeTensorsFile::open(o.resume);
+    if (!file) return file.error();
+    const auto& meta = file->metadata();
+    const auto field = [&](const char* key) -> std::string {
+        const auto it = meta.find(key);
+        return it == meta.end() ? std::string() : it->second;
+    };
+    if (field("format") != kStateFormat)
+        return core::fail(o.resume.string() + " is not a Frameloom training state: pass a file written by `frameloom train`");
+    try {
+        o.seed = std::stoull(field("seed"));
+        o.batch = std::stoi(field("batch"));
+        const int step = std::stoi(field("step"));
+        torch::NoGradGuard no_grad;
+        for (size_t i = 0; i < t.names.size(); ++i) {
+            for (auto [prefix_text, dst] : {std::pair{"param.", &t.params[i]}, std::pair{"adam_m.", &t.adam_m[i]},
+                                            std::pair{"adam_v.", &t.adam_v[i]}, std::pair{"ema.", &t.ema[i]}}) {
+                const std::string prefix = prefix_text;
+                auto tensor = read_tensor(*file, prefix + t.names[i]);
+                if (!tensor) return core::fail("training state does not fit this model: " + tensor.message());
+                if (tensor->sizes() != dst->sizes())
+                    return core::fail("training state does not fit this model: '" + prefix + t.names[i] + "' has another shape");
+                dst->copy_(*tensor);
+            }
+        }
+        return step;
+    } catch (const std::exception&) {
+        return core::fail(o.resume.string() + ": training state metadata is damaged (step/seed/batch)");
+    }
+}
+
+/// Decoupled AdamW with linear warm-up, then the EMA update.
+void optimiser_step(Trainable& t, const TrainOptions& o, int step) {
+    torch::NoGradGuard no_grad;
+    const double lr = o.learning_rate * std::min(1.0, static_cast<double>(step + 1) / kWarmupSteps);
+    const double bc1 = 1.0 - std::pow(kBeta1, step + 1), bc2 = 1.0 - std::pow(kBeta2, step + 1);
+    const double ema = std::min(o.ema_decay, (1.0 + step) / (10.0 + step));
+    for (size_t i = 0; i < t.params.size(); ++i) {
+        torch::Tensor& p = t.params[i];
+        const torch::Tensor g = p.grad();
+        if (!g.defined()) continue;
+        t.adam_m[i].mul_(kBeta1).add_(g, 1.0 - kBeta1);
+        t.adam_v[i].mul_(kBeta2).addcmul_(g, g, 1.0 - kBeta2);
+        if (p.dim() >= 2) p.mul_(1.0 - lr * o.weight_decay);  // no decay on biases, norms, modulation
+        const torch::Tensor denom = (t.adam_v[i] / bc2).sqrt_().add_(kAdamEps);
+        p.addcdiv_(t.adam_m[i], denom, -lr / bc1);
+        t.ema[i].mul_(ema).add_(p, 1.0 - ema);
+        p.mutable_grad() = torch::Tensor();
+    }
+}
+
+}  // namespace
+
+core::Result<TrainResult> train_shapes(const ModelCard& card, const TrainOptions& requested) {
+    TrainOptions o = requested;
+    if (o.steps < 1) return core::fail("--steps must be at least 1");
+    if (o.batch < 1) return core::fail("batch must be at least 1");
+    if (o.checkpoint.empty()) return core::fail("a checkpoint path is required: pass --checkpoint FILE");
+    if (o.width % 16 || o.height % 16 || o.frames < 1)
+        return core::fail("training size must be multiples of 16 with at least one frame");
+    auto policy = o.policy.resolve();
+    if (!policy) return policy.error();
+    try {
+        auto parts = load_wan_parts(card);
+        if (!parts) return parts.error();
+        const torch::Device device = policy->device == DeviceKind::CUDA ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
+        if (policy->device == DeviceKind::CPU) torch::set_num_threads(policy->cpu_threads);
+        parts->t5->to(device);
+        parts->dit->to(device);
+        parts->t5->train();
+        parts->dit->train();
+        Trainable t = collect(*parts);
+
+        TrainResult result;
+        if (!o.resume.empty()) {
+            auto step = load_state(t, o);
+            if (!step) return step.error();
+            result.first_step = *step;
+        }
+        std::ofstream log;
+        if (!o.loss_log.empty()) {
+            const bool fresh = o.resume.empty();
+            log.open(o.loss_log, fresh ? std::ios::trunc : std::ios::app);
+            if (!log) return core::fail("cannot write the loss log " + o.loss_log.string());
+            if (fresh) log << "step,loss,seconds\n";
+        }
+        const int64_t text_len = parts->dit->config().text_len;
+        const auto start = Clock::now();
+        std::deque<double> recent;
+        double loss_value = 0.0;
+        int step = result.first_step;
+        for (; step < o.steps; ++step) {
+            if (o.cancel && o.cancel()) {
+                FL_TRY(save_state(t, step, o, loss_value));
+                return core::fail(core::kCancelledMessage);
+            }
+            const Batch batch = make_batch(o, parts->codec, step);
+            auto gen = at::make_generator<at::CPUGeneratorImpl>(o.seed ^ (0xD1B54A32D192ED03ULL * (step + 1)));
+            const torch::Tensor x0 = batch.x0.to(device);
+            const torch::Tensor noise = torch::randn(batch.x0.sizes(), gen, torch::kFloat32).to(device);
+            torch::Tensor u = torch::rand({o.batch}, gen, torch::kFloat32);
+            const torch::Tensor sigma = (o.shift * u / (1.0 + (o.shift - 1.0) * u)).to(device);  // [B]
+            const torch::Tensor s = sigma.view({-1, 1, 1, 1, 1});
+            const torch::Tensor xt = (1.0 - s) * x0 + s * noise;
+            const torch::Tensor target = noise - x0;  // the velocity the model learns
+
+            const torch::Tensor context = encode_prompts(parts->tokenizer, *parts->t5, batch.prompts, text_len).to(device);
+            const torch::Tensor pred = parts->dit->forward(xt, sigma * 1000.0, context);
+            const torch::Tensor loss = torch::mse_loss(pred, target);
+            loss.backward();
+            optimiser_step(t, o, step);
+
+            loss_value = loss.item<double>();
+            recent.push_back(loss_value);
+            if (recent.size() > 100) recent.pop_front();
+            const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+            if (log) log << step + 1 << "," << loss_value << "," << elapsed << "\n" << std::flush;
+            if (o.progress) {
+                char label[48];
+                std::snprintf(label, sizeof label, "loss %.4f", loss_value);
+                o.progress(step + 1, o.steps, label);
+            }
+            if ((step + 1) % o.checkpoint_every == 0 && step + 1 < o.steps) FL_TRY(save_state(t, step + 1, o, loss_value));
+        }
+        FL_TRY(save_state(t, step, o, loss_value));
+        result.last_step = step;
+        result.last_loss = loss_value;
+        result.mean_loss_last_100 =
+            recent.empty() ? 0.0 : std::accumulate(recent.begin(), recent.end(), 0.0) / static_cast<double>(recent.size());
+        result.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+        return result;
+    } catch (const std::exception& e) {
+        std::string what = e.what();
+        if (const auto nl = what.find('\n'); nl != std::string::npos) what.resize(nl);
+        return core::fail("training failed: " + what);
+    }
+}
+
+core::Result<ModelCard> export_trained_model(const ModelCard& card, const std::filesystem::path& checkpoint,
+                                             const std::string& command) {
+    auto state = SafeTensorsFile::open(checkpoint);
+    if (!state) return state.error();
+    const auto meta = state->metadata();
+    if (!meta.count("format") || meta.at("format") != kStateFormat)
+        return core::fail(checkpoint.string() + " is not a Frameloom training state");
+    auto parts = load_wan_parts(card);
+    if (!parts) return parts.error();
+
+    const auto write_part = [&](const torch::nn::Module& module, const std::string& prefix, const std::string& role) -> core::Result<void> {
+        std::vector<TensorBlob> blobs;
+        for (const auto& item : module.named_parameters(true)) {
+            auto tensor = read_tensor(*state, "ema." + prefix + item.key());
+            if (!tensor) return tensor.error();
+            blobs.push_back(to_blob(item.key(), tensor->to(torch::kFloat32)));
+        }
+        for (const auto& item : module.named_buffers(true)) blobs.push_back(to_blob(item.key(), item.value()));
+        auto original = SafeTensorsFile::open(card.file(role));
+        if (!original) return original.error();
+        return write_safetensors(card.file(role), blobs, original->metadata());
+    };
+    FL_TRY(write_part(*parts->t5, "text_encoder.", "text_encoder"));
+    FL_TRY(write_part(*parts->dit, "dit.", "dit"));
+
+    std::ifstream in(card.card_path);
+    nlohmann::ordered_json json;
+    try {
+        in >> json;
+    } catch (const std::exception& e) {
+        return core::fail("cannot read model card " + card.card_path.string() + ": " + e.what());
+    }
+    json["trained"] = true;
+    json["training"] = {{"command", command},
+                        {"steps", std::stoi(meta.count("step") ? meta.at("step") : "0")},
+                        {"final_loss", std::stod(meta.count("loss") ? meta.at("loss") : "0")},
+                        {"weights", "exponential moving average of the training weights"}};
+    FL_TRY(core::write_file_atomically(card.card_path, json.dump(2) + "\n"));
+    return load_model_card(card.card_path);
+}
+
+}  // namespace fl::inference

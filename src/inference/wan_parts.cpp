@@ -1,0 +1,65 @@
+#include "inference/wan_parts.h"
+
+#include "inference/tensor_io.h"
+
+namespace fl::inference {
+
+core::Result<WanParts> load_wan_parts(const ModelCard& card) {
+    if (card.architecture != "wan-dit")
+        return core::fail("model '" + card.id + "' has architecture '" + card.architecture +
+                          "', which this pipeline cannot run");
+    if (card.codec != "patch")
+        return core::fail("model '" + card.id + "' needs the " + card.codec +
+                          " codec, which arrives with the Wan port: use the default model for now");
+    if (const auto missing = card.missing_files(); !missing.empty()) {
+        std::string list;
+        for (const auto& m : missing) list += (list.empty() ? "" : ", ") + m;
+        return core::fail("model '" + card.id + "' is incomplete: missing " + list + " (put the files in " +
+                          card.root.string() + ")");
+    }
+    auto codec = PatchCodec::from_card(card.codec_patch);
+    if (!codec) return codec.error();
+    auto tokenizer = Tokenizer::load(card.file("tokenizer"));
+    if (!tokenizer) return tokenizer.error();
+
+    auto t5_file = SafeTensorsFile::open(card.file("text_encoder"));
+    if (!t5_file) return t5_file.error();
+    auto t5_config = wan::T5Config::from_weights(*t5_file);
+    if (!t5_config) return t5_config.error();
+    wan::T5Encoder t5(*t5_config);
+    FL_TRY(load_module(*t5, *t5_file));
+
+    auto dit_file = SafeTensorsFile::open(card.file("dit"));
+    if (!dit_file) return dit_file.error();
+    auto dit_config = wan::WanDiTConfig::from_weights(*dit_file);
+    if (!dit_config) return dit_config.error();
+    FL_TRY(dit_config->validate());
+    if (dit_config->in_dim != codec->latent_channels() || dit_config->out_dim != codec->latent_channels())
+        return core::fail("model '" + card.id + "' is inconsistent: the DiT takes " +
+                          std::to_string(dit_config->in_dim) + " channels but the codec gives " +
+                          std::to_string(codec->latent_channels()));
+    if (dit_config->text_dim != t5_config->dim)
+        return core::fail("model '" + card.id + "' is inconsistent: the DiT expects text features of width " +
+                          std::to_string(dit_config->text_dim) + ", the text encoder gives " +
+                          std::to_string(t5_config->dim));
+    wan::WanDiT dit(*dit_config, /*initialise=*/false);  // every parameter is loaded next
+    FL_TRY(load_module(*dit, *dit_file, dit_config->prefix));
+    return WanParts{std::move(*tokenizer), t5, dit, *codec};
+}
+
+torch::Tensor encode_prompts(const Tokenizer& tokenizer, wan::T5EncoderImpl& t5, const std::vector<std::string>& prompts,
+                             int64_t text_len) {
+    std::vector<int64_t> ids;
+    ids.reserve(prompts.size() * static_cast<size_t>(text_len));
+    for (const auto& prompt : prompts) {
+        const Tokens tokens = tokenizer.encode(prompt, text_len);
+        ids.insert(ids.end(), tokens.ids.begin(), tokens.ids.end());
+    }
+    const auto b = static_cast<int64_t>(prompts.size());
+    const torch::Tensor id_tensor = torch::tensor(ids, torch::kInt64).view({b, text_len});  // [B, L]
+    const torch::Tensor mask = (id_tensor != 0).to(torch::kInt64);  // pad is 0; EOS is 1 and counts
+    const torch::Tensor out = t5.forward(id_tensor, mask);          // [B, L, D]
+    return (out * mask.unsqueeze(-1).to(out.scalar_type())).to(torch::kFloat32);
+}
+
+}  // namespace fl::inference

@@ -1,0 +1,30 @@
+#pragma once
+/// The trainable parts of a Wan-architecture model described by a card: tokenizer, text encoder, DiT,
+/// codec. Shared by the generation pipeline and the trainer.
+
+#include "frameloom/core/result.h"
+#include "frameloom/inference/model_store.h"
+#include "inference/arch/wan/dit.h"
+#include "inference/arch/wan/t5.h"
+#include "inference/patch_codec.h"
+#include "inference/tokenizer.h"
+
+namespace fl::inference {
+
+/// Modules of one model, on the CPU, in fp32.
+struct WanParts {
+    Tokenizer tokenizer;
+    wan::T5Encoder t5;
+    wan::WanDiT dit;
+    PatchCodec codec;
+};
+
+/// Reads every file the card names and checks that the parts fit together (channels, text width).
+core::Result<WanParts> load_wan_parts(const ModelCard& card);
+
+/// Encodes prompts to [B, text_len, dim]: T5 over the tokens, rows beyond each prompt's length zeroed
+/// (Wan slices to the true length and zero-pads inside the DiT). Differentiable when grad mode is on.
+torch::Tensor encode_prompts(const Tokenizer& tokenizer, wan::T5EncoderImpl& t5, const std::vector<std::string>& prompts,
+                             int64_t text_len);
+
+}  // namespace fl::inference
