@@ -14,6 +14,7 @@
 #include "frameloom/inference/generator.h"
 #include "frameloom/inference/model_builder.h"
 #include "frameloom/inference/model_store.h"
+#include "frameloom/inference/train.h"
 #include "frameloom/media/encode.h"
 #include "frameloom/media/probe.h"
 
@@ -282,6 +283,84 @@ int run_init_model(const std::vector<std::string>& argv) {
     auto card = inference::build_default_model(args->get("--out").value_or("models"), spec);
     if (!card) return report_error(card.message());
     std::printf("%s\n", card->card_path.c_str());
+    return 0;
+}
+
+int run_train(const std::vector<std::string>& argv) {
+    if (wants_help(argv) || argv.empty()) {
+        std::puts("usage: frameloom train shapes [--steps N] [--resume STATE] [--device cpu|cuda|auto] [options]\n\n"
+                  "Trains a model on the procedural shapes world (rendered on the fly), then writes the EMA weights\n"
+                  "into the model's files and marks its card trained.\n\n"
+                  "  --model ID         model to train, starting from its current weights (default: default)\n"
+                  "  --steps N          total optimiser steps; a resumed run continues up to N (default: 1000)\n"
+                  "  --batch N          clips per step (default: 8)\n"
+                  "  --lr F             AdamW learning rate (default: 3e-4)\n"
+                  "  --seed N           data and noise seed (default: 0)\n"
+                  "  --resume STATE     continue a run bit-exactly from a training state\n"
+                  "  --checkpoint FILE  training state to write (default: out/train/<model>-state.safetensors)\n"
+                  "  --log FILE         loss log CSV (default: out/train/<model>-loss.csv)\n"
+                  "  --every N          steps between checkpoints (default: 100)\n"
+                  "  --no-export        keep the model's files unchanged (only write the training state)\n"
+                  "  --device D         cpu, cuda or auto");
+        return argv.empty() ? 2 : 0;
+    }
+    if (argv[0] != "shapes") return report_error("unknown training set '" + argv[0] + "': use `frameloom train shapes`", 2);
+    const std::vector<std::string> rest(argv.begin() + 1, argv.end());
+    auto args = Args::parse(rest, {"--model", "--steps", "--batch", "--lr", "--seed", "--resume", "--checkpoint", "--log",
+                                   "--every", "--device"},
+                            {"--no-export"}, "train");
+    if (!args) return report_error(args.message(), 2);
+    auto policy = policy_from_args(*args);
+    if (!policy) return report_error(policy.message(), 2);
+    const inference::ModelStore store(inference::ModelStore::default_roots());
+    auto card = store.find(args->get("--model").value_or("default"));
+    if (!card) return report_error(card.message(), 2);
+
+    inference::TrainOptions o;
+    o.policy = *policy;
+    auto steps = args->get_int("--steps", o.steps);
+    auto batch = args->get_int("--batch", o.batch);
+    auto seed = args->get_int("--seed", 0);
+    auto every = args->get_int("--every", o.checkpoint_every);
+    auto lr = args->get_double("--lr", o.learning_rate);
+    for (const auto* r : {&steps, &batch, &seed, &every})
+        if (!*r) return report_error(r->message(), 2);
+    if (!lr) return report_error(lr.message(), 2);
+    if (*steps < 1 || *batch < 1 || *every < 1 || *seed < 0 || !(*lr > 0.0))
+        return report_error("--steps, --batch and --every must be positive, --lr above 0 and --seed not negative", 2);
+    o.steps = static_cast<int>(*steps);
+    o.batch = static_cast<int>(*batch);
+    o.seed = static_cast<uint64_t>(*seed);
+    o.checkpoint_every = static_cast<int>(*every);
+    o.learning_rate = *lr;
+    o.resume = args->get("--resume").value_or("");
+    const fs::path out_dir = "out/train";
+    o.checkpoint = args->get("--checkpoint").value_or((out_dir / (card->id + "-state.safetensors")).string());
+    o.loss_log = args->get("--log").value_or((out_dir / (card->id + "-loss.csv")).string());
+    std::error_code ec;
+    fs::create_directories(fs::path(o.checkpoint).parent_path().empty() ? "." : fs::path(o.checkpoint).parent_path(), ec);
+    fs::create_directories(fs::path(o.loss_log).parent_path().empty() ? "." : fs::path(o.loss_log).parent_path(), ec);
+
+    ProgressBar bar("training");
+    o.progress = [&](int64_t done, int64_t total, const std::string& label) { bar.update(done, total, label); };
+    o.cancel = interrupt_cancel();
+    auto result = inference::train_shapes(*card, o);
+    bar.finish();
+    if (!result) {
+        if (core::is_cancelled_message(result.message()))
+            return report_error("interrupted; continue with --resume " + o.checkpoint.string(), 130);
+        return report_error(result.message());
+    }
+    std::fprintf(stderr, "trained steps %d..%d in %.1f s, final loss %.4f (mean of the last 100: %.4f)\n",
+                 result->first_step, result->last_step, result->seconds, result->last_loss,
+                 result->mean_loss_last_100);
+    std::printf("%s\n", fs::absolute(o.checkpoint).lexically_normal().c_str());
+    if (args->has("--no-export")) return 0;
+    std::string command = "frameloom train shapes";
+    for (const auto& a : rest) command += " " + a;
+    auto exported = inference::export_trained_model(*card, o.checkpoint, command);
+    if (!exported) return report_error(exported.message());
+    std::printf("%s\n", exported->card_path.c_str());
     return 0;
 }
 
