@@ -1,0 +1,137 @@
+#include "frameloom/consistency/correction.h"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <opencv2/imgproc.hpp>
+
+#include "consistency/cv_util.h"
+
+namespace fl::consistency {
+namespace {
+
+/// Per-channel mean and standard deviation of L*a*b* pixels.
+struct LabStats {
+    std::array<double, 3> mean{};
+    std::array<double, 3> stddev{};
+};
+
+LabStats stats_of(const cv::Mat& lab) {
+    cv::Scalar m, s;
+    cv::meanStdDev(lab, m, s);
+    return {{m[0], m[1], m[2]}, {s[0], s[1], s[2]}};
+}
+
+/// Pooled statistics of several L*a*b* images of one size.
+LabStats pooled_stats(const std::vector<cv::Mat>& labs) {
+    LabStats out;
+    std::array<double, 3> sum{}, sq{};
+    double count = 0;
+    for (const auto& lab : labs) {
+        const LabStats s = stats_of(lab);
+        const double n = static_cast<double>(lab.total());
+        for (int c = 0; c < 3; ++c) {
+            sum[c] += s.mean[c] * n;
+            sq[c] += (s.stddev[c] * s.stddev[c] + s.mean[c] * s.mean[c]) * n;
+        }
+        count += n;
+    }
+    for (int c = 0; c < 3; ++c) {
+        out.mean[c] = sum[c] / count;
+        out.stddev[c] = std::sqrt(std::max(0.0, sq[c] / count - out.mean[c] * out.mean[c]));
+    }
+    return out;
+}
+
+/// x' = x + w·((x − μs)·σr/σs + μr − x) per channel, gain clamped to [1/max_gain, max_gain].
+cv::Mat transfer(const cv::Mat& lab, const LabStats& from, const LabStats& to, double weight, double max_gain) {
+    std::vector<cv::Mat> ch;
+    cv::split(lab, ch);
+    for (int c = 0; c < 3; ++c) {
+        const double gain = from.stddev[c] > 1e-3 ? std::clamp(to.stddev[c] / from.stddev[c], 1.0 / max_gain, max_gain) : 1.0;
+        // full: x·gain + (μr − μs·gain); blended with the identity by `weight`
+        const double alpha = 1.0 + weight * (gain - 1.0);
+        const double beta = weight * (to.mean[c] - from.mean[c] * gain);
+        ch[c].convertTo(ch[c], CV_32F, alpha, beta);
+    }
+    cv::Mat out;
+    cv::merge(ch, out);
+    return out;
+}
+
+core::Result<core::Video> match_to(const core::Video& video, const LabStats& target, const ColorMatchOptions& options) {
+    FL_TRY(detail::check_video(video, "clip"));
+    const size_t n = video.frames.size();
+    std::vector<cv::Mat> labs(n);
+    for (size_t t = 0; t < n; ++t) labs[t] = detail::to_lab(detail::to_mat(video.frames[t]));
+    const size_t used = options.source_frames > 0 ? std::min(n, static_cast<size_t>(options.source_frames)) : n;
+    const LabStats source = pooled_stats({labs.begin(), labs.begin() + static_cast<std::ptrdiff_t>(used)});
+    const double strength = std::clamp(options.strength, 0.0, 1.0);
+    core::Video out;
+    out.fps = video.fps;
+    out.frames.reserve(n);
+    for (size_t t = 0; t < n; ++t) {
+        double w = strength;
+        if (options.ramp_frames > 0)
+            w *= std::max(0.0, 1.0 - static_cast<double>(t) / static_cast<double>(options.ramp_frames));
+        if (w <= 0) {
+            out.frames.push_back(video.frames[t]);
+            continue;
+        }
+        out.frames.push_back(detail::to_frame(detail::lab_to_rgb8(transfer(labs[t], source, target, w, 4.0))));
+    }
+    return out;
+}
+
+}  // namespace
+
+core::Result<core::Video> color_match(const core::Video& video, const core::Video& reference,
+                                      const ColorMatchOptions& options) {
+    FL_TRY(detail::check_video(reference, "reference clip"));
+    const size_t n = reference.frames.size();
+    const size_t used = options.reference_frames > 0 ? std::min(n, static_cast<size_t>(options.reference_frames)) : n;
+    std::vector<cv::Mat> labs;
+    for (size_t t = n - used; t < n; ++t) labs.push_back(detail::to_lab(detail::to_mat(reference.frames[t])));
+    return match_to(video, pooled_stats(labs), options);
+}
+
+core::Result<core::Video> color_match(const core::Video& video, const core::Frame& reference,
+                                      const ColorMatchOptions& options) {
+    FL_TRY(detail::check_frame(reference, "reference image"));
+    return match_to(video, stats_of(detail::to_lab(detail::to_mat(reference))), options);
+}
+
+core::Result<core::Video> deflicker(const core::Video& video, const DeflickerOptions& options) {
+    FL_TRY(detail::check_video(video, "clip"));
+    const size_t n = video.frames.size();
+    if (n < 3) return video;
+    std::vector<cv::Mat> labs(n);
+    std::vector<LabStats> stats(n);
+    for (size_t t = 0; t < n; ++t) {
+        labs[t] = detail::to_lab(detail::to_mat(video.frames[t]));
+        stats[t] = stats_of(labs[t]);
+    }
+    // Targets: each statistic follows its own local linear trend through the clip.
+    std::vector<LabStats> target(n);
+    for (int c = 0; c < 3; ++c) {
+        std::vector<double> mean(n), sd(n);
+        for (size_t t = 0; t < n; ++t) {
+            mean[t] = stats[t].mean[c];
+            sd[t] = stats[t].stddev[c];
+        }
+        const auto mean_trend = detail::local_linear_trend(mean, options.trend_half_window);
+        const auto sd_trend = detail::local_linear_trend(sd, options.trend_half_window);
+        for (size_t t = 0; t < n; ++t) {
+            target[t].mean[c] = mean_trend[t];
+            target[t].stddev[c] = std::max(0.0, sd_trend[t]);
+        }
+    }
+    core::Video out;
+    out.fps = video.fps;
+    for (size_t t = 0; t < n; ++t)
+        out.frames.push_back(
+            detail::to_frame(detail::lab_to_rgb8(transfer(labs[t], stats[t], target[t], 1.0, options.max_gain))));
+    return out;
+}
+
+}  // namespace fl::consistency
