@@ -78,7 +78,8 @@ core::Result<core::Video> match_to(const core::Video& video, const LabStats& tar
             out.frames.push_back(video.frames[t]);
             continue;
         }
-        out.frames.push_back(detail::to_frame(detail::lab_to_rgb8(transfer(labs[t], source, target, w, 4.0))));
+        const LabStats from = options.per_frame ? stats_of(labs[t]) : source;
+        out.frames.push_back(detail::to_frame(detail::lab_to_rgb8(transfer(labs[t], from, target, w, 4.0))));
     }
     return out;
 }

@@ -118,7 +118,7 @@ public:
     }
     bool face_detector() const { return face_ok_; }
 
-    Signature signature(const core::Frame& frame) {
+    Signature signature(const core::Frame& frame, bool detect_faces) {
         const cv::Mat rgb = detail::downscale(detail::to_mat(frame), options_.analysis_width);
         const cv::Mat lab = detail::to_lab(rgb);
         Signature s;
@@ -127,7 +127,7 @@ public:
         std::vector<cv::KeyPoint> kps;
         orb_->detectAndCompute(gray, cv::noArray(), kps, s.descriptors);
         s.keypoints = static_cast<int>(kps.size());
-        if (face_ok_ && options_.face_weight > 0 && gray.cols >= 24 && gray.rows >= 24) {
+        if (detect_faces && face_ok_ && options_.face_weight > 0 && gray.cols >= 24 && gray.rows >= 24) {
             std::vector<cv::Rect> found;
             cv::Mat eq;
             cv::equalizeHist(gray, eq);
@@ -199,14 +199,15 @@ core::Result<IdentityScore> measure_identity(const core::Video& video, const std
     IdentityScore score;
     score.face_detector = analyzer.face_detector();
     for (const auto& r : references) {
-        refs.push_back(analyzer.signature(r));
+        refs.push_back(analyzer.signature(r, true));
         if (refs.back().has_face) ++score.reference_faces;
     }
     double colour_sum = 0, kp_sum = 0, face_sum = 0;
     int kp_count = 0, face_count = 0;
     score.min = 1.0;
     for (const auto& frame : video.frames) {
-        const Signature s = analyzer.signature(frame);
+        // Frames are searched for faces only when a reference shows one: the face term needs both.
+        const Signature s = analyzer.signature(frame, score.reference_faces > 0);
         Terms best;
         best.combined = -1;
         for (const auto& ref : refs) {

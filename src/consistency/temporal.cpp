@@ -50,6 +50,24 @@ double pair_warp_error(const cv::Mat& prev_rgb, const cv::Mat& next_rgb, const c
     return (err[0] + err[1] + err[2]) / 3.0;
 }
 
+/// Per-channel median of a float L*a*b* image.
+Lab median_lab(const cv::Mat& lab) {
+    std::vector<float> ch[3];
+    for (auto& c : ch) c.reserve(lab.total());
+    for (int y = 0; y < lab.rows; ++y) {
+        const auto* p = lab.ptr<cv::Vec3f>(y);
+        for (int x = 0; x < lab.cols; ++x)
+            for (int c = 0; c < 3; ++c) ch[c].push_back(p[x][c]);
+    }
+    double out[3];
+    for (int c = 0; c < 3; ++c) {
+        auto mid = ch[c].begin() + static_cast<std::ptrdiff_t>(ch[c].size() / 2);
+        std::nth_element(ch[c].begin(), mid, ch[c].end());
+        out[c] = *mid;
+    }
+    return {out[0], out[1], out[2]};
+}
+
 }  // namespace
 
 core::Result<TemporalMetrics> measure_temporal(const core::Video& video, const TemporalOptions& options) {
@@ -60,11 +78,14 @@ core::Result<TemporalMetrics> measure_temporal(const core::Video& video, const T
     m.warp_curve.assign(n, 0.0);
     m.score_curve.assign(n, 1.0);
     m.mean_lab.resize(n);
+    std::vector<Lab> median(n);
 
     std::vector<cv::Mat> rgb(2), gray(2);
     for (size_t t = 0; t < n; ++t) {
         cv::Mat small = detail::downscale(detail::to_mat(video.frames[t]), options.analysis_width);
-        m.mean_lab[t] = detail::mean_lab(detail::to_lab(small));
+        const cv::Mat lab = detail::to_lab(small);
+        m.mean_lab[t] = detail::mean_lab(lab);
+        median[t] = median_lab(lab);
         rgb[t % 2] = small;
         gray[t % 2] = detail::to_gray(small);
         if (t > 0) m.warp_curve[t] = pair_warp_error(rgb[(t - 1) % 2], rgb[t % 2], gray[(t - 1) % 2], gray[t % 2]);
@@ -98,8 +119,15 @@ core::Result<TemporalMetrics> measure_temporal(const core::Video& video, const T
     for (size_t t = 0; t < n; ++t)
         m.score_curve[t] = 1.0 / (1.0 + m.flicker_curve[t] / kFlickerScale + m.warp_curve[t] / kWarpScale);
 
-    // Drift: the straight-line fit over the whole clip, first frame against last frame.
+    // Drift: the straight-line fit of the median colour over the whole clip, first frame against last.
+    // The median follows the backdrop and the grade, not a subject that changes or moves.
     if (n > 1) {
+        for (int c = 0; c < 3; ++c) channel[c].clear();
+        for (const Lab& c : median) {
+            channel[0].push_back(c.L);
+            channel[1].push_back(c.a);
+            channel[2].push_back(c.b);
+        }
         const int whole = static_cast<int>(n);
         Lab first, last;
         double* f[3] = {&first.L, &first.a, &first.b};

@@ -14,6 +14,8 @@ struct ColorMatchOptions {
     int source_frames = 0;     ///< statistics of the clip's first N frames (0 = all frames)
     int reference_frames = 0;  ///< statistics of the reference clip's last N frames (0 = all frames)
     double strength = 1.0;     ///< 0..1 blend of the full correction
+    /// Match every frame's own statistics (undoes a drift within the clip; source_frames is ignored).
+    bool per_frame = false;
 };
 
 /// Transfers the reference's per-channel L*a*b* mean and standard deviation onto the clip.

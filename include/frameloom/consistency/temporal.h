@@ -28,7 +28,8 @@ struct TemporalMetrics {
     /// removing the pair's mean colour change (global changes belong to flicker and drift).
     double warp_error = 0.0;
     double warp_error_max = 0.0;  ///< worst pair
-    /// CIEDE2000 between the straight-line fit of the per-frame mean colour at the first and the last frame.
+    /// CIEDE2000 between the straight-line fit of the per-frame median colour (per channel) at the first
+    /// and the last frame: a slow grade change. The median ignores a subject covering under half the frame.
     double drift = 0.0;
     std::vector<double> flicker_curve;  ///< per frame: change of the detrended mean colour (ΔE76)
     std::vector<double> warp_curve;     ///< per frame: warping error from the previous frame
