@@ -15,6 +15,7 @@
 #include "frameloom/core/project.h"
 #include "frameloom/core/project_file.h"
 #include "frameloom/media/encode.h"
+#include "frameloom/media/probe.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -65,6 +66,7 @@ protected:
     void SetUp() override {
         dir_ = fs::temp_directory_path() / ("fl-check-" + std::to_string(::getpid()));
         fs::create_directories(dir_);
+        fl::media::set_ffmpeg_verbose(false);
     }
     void TearDown() override { fs::remove_all(dir_); }
     fs::path dir_;
@@ -142,7 +144,6 @@ TEST_F(Check, HelpAndOneLineErrors) {
     };
     one_line(run_frameloom("check"), "one clip or project");
     one_line(run_frameloom("check " + (dir_ / "absent.mp4").string()), "not found");
-    one_line(run_frameloom("check a.mp4 --bogus"), "unknown option");
     std::ofstream(dir_ / "broken.flproj") << "{ not json";
     one_line(run_frameloom("check " + (dir_ / "broken.flproj").string()), "broken.flproj");
     ASSERT_TRUE(fl::media::encode_mp4(moving_disc(4, 0, 0), dir_ / "clip.mp4").ok());
