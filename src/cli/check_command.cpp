@@ -60,9 +60,12 @@ core::Result<json> clip_report(const core::Video& video, const std::vector<core:
 }
 
 json seam_report(const consistency::SeamMetrics& s) {
-    return {{"delta_e", s.delta_e},           {"delta_e_max", s.delta_e_max},
-            {"brightness_jump", s.brightness_jump}, {"speed_before", s.speed_before},
-            {"speed_after", s.speed_after},   {"motion_jump", s.motion_jump},
+    return {{"delta_e", s.delta_e},
+            {"delta_e_max", s.delta_e_max},
+            {"brightness_jump", s.brightness_jump},
+            {"speed_before", s.speed_before},
+            {"speed_after", s.speed_after},
+            {"motion_jump", s.motion_jump},
             {"direction_change", s.direction_change}};
 }
 
@@ -77,17 +80,19 @@ std::string curve_text(const json& curve) {
 }
 
 void print_clip(const std::string& title, const json& j) {
-    std::printf("%s\n  %lld frames, %dx%d\n", title.c_str(), j["frames"].get<long long>(), j["width"].get<int>(),
-                j["height"].get<int>());
+    std::printf("%s\n  %lld frames, %dx%d\n", title.c_str(), j["frames"].get<long long>(),
+                j["width"].get<int>(), j["height"].get<int>());
     std::printf("  flicker      %8.3f  ΔE76/frame (higher is worse)\n", j["flicker"].get<double>());
     std::printf("  warp_error   %8.3f  mean, %.3f worst pair, 8-bit levels (higher is worse)\n",
                 j["warp_error"].get<double>(), j["warp_error_max"].get<double>());
-    std::printf("  drift        %8.3f  ΔE00 first to last frame (higher is worse)\n", j["drift"].get<double>());
+    std::printf("  drift        %8.3f  ΔE00 first to last frame (higher is worse)\n",
+                j["drift"].get<double>());
     if (j.contains("identity")) {
-        std::printf("  identity     %8.3f  mean, %.3f worst frame (0-1, higher is better)\n", j["identity"].get<double>(),
-                    j["identity_min"].get<double>());
+        std::printf("  identity     %8.3f  mean, %.3f worst frame (0-1, higher is better)\n",
+                    j["identity"].get<double>(), j["identity_min"].get<double>());
         std::printf("    colour %.3f", j["identity_colour"].get<double>());
-        if (j.contains("identity_keypoints")) std::printf(", keypoints %.3f", j["identity_keypoints"].get<double>());
+        if (j.contains("identity_keypoints"))
+            std::printf(", keypoints %.3f", j["identity_keypoints"].get<double>());
         if (j.contains("identity_faces")) std::printf(", faces %.3f", j["identity_faces"].get<double>());
         std::printf("\n");
     }
@@ -95,23 +100,26 @@ void print_clip(const std::string& title, const json& j) {
 }
 
 void print_seam(const json& s) {
-    std::printf("seam %s | %s (track %s)\n  delta_e %.3f (worst cell %.3f), brightness_jump %+.3f L*\n"
-                "  motion %.2f -> %.2f px/frame, jump %.2f, direction change %.0f°\n",
-                s["from"].get<std::string>().c_str(), s["to"].get<std::string>().c_str(),
-                s["track"].get<std::string>().c_str(), s["delta_e"].get<double>(), s["delta_e_max"].get<double>(),
-                s["brightness_jump"].get<double>(), s["speed_before"].get<double>(), s["speed_after"].get<double>(),
-                s["motion_jump"].get<double>(), s["direction_change"].get<double>());
+    std::printf(
+        "seam %s | %s (track %s)\n  delta_e %.3f (worst cell %.3f), brightness_jump %+.3f L*\n"
+        "  motion %.2f -> %.2f px/frame, jump %.2f, direction change %.0f°\n",
+        s["from"].get<std::string>().c_str(), s["to"].get<std::string>().c_str(),
+        s["track"].get<std::string>().c_str(), s["delta_e"].get<double>(), s["delta_e_max"].get<double>(),
+        s["brightness_jump"].get<double>(), s["speed_before"].get<double>(), s["speed_after"].get<double>(),
+        s["motion_jump"].get<double>(), s["direction_change"].get<double>());
 }
 
 /// Frames [clip.in, clip.out) of the clip's source, decoded once per file.
 class SourceCache {
 public:
-    core::Result<core::Video> frames_of(const core::Project& project, const core::Clip& clip, const fs::path& base) {
+    core::Result<core::Video> frames_of(const core::Project& project, const core::Clip& clip,
+                                        const fs::path& base) {
         std::string file = clip.source.file;
         if (file.empty()) {
             const core::Shot* shot = project.find_shot(clip.source.shot_id);
             const core::Take* take = shot ? shot->find_take(clip.source.take_id) : nullptr;
-            if (!take) return core::fail("clip " + clip.id + ": its take " + clip.source.take_id + " is missing");
+            if (!take)
+                return core::fail("clip " + clip.id + ": its take " + clip.source.take_id + " is missing");
             file = take->file;
         }
         const fs::path path = core::resolve_media_reference(file, base);
@@ -124,8 +132,8 @@ public:
         const core::Video& all = it->second;
         const int64_t n = all.frame_count();
         if (clip.in >= n)
-            return core::fail("clip " + clip.id + " starts at source frame " + std::to_string(clip.in) + " but " +
-                              path.string() + " has " + std::to_string(n) + " frames");
+            return core::fail("clip " + clip.id + " starts at source frame " + std::to_string(clip.in) +
+                              " but " + path.string() + " has " + std::to_string(n) + " frames");
         core::Video out;
         out.fps = all.fps;
         out.frames.assign(all.frames.begin() + clip.in, all.frames.begin() + std::min(clip.out, n));
@@ -158,7 +166,8 @@ int check_project(const fs::path& path, const std::vector<core::Frame>& referenc
             clips.push_back(*report);
             if (previous) {
                 auto seam = consistency::measure_seam(*previous, *video);
-                if (!seam) return report_error("cut " + previous_id + " | " + clip.id + ": " + seam.message());
+                if (!seam)
+                    return report_error("cut " + previous_id + " | " + clip.id + ": " + seam.message());
                 json s = seam_report(*seam);
                 s["track"] = track.id;
                 s["from"] = previous_id;
@@ -171,7 +180,8 @@ int check_project(const fs::path& path, const std::vector<core::Frame>& referenc
         }
     }
     if (as_json) {
-        json out{{"project", fs::absolute(path).lexically_normal().string()}, {"clips", clips}, {"seams", seams}};
+        json out{
+            {"project", fs::absolute(path).lexically_normal().string()}, {"clips", clips}, {"seams", seams}};
         std::printf("%s\n", out.dump(2).c_str());
         return 0;
     }
@@ -195,7 +205,8 @@ int run_check(const std::vector<std::string>& argv) {
     auto args = Args::parse(argv, {"--reference"}, {"--json"}, "check");
     if (!args) return report_error(args.message(), 2);
     if (args->positionals().size() != 1)
-        return report_error("check takes one clip or project: frameloom check CLIP_OR_PROJECT [--reference IMG]", 2);
+        return report_error(
+            "check takes one clip or project: frameloom check CLIP_OR_PROJECT [--reference IMG]", 2);
     std::vector<core::Frame> references;
     for (const auto& r : args->all("--reference")) {
         auto image = media::decode_image(r);

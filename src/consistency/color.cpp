@@ -29,22 +29,27 @@ double delta_e_2000(const Lab& x, const Lab& y) {
     double dh = 0.0;
     if (cp1 * cp2 != 0) {
         dh = hp2 - hp1;
-        if (dh > 180) dh -= 360;
-        else if (dh < -180) dh += 360;
+        if (dh > 180)
+            dh -= 360;
+        else if (dh < -180)
+            dh += 360;
     }
     const double dH = 2.0 * std::sqrt(cp1 * cp2) * std::sin(rad(dh / 2.0));
     const double l_mean = (x.L + y.L) / 2.0, cp_mean = (cp1 + cp2) / 2.0;
     double hp_mean = hp1 + hp2;
     if (cp1 * cp2 != 0) {
-        if (std::abs(hp1 - hp2) <= 180) hp_mean /= 2.0;
-        else hp_mean = (hp1 + hp2 < 360) ? (hp1 + hp2 + 360) / 2.0 : (hp1 + hp2 - 360) / 2.0;
+        if (std::abs(hp1 - hp2) <= 180)
+            hp_mean /= 2.0;
+        else
+            hp_mean = (hp1 + hp2 < 360) ? (hp1 + hp2 + 360) / 2.0 : (hp1 + hp2 - 360) / 2.0;
     }
     const double t = 1 - 0.17 * std::cos(rad(hp_mean - 30)) + 0.24 * std::cos(rad(2 * hp_mean)) +
                      0.32 * std::cos(rad(3 * hp_mean + 6)) - 0.20 * std::cos(rad(4 * hp_mean - 63));
     const double d_theta = 30 * std::exp(-((hp_mean - 275) / 25) * ((hp_mean - 275) / 25));
     const double cp7 = std::pow(cp_mean, 7.0);
     const double rc = 2 * std::sqrt(cp7 / (cp7 + std::pow(25.0, 7.0)));
-    const double sl = 1 + 0.015 * (l_mean - 50) * (l_mean - 50) / std::sqrt(20 + (l_mean - 50) * (l_mean - 50));
+    const double sl =
+        1 + 0.015 * (l_mean - 50) * (l_mean - 50) / std::sqrt(20 + (l_mean - 50) * (l_mean - 50));
     const double sc = 1 + 0.045 * cp_mean, sh = 1 + 0.015 * cp_mean * t;
     const double rt = -std::sin(rad(2 * d_theta)) * rc;
     const double tl = dl / sl, tc = dc / sc, th = dH / sh;

@@ -12,7 +12,8 @@ namespace {
 
 /// Mean flow vector of the pixels that move more than half a pixel (zero when nothing moves).
 cv::Vec2d mean_motion(const cv::Mat& a_rgb, const cv::Mat& b_rgb) {
-    const cv::Mat flow = detail::farneback(detail::to_gray(a_rgb), detail::to_gray(b_rgb));  // a(x) ≈ b(x + f)
+    const cv::Mat flow =
+        detail::farneback(detail::to_gray(a_rgb), detail::to_gray(b_rgb));  // a(x) ≈ b(x + f)
     cv::Vec2d sum(0, 0);
     int count = 0;
     for (int y = 0; y < flow.rows; ++y) {
@@ -29,7 +30,8 @@ cv::Vec2d mean_motion(const cv::Mat& a_rgb, const cv::Mat& b_rgb) {
 
 }  // namespace
 
-core::Result<SeamMetrics> measure_seam(const core::Video& before, const core::Video& after, const SeamOptions& options) {
+core::Result<SeamMetrics> measure_seam(const core::Video& before, const core::Video& after,
+                                       const SeamOptions& options) {
     FL_TRY(detail::check_video(before, "clip before the seam"));
     FL_TRY(detail::check_video(after, "clip after the seam"));
     const int grid = std::max(1, options.grid);
@@ -52,7 +54,8 @@ core::Result<SeamMetrics> measure_seam(const core::Video& before, const core::Vi
             const int x0 = cx * last.cols / cells_x, x1 = (cx + 1) * last.cols / cells_x;
             const int y0 = cy * last.rows / cells_y, y1 = (cy + 1) * last.rows / cells_y;
             const cv::Rect cell(x0, y0, x1 - x0, y1 - y0);
-            const double de = delta_e_2000(detail::mean_lab(lab_last(cell)), detail::mean_lab(lab_first(cell)));
+            const double de =
+                delta_e_2000(detail::mean_lab(lab_last(cell)), detail::mean_lab(lab_first(cell)));
             sum += de;
             s.delta_e_max = std::max(s.delta_e_max, de);
         }

@@ -44,11 +44,13 @@ LabStats pooled_stats(const std::vector<cv::Mat>& labs) {
 }
 
 /// x' = x + w·((x − μs)·σr/σs + μr − x) per channel, gain clamped to [1/max_gain, max_gain].
-cv::Mat transfer(const cv::Mat& lab, const LabStats& from, const LabStats& to, double weight, double max_gain) {
+cv::Mat transfer(const cv::Mat& lab, const LabStats& from, const LabStats& to, double weight,
+                 double max_gain) {
     std::vector<cv::Mat> ch;
     cv::split(lab, ch);
     for (int c = 0; c < 3; ++c) {
-        const double gain = from.stddev[c] > 1e-3 ? std::clamp(to.stddev[c] / from.stddev[c], 1.0 / max_gain, max_gain) : 1.0;
+        const double gain =
+            from.stddev[c] > 1e-3 ? std::clamp(to.stddev[c] / from.stddev[c], 1.0 / max_gain, max_gain) : 1.0;
         // full: x·gain + (μr − μs·gain); blended with the identity by `weight`
         const double alpha = 1.0 + weight * (gain - 1.0);
         const double beta = weight * (to.mean[c] - from.mean[c] * gain);
@@ -59,12 +61,14 @@ cv::Mat transfer(const cv::Mat& lab, const LabStats& from, const LabStats& to, d
     return out;
 }
 
-core::Result<core::Video> match_to(const core::Video& video, const LabStats& target, const ColorMatchOptions& options) {
+core::Result<core::Video> match_to(const core::Video& video, const LabStats& target,
+                                   const ColorMatchOptions& options) {
     FL_TRY(detail::check_video(video, "clip"));
     const size_t n = video.frames.size();
     std::vector<cv::Mat> labs(n);
     for (size_t t = 0; t < n; ++t) labs[t] = detail::to_lab(detail::to_mat(video.frames[t]));
-    const size_t used = options.source_frames > 0 ? std::min(n, static_cast<size_t>(options.source_frames)) : n;
+    const size_t used =
+        options.source_frames > 0 ? std::min(n, static_cast<size_t>(options.source_frames)) : n;
     const LabStats source = pooled_stats({labs.begin(), labs.begin() + static_cast<std::ptrdiff_t>(used)});
     const double strength = std::clamp(options.strength, 0.0, 1.0);
     core::Video out;
@@ -90,7 +94,8 @@ core::Result<core::Video> color_match(const core::Video& video, const core::Vide
                                       const ColorMatchOptions& options) {
     FL_TRY(detail::check_video(reference, "reference clip"));
     const size_t n = reference.frames.size();
-    const size_t used = options.reference_frames > 0 ? std::min(n, static_cast<size_t>(options.reference_frames)) : n;
+    const size_t used =
+        options.reference_frames > 0 ? std::min(n, static_cast<size_t>(options.reference_frames)) : n;
     std::vector<cv::Mat> labs;
     for (size_t t = n - used; t < n; ++t) labs.push_back(detail::to_lab(detail::to_mat(reference.frames[t])));
     return match_to(video, pooled_stats(labs), options);
@@ -130,8 +135,8 @@ core::Result<core::Video> deflicker(const core::Video& video, const DeflickerOpt
     core::Video out;
     out.fps = video.fps;
     for (size_t t = 0; t < n; ++t)
-        out.frames.push_back(
-            detail::to_frame(detail::lab_to_rgb8(transfer(labs[t], stats[t], target[t], 1.0, options.max_gain))));
+        out.frames.push_back(detail::to_frame(
+            detail::lab_to_rgb8(transfer(labs[t], stats[t], target[t], 1.0, options.max_gain))));
     return out;
 }
 

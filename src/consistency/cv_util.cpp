@@ -37,7 +37,8 @@ cv::Mat lab_to_rgb8(const cv::Mat& lab) {
 
 cv::Mat downscale(const cv::Mat& image, int max_width) {
     if (max_width <= 0 || image.cols <= max_width) return image;
-    const int h = std::max(1, static_cast<int>(std::lround(image.rows * static_cast<double>(max_width) / image.cols)));
+    const int h =
+        std::max(1, static_cast<int>(std::lround(image.rows * static_cast<double>(max_width) / image.cols)));
     cv::Mat out;
     cv::resize(image, out, cv::Size(max_width, h), 0, 0, cv::INTER_AREA);
     return out;
@@ -65,7 +66,8 @@ core::Result<void> check_video(const core::Video& video, const char* what) {
         FL_TRY(check_frame(f, name.c_str()));
         if (f.width != video.width() || f.height != video.height())
             return core::fail(name + " is " + std::to_string(f.width) + "x" + std::to_string(f.height) +
-                              ", the first is " + std::to_string(video.width()) + "x" + std::to_string(video.height()));
+                              ", the first is " + std::to_string(video.width()) + "x" +
+                              std::to_string(video.height()));
     }
     return core::ok();
 }

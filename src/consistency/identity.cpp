@@ -75,7 +75,8 @@ Histogram colour_histogram(const cv::Mat& lab, bool relative) {
     for (int y = 0; y < lab.rows; ++y) {
         const auto* p = lab.ptr<cv::Vec3f>(y);
         auto* m = fg.ptr<uchar>(y);
-        for (int x = 0; x < lab.cols; ++x) m[x] = delta_e_76({p[x][0], p[x][1], p[x][2]}, backdrop) > 12.0 ? 1 : 0;
+        for (int x = 0; x < lab.cols; ++x)
+            m[x] = delta_e_76({p[x][0], p[x][1], p[x][2]}, backdrop) > 12.0 ? 1 : 0;
     }
     const double fraction = static_cast<double>(cv::countNonZero(fg)) / static_cast<double>(lab.total());
     const bool use_mask = fraction >= 0.005 && fraction <= 0.7;
@@ -133,8 +134,9 @@ public:
             cv::equalizeHist(gray, eq);
             faces_.detectMultiScale(eq, found, 1.1, 4, 0, cv::Size(24, 24));
             if (!found.empty()) {
-                const auto largest = *std::max_element(found.begin(), found.end(),
-                                                       [](const cv::Rect& a, const cv::Rect& b) { return a.area() < b.area(); });
+                const auto largest = *std::max_element(
+                    found.begin(), found.end(),
+                    [](const cv::Rect& a, const cv::Rect& b) { return a.area() < b.area(); });
                 s.has_face = true;
                 s.face_colour = colour_histogram(lab(largest), false);
             }
@@ -189,7 +191,8 @@ Terms compare(const Analyzer& analyzer, const Signature& ref, const Signature& f
 
 }  // namespace
 
-core::Result<IdentityScore> measure_identity(const core::Video& video, const std::vector<core::Frame>& references,
+core::Result<IdentityScore> measure_identity(const core::Video& video,
+                                             const std::vector<core::Frame>& references,
                                              const IdentityOptions& options) {
     FL_TRY(detail::check_video(video, "clip"));
     if (references.empty()) return core::fail("identity needs at least one reference image");

@@ -11,7 +11,8 @@ double temporal_quality(const TakeScores& take, const RankingWeights& weights) {
 }
 
 std::vector<RankedTake> rank_takes(const std::vector<TakeScores>& takes, const RankingWeights& weights) {
-    const bool any_identity = std::any_of(takes.begin(), takes.end(), [](const TakeScores& t) { return t.identity.has_value(); });
+    const bool any_identity =
+        std::any_of(takes.begin(), takes.end(), [](const TakeScores& t) { return t.identity.has_value(); });
     const double total = weights.identity_weight + weights.temporal_weight;
     std::vector<RankedTake> ranked;
     for (const auto& t : takes) {
@@ -26,7 +27,8 @@ std::vector<RankedTake> rank_takes(const std::vector<TakeScores>& takes, const R
         }
         ranked.push_back(r);
     }
-    std::stable_sort(ranked.begin(), ranked.end(), [](const RankedTake& a, const RankedTake& b) { return a.score > b.score; });
+    std::stable_sort(ranked.begin(), ranked.end(),
+                     [](const RankedTake& a, const RankedTake& b) { return a.score > b.score; });
     for (size_t i = 0; i < ranked.size(); ++i) ranked[i].rank = static_cast<int>(i) + 1;
     return ranked;
 }

@@ -20,7 +20,8 @@ double pair_warp_error(const cv::Mat& prev_rgb, const cv::Mat& next_rgb, const c
     for (int y = 0; y < h; ++y) {
         const auto* f = fwd.ptr<cv::Vec2f>(y);
         auto* m = map.ptr<cv::Vec2f>(y);
-        for (int x = 0; x < w; ++x) m[x] = cv::Vec2f(static_cast<float>(x) + f[x][0], static_cast<float>(y) + f[x][1]);
+        for (int x = 0; x < w; ++x)
+            m[x] = cv::Vec2f(static_cast<float>(x) + f[x][0], static_cast<float>(y) + f[x][1]);
     }
     cv::Mat prev_f, next_f, warped, bwd_at;
     prev_rgb.convertTo(prev_f, CV_32FC3);
@@ -88,7 +89,8 @@ core::Result<TemporalMetrics> measure_temporal(const core::Video& video, const T
         median[t] = median_lab(lab);
         rgb[t % 2] = small;
         gray[t % 2] = detail::to_gray(small);
-        if (t > 0) m.warp_curve[t] = pair_warp_error(rgb[(t - 1) % 2], rgb[t % 2], gray[(t - 1) % 2], gray[t % 2]);
+        if (t > 0)
+            m.warp_curve[t] = pair_warp_error(rgb[(t - 1) % 2], rgb[t % 2], gray[(t - 1) % 2], gray[t % 2]);
     }
 
     // Flicker: detrend each channel of the mean colour, then average the frame-to-frame residual change.

@@ -29,8 +29,8 @@ struct CheckRun {
 
 CheckRun run_frameloom(const std::string& args) {
     static int counter = 0;
-    const fs::path err_file =
-        fs::temp_directory_path() / ("fl-check-err-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
+    const fs::path err_file = fs::temp_directory_path() / ("fl-check-err-" + std::to_string(::getpid()) +
+                                                           "-" + std::to_string(counter++));
     const std::string cmd = std::string(FL_BIN_DIR) + "/frameloom " + args + " 2>" + err_file.string();
     CheckRun r;
     FILE* pipe = ::popen(cmd.c_str(), "r");
@@ -54,7 +54,8 @@ fl::core::Video moving_disc(int frames, int first, int cast) {
                 const bool in = std::hypot(x - (12.0 + 3.0 * t), y - 24.0) < 8.0;
                 uint8_t* p = f.pixel(x, y);
                 const int rgb[3] = {in ? 220 : 120, in ? 40 : 124, in ? 40 : 128};
-                for (int c = 0; c < 3; ++c) p[c] = static_cast<uint8_t>(std::clamp(rgb[c] + (c == 2 ? -cast : cast), 0, 255));
+                for (int c = 0; c < 3; ++c)
+                    p[c] = static_cast<uint8_t>(std::clamp(rgb[c] + (c == 2 ? -cast : cast), 0, 255));
             }
         v.frames.push_back(f);
     }
@@ -87,7 +88,8 @@ TEST_F(Check, JsonForAClipWithAReference) {
     EXPECT_LE(j["identity"].get<double>(), 1.0);
     EXPECT_EQ(j["score_curve"].size(), 12u);
 
-    const CheckRun plain = run_frameloom("check " + (dir_ / "clip.mp4").string());  // no references: no identity
+    const CheckRun plain =
+        run_frameloom("check " + (dir_ / "clip.mp4").string());  // no references: no identity
     ASSERT_EQ(plain.status, 0) << plain.err;
     EXPECT_NE(plain.out.find("warp_error"), std::string::npos);
     EXPECT_EQ(plain.out.find("identity"), std::string::npos);
@@ -147,7 +149,8 @@ TEST_F(Check, HelpAndOneLineErrors) {
     std::ofstream(dir_ / "broken.flproj") << "{ not json";
     one_line(run_frameloom("check " + (dir_ / "broken.flproj").string()), "broken.flproj");
     ASSERT_TRUE(fl::media::encode_mp4(moving_disc(4, 0, 0), dir_ / "clip.mp4").ok());
-    one_line(run_frameloom("check " + (dir_ / "clip.mp4").string() + " --reference " + (dir_ / "nope.png").string()),
+    one_line(run_frameloom("check " + (dir_ / "clip.mp4").string() + " --reference " +
+                           (dir_ / "nope.png").string()),
              "--reference");
 }
 

@@ -3,8 +3,8 @@
 
 #include <vector>
 
-#include "frameloom/core/frame.h"
 #include "frameloom/consistency/color.h"
+#include "frameloom/core/frame.h"
 #include "frameloom/core/result.h"
 
 namespace fl::consistency {
@@ -35,7 +35,7 @@ struct TemporalMetrics {
     std::vector<double> warp_curve;     ///< per frame: warping error from the previous frame
     /// Per frame: 1 / (1 + flicker/kFlickerScale + warp/kWarpScale); 1 is perfectly steady.
     std::vector<double> score_curve;
-    std::vector<Lab> mean_lab;          ///< per frame: mean L*a*b* colour
+    std::vector<Lab> mean_lab;  ///< per frame: mean L*a*b* colour
 };
 
 /// Measures flicker, warping error, drift and the score curve. Error on an empty or ragged video.

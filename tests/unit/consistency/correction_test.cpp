@@ -1,10 +1,11 @@
 // Each correction against its planted defect, by a stated factor (measured values in docs/consistency.md).
+#include "frameloom/consistency/correction.h"
+
 #include <gtest/gtest.h>
 
 #include <cstdio>
 
 #include "frameloom/consistency/continuity.h"
-#include "frameloom/consistency/correction.h"
 #include "frameloom/consistency/identity.h"
 #include "frameloom/consistency/ranking.h"
 #include "frameloom/consistency/temporal.h"
@@ -20,7 +21,8 @@ double largest_step(const core::Video& v) {
     auto m = measure_temporal(v);
     EXPECT_TRUE(m.ok());
     double worst = 0;
-    for (size_t t = 1; t < m->mean_lab.size(); ++t) worst = std::max(worst, delta_e_76(m->mean_lab[t - 1], m->mean_lab[t]));
+    for (size_t t = 1; t < m->mean_lab.size(); ++t)
+        worst = std::max(worst, delta_e_76(m->mean_lab[t - 1], m->mean_lab[t]));
     return worst;
 }
 
@@ -36,8 +38,8 @@ TEST(Deflicker, ReducesFlickerThreefoldWithoutSmearingMotion) {
     ASSERT_TRUE(fixed.ok());
     const auto before = *measure_temporal(flickering);
     const auto after = *measure_temporal(*fixed);
-    std::printf("deflicker: flicker %.3f -> %.3f (%.1fx), warp_error %.3f -> %.3f\n", before.flicker, after.flicker,
-                before.flicker / after.flicker, before.warp_error, after.warp_error);
+    std::printf("deflicker: flicker %.3f -> %.3f (%.1fx), warp_error %.3f -> %.3f\n", before.flicker,
+                after.flicker, before.flicker / after.flicker, before.warp_error, after.warp_error);
     EXPECT_GE(before.flicker / after.flicker, 3.0);
     EXPECT_LT(after.warp_error, 1.0);  // no smearing: warped frames still agree
     ASSERT_EQ(fixed->frames.size(), flickering.frames.size());
@@ -67,8 +69,8 @@ TEST(ColorMatch, SeamDeltaEDropsThreefoldAndNothingJumps) {
     ASSERT_TRUE(fixed.ok());
     const double before = measure_seam(a, b)->delta_e, after = measure_seam(a, *fixed)->delta_e;
     const double step_before = largest_step(concat(a, b)), step_after = largest_step(concat(a, *fixed));
-    std::printf("colour match at seam: delta_e %.3f -> %.3f (%.1fx); largest step %.3f -> %.3f\n", before, after,
-                before / after, step_before, step_after);
+    std::printf("colour match at seam: delta_e %.3f -> %.3f (%.1fx); largest step %.3f -> %.3f\n", before,
+                after, before / after, step_before, step_after);
     EXPECT_GE(before / after, 3.0);
     EXPECT_LE(step_after, step_before / 3.0);  // the ramp spreads the return to b's own look
     // Past the ramp the clip is untouched.

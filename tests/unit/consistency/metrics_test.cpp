@@ -76,12 +76,14 @@ TEST(Metrics, SwappedObjectIsIdentityAndAWarpSpikeAtTheSwap) {
     const Measured m = measure(clean_clip(kSwap));
     EXPECT_LT(m.identity.clip, 0.7);
     for (int t = 0; t < kFrames; ++t) {
-        if (t < kSwap) EXPECT_GE(m.identity.per_frame[t], 0.9) << t;
-        else EXPECT_LT(m.identity.per_frame[t], 0.2) << t;
+        if (t < kSwap)
+            EXPECT_GE(m.identity.per_frame[t], 0.9) << t;
+        else
+            EXPECT_LT(m.identity.per_frame[t], 0.2) << t;
     }
     EXPECT_LT(m.temporal.flicker, 0.6);
     EXPECT_LT(m.temporal.drift, 3.0);
-    EXPECT_LT(m.temporal.warp_error, 1.0);  // one bad pair among 23 hardly moves the mean ...
+    EXPECT_LT(m.temporal.warp_error, 1.0);      // one bad pair among 23 hardly moves the mean ...
     const auto& curve = m.temporal.warp_curve;  // ... but the curve peaks exactly there
     EXPECT_EQ(std::max_element(curve.begin(), curve.end()) - curve.begin(), kSwap);
     EXPECT_GT(m.temporal.warp_error_max, 3.0);

@@ -39,7 +39,8 @@ inline void draw(core::Frame& f, Shape shape, Rgb c, double cx, double cy) {
     for (int y = 0; y < f.height; ++y)
         for (int x = 0; x < f.width; ++x) {
             const double dx = x - cx, dy = y - cy;
-            const double d = shape == Shape::Disc ? std::hypot(dx, dy) - 12.0 : std::max(std::abs(dx), std::abs(dy)) - 12.0;
+            const double d = shape == Shape::Disc ? std::hypot(dx, dy) - 12.0
+                                                  : std::max(std::abs(dx), std::abs(dy)) - 12.0;
             const double cover = std::clamp(0.5 - d, 0.0, 1.0);
             if (cover <= 0) continue;
             uint8_t* p = f.pixel(x, y);
