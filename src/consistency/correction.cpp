@@ -88,6 +88,43 @@ core::Result<core::Video> match_to(const core::Video& video, const LabStats& tar
     return out;
 }
 
+/// Flow-guided deflicker: exposure E_t = Σ mean(lab_k − warp(lab_k−1)) over trusted pixels; each frame
+/// is offset by trend(E)_t − E_t.
+core::Video deflicker_flow(const core::Video& video, const std::vector<cv::Mat>& labs,
+                           const DeflickerOptions& options) {
+    const size_t n = labs.size();
+    std::vector<double> exposure[3];
+    cv::Mat prev_lab, prev_gray;
+    for (size_t t = 0; t < n; ++t) {
+        const cv::Mat small = detail::downscale(detail::to_mat(video.frames[t]), options.analysis_width);
+        const cv::Mat lab = detail::to_lab(small), gray = detail::to_gray(small);
+        cv::Scalar step(0, 0, 0);
+        if (t > 0) {
+            const detail::Alignment a = detail::align(prev_gray, gray);
+            if (cv::countNonZero(a.valid) > 0) {
+                cv::Mat warped;
+                cv::remap(prev_lab, warped, a.map, cv::Mat(), cv::INTER_LINEAR, cv::BORDER_REPLICATE);
+                step = cv::mean(lab - warped, a.valid);
+            } else {
+                step = cv::mean(lab) - cv::mean(prev_lab);
+            }
+        }
+        for (int c = 0; c < 3; ++c) exposure[c].push_back((t > 0 ? exposure[c].back() : 0.0) + step[c]);
+        prev_lab = lab;
+        prev_gray = gray;
+    }
+    std::vector<double> trend[3];
+    for (int c = 0; c < 3; ++c) trend[c] = detail::local_linear_trend(exposure[c], options.trend_half_window);
+    core::Video out;
+    out.fps = video.fps;
+    for (size_t t = 0; t < n; ++t) {
+        const cv::Scalar offset(trend[0][t] - exposure[0][t], trend[1][t] - exposure[1][t],
+                                trend[2][t] - exposure[2][t]);
+        out.frames.push_back(detail::to_frame(detail::lab_to_rgb8(labs[t] + offset)));
+    }
+    return out;
+}
+
 }  // namespace
 
 core::Result<core::Video> color_match(const core::Video& video, const core::Video& reference,
@@ -112,11 +149,10 @@ core::Result<core::Video> deflicker(const core::Video& video, const DeflickerOpt
     const size_t n = video.frames.size();
     if (n < 3) return video;
     std::vector<cv::Mat> labs(n);
+    for (size_t t = 0; t < n; ++t) labs[t] = detail::to_lab(detail::to_mat(video.frames[t]));
+    if (options.flow_guided) return deflicker_flow(video, labs, options);
     std::vector<LabStats> stats(n);
-    for (size_t t = 0; t < n; ++t) {
-        labs[t] = detail::to_lab(detail::to_mat(video.frames[t]));
-        stats[t] = stats_of(labs[t]);
-    }
+    for (size_t t = 0; t < n; ++t) stats[t] = stats_of(labs[t]);
     // Targets: each statistic follows its own local linear trend through the clip.
     std::vector<LabStats> target(n);
     for (int c = 0; c < 3; ++c) {

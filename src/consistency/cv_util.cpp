@@ -83,6 +83,36 @@ cv::Mat farneback(const cv::Mat& to_gray, const cv::Mat& from_gray) {
     return flow;
 }
 
+Alignment align(const cv::Mat& prev_gray, const cv::Mat& next_gray) {
+    const cv::Mat fwd = farneback(next_gray, prev_gray);  // next(x) ≈ prev(x + fwd(x))
+    const cv::Mat bwd = farneback(prev_gray, next_gray);  // prev(y) ≈ next(y + bwd(y))
+    const int w = next_gray.cols, h = next_gray.rows;
+    Alignment a;
+    a.map.create(h, w, CV_32FC2);
+    for (int y = 0; y < h; ++y) {
+        const auto* f = fwd.ptr<cv::Vec2f>(y);
+        auto* m = a.map.ptr<cv::Vec2f>(y);
+        for (int x = 0; x < w; ++x)
+            m[x] = cv::Vec2f(static_cast<float>(x) + f[x][0], static_cast<float>(y) + f[x][1]);
+    }
+    cv::Mat bwd_at;
+    cv::remap(bwd, bwd_at, a.map, cv::Mat(), cv::INTER_LINEAR, cv::BORDER_REPLICATE);
+    a.valid = cv::Mat(h, w, CV_8U, cv::Scalar(0));
+    for (int y = 0; y < h; ++y) {
+        const auto* f = fwd.ptr<cv::Vec2f>(y);
+        const auto* b = bwd_at.ptr<cv::Vec2f>(y);
+        const auto* m = a.map.ptr<cv::Vec2f>(y);
+        auto* v = a.valid.ptr<uchar>(y);
+        for (int x = 0; x < w; ++x) {
+            if (m[x][0] < 0 || m[x][1] < 0 || m[x][0] > w - 1 || m[x][1] > h - 1) continue;
+            const cv::Vec2f s = f[x] + b[x];
+            const double lhs = s.dot(s), rhs = 0.01 * (f[x].dot(f[x]) + b[x].dot(b[x])) + 0.5;
+            v[x] = lhs < rhs ? 255 : 0;
+        }
+    }
+    return a;
+}
+
 std::vector<double> local_linear_trend(const std::vector<double>& values, int half_window) {
     const int n = static_cast<int>(values.size());
     std::vector<double> trend(values.size());

@@ -34,6 +34,15 @@ Lab mean_lab(const cv::Mat& lab, const cv::Mat& mask = cv::Mat());
 /// Dense Farneback flow such that to(x) ≈ from(x + flow(x)); both 8-bit grey, same size. CV_32FC2.
 cv::Mat farneback(const cv::Mat& to_gray, const cv::Mat& from_gray);
 
+/// Where each pixel of `next` comes from in `prev`, and which pixels can be trusted.
+struct Alignment {
+    cv::Mat map;    ///< CV_32FC2: remap(prev, map) lines prev up with next
+    cv::Mat valid;  ///< CV_8U 255 where the flow is forward-backward consistent and lands inside prev
+};
+
+/// Two Farneback flows and Sundaram et al.'s occlusion test: |f + b(x + f)|² < 0.01 (|f|² + |b|²) + 0.5.
+Alignment align(const cv::Mat& prev_gray, const cv::Mat& next_gray);
+
 /// Local linear least-squares fit of `values` at each index over [i - h, i + h] clipped to the series.
 std::vector<double> local_linear_trend(const std::vector<double>& values, int half_window);
 

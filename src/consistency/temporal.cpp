@@ -10,44 +10,19 @@ namespace fl::consistency {
 namespace {
 
 /// Warping error of one pair: `prev` warped onto `next` along the flow, compared where the flow is
-/// forward-backward consistent (Sundaram et al.'s occlusion test) and lands inside the frame.
+/// forward-backward consistent and lands inside the frame, after removing the mean colour change.
 double pair_warp_error(const cv::Mat& prev_rgb, const cv::Mat& next_rgb, const cv::Mat& prev_gray,
                        const cv::Mat& next_gray) {
-    const cv::Mat fwd = detail::farneback(next_gray, prev_gray);  // next(x) ≈ prev(x + fwd(x))
-    const cv::Mat bwd = detail::farneback(prev_gray, next_gray);  // prev(y) ≈ next(y + bwd(y))
-    const int w = next_rgb.cols, h = next_rgb.rows;
-    cv::Mat map(h, w, CV_32FC2);
-    for (int y = 0; y < h; ++y) {
-        const auto* f = fwd.ptr<cv::Vec2f>(y);
-        auto* m = map.ptr<cv::Vec2f>(y);
-        for (int x = 0; x < w; ++x)
-            m[x] = cv::Vec2f(static_cast<float>(x) + f[x][0], static_cast<float>(y) + f[x][1]);
-    }
-    cv::Mat prev_f, next_f, warped, bwd_at;
+    const detail::Alignment a = detail::align(prev_gray, next_gray);
+    if (cv::countNonZero(a.valid) == 0) return 0.0;
+    cv::Mat prev_f, next_f, warped;
     prev_rgb.convertTo(prev_f, CV_32FC3);
     next_rgb.convertTo(next_f, CV_32FC3);
-    cv::remap(prev_f, warped, map, cv::Mat(), cv::INTER_LINEAR, cv::BORDER_REPLICATE);
-    cv::remap(bwd, bwd_at, map, cv::Mat(), cv::INTER_LINEAR, cv::BORDER_REPLICATE);
-
-    // valid: lands inside and |fwd + bwd(x + fwd)|² < 0.01 (|fwd|² + |bwd|²) + 0.5
-    cv::Mat valid(h, w, CV_8U, cv::Scalar(0));
-    for (int y = 0; y < h; ++y) {
-        const auto* f = fwd.ptr<cv::Vec2f>(y);
-        const auto* b = bwd_at.ptr<cv::Vec2f>(y);
-        const auto* m = map.ptr<cv::Vec2f>(y);
-        auto* v = valid.ptr<uchar>(y);
-        for (int x = 0; x < w; ++x) {
-            if (m[x][0] < 0 || m[x][1] < 0 || m[x][0] > w - 1 || m[x][1] > h - 1) continue;
-            const cv::Vec2f s = f[x] + b[x];
-            const double lhs = s.dot(s), rhs = 0.01 * (f[x].dot(f[x]) + b[x].dot(b[x])) + 0.5;
-            v[x] = lhs < rhs ? 255 : 0;
-        }
-    }
-    if (cv::countNonZero(valid) == 0) return 0.0;
+    cv::remap(prev_f, warped, a.map, cv::Mat(), cv::INTER_LINEAR, cv::BORDER_REPLICATE);
     cv::Mat diff = warped - next_f;  // 8-bit levels, per channel
-    const cv::Scalar offset = cv::mean(diff, valid);
+    const cv::Scalar offset = cv::mean(diff, a.valid);
     diff -= offset;
-    const cv::Scalar err = cv::mean(cv::abs(diff), valid);
+    const cv::Scalar err = cv::mean(cv::abs(diff), a.valid);
     return (err[0] + err[1] + err[2]) / 3.0;
 }
 

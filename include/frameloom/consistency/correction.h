@@ -28,12 +28,18 @@ core::Result<core::Video> color_match(const core::Video& video, const core::Fram
 
 /// How deflicker smooths.
 struct DeflickerOptions {
-    int trend_half_window = 3;  ///< per-frame statistics follow a local linear fit over 2·h+1 frames
-    double max_gain = 2.0;      ///< per-channel contrast gain is clamped to [1/max_gain, max_gain]
+    int trend_half_window = 3;  ///< the exposure follows a local linear fit over 2·h+1 frames
+    /// true: the per-frame exposure change is measured on corresponding pixels (previous frame warped along
+    /// Farneback flow, occlusions excluded), so moving or changing content is not mistaken for flicker, and
+    /// each frame gets a per-channel L*a*b* offset. false: whole-frame per-channel mean and standard
+    /// deviation follow their trend (gain and offset), cheaper but fooled by content changes.
+    bool flow_guided = true;
+    int analysis_width = 256;  ///< flow is computed on frames at most this wide
+    double max_gain = 2.0;     ///< statistics mode: contrast gain clamped to [1/max_gain, max_gain]
 };
 
-/// Gives every frame the per-channel L*a*b* mean and standard deviation of a smooth trend through
-/// the clip's own statistics: a per-frame gain and offset, no spatial filtering, so motion is not smeared.
+/// Removes frame-to-frame exposure and colour fluctuations around a smooth trend with one correction per
+/// frame and channel: no spatial or temporal pixel filtering, so motion is never smeared.
 core::Result<core::Video> deflicker(const core::Video& video, const DeflickerOptions& options = {});
 
 }  // namespace fl::consistency
