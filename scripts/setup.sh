@@ -10,7 +10,7 @@ PACKAGES=(
   qt6-base-dev libgl-dev
   libtorch-dev libopenblas0-pthread
   libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libswresample-dev libavfilter-dev
-  libopencv-dev libspdlog-dev nlohmann-json3-dev libgtest-dev libgmock-dev
+  libopencv-dev opencv-data libspdlog-dev nlohmann-json3-dev libgtest-dev libgmock-dev
   libsentencepiece-dev
   xvfb xauth
 )

@@ -54,7 +54,7 @@ protected:
 
 TEST_F(Cli, HelpEverywhere) {
     for (const char* cmd : {"--help", "generate --help", "models --help", "probe --help", "bench --help",
-                            "init-model --help"}) {
+                            "init-model --help", "check --help"}) {
         const CliRun r = run(cmd);
         EXPECT_EQ(r.status, 0) << cmd;
         EXPECT_NE(r.out.find("usage"), std::string::npos) << cmd;

@@ -1,0 +1,31 @@
+#pragma once
+/// Continuity across a cut or an extension seam: colour shift, brightness jump, motion continuity.
+
+#include "frameloom/core/frame.h"
+#include "frameloom/core/result.h"
+
+namespace fl::consistency {
+
+/// How a seam is measured.
+struct SeamOptions {
+    int grid = 4;              ///< the frames are compared cell by cell on a grid × grid layout
+    int analysis_width = 256;  ///< frames wider than this are downscaled (area) first
+};
+
+/// What changes between the last frame before a seam and the first frame after it.
+struct SeamMetrics {
+    double delta_e = 0.0;           ///< mean over grid cells of CIEDE2000 between the cells' mean L*a*b*
+    double delta_e_max = 0.0;       ///< worst cell
+    double brightness_jump = 0.0;   ///< mean L* after minus mean L* before (signed, L* units)
+    double speed_before = 0.0;      ///< mean flow of moving pixels over the last two frames before (px/frame)
+    double speed_after = 0.0;       ///< the same over the first two frames after
+    double motion_jump = 0.0;       ///< length of the difference of the two mean flow vectors (px/frame)
+    double direction_change = 0.0;  ///< angle between them in degrees (0 when either is nearly still)
+};
+
+/// Measures the seam between the end of `before` and the start of `after` (sizes may differ: `after`
+/// is resized to `before`). Motion terms need two frames on a side and are 0 otherwise.
+core::Result<SeamMetrics> measure_seam(const core::Video& before, const core::Video& after,
+                                       const SeamOptions& options = {});
+
+}  // namespace fl::consistency

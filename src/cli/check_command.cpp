@@ -1,0 +1,233 @@
+// `frameloom check`: every consistency metric of a clip, or of each clip and cut of a project.
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+
+#include "cli/args.h"
+#include "cli/commands.h"
+#include "frameloom/consistency/continuity.h"
+#include "frameloom/consistency/identity.h"
+#include "frameloom/consistency/temporal.h"
+#include "frameloom/core/media_paths.h"
+#include "frameloom/core/project_file.h"
+#include "frameloom/media/decode.h"
+
+namespace fl::cli {
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+constexpr const char* kCheckHelp = R"(usage: frameloom check CLIP_OR_PROJECT [--reference IMG]... [--json]
+
+Measures consistency. For a clip: flicker, warping error, colour drift, a per-frame score curve and,
+with references, identity. For a project (.flproj): the same for every clip on the timeline, plus one
+seam per cut between consecutive clips of a track (colour shift, brightness jump, motion continuity).
+
+  --reference IMG  a reference image of the subject (repeatable); adds `identity` (0-1, higher is better)
+  --json           print JSON: one object for a clip; {"project", "clips": [...], "seams": [...]} for a project
+
+Higher is worse for flicker (ΔE76 per frame), warp_error (8-bit levels), drift and delta_e (CIEDE2000);
+brightness_jump is L* after minus before. See docs/consistency.md for what each metric measures.
+)";
+
+/// Metrics of one clip as JSON (also the source of the text report).
+core::Result<json> clip_report(const core::Video& video, const std::vector<core::Frame>& references) {
+    auto t = consistency::measure_temporal(video);
+    if (!t) return t.error();
+    json j;
+    j["frames"] = video.frame_count();
+    j["width"] = video.width();
+    j["height"] = video.height();
+    j["flicker"] = t->flicker;
+    j["warp_error"] = t->warp_error;
+    j["warp_error_max"] = t->warp_error_max;
+    j["drift"] = t->drift;
+    j["score_curve"] = t->score_curve;
+    if (!references.empty()) {
+        auto id = consistency::measure_identity(video, references);
+        if (!id) return id.error();
+        j["identity"] = id->clip;
+        j["identity_min"] = id->min;
+        j["identity_colour"] = id->colour;
+        if (id->keypoints >= 0) j["identity_keypoints"] = id->keypoints;
+        if (id->faces >= 0) j["identity_faces"] = id->faces;
+        j["identity_curve"] = id->per_frame;
+    }
+    return j;
+}
+
+json seam_report(const consistency::SeamMetrics& s) {
+    return {{"delta_e", s.delta_e},
+            {"delta_e_max", s.delta_e_max},
+            {"brightness_jump", s.brightness_jump},
+            {"speed_before", s.speed_before},
+            {"speed_after", s.speed_after},
+            {"motion_jump", s.motion_jump},
+            {"direction_change", s.direction_change}};
+}
+
+std::string curve_text(const json& curve) {
+    std::string out;
+    char buf[32];
+    for (const auto& v : curve) {
+        std::snprintf(buf, sizeof buf, "%s%.2f", out.empty() ? "" : " ", v.get<double>());
+        out += buf;
+    }
+    return out;
+}
+
+void print_clip(const std::string& title, const json& j) {
+    std::printf("%s\n  %lld frames, %dx%d\n", title.c_str(), j["frames"].get<long long>(),
+                j["width"].get<int>(), j["height"].get<int>());
+    std::printf("  flicker      %8.3f  ΔE76/frame (higher is worse)\n", j["flicker"].get<double>());
+    std::printf("  warp_error   %8.3f  mean, %.3f worst pair, 8-bit levels (higher is worse)\n",
+                j["warp_error"].get<double>(), j["warp_error_max"].get<double>());
+    std::printf("  drift        %8.3f  ΔE00 first to last frame (higher is worse)\n",
+                j["drift"].get<double>());
+    if (j.contains("identity")) {
+        std::printf("  identity     %8.3f  mean, %.3f worst frame (0-1, higher is better)\n",
+                    j["identity"].get<double>(), j["identity_min"].get<double>());
+        std::printf("    colour %.3f", j["identity_colour"].get<double>());
+        if (j.contains("identity_keypoints"))
+            std::printf(", keypoints %.3f", j["identity_keypoints"].get<double>());
+        if (j.contains("identity_faces")) std::printf(", faces %.3f", j["identity_faces"].get<double>());
+        std::printf("\n");
+    }
+    std::printf("  score curve  %s\n", curve_text(j["score_curve"]).c_str());
+}
+
+void print_seam(const json& s) {
+    std::printf(
+        "seam %s | %s (track %s)\n  delta_e %.3f (worst cell %.3f), brightness_jump %+.3f L*\n"
+        "  motion %.2f -> %.2f px/frame, jump %.2f, direction change %.0f°\n",
+        s["from"].get<std::string>().c_str(), s["to"].get<std::string>().c_str(),
+        s["track"].get<std::string>().c_str(), s["delta_e"].get<double>(), s["delta_e_max"].get<double>(),
+        s["brightness_jump"].get<double>(), s["speed_before"].get<double>(), s["speed_after"].get<double>(),
+        s["motion_jump"].get<double>(), s["direction_change"].get<double>());
+}
+
+/// Frames [clip.in, clip.out) of the clip's source, decoded once per file.
+class SourceCache {
+public:
+    core::Result<core::Video> frames_of(const core::Project& project, const core::Clip& clip,
+                                        const fs::path& base) {
+        std::string file = clip.source.file;
+        if (file.empty()) {
+            const core::Shot* shot = project.find_shot(clip.source.shot_id);
+            const core::Take* take = shot ? shot->find_take(clip.source.take_id) : nullptr;
+            if (!take)
+                return core::fail("clip " + clip.id + ": its take " + clip.source.take_id + " is missing");
+            file = take->file;
+        }
+        const fs::path path = core::resolve_media_reference(file, base);
+        auto it = cache_.find(path);
+        if (it == cache_.end()) {
+            auto video = media::decode_video(path);
+            if (!video) return core::fail("clip " + clip.id + ": " + video.message());
+            it = cache_.emplace(path, std::move(*video)).first;
+        }
+        const core::Video& all = it->second;
+        const int64_t n = all.frame_count();
+        if (clip.in >= n)
+            return core::fail("clip " + clip.id + " starts at source frame " + std::to_string(clip.in) +
+                              " but " + path.string() + " has " + std::to_string(n) + " frames");
+        core::Video out;
+        out.fps = all.fps;
+        out.frames.assign(all.frames.begin() + clip.in, all.frames.begin() + std::min(clip.out, n));
+        return out;
+    }
+
+private:
+    std::map<fs::path, core::Video> cache_;
+};
+
+int check_project(const fs::path& path, const std::vector<core::Frame>& references, bool as_json) {
+    auto project = core::load_project(path);
+    if (!project) return report_error(project.message());
+    const fs::path base = fs::absolute(path).parent_path();
+    SourceCache sources;
+    json clips = json::array(), seams = json::array();
+    for (const core::Track& track : project->sequence.tracks) {
+        if (track.kind != core::TrackKind::Video) continue;
+        std::optional<core::Video> previous;
+        std::string previous_id;
+        for (const core::Clip& clip : track.clips) {
+            auto video = sources.frames_of(*project, clip, base);
+            if (!video) return report_error(video.message());
+            auto report = clip_report(*video, references);
+            if (!report) return report_error("clip " + clip.id + ": " + report.message());
+            (*report)["clip"] = clip.id;
+            (*report)["name"] = clip.name;
+            (*report)["track"] = track.id;
+            (*report)["position"] = clip.position;
+            clips.push_back(*report);
+            if (previous) {
+                auto seam = consistency::measure_seam(*previous, *video);
+                if (!seam)
+                    return report_error("cut " + previous_id + " | " + clip.id + ": " + seam.message());
+                json s = seam_report(*seam);
+                s["track"] = track.id;
+                s["from"] = previous_id;
+                s["to"] = clip.id;
+                s["position"] = clip.position;
+                seams.push_back(s);
+            }
+            previous = std::move(*video);
+            previous_id = clip.id;
+        }
+    }
+    if (as_json) {
+        json out{
+            {"project", fs::absolute(path).lexically_normal().string()}, {"clips", clips}, {"seams", seams}};
+        std::printf("%s\n", out.dump(2).c_str());
+        return 0;
+    }
+    std::printf("project %s: %zu clips, %zu cuts\n\n", path.c_str(), clips.size(), seams.size());
+    for (const auto& c : clips)
+        print_clip("clip " + c["clip"].get<std::string>() + " \"" + c["name"].get<std::string>() + "\" on " +
+                       c["track"].get<std::string>(),
+                   c);
+    for (const auto& s : seams) print_seam(s);
+    return 0;
+}
+
+}  // namespace
+
+int run_check(const std::vector<std::string>& argv) {
+    for (const auto& a : argv)
+        if (a == "--help" || a == "-h") {
+            std::fputs(kCheckHelp, stdout);
+            return 0;
+        }
+    auto args = Args::parse(argv, {"--reference"}, {"--json"}, "check");
+    if (!args) return report_error(args.message(), 2);
+    if (args->positionals().size() != 1)
+        return report_error(
+            "check takes one clip or project: frameloom check CLIP_OR_PROJECT [--reference IMG]", 2);
+    std::vector<core::Frame> references;
+    for (const auto& r : args->all("--reference")) {
+        auto image = media::decode_image(r);
+        if (!image) return report_error("--reference " + r + ": " + image.message());
+        references.push_back(std::move(*image));
+    }
+    const fs::path path = args->positionals()[0];
+    const bool as_json = args->has("--json");
+    if (path.extension() == ".flproj") return check_project(path, references, as_json);
+
+    auto video = media::decode_video(path);
+    if (!video) return report_error(video.message());
+    auto report = clip_report(*video, references);
+    if (!report) return report_error(report.message());
+    (*report)["clip"] = fs::absolute(path).lexically_normal().string();
+    if (as_json) {
+        std::printf("%s\n", report->dump(2).c_str());
+        return 0;
+    }
+    print_clip(path.string(), *report);
+    return 0;
+}
+
+}  // namespace fl::cli
