@@ -21,6 +21,7 @@ commands:
   bench       time the generation pipeline on this machine
   init-model  (re)build the embedded default model's files
   train       train a model on the procedural shapes world
+  eval        measure how well a model follows shapes-world prompts
 
 Run `frameloom <command> --help` for a command's options.
 The studio is `frameloom-studio [PROJECT.flproj]`.
@@ -48,5 +49,6 @@ int main(int argc, char** argv) {
     if (command == "bench") return fl::cli::run_bench(args);
     if (command == "init-model") return fl::cli::run_init_model(args);
     if (command == "train") return fl::cli::run_train(args);
+    if (command == "eval") return fl::cli::run_eval(args);
     return fl::cli::report_error("unknown command '" + command + "': run `frameloom --help` for the list", 2);
 }
