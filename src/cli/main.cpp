@@ -22,6 +22,7 @@ commands:
   init-model  (re)build the embedded default model's files
   train       train a model on the procedural shapes world
   check       measure flicker, warping error, identity and seams of a clip or project
+  eval        measure how well a model follows shapes-world prompts
 
 Run `frameloom <command> --help` for a command's options.
 The studio is `frameloom-studio [PROJECT.flproj]`.
@@ -50,5 +51,6 @@ int main(int argc, char** argv) {
     if (command == "init-model") return fl::cli::run_init_model(args);
     if (command == "train") return fl::cli::run_train(args);
     if (command == "check") return fl::cli::run_check(args);
+    if (command == "eval") return fl::cli::run_eval(args);
     return fl::cli::report_error("unknown command '" + command + "': run `frameloom --help` for the list", 2);
 }

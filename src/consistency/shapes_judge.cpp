@@ -1,0 +1,145 @@
+#include "frameloom/consistency/shapes_judge.h"
+
+#include <opencv2/imgproc.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+namespace fl::consistency {
+namespace shapes = core::shapes;
+namespace {
+
+double rgb_distance(const cv::Vec3d& a, shapes::Rgb b) {
+    return std::sqrt((a[0] - b.r) * (a[0] - b.r) + (a[1] - b.g) * (a[1] - b.g) + (a[2] - b.b) * (a[2] - b.b));
+}
+
+double median(std::vector<double> v) {
+    if (v.empty()) return 0.0;
+    std::nth_element(v.begin(), v.begin() + static_cast<long>(v.size() / 2), v.end());
+    return v[v.size() / 2];
+}
+
+cv::Mat as_mat(const core::Frame& f) {
+    return cv::Mat(f.height, f.width, CV_8UC3, const_cast<uint8_t*>(f.rgb.data()));  // RGB order
+}
+
+/// Per-channel median of the pixels where mask is set (or of the whole frame when the mask is empty).
+cv::Vec3d median_colour(const cv::Mat& rgb, const cv::Mat& mask) {
+    std::vector<double> ch[3];
+    for (int y = 0; y < rgb.rows; ++y)
+        for (int x = 0; x < rgb.cols; ++x) {
+            if (!mask.empty() && !mask.at<uint8_t>(y, x)) continue;
+            const cv::Vec3b p = rgb.at<cv::Vec3b>(y, x);
+            for (int c = 0; c < 3; ++c) ch[c].push_back(p[c]);
+        }
+    return {median(ch[0]), median(ch[1]), median(ch[2])};
+}
+
+}  // namespace
+
+core::Result<ShapesJudgement> judge_shapes(const core::Video& video) {
+    if (video.frames.empty()) return core::fail("the clip has no frames to judge");
+    const int w = video.width(), h = video.height();
+    ShapesJudgement out;
+
+    // Background: the median colour of the frame border over the clip, named by the nearest background.
+    cv::Mat border(h, w, CV_8U, cv::Scalar(0));
+    const int m = std::max(1, std::min(w, h) / 16);
+    cv::rectangle(border, cv::Rect(0, 0, w, h), cv::Scalar(255), m * 2);
+    std::vector<cv::Vec3d> border_colours;
+    for (const auto& f : video.frames) border_colours.push_back(median_colour(as_mat(f), border));
+    cv::Vec3d bg;
+    for (int c = 0; c < 3; ++c) {
+        std::vector<double> v;
+        for (const auto& b : border_colours) v.push_back(b[c]);
+        bg[c] = median(v);
+    }
+    out.background_distance = 1e9;
+    for (int i = 0; i < shapes::kBackgrounds; ++i) {
+        const double d = rgb_distance(bg, shapes::rgb(static_cast<shapes::Background>(i)));
+        if (d < out.background_distance) {
+            out.background_distance = d;
+            out.background = static_cast<shapes::Background>(i);
+        }
+    }
+
+    // Object: per frame, the largest connected region that differs clearly from the background.
+    std::vector<double> extents, xs, ys;
+    std::vector<cv::Vec3d> colours;
+    std::vector<int> frame_of;
+    for (size_t fi = 0; fi < video.frames.size(); ++fi) {
+        const cv::Mat rgb = as_mat(video.frames[fi]);
+        cv::Mat diff;
+        cv::absdiff(rgb, cv::Scalar(bg[0], bg[1], bg[2]), diff);
+        std::vector<cv::Mat> channels;
+        cv::split(diff, channels);
+        cv::Mat dist = cv::max(cv::max(channels[0], channels[1]), channels[2]);
+        cv::Mat mask = dist > 40;
+        cv::morphologyEx(mask, mask, cv::MORPH_OPEN, cv::getStructuringElement(cv::MORPH_RECT, {2, 2}));
+        std::vector<std::vector<cv::Point>> contours;
+        cv::findContours(mask, contours, cv::RETR_EXTERNAL, cv::CHAIN_APPROX_SIMPLE);
+        if (contours.empty()) continue;
+        const auto largest = std::max_element(contours.begin(), contours.end(), [](const auto& a, const auto& b) {
+            return cv::contourArea(a) < cv::contourArea(b);
+        });
+        const double area = cv::contourArea(*largest);
+        if (area < 0.004 * w * h) continue;  // specks are not an object
+        const cv::Rect box = cv::boundingRect(*largest);
+        cv::Mat region(h, w, CV_8U, cv::Scalar(0));
+        cv::drawContours(region, contours, static_cast<int>(largest - contours.begin()), cv::Scalar(255), cv::FILLED);
+        const double pixels = cv::countNonZero(region & mask);
+        extents.push_back(pixels / static_cast<double>(box.area()));
+        const cv::Moments mo = cv::moments(region, true);
+        xs.push_back(mo.m10 / mo.m00 / w);
+        ys.push_back(mo.m01 / mo.m00 / h);
+        frame_of.push_back(static_cast<int>(fi));
+        cv::Mat inner;
+        cv::erode(region & mask, inner, cv::getStructuringElement(cv::MORPH_RECT, {3, 3}));
+        colours.push_back(median_colour(rgb, cv::countNonZero(inner) > 0 ? inner : (region & mask)));
+    }
+    if (xs.empty()) return out;  // object_found stays false
+    out.object_found = true;
+
+    cv::Vec3d fg;
+    for (int c = 0; c < 3; ++c) {
+        std::vector<double> v;
+        for (const auto& col : colours) v.push_back(col[c]);
+        fg[c] = median(v);
+    }
+    out.colour_distance = 1e9;
+    for (int i = 0; i < shapes::kColours; ++i) {
+        const double d = rgb_distance(fg, shapes::rgb(static_cast<shapes::Colour>(i)));
+        if (d < out.colour_distance) {
+            out.colour_distance = d;
+            out.colour = static_cast<shapes::Colour>(i);
+        }
+    }
+
+    out.extent = median(extents);
+    out.shape = out.extent > 0.9 ? shapes::Shape::Square : out.extent > 0.64 ? shapes::Shape::Circle : shapes::Shape::Triangle;
+
+    // Motion: centroids averaged over the first and the last quarter of the frames where the object was found.
+    const size_t q = std::max<size_t>(1, xs.size() / 4);
+    const auto mean = [](const std::vector<double>& v, size_t from, size_t to) {
+        double s = 0;
+        for (size_t i = from; i < to; ++i) s += v[i];
+        return s / static_cast<double>(to - from);
+    };
+    out.start_x = mean(xs, 0, q);
+    out.start_y = mean(ys, 0, q);
+    out.end_x = mean(xs, xs.size() - q, xs.size());
+    out.end_y = mean(ys, ys.size() - q, ys.size());
+    const double dx = out.end_x - out.start_x, dy = out.end_y - out.start_y;
+    out.travel = std::hypot(dx, dy);
+    // Travel of at least 30 % of the frame spread over the clip gives ≥ 15 % between the quarter means.
+    if (out.travel < 0.10)
+        out.motion = shapes::Motion::Still;
+    else if (std::abs(dx) >= std::abs(dy))
+        out.motion = dx < 0 ? shapes::Motion::Left : shapes::Motion::Right;
+    else
+        out.motion = dy < 0 ? shapes::Motion::Up : shapes::Motion::Down;
+    return out;
+}
+
+}  // namespace fl::consistency

@@ -1,0 +1,49 @@
+// The judge names what the renderer drew: colour, shape, motion and background of ground-truth clips.
+#include "frameloom/consistency/shapes_judge.h"
+
+#include <gtest/gtest.h>
+
+namespace fl::consistency {
+namespace {
+
+namespace shapes = core::shapes;
+
+TEST(ShapesJudge, NamesRenderedGroundTruth) {
+    std::mt19937_64 rng(11);
+    int colour = 0, shape = 0, motion = 0, background = 0;
+    constexpr int kClips = 300;
+    for (int i = 0; i < kClips; ++i) {
+        const shapes::Scene s = shapes::random_scene(rng, shapes::Split::All);
+        const auto j = judge_shapes(shapes::render(s, 64, 64, 16, {8, 1}));
+        ASSERT_TRUE(j.ok());
+        ASSERT_TRUE(j->object_found) << shapes::canonical_prompt(s);
+        colour += j->colour == s.colour;
+        shape += j->shape == s.shape;
+        motion += j->motion == s.motion;
+        background += j->background == s.background;
+        EXPECT_EQ(j->shape, s.shape) << shapes::canonical_prompt(s) << " extent " << j->extent << " size " << s.size;
+        EXPECT_EQ(j->motion, s.motion) << shapes::canonical_prompt(s) << " travel " << j->travel;
+    }
+    EXPECT_EQ(colour, kClips);
+    EXPECT_EQ(background, kClips);
+    EXPECT_GE(shape, kClips * 97 / 100);
+    EXPECT_GE(motion, kClips * 99 / 100);
+}
+
+TEST(ShapesJudge, NoiseHasNoObjectAndEmptyClipsAreErrors) {
+    core::Video noise;
+    std::mt19937 rng(1);
+    for (int f = 0; f < 8; ++f) {
+        core::Frame frame(64, 64);
+        for (auto& b : frame.rgb) b = static_cast<uint8_t>(rng() & 0xff);
+        noise.frames.push_back(frame);
+    }
+    const auto j = judge_shapes(noise);
+    ASSERT_TRUE(j.ok());
+    // Noise is no shape on a plain background: whatever the judge names, it is far from every colour.
+    EXPECT_GT(j->background_distance, 30.0);
+    EXPECT_FALSE(judge_shapes(core::Video{}).ok());
+}
+
+}  // namespace
+}  // namespace fl::consistency
