@@ -3,6 +3,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <vector>
 
@@ -18,6 +19,28 @@ double median(std::vector<double> v) {
     if (v.empty()) return 0.0;
     std::nth_element(v.begin(), v.begin() + static_cast<long>(v.size() / 2), v.end());
     return v[v.size() / 2];
+}
+
+/// IoU of a region (cropped to its bounding box) with the ideal circle, square and triangle of that box,
+/// drawn as the renderer draws them (pixel centres, object as tall as the box).
+std::array<double, 3> template_iou(const cv::Mat& crop) {
+    std::array<double, 3> iou{};
+    const double h = crop.rows / 2.0, cx = crop.cols / 2.0, cy = crop.rows / 2.0;
+    for (int s = 0; s < 3; ++s) {
+        int inter = 0, uni = 0;
+        for (int y = 0; y < crop.rows; ++y)
+            for (int x = 0; x < crop.cols; ++x) {
+                const double px = x + 0.5 - cx, py = y + 0.5 - cy;
+                const bool in = s == 0 ? px * px + py * py <= h * h
+                                : s == 1 ? std::abs(px) <= h && std::abs(py) <= h
+                                         : std::abs(px) <= (py + h) / 2.0;
+                const bool got = crop.at<uint8_t>(y, x) != 0;
+                inter += in && got;
+                uni += in || got;
+            }
+        iou[static_cast<size_t>(s)] = uni ? static_cast<double>(inter) / uni : 0.0;
+    }
+    return iou;
 }
 
 cv::Mat as_mat(const core::Frame& f) {
@@ -66,6 +89,7 @@ core::Result<ShapesJudgement> judge_shapes(const core::Video& video) {
 
     // Object: per frame, the largest connected region that differs clearly from the background.
     std::vector<double> extents, xs, ys;
+    std::array<std::vector<double>, 3> ious;
     std::vector<cv::Vec3d> colours;
     std::vector<int> frame_of;
     for (size_t fi = 0; fi < video.frames.size(); ++fi) {
@@ -90,6 +114,8 @@ core::Result<ShapesJudgement> judge_shapes(const core::Video& video) {
         cv::drawContours(region, contours, static_cast<int>(largest - contours.begin()), cv::Scalar(255), cv::FILLED);
         const double pixels = cv::countNonZero(region & mask);
         extents.push_back(pixels / static_cast<double>(box.area()));
+        const auto iou = template_iou((region & mask)(box));
+        for (size_t k = 0; k < 3; ++k) ious[k].push_back(iou[k]);
         const cv::Moments mo = cv::moments(region, true);
         xs.push_back(mo.m10 / mo.m00 / w);
         ys.push_back(mo.m01 / mo.m00 / h);
@@ -117,7 +143,14 @@ core::Result<ShapesJudgement> judge_shapes(const core::Video& video) {
     }
 
     out.extent = median(extents);
-    out.shape = out.extent > 0.9 ? shapes::Shape::Square : out.extent > 0.64 ? shapes::Shape::Circle : shapes::Shape::Triangle;
+    // The shape whose ideal mask overlaps the object best, by median IoU over the frames.
+    double best = -1.0;
+    for (size_t k = 0; k < 3; ++k)
+        if (const double iou = median(ious[k]); iou > best) {
+            best = iou;
+            out.shape_iou = iou;
+            out.shape = static_cast<shapes::Shape>(k);
+        }
 
     // Motion: centroids averaged over the first and the last quarter of the frames where the object was found.
     const size_t q = std::max<size_t>(1, xs.size() / 4);

@@ -19,6 +19,7 @@ struct ShapesJudgement {
     double colour_distance = 0.0;      ///< RGB distance of the object's median colour to the named colour
     double background_distance = 0.0;  ///< the same for the background
     double extent = 0.0;               ///< median object area / bounding-box area (1 square, π/4 circle, ½ triangle)
+    double shape_iou = 0.0;            ///< median IoU of the object with the named shape's ideal mask
     double travel = 0.0;               ///< centroid displacement first → last, as a fraction of the frame
     double start_x = 0.0, start_y = 0.0, end_x = 0.0, end_y = 0.0;  ///< centroid (fractions of the frame)
     bool object_found = false;         ///< false when no frame holds a clear object
