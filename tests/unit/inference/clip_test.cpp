@@ -67,10 +67,11 @@ TEST(CLIPVision, ConfigFromShapesMatchesGoldenConfig) {
     auto bare = CLIPVisionConfig::from_shapes(shapes_of(file), {});
     ASSERT_TRUE(bare.ok()) << bare.message();
     EXPECT_EQ(bare->num_heads, 1);
-    std::map<std::string, std::vector<int64_t>> vith = {
-        {"visual.patch_embedding.weight", {1280, 3, 14, 14}}, {"visual.cls_embedding", {1, 1, 1280}},
-        {"visual.pos_embedding", {1, 257, 1280}},             {"visual.pre_norm.weight", {1280}},
-        {"visual.transformer.0.mlp.0.weight", {5120, 1280}}};
+    std::map<std::string, std::vector<int64_t>> vith = {{"visual.patch_embedding.weight", {1280, 3, 14, 14}},
+                                                        {"visual.cls_embedding", {1, 1, 1280}},
+                                                        {"visual.pos_embedding", {1, 257, 1280}},
+                                                        {"visual.pre_norm.weight", {1280}},
+                                                        {"visual.transformer.0.mlp.0.weight", {5120, 1280}}};
     for (int i = 0; i < 32; ++i) vith["visual.transformer." + std::to_string(i) + ".norm1.weight"] = {1280};
     auto h = CLIPVisionConfig::from_shapes(vith, {});
     ASSERT_TRUE(h.ok()) << h.message();
@@ -107,7 +108,8 @@ TEST(CLIPVision, ParameterNamesAreTheCheckpointKeysButTheUnusedOnes) {
     // Every file key except the last block, post_norm and head (Wan's use_31_block never runs them).
     const std::string last = "visual.transformer." + std::to_string(c->num_layers - 1) + ".";
     for (const auto& info : file.tensors()) {
-        if (info.name.starts_with(last) || info.name.starts_with("visual.post_norm.") || info.name == "visual.head")
+        if (info.name.starts_with(last) || info.name.starts_with("visual.post_norm.") ||
+            info.name == "visual.head")
             continue;
         theirs.insert(info.name);
     }
@@ -150,8 +152,9 @@ TEST(CLIPVision, NoPostNormAndBatchRowsAreIndependent) {
     const torch::Tensor out = clip->forward(pixels);
     // post_norm (learned, non-trivial in the golden) would change the tokens: the golden is not normed.
     const SafeTensorsFile w = open_golden("clip_vision_tiny.weights.safetensors");
-    const torch::Tensor normed = torch::layer_norm(out, {out.size(-1)}, golden_tensor(w, "visual.post_norm.weight"),
-                                                   golden_tensor(w, "visual.post_norm.bias"), 1e-5);
+    const torch::Tensor normed =
+        torch::layer_norm(out, {out.size(-1)}, golden_tensor(w, "visual.post_norm.weight"),
+                          golden_tensor(w, "visual.post_norm.bias"), 1e-5);
     EXPECT_GT(max_abs_diff(normed, golden_tensor(io, "out")), 1e-2);
     // Batch of two: the golden image and a flipped copy; row 0 unchanged.
     const torch::Tensor batch = torch::cat({pixels, pixels.flip({3})}, 0);

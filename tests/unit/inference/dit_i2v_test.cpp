@@ -163,13 +163,15 @@ TEST(WanDiTI2V, ConfigIsDetectedFromTheKeys) {
     EXPECT_EQ(w22->model_type, "i2v");
     EXPECT_FALSE(w22->image_cross_attn);
     // Inconsistent metadata and mixed checkpoints are refused with a reason.
-    auto wrong = WanDiTConfig::from_shapes(reference_keys(tiny("i2v")), {{"num_heads", "4"}, {"model_type", "t2v"}});
+    auto wrong =
+        WanDiTConfig::from_shapes(reference_keys(tiny("i2v")), {{"num_heads", "4"}, {"model_type", "t2v"}});
     ASSERT_FALSE(wrong.ok());
     EXPECT_NE(wrong.message().find("img_emb"), std::string::npos) << wrong.message();
     auto keys = reference_keys(tiny("flf2v"));
     keys.erase("img_emb.proj.0.weight");
     EXPECT_FALSE(WanDiTConfig::from_shapes(keys, heads).ok());
-    auto short_text = WanDiTConfig::from_shapes(reference_keys(tiny("i2v")), {{"num_heads", "4"}, {"text_len", "16"}});
+    auto short_text =
+        WanDiTConfig::from_shapes(reference_keys(tiny("i2v")), {{"num_heads", "4"}, {"text_len", "16"}});
     ASSERT_FALSE(short_text.ok());
     EXPECT_NE(short_text.message().find("512"), std::string::npos) << short_text.message();
 }
@@ -213,7 +215,8 @@ TEST(WanDiTI2V, SilencedImageBranchEqualsT2VOnConcatenatedInput) {
     const torch::Tensor other_clip = i2v->forward(in.x, in.t, in.context, in.clip * -2.0 + 1.0, in.y);
     EXPECT_LE(max_abs_diff(other_clip, plain), 1e-6);
     // y may also arrive already concatenated.
-    EXPECT_TRUE(torch::equal(i2v->forward(torch::cat({in.x, in.y}, 1), in.t, in.context, in.clip, {}), silenced));
+    EXPECT_TRUE(
+        torch::equal(i2v->forward(torch::cat({in.x, in.y}, 1), in.t, in.context, in.clip, {}), silenced));
 }
 
 // With the text values zeroed, the output no longer depends on the prompt, but still on the image: the text
@@ -275,15 +278,16 @@ TEST(WanDiTI2V, BatchesAreIndependentAndSharedConditionsBroadcast) {
         const torch::Tensor repeated =
             dit->forward(in.x, in.t, in.context, clip1.repeat({2, 1, 1}), y1.repeat({2, 1, 1, 1, 1}));
         EXPECT_LE(max_abs_diff(shared, repeated), 1e-6) << type;
-        EXPECT_TRUE(torch::equal(shared, dit->forward(in.x, in.t, in.context, clip1, y1))) << type;  // determinism
+        EXPECT_TRUE(torch::equal(shared, dit->forward(in.x, in.t, in.context, clip1, y1)))
+            << type;  // determinism
     }
 }
 
 TEST(WanDiTI2V, RejectsMissingOrMisplacedConditions) {
     WanDiT i2v = random_dit(tiny("i2v", 32), 10);
     const Inputs in = inputs(32);
-    EXPECT_THROW(i2v->forward(in.x, in.t, in.context, {}, in.y), c10::Error);                 // no CLIP
-    EXPECT_THROW(i2v->forward(in.x, in.t, in.context, in.clip, {}), c10::Error);              // 16 ≠ 36 channels
+    EXPECT_THROW(i2v->forward(in.x, in.t, in.context, {}, in.y), c10::Error);     // no CLIP
+    EXPECT_THROW(i2v->forward(in.x, in.t, in.context, in.clip, {}), c10::Error);  // 16 ≠ 36 channels
     EXPECT_THROW(i2v->forward(in.x, in.t, in.context, in.clip, in.y.narrow(4, 0, 4)), c10::Error);  // y size
     EXPECT_THROW(i2v->forward(in.x, in.t, in.context, in.clip.narrow(2, 0, 16), in.y), c10::Error);
     WanDiTConfig tc = tiny("t2v", 32);
@@ -326,11 +330,12 @@ TEST(WanDiTI2V, ImageEmbeddingMatchesHandComputedMLPProj) {
         WanDiT dit = random_dit(c, 12);
         auto p = dit->named_parameters();
         // A small input: two tokens per frame (flf2v: two frames of one sample).
-        const torch::Tensor fea = type == "flf2v"
-                                      ? torch::tensor({0.5, -1.0, 2.0, 0.0, 0.25, -0.75, 1.5, 1.0, -2.0, 3.0, 0.1, 0.2})
-                                            .view({2, 2, cd})
-                                            .to(torch::kFloat)
-                                      : torch::tensor({0.5, -1.0, 2.0, 0.0, 0.25, -0.75}).view({1, 2, cd}).to(torch::kFloat);
+        const torch::Tensor fea =
+            type == "flf2v"
+                ? torch::tensor({0.5, -1.0, 2.0, 0.0, 0.25, -0.75, 1.5, 1.0, -2.0, 3.0, 0.1, 0.2})
+                      .view({2, 2, cd})
+                      .to(torch::kFloat)
+                : torch::tensor({0.5, -1.0, 2.0, 0.0, 0.25, -0.75}).view({1, 2, cd}).to(torch::kFloat);
         const torch::Tensor got = dit->embed_image(fea);  // [1, rows, dim]
         const torch::Tensor flat = fea.reshape({-1, cd}).to(torch::kDouble);
         const int64_t rows = flat.size(0);
@@ -339,7 +344,8 @@ TEST(WanDiTI2V, ImageEmbeddingMatchesHandComputedMLPProj) {
             std::vector<double> v(static_cast<size_t>(cd));
             for (int64_t i = 0; i < cd; ++i) {
                 v[static_cast<size_t>(i)] = flat[r][i].item<double>();
-                if (type == "flf2v") v[static_cast<size_t>(i)] += p["img_emb.emb_pos"][0][r][i].item<double>();
+                if (type == "flf2v")
+                    v[static_cast<size_t>(i)] += p["img_emb.emb_pos"][0][r][i].item<double>();
             }
             v = layer_norm(v, p["img_emb.proj.0.weight"], p["img_emb.proj.0.bias"]);
             v = linear(v, p["img_emb.proj.1.weight"], p["img_emb.proj.1.bias"]);

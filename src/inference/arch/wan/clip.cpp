@@ -39,9 +39,8 @@ std::optional<std::string> meta_field(const std::map<std::string, std::string>& 
 
 }  // namespace
 
-core::Result<CLIPVisionConfig> CLIPVisionConfig::from_shapes(const ShapeMap& shapes,
-                                                             const std::map<std::string, std::string>& metadata,
-                                                             const std::string& prefix) {
+core::Result<CLIPVisionConfig> CLIPVisionConfig::from_shapes(
+    const ShapeMap& shapes, const std::map<std::string, std::string>& metadata, const std::string& prefix) {
     auto shape_of = [&](const std::string& key, size_t rank) -> core::Result<std::vector<int64_t>> {
         auto it = shapes.find(prefix + key);
         if (it == shapes.end())
@@ -69,7 +68,8 @@ core::Result<CLIPVisionConfig> CLIPVisionConfig::from_shapes(const ShapeMap& sha
     auto pos = shape_of("pos_embedding", 3);
     if (!pos) return pos.error();
     const int64_t patches = (*pos)[1] - 1;
-    const auto grid = static_cast<int64_t>(std::llround(std::sqrt(static_cast<double>(std::max<int64_t>(0, patches)))));
+    const auto grid =
+        static_cast<int64_t>(std::llround(std::sqrt(static_cast<double>(std::max<int64_t>(0, patches)))));
     if (patches <= 0 || grid * grid != patches || (*pos)[2] != c.dim)
         return core::fail("CLIP vision checkpoint: pos_embedding " + shape_str(*pos) +
                           " is not [1, 1 + n², dim] for a square patch grid");
@@ -78,7 +78,8 @@ core::Result<CLIPVisionConfig> CLIPVisionConfig::from_shapes(const ShapeMap& sha
     if (!mlp0) return mlp0.error();
     c.mlp_dim = (*mlp0)[0];
     c.num_layers = 0;
-    while (shapes.count(prefix + "transformer." + std::to_string(c.num_layers) + ".norm1.weight")) ++c.num_layers;
+    while (shapes.count(prefix + "transformer." + std::to_string(c.num_layers) + ".norm1.weight"))
+        ++c.num_layers;
 
     if (auto v = meta_field(metadata, "num_heads")) {
         try {
@@ -91,7 +92,8 @@ core::Result<CLIPVisionConfig> CLIPVisionConfig::from_shapes(const ShapeMap& sha
     }
     if (auto v = meta_field(metadata, "activation")) {
         if (*v != "gelu" && *v != "quick_gelu")
-            return core::fail("CLIP vision metadata 'activation' is '" + *v + "' (gelu or quick_gelu supported)");
+            return core::fail("CLIP vision metadata 'activation' is '" + *v +
+                              "' (gelu or quick_gelu supported)");
         c.quick_gelu = *v == "quick_gelu";
     }
     if (auto v = meta_field(metadata, "norm_eps")) {
@@ -116,7 +118,8 @@ core::Result<CLIPVisionConfig> CLIPVisionConfig::from_weights(const SafeTensorsF
 
 core::Result<void> CLIPVisionConfig::validate() const {
     auto bad = [](const std::string& why) { return core::fail("invalid CLIP vision config: " + why); };
-    if (dim <= 0 || mlp_dim <= 0 || patch_size <= 0 || image_size <= 0) return bad("every size must be positive");
+    if (dim <= 0 || mlp_dim <= 0 || patch_size <= 0 || image_size <= 0)
+        return bad("every size must be positive");
     if (image_size % patch_size != 0)
         return bad("image_size " + std::to_string(image_size) + " is not a multiple of the patch " +
                    std::to_string(patch_size));
@@ -124,8 +127,8 @@ core::Result<void> CLIPVisionConfig::validate() const {
         return bad("the tower returns the tokens before its last block, so it needs at least 2 blocks (has " +
                    std::to_string(num_layers) + ")");
     if (num_heads <= 0 || dim % num_heads != 0)
-        return bad("dim " + std::to_string(dim) + " is not divisible by num_heads " + std::to_string(num_heads) +
-                   " (set metadata \"num_heads\")");
+        return bad("dim " + std::to_string(dim) + " is not divisible by num_heads " +
+                   std::to_string(num_heads) + " (set metadata \"num_heads\")");
     if (!(eps > 0.0)) return bad("norm_eps must be positive");
     return core::ok();
 }
@@ -136,7 +139,8 @@ core::Result<void> CLIPVisionConfig::validate() const {
 torch::Tensor clip_preprocess(const torch::Tensor& image, int64_t image_size) {
     TORCH_CHECK((image.dim() == 3 && image.size(0) == 3) || (image.dim() == 4 && image.size(1) == 3),
                 "clip_preprocess: image must be [3, H, W] or [B, 3, H, W], got ", image.sizes());
-    const torch::Tensor x = (image.dim() == 3 ? image.unsqueeze(0) : image).to(torch::kFloat);  // [B, 3, H, W]
+    const torch::Tensor x =
+        (image.dim() == 3 ? image.unsqueeze(0) : image).to(torch::kFloat);  // [B, 3, H, W]
     namespace F = torch::nn::functional;
     torch::Tensor r = F::interpolate(x, F::InterpolateFuncOptions()
                                             .size(std::vector<int64_t>{image_size, image_size})
@@ -144,8 +148,10 @@ torch::Tensor clip_preprocess(const torch::Tensor& image, int64_t image_size) {
                                             .align_corners(false));
     r = r.mul(0.5).add(0.5);  // [−1, 1] → [0, 1]
     const auto opts = r.options();
-    const torch::Tensor mean = torch::tensor({kCLIPMean[0], kCLIPMean[1], kCLIPMean[2]}, opts).view({1, 3, 1, 1});
-    const torch::Tensor stdv = torch::tensor({kCLIPStd[0], kCLIPStd[1], kCLIPStd[2]}, opts).view({1, 3, 1, 1});
+    const torch::Tensor mean =
+        torch::tensor({kCLIPMean[0], kCLIPMean[1], kCLIPMean[2]}, opts).view({1, 3, 1, 1});
+    const torch::Tensor stdv =
+        torch::tensor({kCLIPStd[0], kCLIPStd[1], kCLIPStd[2]}, opts).view({1, 3, 1, 1});
     return r.sub(mean).div(stdv);
 }
 
@@ -232,8 +238,8 @@ TORCH_MODULE(Block);
 using namespace clip_detail;
 
 struct CLIPVisionImpl::Parts {
-    torch::Tensor patch_weight;  // [C, 3, p, p]
-    torch::Tensor patch_bias;    // [C] or undefined
+    torch::Tensor patch_weight;   // [C, 3, p, p]
+    torch::Tensor patch_bias;     // [C] or undefined
     torch::Tensor cls_embedding;  // [1, 1, C]
     torch::Tensor pos_embedding;  // [1, tokens, C]
     AffineLayerNorm pre_norm{nullptr};
@@ -245,7 +251,8 @@ CLIPVisionImpl::CLIPVisionImpl(const CLIPVisionConfig& config)
     const auto& c = config_;
     auto& p = *parts_;
     auto patch = register_module("patch_embedding", std::make_shared<torch::nn::Module>());
-    p.patch_weight = patch->register_parameter("weight", torch::empty({c.dim, 3, c.patch_size, c.patch_size}));
+    p.patch_weight =
+        patch->register_parameter("weight", torch::empty({c.dim, 3, c.patch_size, c.patch_size}));
     if (c.patch_bias) p.patch_bias = patch->register_parameter("bias", torch::empty({c.dim}));
     p.cls_embedding = register_parameter("cls_embedding", torch::empty({1, 1, c.dim}));
     p.pos_embedding = register_parameter("pos_embedding", torch::empty({1, c.tokens(), c.dim}));
@@ -263,7 +270,8 @@ torch::Tensor CLIPVisionImpl::forward(const torch::Tensor& pixels) {
     const auto& p = *parts_;
     TORCH_CHECK(pixels.dim() == 4 && pixels.size(1) == 3 && pixels.size(2) == c.image_size &&
                     pixels.size(3) == c.image_size,
-                "CLIPVision: pixels must be [B, 3, ", c.image_size, ", ", c.image_size, "], got ", pixels.sizes());
+                "CLIPVision: pixels must be [B, 3, ", c.image_size, ", ", c.image_size, "], got ",
+                pixels.sizes());
     const int64_t b = pixels.size(0), g = c.grid(), ps = c.patch_size;
     // Conv2d with kernel = stride = patch as patchify + matmul: [B, 3, H, W] → [B, g², 3·p·p] in (c, ph, pw).
     const torch::Tensor patches = pixels.to(p.patch_weight.device(), torch::kFloat)
@@ -271,7 +279,7 @@ torch::Tensor CLIPVisionImpl::forward(const torch::Tensor& pixels) {
                                       .permute({0, 2, 4, 1, 3, 5})
                                       .reshape({b, g * g, 3 * ps * ps});
     torch::Tensor x = torch::linear(patches, p.patch_weight.view({c.dim, -1}), p.patch_bias);  // [B, g², C]
-    x = torch::cat({p.cls_embedding.expand({b, 1, c.dim}), x}, 1) + p.pos_embedding;      // [B, tokens, C]
+    x = torch::cat({p.cls_embedding.expand({b, 1, c.dim}), x}, 1) + p.pos_embedding;  // [B, tokens, C]
     if (c.pre_norm) x = p.pre_norm->forward(x);
     for (const auto& block : p.blocks) x = block->forward(x);
     return x;

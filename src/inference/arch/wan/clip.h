@@ -1,7 +1,7 @@
 #pragma once
-/// The CLIP visual tower as Wan i2v/flf2v uses it (open-clip xlm-roberta-large ViT-H/14, reference/wan.md §4):
-/// pre-norm ViT whose output is the 257 tokens after all blocks but the last, with no post_norm and no head.
-/// Modules are named as the released checkpoint's `visual.*` keys.
+/// The CLIP visual tower as Wan i2v/flf2v uses it (open-clip xlm-roberta-large ViT-H/14, reference/wan.md
+/// §4): pre-norm ViT whose output is the 257 tokens after all blocks but the last, with no post_norm and no
+/// head. Modules are named as the released checkpoint's `visual.*` keys.
 
 #include <torch/torch.h>
 
@@ -42,9 +42,9 @@ struct CLIPVisionConfig {
     static core::Result<CLIPVisionConfig> from_weights(const SafeTensorsFile& file,
                                                        const std::string& prefix = "visual.");
     /// The same from a key → shape map and the header metadata.
-    static core::Result<CLIPVisionConfig> from_shapes(const std::map<std::string, std::vector<int64_t>>& shapes,
-                                                      const std::map<std::string, std::string>& metadata,
-                                                      const std::string& prefix = "visual.");
+    static core::Result<CLIPVisionConfig> from_shapes(
+        const std::map<std::string, std::vector<int64_t>>& shapes,
+        const std::map<std::string, std::string>& metadata, const std::string& prefix = "visual.");
     /// Errors when the combination is impossible (heads not dividing dim, fewer than two blocks, ...).
     core::Result<void> validate() const;
 };

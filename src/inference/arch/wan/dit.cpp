@@ -182,14 +182,17 @@ core::Result<void> WanDiTConfig::validate() const {
         return bad(model_type + " concatenates the image condition y to the noise, so in_dim (" +
                    std::to_string(in_dim) + ") must exceed out_dim (" + std::to_string(out_dim) + ")");
     if (image_cross_attn && !image_type)
-        return bad("the checkpoint has img_emb (image cross-attention) but model_type is '" + model_type + "'");
+        return bad("the checkpoint has img_emb (image cross-attention) but model_type is '" + model_type +
+                   "'");
     if (model_type == "flf2v" && (!image_cross_attn || emb_pos_len <= 0))
         return bad("flf2v needs img_emb with emb_pos (first/last-frame CLIP tokens)");
     if (emb_pos_len > 0 && model_type != "flf2v")
         return bad("img_emb.emb_pos is only used by flf2v, not '" + model_type + "'");
     if (image_cross_attn && text_len != 512)
-        return bad("image cross-attention splits the context at its last 512 rows (hard-coded in the "
-                   "reference), so text_len must be 512, not " + std::to_string(text_len));
+        return bad(
+            "image cross-attention splits the context at its last 512 rows (hard-coded in the "
+            "reference), so text_len must be 512, not " +
+            std::to_string(text_len));
     if (image_cross_attn && clip_dim <= 0) return bad("clip_dim must be positive");
     if (dim <= 0 || ffn_dim <= 0 || freq_dim <= 0 || text_dim <= 0 || text_len <= 0 || in_dim <= 0 ||
         out_dim <= 0)
@@ -340,8 +343,10 @@ public:
             if (rope) kh = rope_apply(kh.view({b, ctx.size(1), heads_, d}), *rope);
             return o->forward(attend(qh, kh, v->raw(ctx)));
         }
-        TORCH_CHECK(ctx.size(1) > kImageCrossAttnTextRows, "WanDiT: image cross-attention needs image rows "
-                    "before the ", kImageCrossAttnTextRows, " text rows, got a context of ", ctx.size(1));
+        TORCH_CHECK(ctx.size(1) > kImageCrossAttnTextRows,
+                    "WanDiT: image cross-attention needs image rows "
+                    "before the ",
+                    kImageCrossAttnTextRows, " text rows, got a context of ", ctx.size(1));
         const int64_t li = ctx.size(1) - kImageCrossAttnTextRows;
         const torch::Tensor img = ctx.narrow(1, 0, li), txt = ctx.narrow(1, li, kImageCrossAttnTextRows);
         const torch::Tensor out_txt = attend(qh, norm_k->forward(k->raw(txt)), v->raw(txt));
@@ -361,8 +366,9 @@ private:
     torch::Tensor attend(const torch::Tensor& qh, const torch::Tensor& kh, const torch::Tensor& vh) const {
         const int64_t b = qh.size(0), lq = qh.size(1), d = qh.size(3), lk = kh.size(1);
         const auto dt = q->weight.scalar_type();
-        const torch::Tensor out = attention(qh.to(dt).transpose(1, 2), kh.reshape({b, lk, heads_, d}).to(dt).transpose(1, 2),
-                                            vh.reshape({b, lk, heads_, d}).to(dt).transpose(1, 2));  // [B, n, Lq, d]
+        const torch::Tensor out =
+            attention(qh.to(dt).transpose(1, 2), kh.reshape({b, lk, heads_, d}).to(dt).transpose(1, 2),
+                      vh.reshape({b, lk, heads_, d}).to(dt).transpose(1, 2));  // [B, n, Lq, d]
         return out.transpose(1, 2).reshape({b, lq, heads_ * d});
     }
     int64_t heads_;
@@ -435,7 +441,8 @@ public:
         fc1 = seq->register_module("1", Proj(clip_dim, clip_dim));
         fc2 = seq->register_module("3", Proj(clip_dim, dim));
         norm_out = seq->register_module("4", AffineLayerNorm(dim, 1e-5));
-        if (emb_pos_len > 0) emb_pos = register_parameter("emb_pos", torch::zeros({1, emb_pos_len, clip_dim}));
+        if (emb_pos_len > 0)
+            emb_pos = register_parameter("emb_pos", torch::zeros({1, emb_pos_len, clip_dim}));
     }
     /// x: [B, Li, clip] (flf2v: Li = emb_pos rows) → fp32 [B, Li, dim].
     torch::Tensor forward(const torch::Tensor& x) const {
@@ -492,7 +499,8 @@ WanDiTImpl::WanDiTImpl(const WanDiTConfig& config, bool initialise)
         list->push_back(p.blocks.back());
     }
     p.head = register_module("head", Head(c));
-    if (c.image_cross_attn) p.img_emb = register_module("img_emb", ImageEmbedding(c.clip_dim, c.dim, c.emb_pos_len));
+    if (c.image_cross_attn)
+        p.img_emb = register_module("img_emb", ImageEmbedding(c.clip_dim, c.dim, c.emb_pos_len));
     if (initialise) init_weights();
 }
 
@@ -592,7 +600,8 @@ torch::Tensor WanDiTImpl::forward(const torch::Tensor& x_in, const torch::Tensor
         TORCH_CHECK(x_in.dim() == 5 && y.dim() == 5 && (y.size(0) == x_in.size(0) || y.size(0) == 1) &&
                         y.sizes().slice(2).equals(x_in.sizes().slice(2)),
                     "WanDiT: y must be [B or 1, C, F, H, W] matching x ", x_in.sizes(), ", got ", y.sizes());
-        x = torch::cat({x_in, y.to(x_in.device(), x_in.scalar_type()).expand({x_in.size(0), -1, -1, -1, -1})}, 1);
+        x = torch::cat({x_in, y.to(x_in.device(), x_in.scalar_type()).expand({x_in.size(0), -1, -1, -1, -1})},
+                       1);
     }
     TORCH_CHECK(x.dim() == 5 && x.size(1) == c.in_dim, "WanDiT: x (with y) must be [B, ", c.in_dim,
                 ", F, H, W], got ", x.sizes());
@@ -637,8 +646,9 @@ torch::Tensor WanDiTImpl::forward(const torch::Tensor& x_in, const torch::Tensor
     torch::Tensor ctx = torch::zeros({b, c.text_len, c.text_dim}, x.options().dtype(torch::kFloat));
     ctx.narrow(1, 0, context.size(1)).copy_(context);
     ctx = p.text_embedding->forward(ctx);  // [B, text_len, C]
-    if (c.image_cross_attn) {  // image rows first: [B, Li + text_len, C]
-        TORCH_CHECK(clip_fea.defined(), "WanDiT: this ", c.model_type, " model needs CLIP features (clip_fea)");
+    if (c.image_cross_attn) {              // image rows first: [B, Li + text_len, C]
+        TORCH_CHECK(clip_fea.defined(), "WanDiT: this ", c.model_type,
+                    " model needs CLIP features (clip_fea)");
         torch::Tensor img = embed_image(clip_fea).to(device);  // [B or 1, Li, C]
         TORCH_CHECK(img.size(0) == b || img.size(0) == 1, "WanDiT: clip_fea holds ", img.size(0),
                     " samples for a batch of ", b);

@@ -42,7 +42,8 @@ struct WanDiTConfig {
     /// Reads shapes from the checkpoint (keys with an optional prefix); metadata may give
     /// num_heads, text_len, model_type. Without model_type: `img_emb.emb_pos` → flf2v, `img_emb.*` → i2v,
     /// in_dim 36 → i2v (Wan2.2, no CLIP), in_dim 48 → ti2v, else t2v.
-    static core::Result<WanDiTConfig> from_weights(const SafeTensorsFile& file, const std::string& prefix = "");
+    static core::Result<WanDiTConfig> from_weights(const SafeTensorsFile& file,
+                                                   const std::string& prefix = "");
     /// The same from a key → shape map and the header metadata (metadata "num_heads", "text_len",
     /// "model_type", "eps", or the same fields inside a "config" JSON). With an empty `prefix` and no
     /// `patch_embedding.weight`, the prefix of any key ending in it is used.
@@ -56,8 +57,8 @@ struct WanDiTConfig {
 /// Matmul precision inside the blocks; norms, modulation, time/head paths and the residual stay fp32.
 enum class DiTPrecision { F32, BF16 };
 
-/// WanModel. Top-level modules: patch_embedding, text_embedding, time_embedding, time_projection, blocks, head,
-/// and img_emb for Wan2.1 i2v/flf2v.
+/// WanModel. Top-level modules: patch_embedding, text_embedding, time_embedding, time_projection, blocks,
+/// head, and img_emb for Wan2.1 i2v/flf2v.
 class WanDiTImpl : public torch::nn::Module {
 public:
     /// Builds the modules. With `initialise`, parameters get the reference's init_weights() draws from
