@@ -1,5 +1,6 @@
 #include "inference/arch/wan/clip.h"
 
+#include <algorithm>
 #include <cmath>
 #include <exception>
 #include <nlohmann/json.hpp>

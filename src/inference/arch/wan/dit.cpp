@@ -343,10 +343,8 @@ public:
             if (rope) kh = rope_apply(kh.view({b, ctx.size(1), heads_, d}), *rope);
             return o->forward(attend(qh, kh, v->raw(ctx)));
         }
-        TORCH_CHECK(ctx.size(1) > kImageCrossAttnTextRows,
-                    "WanDiT: image cross-attention needs image rows "
-                    "before the ",
-                    kImageCrossAttnTextRows, " text rows, got a context of ", ctx.size(1));
+        TORCH_CHECK(ctx.size(1) > kImageCrossAttnTextRows, "WanDiT: image cross-attention needs image rows ",
+                    "before the ", kImageCrossAttnTextRows, " text rows, got ", ctx.size(1), " rows");
         const int64_t li = ctx.size(1) - kImageCrossAttnTextRows;
         const torch::Tensor img = ctx.narrow(1, 0, li), txt = ctx.narrow(1, li, kImageCrossAttnTextRows);
         const torch::Tensor out_txt = attend(qh, norm_k->forward(k->raw(txt)), v->raw(txt));
