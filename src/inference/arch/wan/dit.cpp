@@ -132,12 +132,31 @@ core::Result<WanDiTConfig> WanDiTConfig::from_shapes(const ShapeMap& shapes,
             return core::fail("Wan DiT metadata 'eps' is not a number: '" + *v + "'");
         }
     }
+    // Image conditioning (Wan2.1 i2v/flf2v): img_emb.proj.0 is the LN over the CLIP width.
+    if (shapes.count(prefix + "img_emb.proj.0.weight")) {
+        auto clip_ln = shape_of("img_emb.proj.0.weight", 1);
+        if (!clip_ln) return clip_ln.error();
+        c.image_cross_attn = true;
+        c.clip_dim = (*clip_ln)[0];
+        if (shapes.count(prefix + "img_emb.emb_pos")) {
+            auto pos = shape_of("img_emb.emb_pos", 3);
+            if (!pos) return pos.error();
+            if ((*pos)[0] != 1 || (*pos)[2] != c.clip_dim)
+                return core::fail("Wan DiT checkpoint: img_emb.emb_pos has shape " + shape_str(*pos) +
+                                  ", expected [1, N, " + std::to_string(c.clip_dim) + "]");
+            c.emb_pos_len = (*pos)[1];
+        }
+    } else if (shapes.count(prefix + "img_emb.emb_pos") ||
+               shapes.count(prefix + "blocks.0.cross_attn.k_img.weight")) {
+        return core::fail("Wan DiT checkpoint: image-conditioning tensors present but '" + prefix +
+                          "img_emb.proj.0.weight' is missing (truncated or mixed checkpoint?)");
+    }
     if (auto v = meta_field(metadata, "model_type")) {
         c.model_type = *v;
-    } else if (shapes.count(prefix + "img_emb.emb_pos")) {
+    } else if (c.emb_pos_len > 0) {
         c.model_type = "flf2v";
-    } else if (shapes.count(prefix + "img_emb.proj.0.weight")) {
-        c.model_type = "i2v";
+    } else if (c.image_cross_attn || c.in_dim == 36) {
+        c.model_type = "i2v";  // in_dim 36 without img_emb: Wan2.2 i2v (y concatenated, no CLIP)
     } else {
         c.model_type = c.in_dim == 48 ? "ti2v" : "t2v";
     }
@@ -156,11 +175,25 @@ core::Result<WanDiTConfig> WanDiTConfig::from_weights(const SafeTensorsFile& fil
 
 core::Result<void> WanDiTConfig::validate() const {
     auto bad = [](const std::string& why) { return core::fail("invalid Wan DiT config: " + why); };
-    if (model_type != "t2v" && model_type != "ti2v") {
-        if (model_type == "i2v" || model_type == "flf2v")
-            return bad("model_type '" + model_type + "' is not supported yet (t2v and ti2v are)");
+    const bool image_type = model_type == "i2v" || model_type == "flf2v";
+    if (!image_type && model_type != "t2v" && model_type != "ti2v")
         return bad("unknown model_type '" + model_type + "' (expected t2v, i2v, flf2v or ti2v)");
-    }
+    if (image_type && in_dim <= out_dim)
+        return bad(model_type + " concatenates the image condition y to the noise, so in_dim (" +
+                   std::to_string(in_dim) + ") must exceed out_dim (" + std::to_string(out_dim) + ")");
+    if (image_cross_attn && !image_type)
+        return bad("the checkpoint has img_emb (image cross-attention) but model_type is '" + model_type +
+                   "'");
+    if (model_type == "flf2v" && (!image_cross_attn || emb_pos_len <= 0))
+        return bad("flf2v needs img_emb with emb_pos (first/last-frame CLIP tokens)");
+    if (emb_pos_len > 0 && model_type != "flf2v")
+        return bad("img_emb.emb_pos is only used by flf2v, not '" + model_type + "'");
+    if (image_cross_attn && text_len != 512)
+        return bad(
+            "image cross-attention splits the context at its last 512 rows (hard-coded in the "
+            "reference), so text_len must be 512, not " +
+            std::to_string(text_len));
+    if (image_cross_attn && clip_dim <= 0) return bad("clip_dim must be positive");
     if (dim <= 0 || ffn_dim <= 0 || freq_dim <= 0 || text_dim <= 0 || text_len <= 0 || in_dim <= 0 ||
         out_dim <= 0)
         return bad("every size must be positive");
@@ -277,54 +310,81 @@ torch::Tensor gather_mod(const torch::Tensor& table, int64_t j, const torch::Ten
         .view({idx.size(0), idx.size(1), table.size(2)});
 }
 
-/// Wan attention (self or cross): q, k, v, o with RMSNorm on q and k across all heads.
+/// Rows of the text context in i2v/flf2v cross-attention: the reference splits its context at Lc − 512 with
+/// a literal 512 (T5_CONTEXT_TOKEN_NUMBER), whatever text_len is; validate() keeps text_len at 512.
+constexpr int64_t kImageCrossAttnTextRows = 512;
+
+/// Wan attention (self or cross): q, k, v, o with RMSNorm on q and k across all heads. With `image`
+/// (i2v/flf2v cross-attention) also k_img, v_img, norm_k_img for the image rows of the context.
 class AttentionImpl : public torch::nn::Module {
 public:
-    AttentionImpl(int64_t dim, int64_t heads, double eps) : heads_(heads) {
+    AttentionImpl(int64_t dim, int64_t heads, double eps, bool image = false) : heads_(heads) {
         q = register_module("q", Proj(dim, dim));
         k = register_module("k", Proj(dim, dim));
         v = register_module("v", Proj(dim, dim));
         o = register_module("o", Proj(dim, dim));
         norm_q = register_module("norm_q", RMSNorm(dim, eps));
         norm_k = register_module("norm_k", RMSNorm(dim, eps));
+        if (image) {
+            k_img = register_module("k_img", Proj(dim, dim));
+            v_img = register_module("v_img", Proj(dim, dim));
+            norm_k_img = register_module("norm_k_img", RMSNorm(dim, eps));
+        }
     }
     /// x: [B, Lq, C], ctx: [B, Lk, C]; rope (self-attention only) rotates q and k → fp32 [B, Lq, C].
+    /// With image parts, ctx is [B, Li + 512, C]: the first Li rows are image tokens, the last 512 text;
+    /// both are attended with the same q and the two results summed before o.
     torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& ctx, const RopeTable* rope) const {
-        const int64_t b = x.size(0), lq = x.size(1), lk = ctx.size(1), c = x.size(2), d = c / heads_;
-        torch::Tensor qh = norm_q->forward(q->raw(x)).view({b, lq, heads_, d});    // [B, Lq, n, d]
-        torch::Tensor kh = norm_k->forward(k->raw(ctx)).view({b, lk, heads_, d});  // [B, Lk, n, d]
-        torch::Tensor vh = v->raw(ctx).view({b, lk, heads_, d});
-        if (rope) {
-            qh = rope_apply(qh, *rope);
-            kh = rope_apply(kh, *rope);
+        const int64_t b = x.size(0), lq = x.size(1), c = x.size(2), d = c / heads_;
+        torch::Tensor qh = norm_q->forward(q->raw(x)).view({b, lq, heads_, d});  // [B, Lq, n, d]
+        if (rope) qh = rope_apply(qh, *rope);
+        if (!k_img) {
+            torch::Tensor kh = norm_k->forward(k->raw(ctx));  // [B, Lk, C]
+            if (rope) kh = rope_apply(kh.view({b, ctx.size(1), heads_, d}), *rope);
+            return o->forward(attend(qh, kh, v->raw(ctx)));
         }
-        const auto dt = q->weight.scalar_type();
-        torch::Tensor out = attention(qh.to(dt).transpose(1, 2), kh.to(dt).transpose(1, 2),
-                                      vh.to(dt).transpose(1, 2));  // [B, n, Lq, d]
-        return o->forward(out.transpose(1, 2).reshape({b, lq, c}));
+        TORCH_CHECK(ctx.size(1) > kImageCrossAttnTextRows, "WanDiT: image cross-attention needs image rows ",
+                    "before the ", kImageCrossAttnTextRows, " text rows, got ", ctx.size(1), " rows");
+        const int64_t li = ctx.size(1) - kImageCrossAttnTextRows;
+        const torch::Tensor img = ctx.narrow(1, 0, li), txt = ctx.narrow(1, li, kImageCrossAttnTextRows);
+        const torch::Tensor out_txt = attend(qh, norm_k->forward(k->raw(txt)), v->raw(txt));
+        const torch::Tensor out_img = attend(qh, norm_k_img->forward(k_img->raw(img)), v_img->raw(img));
+        return o->forward(out_txt.to(torch::kFloat) + out_img.to(torch::kFloat));
     }
     void cast(torch::ScalarType dtype) {
-        for (auto* p : {&q, &k, &v, &o}) (*p)->cast(dtype);
+        for (auto* p : {&q, &k, &v, &o, &k_img, &v_img})
+            if (*p) (*p)->cast(dtype);
     }
-    Proj q{nullptr}, k{nullptr}, v{nullptr}, o{nullptr};
-    RMSNorm norm_q{nullptr}, norm_k{nullptr};
+    Proj q{nullptr}, k{nullptr}, v{nullptr}, o{nullptr}, k_img{nullptr}, v_img{nullptr};
+    RMSNorm norm_q{nullptr}, norm_k{nullptr}, norm_k_img{nullptr};
 
 private:
+    /// qh: [B, Lq, n, d]; kh, vh: [B, Lk, ...] (any shape that views as [B, Lk, n, d]) → [B, Lq, C] in the
+    /// weights' dtype.
+    torch::Tensor attend(const torch::Tensor& qh, const torch::Tensor& kh, const torch::Tensor& vh) const {
+        const int64_t b = qh.size(0), lq = qh.size(1), d = qh.size(3), lk = kh.size(1);
+        const auto dt = q->weight.scalar_type();
+        const torch::Tensor out =
+            attention(qh.to(dt).transpose(1, 2), kh.reshape({b, lk, heads_, d}).to(dt).transpose(1, 2),
+                      vh.reshape({b, lk, heads_, d}).to(dt).transpose(1, 2));  // [B, n, Lq, d]
+        return out.transpose(1, 2).reshape({b, lq, heads_ * d});
+    }
     int64_t heads_;
 };
 TORCH_MODULE(Attention);
 
-/// WanAttentionBlock (t2v/ti2v): modulated self-attention, affine-LN cross-attention, modulated FFN.
+/// WanAttentionBlock: modulated self-attention, affine-LN cross-attention (with image rows for
+/// i2v/flf2v), modulated FFN.
 class BlockImpl : public torch::nn::Module {
 public:
     explicit BlockImpl(const WanDiTConfig& c) : eps_(c.eps) {
         modulation = register_parameter("modulation", torch::empty({1, 6, c.dim}));
         self_attn = register_module("self_attn", Attention(c.dim, c.num_heads, c.eps));
         norm3 = register_module("norm3", AffineLayerNorm(c.dim, c.eps));
-        cross_attn = register_module("cross_attn", Attention(c.dim, c.num_heads, c.eps));
+        cross_attn = register_module("cross_attn", Attention(c.dim, c.num_heads, c.eps, c.image_cross_attn));
         ffn = register_module("ffn", MLP(c.dim, c.ffn_dim, c.dim, Act::GeluTanh));
     }
-    /// x: [B, L, C] fp32; ctx: [B, text_len, C] → [B, L, C] fp32.
+    /// x: [B, L, C] fp32; ctx: [B, text_len, C] (i2v/flf2v: [B, Li + 512, C]) → [B, L, C] fp32.
     torch::Tensor forward(torch::Tensor x, const TimeEmbedding& te, const torch::Tensor& ctx,
                           const RopeTable& rope) const {
         const torch::Tensor mod = modulation.to(torch::kFloat) + te.e0;  // [U, 6, C]
@@ -369,6 +429,36 @@ private:
 };
 TORCH_MODULE(Head);
 
+/// MLPProj (img_emb): proj = Sequential(LN(clip, eps 1e-5), Linear(clip, clip), GELU(erf), Linear(clip, dim),
+/// LN(dim, eps 1e-5)) as keys proj.{0,1,3,4}; flf2v adds emb_pos [1, 514, clip] before proj.
+class ImageEmbeddingImpl : public torch::nn::Module {
+public:
+    ImageEmbeddingImpl(int64_t clip_dim, int64_t dim, int64_t emb_pos_len) {
+        auto seq = register_module("proj", std::make_shared<torch::nn::Module>());
+        norm_in = seq->register_module("0", AffineLayerNorm(clip_dim, 1e-5));
+        fc1 = seq->register_module("1", Proj(clip_dim, clip_dim));
+        fc2 = seq->register_module("3", Proj(clip_dim, dim));
+        norm_out = seq->register_module("4", AffineLayerNorm(dim, 1e-5));
+        if (emb_pos_len > 0)
+            emb_pos = register_parameter("emb_pos", torch::zeros({1, emb_pos_len, clip_dim}));
+    }
+    /// x: [B, Li, clip] (flf2v: Li = emb_pos rows) → fp32 [B, Li, dim].
+    torch::Tensor forward(const torch::Tensor& x) const {
+        torch::Tensor h = x.to(torch::kFloat);
+        if (emb_pos.defined()) h = h + emb_pos.to(torch::kFloat);
+        h = torch::gelu(fc1->forward(norm_in->forward(h)));  // exact erf GELU
+        return norm_out->forward(fc2->forward(h));
+    }
+    void cast(torch::ScalarType dtype) {
+        fc1->cast(dtype);
+        fc2->cast(dtype);
+    }
+    AffineLayerNorm norm_in{nullptr}, norm_out{nullptr};
+    Proj fc1{nullptr}, fc2{nullptr};
+    torch::Tensor emb_pos;  ///< undefined unless flf2v
+};
+TORCH_MODULE(ImageEmbedding);
+
 /// Float64 sinusoid, cos first: t [U] → [U, freq_dim] fp32.
 torch::Tensor sinusoid(const torch::Tensor& t, int64_t freq_dim) {
     const int64_t half = freq_dim / 2;
@@ -390,6 +480,7 @@ struct WanDiTImpl::Parts {
     SiLUProj time_projection{nullptr};
     std::vector<Block> blocks;
     Head head{nullptr};
+    ImageEmbedding img_emb{nullptr};  // i2v/flf2v only
 };
 
 WanDiTImpl::WanDiTImpl(const WanDiTConfig& config, bool initialise)
@@ -406,6 +497,8 @@ WanDiTImpl::WanDiTImpl(const WanDiTConfig& config, bool initialise)
         list->push_back(p.blocks.back());
     }
     p.head = register_module("head", Head(c));
+    if (c.image_cross_attn)
+        p.img_emb = register_module("img_emb", ImageEmbedding(c.clip_dim, c.dim, c.emb_pos_len));
     if (initialise) init_weights();
 }
 
@@ -435,9 +528,10 @@ void WanDiTImpl::init_weights() {
     for (auto& b : p.blocks) {
         init::normal_(b->modulation, 0.0, mod_std);
         for (auto* a : {&b->self_attn, &b->cross_attn}) {
-            for (auto* l : {&(*a)->q, &(*a)->k, &(*a)->v, &(*a)->o}) xavier(*l);
-            init::ones_((*a)->norm_q->weight);
-            init::ones_((*a)->norm_k->weight);
+            for (auto* l : {&(*a)->q, &(*a)->k, &(*a)->v, &(*a)->o, &(*a)->k_img, &(*a)->v_img})
+                if (*l) xavier(*l);
+            for (auto* n : {&(*a)->norm_q, &(*a)->norm_k, &(*a)->norm_k_img})
+                if (*n) init::ones_((*n)->weight);
         }
         init::ones_(b->norm3->weight);
         init::zeros_(b->norm3->bias);
@@ -447,6 +541,15 @@ void WanDiTImpl::init_weights() {
     init::normal_(p.head->modulation, 0.0, mod_std);
     init::zeros_(p.head->head->weight);
     init::zeros_(p.head->head->bias);
+    if (p.img_emb) {  // Linears xavier (as every nn.Linear in the reference), LNs unit, emb_pos zero
+        xavier(p.img_emb->fc1);
+        xavier(p.img_emb->fc2);
+        for (auto* n : {&p.img_emb->norm_in, &p.img_emb->norm_out}) {
+            init::ones_((*n)->weight);
+            init::zeros_((*n)->bias);
+        }
+        if (p.img_emb->emb_pos.defined()) init::zeros_(p.img_emb->emb_pos);
+    }
 }
 
 void WanDiTImpl::set_precision(DiTPrecision precision) {
@@ -454,6 +557,7 @@ void WanDiTImpl::set_precision(DiTPrecision precision) {
     auto& p = *parts_;
     p.patch_embedding->cast(dtype);
     p.text_embedding->cast(dtype);
+    if (p.img_emb) p.img_emb->cast(dtype);
     for (auto& b : p.blocks) {
         b->self_attn->cast(dtype);
         b->cross_attn->cast(dtype);
@@ -462,13 +566,43 @@ void WanDiTImpl::set_precision(DiTPrecision precision) {
     precision_ = precision;
 }
 
+torch::Tensor WanDiTImpl::embed_image(const torch::Tensor& clip_fea) const {
+    torch::NoGradGuard no_grad;
+    const auto& c = config_;
+    TORCH_CHECK(parts_->img_emb, "WanDiT: this ", c.model_type, " checkpoint has no img_emb (no CLIP input)");
+    TORCH_CHECK(clip_fea.dim() == 3 && clip_fea.size(2) == c.clip_dim, "WanDiT: clip_fea must be [B, L, ",
+                c.clip_dim, "], got ", clip_fea.sizes());
+    torch::Tensor fea = clip_fea;
+    if (c.emb_pos_len > 0) {  // flf2v: the two frames' tokens of a sample side by side, [B, 514, clip]
+        TORCH_CHECK(clip_fea.size(0) * clip_fea.size(1) % c.emb_pos_len == 0, "WanDiT: flf2v clip_fea ",
+                    clip_fea.sizes(), " does not hold whole samples of ", c.emb_pos_len, " tokens");
+        fea = clip_fea.reshape({-1, c.emb_pos_len, c.clip_dim});
+    }
+    const auto& mod = parts_->img_emb;
+    return mod->forward(fea.to(mod->fc1->weight.device()));
+}
+
 torch::Tensor WanDiTImpl::forward(const torch::Tensor& x, const torch::Tensor& t,
                                   const torch::Tensor& context) {
+    return forward(x, t, context, torch::Tensor(), torch::Tensor());
+}
+
+torch::Tensor WanDiTImpl::forward(const torch::Tensor& x_in, const torch::Tensor& t,
+                                  const torch::Tensor& context, const torch::Tensor& clip_fea,
+                                  const torch::Tensor& y) {
     // No NoGradGuard here: the trainer differentiates through the forward; inference callers disable grad.
     const auto& c = config_;
     const auto& p = *parts_;
-    TORCH_CHECK(x.dim() == 5 && x.size(1) == c.in_dim, "WanDiT: x must be [B, ", c.in_dim, ", F, H, W], got ",
-                x.sizes());
+    torch::Tensor x = x_in;
+    if (y.defined()) {  // i2v/flf2v: cat(noise, y) on channels, y = (mask 4, image latent 16)
+        TORCH_CHECK(x_in.dim() == 5 && y.dim() == 5 && (y.size(0) == x_in.size(0) || y.size(0) == 1) &&
+                        y.sizes().slice(2).equals(x_in.sizes().slice(2)),
+                    "WanDiT: y must be [B or 1, C, F, H, W] matching x ", x_in.sizes(), ", got ", y.sizes());
+        x = torch::cat({x_in, y.to(x_in.device(), x_in.scalar_type()).expand({x_in.size(0), -1, -1, -1, -1})},
+                       1);
+    }
+    TORCH_CHECK(x.dim() == 5 && x.size(1) == c.in_dim, "WanDiT: x (with y) must be [B, ", c.in_dim,
+                ", F, H, W], got ", x.sizes());
     const int64_t b = x.size(0), cin = x.size(1);
     const torch::Device device = x.device();  // everything follows the latent (CPU or CUDA)
     const auto [pt, ph, pw] = c.patch;
@@ -510,6 +644,17 @@ torch::Tensor WanDiTImpl::forward(const torch::Tensor& x, const torch::Tensor& t
     torch::Tensor ctx = torch::zeros({b, c.text_len, c.text_dim}, x.options().dtype(torch::kFloat));
     ctx.narrow(1, 0, context.size(1)).copy_(context);
     ctx = p.text_embedding->forward(ctx);  // [B, text_len, C]
+    if (c.image_cross_attn) {              // image rows first: [B, Li + text_len, C]
+        TORCH_CHECK(clip_fea.defined(), "WanDiT: this ", c.model_type,
+                    " model needs CLIP features (clip_fea)");
+        torch::Tensor img = embed_image(clip_fea).to(device);  // [B or 1, Li, C]
+        TORCH_CHECK(img.size(0) == b || img.size(0) == 1, "WanDiT: clip_fea holds ", img.size(0),
+                    " samples for a batch of ", b);
+        ctx = torch::cat({img.expand({b, -1, -1}), ctx}, 1);
+    } else {
+        TORCH_CHECK(!clip_fea.defined(), "WanDiT: this ", c.model_type,
+                    " checkpoint has no img_emb, so it takes no clip_fea");
+    }
 
     RopeTable rope = rope_table_3d(c.head_dim(), {f, h, w});
     rope.cos = rope.cos.to(device);

@@ -1,6 +1,6 @@
 #pragma once
-/// The Wan diffusion transformer (Wan2.1 t2v and Wan2.2 ti2v paths), config-driven, its modules named
-/// exactly as the original checkpoint keys (reference/wan.md §1). i2v/flf2v parts arrive with the Wan port.
+/// The Wan diffusion transformer (Wan2.1 t2v/i2v/flf2v, Wan2.2 ti2v and i2v), config-driven, its modules
+/// named exactly as the original checkpoint keys (reference/wan.md §1).
 
 #include <torch/torch.h>
 
@@ -28,13 +28,22 @@ struct WanDiTConfig {
     int64_t out_dim = 16;
     double eps = 1e-6;
     std::array<int64_t, 3> patch{1, 2, 2};
+    /// Wan2.1 i2v/flf2v image conditioning: `img_emb` (MLPProj of CLIP tokens) and `cross_attn.{k_img,
+    /// v_img, norm_k_img}`, found from the `img_emb.*` keys. Wan2.2 i2v has none (it only concatenates y).
+    bool image_cross_attn = false;
+    /// Width of the CLIP tokens img_emb takes (1280, ViT-H), from `img_emb.proj.0.weight`.
+    int64_t clip_dim = 1280;
+    /// flf2v: rows of `img_emb.emb_pos` [1, 514, clip_dim] (two frames × 257 CLIP tokens); 0 otherwise.
+    int64_t emb_pos_len = 0;
     /// Key prefix of the weights ("" or e.g. "model.diffusion_model."), as from_weights found it.
     std::string prefix;
 
     int64_t head_dim() const { return dim / num_heads; }
     /// Reads shapes from the checkpoint (keys with an optional prefix); metadata may give
-    /// num_heads, text_len, model_type.
-    static core::Result<WanDiTConfig> from_weights(const SafeTensorsFile& file, const std::string& prefix = "");
+    /// num_heads, text_len, model_type. Without model_type: `img_emb.emb_pos` → flf2v, `img_emb.*` → i2v,
+    /// in_dim 36 → i2v (Wan2.2, no CLIP), in_dim 48 → ti2v, else t2v.
+    static core::Result<WanDiTConfig> from_weights(const SafeTensorsFile& file,
+                                                   const std::string& prefix = "");
     /// The same from a key → shape map and the header metadata (metadata "num_heads", "text_len",
     /// "model_type", "eps", or the same fields inside a "config" JSON). With an empty `prefix` and no
     /// `patch_embedding.weight`, the prefix of any key ending in it is used.
@@ -48,7 +57,8 @@ struct WanDiTConfig {
 /// Matmul precision inside the blocks; norms, modulation, time/head paths and the residual stay fp32.
 enum class DiTPrecision { F32, BF16 };
 
-/// WanModel. Top-level modules: patch_embedding, text_embedding, time_embedding, time_projection, blocks, head.
+/// WanModel. Top-level modules: patch_embedding, text_embedding, time_embedding, time_projection, blocks,
+/// head, and img_emb for Wan2.1 i2v/flf2v.
 class WanDiTImpl : public torch::nn::Module {
 public:
     /// Builds the modules. With `initialise`, parameters get the reference's init_weights() draws from
@@ -64,6 +74,16 @@ public:
     /// zero-padded to text_len inside and take part in cross-attention unmasked, as in the reference).
     /// Returns the velocity [B, out_dim, F, H, W] in fp32.
     torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& t, const torch::Tensor& context);
+    /// i2v/flf2v: as above, plus clip_fea (CLIP tokens, see embed_image; required when the model has
+    /// image_cross_attn, else must be undefined) and y [B, in_dim − Cx, F, H, W] (mask + image latent), which
+    /// is concatenated after x's channels (undefined: x already holds all in_dim channels). clip_fea and y
+    /// with batch 1 are shared by every sample (CFG pairs).
+    torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& t, const torch::Tensor& context,
+                          const torch::Tensor& clip_fea, const torch::Tensor& y);
+    /// img_emb: CLIP tokens → image context rows prepended to the text in cross-attention. i2v: clip_fea
+    /// [B, 257, clip_dim] → [B, 257, dim]; flf2v: [2B, 257, clip_dim] (first and last frame per sample) or
+    /// [B, 514, clip_dim], plus emb_pos → [B, 514, dim]. fp32 out.
+    torch::Tensor embed_image(const torch::Tensor& clip_fea) const;
 
     /// Casts the big Linear weights to bf16 (BF16) or keeps fp32; call after loading weights.
     void set_precision(DiTPrecision precision);
