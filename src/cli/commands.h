@@ -11,6 +11,8 @@ int run_models(const std::vector<std::string>& args);
 int run_probe(const std::vector<std::string>& args);
 int run_bench(const std::vector<std::string>& args);
 int run_init_model(const std::vector<std::string>& args);
+/// `frameloom parity PREFIX [--write OUT.safetensors] [--tolerance F]`: a golden against this port.
+int run_parity(const std::vector<std::string>& args);
 
 /// Prints "frameloom: <message>" on stderr and returns `status`.
 int report_error(const std::string& message, int status = 1);

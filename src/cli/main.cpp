@@ -20,6 +20,7 @@ commands:
   probe       describe a video or image file
   bench       time the generation pipeline on this machine
   init-model  (re)build the embedded default model's files
+  parity      run a reference golden through this port and report max |delta|
 
 Run `frameloom <command> --help` for a command's options.
 The studio is `frameloom-studio [PROJECT.flproj]`.
@@ -46,5 +47,6 @@ int main(int argc, char** argv) {
     if (command == "probe") return fl::cli::run_probe(args);
     if (command == "bench") return fl::cli::run_bench(args);
     if (command == "init-model") return fl::cli::run_init_model(args);
+    if (command == "parity") return fl::cli::run_parity(args);
     return fl::cli::report_error("unknown command '" + command + "': run `frameloom --help` for the list", 2);
 }
