@@ -43,7 +43,10 @@ int run_parity(const std::vector<std::string>& argv) {
     bool within = true;
     for (const auto& o : report->outputs) {
         std::string shape = "[";
-        for (size_t i = 0; i < o.shape.size(); ++i) shape += (i ? "," : "") + std::to_string(o.shape[i]);
+        for (size_t i = 0; i < o.shape.size(); ++i) {
+            if (i) shape.push_back(',');
+            shape.append(std::to_string(o.shape[i]));
+        }
         shape += "]";
         if (o.max_abs_diff) {
             const bool ok = *o.max_abs_diff <= *tolerance;

@@ -20,17 +20,17 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct Run {
+struct CliResult {
     int status = -1;
     std::string out, err;
 };
 
-Run frameloom(const std::string& args) {
+CliResult frameloom(const std::string& args) {
     static int counter = 0;
     const fs::path err_file = fs::temp_directory_path() /
                               ("fl-parity-err-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
     const std::string cmd = std::string(FL_BIN_DIR) + "/frameloom " + args + " 2>" + err_file.string();
-    Run r;
+    CliResult r;
     FILE* pipe = ::popen(cmd.c_str(), "r");
     std::array<char, 4096> buf;
     while (size_t n = std::fread(buf.data(), 1, buf.size(), pipe)) r.out.append(buf.data(), n);
@@ -66,7 +66,7 @@ protected:
     void check(const std::string& stem, const std::set<std::string>& expected_names) {
         const fs::path prefix = fs::path(FL_TEST_DATA_DIR) / "goldens" / stem;
         const fs::path out = dir_ / (stem + ".out.safetensors");
-        const Run r = frameloom("parity " + prefix.string() + " --write " + out.string());
+        const CliResult r = frameloom("parity " + prefix.string() + " --write " + out.string());
         ASSERT_EQ(r.status, 0) << r.out << r.err;
         std::printf("%s", r.out.c_str());
         const auto deltas = reported_deltas(r.out);
@@ -114,7 +114,7 @@ TEST_F(Parity, PendingAndBadInputsGiveOneLineErrors) {
     ASSERT_TRUE(fl::inference::write_safetensors(vae, {{"video", fl::inference::DType::F32, {1}, std::vector<uint8_t>(4)}},
                                                  {{"component", "wan-vae"}})
                     .ok());
-    Run r = frameloom("parity " + (dir_ / "vae_tiny").string());
+    CliResult r = frameloom("parity " + (dir_ / "vae_tiny").string());
     EXPECT_EQ(r.status, 1);
     EXPECT_EQ(r.err, "frameloom: parity: component 'wan-vae' is not supported yet\n");
     r = frameloom("parity " + (dir_ / "absent").string());
