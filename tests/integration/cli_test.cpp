@@ -102,7 +102,7 @@ TEST_F(Cli, BadInputsGiveOneLineReasons) {
     expect_one_line_error(run("generate --prompt hi --device tpu -o " + out), "unknown device");
     expect_one_line_error(run("generate --prompt hi --sampler ddim -o " + out),
                           "--sampler: expected euler, unipc or dpm++, got 'ddim'");
-    expect_one_line_error(run("generate --prompt hi --sampler -o " + out), "--sampler");
+    expect_one_line_error(run("generate --prompt hi -o " + out + " --sampler"), "--sampler needs a value");
     expect_one_line_error(run("generate --prompt hi --steps 1 --frames 1 -o " + (dir_ / "missing" / "x.mp4").string()),
                           "does not exist");
     EXPECT_FALSE(fs::exists(out));
