@@ -239,12 +239,14 @@ int run_probe(const std::vector<std::string>& argv) {
 
 int run_bench(const std::vector<std::string>& argv) {
     if (wants_help(argv)) {
-        std::puts("usage: frameloom bench [--model ID] [--device cpu|cuda|auto] [--runs N] [--steps N] [--frames N] [--size WxH]\n\n"
+        std::puts("usage: frameloom bench [--model ID] [--device cpu|cuda|auto] [--runs N] [--steps N] [--frames N] [--size WxH]\n"
+                  "                       [--sampler euler|unipc|dpm++]\n\n"
                   "Times text encoding, each sampling step, decoding and H.264 encoding, and reports peak memory.\n"
                   "One warm-up run, then the median of --runs timed runs (default 3).");
         return 0;
     }
-    auto args = Args::parse(argv, {"--model", "--device", "--runs", "--steps", "--frames", "--size"}, {}, "bench");
+    auto args = Args::parse(argv, {"--model", "--device", "--runs", "--steps", "--frames", "--size", "--sampler"}, {},
+                            "bench");
     if (!args) return report_error(args.message(), 2);
     auto policy = policy_from_args(*args);
     if (!policy) return report_error(policy.message(), 2);
@@ -254,9 +256,9 @@ int run_bench(const std::vector<std::string>& argv) {
     auto card = store.find(args->get("--model").value_or("default"));
     if (!card) return report_error(card.message(), 2);
     std::vector<std::string> param_args = {"--prompt", "a red circle moving left on a black background", "--seed", "1"};
-    for (const char* name : {"--steps", "--frames", "--size"})
+    for (const char* name : {"--steps", "--frames", "--size", "--sampler"})
         if (auto v = args->get(name)) param_args.insert(param_args.end(), {name, *v});
-    auto parsed = Args::parse(param_args, {"--prompt", "--seed", "--steps", "--frames", "--size"}, {}, "bench");
+    auto parsed = Args::parse(param_args, {"--prompt", "--seed", "--steps", "--frames", "--size", "--sampler"}, {}, "bench");
     auto params = params_from_args(*parsed, *card);
     if (!params) return report_error(params.message(), 2);
 
