@@ -9,7 +9,8 @@
 namespace fl::cli {
 namespace {
 
-constexpr const char* kParityHelp = R"(usage: frameloom parity PREFIX [--write OUT.safetensors] [--tolerance F]
+constexpr const char* kParityHelp =
+    R"(usage: frameloom parity PREFIX [--write OUT.safetensors] [--tolerance F]
 
 Runs this port of a reference golden's component on the golden's inputs and prints, for every output,
 max |delta| against the golden's tensor of the same name. Reads PREFIX.io.safetensors, and
@@ -31,7 +32,8 @@ int run_parity(const std::vector<std::string>& argv) {
     auto args = Args::parse(argv, {"--write", "--tolerance"}, {}, "parity");
     if (!args) return report_error(args.message(), 2);
     if (args->positionals().size() != 1)
-        return report_error("parity takes one golden prefix: frameloom parity tests/data/goldens/wan_dit_t2v_tiny", 2);
+        return report_error(
+            "parity takes one golden prefix: frameloom parity tests/data/goldens/wan_dit_t2v_tiny", 2);
     auto tolerance = args->get_double("--tolerance", 1e-4);
     if (!tolerance) return report_error(tolerance.message(), 2);
     const std::string prefix = args->positionals()[0];
@@ -51,8 +53,8 @@ int run_parity(const std::vector<std::string>& argv) {
         if (o.max_abs_diff) {
             const bool ok = *o.max_abs_diff <= *tolerance;
             within = within && ok;
-            std::printf("  %-10s %-16s max |delta| = %.3g%s\n", o.name.c_str(), shape.c_str(), *o.max_abs_diff,
-                        ok ? "" : "  (over tolerance)");
+            std::printf("  %-10s %-16s max |delta| = %.3g%s\n", o.name.c_str(), shape.c_str(),
+                        *o.max_abs_diff, ok ? "" : "  (over tolerance)");
         } else {
             std::printf("  %-10s %-16s (no golden tensor of this name)\n", o.name.c_str(), shape.c_str());
         }

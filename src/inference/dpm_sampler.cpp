@@ -3,10 +3,10 @@
 //
 // Coefficients are 0-dim fp32 CPU tensors computed in the reference's order. σ_0 = 1 makes λ_0 = −∞; IEEE
 // arithmetic then gives the right limits (e^{−h} = 0 on step 0, 1/r0 = 0 on step 1), as in the reference.
-#include "inference/sampler.h"
-
 #include <algorithm>
 #include <string>
+
+#include "inference/sampler.h"
 
 namespace fl::inference {
 namespace {
@@ -32,13 +32,14 @@ FlowSchedule dpmpp_schedule(int steps, double shift) {
     return detail::flow_schedule(detail::linspace_head(1.0, 0.0, std::max(steps, 1)), shift);
 }
 
-core::Result<Tensor> sample_dpmpp_2m(Tensor x, const FlowSchedule& schedule, const TimestepVelocityFn& velocity,
-                                     const core::CancelFn& cancel, const core::ProgressFn& progress,
-                                     const StepHook& after_step) {
+core::Result<Tensor> sample_dpmpp_2m(Tensor x, const FlowSchedule& schedule,
+                                     const TimestepVelocityFn& velocity, const core::CancelFn& cancel,
+                                     const core::ProgressFn& progress, const StepHook& after_step) {
     const int n = static_cast<int>(schedule.timesteps.size());
     if (n < 1 || schedule.sigmas.size() != schedule.timesteps.size() + 1)
-        return core::fail("DPM++ needs N timesteps and N+1 sigmas (got " + std::to_string(schedule.timesteps.size()) +
-                          " and " + std::to_string(schedule.sigmas.size()) + ")");
+        return core::fail("DPM++ needs N timesteps and N+1 sigmas (got " +
+                          std::to_string(schedule.timesteps.size()) + " and " +
+                          std::to_string(schedule.sigmas.size()) + ")");
     if (!velocity) return core::fail("sampler has no velocity function");
     torch::NoGradGuard no_grad;
     x = x.to(torch::kFloat32);
@@ -47,10 +48,12 @@ core::Result<Tensor> sample_dpmpp_2m(Tensor x, const FlowSchedule& schedule, con
     Tensor m0, m1;  // the newest and the previous x0 prediction
     for (int i = 0; i < n; ++i) {
         if (cancel && cancel()) return core::fail(core::kCancelledMessage);
-        auto v = detail::call_velocity(velocity, x, static_cast<double>(schedule.timesteps[static_cast<size_t>(i)]), i, n);
+        auto v = detail::call_velocity(velocity, x,
+                                       static_cast<double>(schedule.timesteps[static_cast<size_t>(i)]), i, n);
         if (!v) return v.error();
         try {
-            const Tensor sigma = torch::scalar_tensor(schedule.sigmas[static_cast<size_t>(i)], torch::kFloat32);
+            const Tensor sigma =
+                torch::scalar_tensor(schedule.sigmas[static_cast<size_t>(i)], torch::kFloat32);
             m1 = m0;
             m0 = x - sigma * v->to(torch::kFloat32);  // x0 prediction: x − σ·v
             const DpmPoint t = point(i + 1), s0 = point(i);
@@ -68,8 +71,8 @@ core::Result<Tensor> sample_dpmpp_2m(Tensor x, const FlowSchedule& schedule, con
                 x = (t.sigma / s0.sigma) * x - phi * m0 - (0.5 * phi) * d1;
             }
         } catch (const c10::Error& e) {
-            return core::fail("sampling failed at step " + std::to_string(i + 1) + "/" + std::to_string(n) + ": " +
-                              e.what_without_backtrace());
+            return core::fail("sampling failed at step " + std::to_string(i + 1) + "/" + std::to_string(n) +
+                              ": " + e.what_without_backtrace());
         }
         if (after_step) after_step(i, x);
         if (progress) progress(i + 1, n, "step " + std::to_string(i + 1) + "/" + std::to_string(n));

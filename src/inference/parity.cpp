@@ -78,7 +78,8 @@ core::Result<Outputs> run_wan_dit(const ParityInputs& in, std::string& detail) {
     auto t = input(in.io, "t");
     if (!t) return t.error();
     torch::NoGradGuard no_grad;
-    const Tensor out = dit->forward(torch::stack(xs), t->to(torch::kFloat32), torch::stack(contexts));  // [B,C,F,H,W]
+    const Tensor out =
+        dit->forward(torch::stack(xs), t->to(torch::kFloat32), torch::stack(contexts));  // [B,C,F,H,W]
     Outputs outputs;
     for (int64_t i = 0; i < batch; ++i) outputs.emplace_back("out." + std::to_string(i), out[i].contiguous());
     detail = config->model_type + ", batch " + std::to_string(batch);
@@ -115,7 +116,8 @@ core::Result<Outputs> run_flow_unipc(const ParityInputs& in, std::string& detail
         steps = std::stoi(*steps_text);
         shift = std::stod(*shift_text);
     } catch (const std::exception&) {
-        return core::fail("parity: metadata steps '" + *steps_text + "' / shift '" + *shift_text + "' are not numbers");
+        return core::fail("parity: metadata steps '" + *steps_text + "' / shift '" + *shift_text +
+                          "' are not numbers");
     }
     if (steps <= 0 || !(shift > 0.0)) return core::fail("parity: flow-unipc needs steps ≥ 1 and shift > 0");
     auto x_init = input(in.io, "x_init");
@@ -129,7 +131,9 @@ core::Result<Outputs> run_flow_unipc(const ParityInputs& in, std::string& detail
     const TimestepVelocityFn velocity = [](const Tensor& x, double t, int) {
         return 0.3 * x + static_cast<float>(t) / 1000.0f;  // t/1000 as an fp32 division, as the reference
     };
-    const StepHook record = [&](int step, Tensor& x) { outputs.emplace_back("x." + std::to_string(step), x.clone()); };
+    const StepHook record = [&](int step, Tensor& x) {
+        outputs.emplace_back("x." + std::to_string(step), x.clone());
+    };
     auto result = sample_unipc(x_init->to(torch::kFloat32), schedule, velocity, {}, {}, record);
     if (!result) return result.error();
     std::ostringstream d;
@@ -153,7 +157,9 @@ const std::vector<Component>& components() {
     return all;
 }
 
-fs::path with_suffix(const fs::path& prefix, const std::string& suffix) { return fs::path(prefix.string() + suffix); }
+fs::path with_suffix(const fs::path& prefix, const std::string& suffix) {
+    return fs::path(prefix.string() + suffix);
+}
 
 double max_abs_diff(const Tensor& a, const Tensor& b) {
     if (a.numel() == 0) return 0.0;
@@ -167,7 +173,8 @@ core::Result<ParityReport> run_parity_impl(const fs::path& prefix_in, const fs::
     const fs::path io_path = with_suffix(prefix, ".io.safetensors");
     std::error_code ec;
     if (!fs::exists(io_path, ec))
-        return core::fail("parity: " + io_path.string() + " does not exist (give the golden's prefix, e.g. "
+        return core::fail("parity: " + io_path.string() +
+                          " does not exist (give the golden's prefix, e.g. "
                           "tests/data/goldens/wan_dit_t2v_tiny)");
     auto io = SafeTensorsFile::open(io_path);
     if (!io) return io.error();
@@ -177,7 +184,8 @@ core::Result<ParityReport> run_parity_impl(const fs::path& prefix_in, const fs::
     const std::string& name = it->second;
 
     const auto& all = components();
-    const auto found = std::find_if(all.begin(), all.end(), [&](const Component& c) { return c.name == name; });
+    const auto found =
+        std::find_if(all.begin(), all.end(), [&](const Component& c) { return c.name == name; });
     if (found == all.end()) {
         const auto& pending = parity_components_pending();
         if (std::find(pending.begin(), pending.end(), name) != pending.end())
@@ -188,7 +196,8 @@ core::Result<ParityReport> run_parity_impl(const fs::path& prefix_in, const fs::
     if (found->has_weights) {
         const fs::path weights_path = with_suffix(prefix, ".weights.safetensors");
         if (!fs::exists(weights_path, ec))
-            return core::fail("parity: component '" + name + "' needs " + weights_path.string() + ", which is missing");
+            return core::fail("parity: component '" + name + "' needs " + weights_path.string() +
+                              ", which is missing");
         auto w = SafeTensorsFile::open(weights_path);
         if (!w) return w.error();
         weights.emplace(std::move(*w));

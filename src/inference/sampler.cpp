@@ -25,17 +25,17 @@ torch::Tensor apply_cfg(const torch::Tensor& v_cond, const torch::Tensor& v_unco
 
 namespace detail {
 
-core::Result<torch::Tensor> call_velocity(const TimestepVelocityFn& velocity, const torch::Tensor& x, double timestep,
-                                          int step, int steps) {
+core::Result<torch::Tensor> call_velocity(const TimestepVelocityFn& velocity, const torch::Tensor& x,
+                                          double timestep, int step, int steps) {
     torch::Tensor v;
     try {
         v = velocity(x, timestep, step);
     } catch (const c10::Error& e) {
-        return core::fail("sampling failed at step " + std::to_string(step + 1) + "/" + std::to_string(steps) + ": " +
-                          e.what_without_backtrace());
+        return core::fail("sampling failed at step " + std::to_string(step + 1) + "/" +
+                          std::to_string(steps) + ": " + e.what_without_backtrace());
     } catch (const std::exception& e) {
-        return core::fail("sampling failed at step " + std::to_string(step + 1) + "/" + std::to_string(steps) + ": " +
-                          e.what());
+        return core::fail("sampling failed at step " + std::to_string(step + 1) + "/" +
+                          std::to_string(steps) + ": " + e.what());
     }
     if (!v.defined() || v.sizes() != x.sizes())
         return core::fail("sampling failed at step " + std::to_string(step + 1) +
@@ -63,9 +63,9 @@ FlowSchedule flow_schedule(const std::vector<double>& unshifted, double shift) {
 }
 
 /// Euler with an after-step hook; sample_euler is this without one.
-core::Result<torch::Tensor> euler_loop(torch::Tensor x, const std::vector<double>& sigmas, const VelocityFn& velocity,
-                                       const core::CancelFn& cancel, const core::ProgressFn& progress,
-                                       const StepHook& after_step) {
+core::Result<torch::Tensor> euler_loop(torch::Tensor x, const std::vector<double>& sigmas,
+                                       const VelocityFn& velocity, const core::CancelFn& cancel,
+                                       const core::ProgressFn& progress, const StepHook& after_step) {
     if (sigmas.size() < 2) return core::fail("sampler needs at least two sigmas (one step)");
     if (!velocity) return core::fail("sampler has no velocity function");
     const int steps = static_cast<int>(sigmas.size()) - 1;
@@ -102,9 +102,12 @@ core::Result<SamplerKind> parse_sampler(const std::string& name) {
 
 const char* to_string(SamplerKind kind) {
     switch (kind) {
-        case SamplerKind::Euler: return "euler";
-        case SamplerKind::UniPC: return "unipc";
-        case SamplerKind::DPMpp2M: return "dpm++";
+        case SamplerKind::Euler:
+            return "euler";
+        case SamplerKind::UniPC:
+            return "unipc";
+        case SamplerKind::DPMpp2M:
+            return "dpm++";
     }
     return "euler";
 }
@@ -119,12 +122,15 @@ core::Result<torch::Tensor> sample(SamplerKind kind, torch::Tensor x, int steps,
             const VelocityFn by_sigma = [&](const torch::Tensor& xt, double sigma, int i) {
                 return velocity(xt, sigma_to_timestep(sigma), i);
             };
-            return detail::euler_loop(std::move(x), euler_sigmas(steps, shift), by_sigma, cancel, progress, after_step);
+            return detail::euler_loop(std::move(x), euler_sigmas(steps, shift), by_sigma, cancel, progress,
+                                      after_step);
         }
         case SamplerKind::UniPC:
-            return sample_unipc(std::move(x), unipc_schedule(steps, shift), velocity, cancel, progress, after_step);
+            return sample_unipc(std::move(x), unipc_schedule(steps, shift), velocity, cancel, progress,
+                                after_step);
         case SamplerKind::DPMpp2M:
-            return sample_dpmpp_2m(std::move(x), dpmpp_schedule(steps, shift), velocity, cancel, progress, after_step);
+            return sample_dpmpp_2m(std::move(x), dpmpp_schedule(steps, shift), velocity, cancel, progress,
+                                   after_step);
     }
     return core::fail("unknown sampler");
 }

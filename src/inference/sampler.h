@@ -31,8 +31,9 @@ torch::Tensor apply_cfg(const torch::Tensor& v_cond, const torch::Tensor& v_unco
 
 /// Integrates x from σ_0 to σ_N: x ← x + (σ_{i+1} − σ_i)·v. Checks cancel before every step, reports
 /// progress after each. Returns the sample at σ_N (the clean estimate).
-core::Result<torch::Tensor> sample_euler(torch::Tensor x, const std::vector<double>& sigmas, const VelocityFn& velocity,
-                                         const core::CancelFn& cancel = {}, const core::ProgressFn& progress = {});
+core::Result<torch::Tensor> sample_euler(torch::Tensor x, const std::vector<double>& sigmas,
+                                         const VelocityFn& velocity, const core::CancelFn& cancel = {},
+                                         const core::ProgressFn& progress = {});
 
 /// Velocity at (x, model timestep) for step index i; the caller applies CFG inside.
 using TimestepVelocityFn = std::function<torch::Tensor(const torch::Tensor& x, double timestep, int step)>;
@@ -44,14 +45,14 @@ using StepHook = std::function<void(int step, torch::Tensor& x)>;
 /// A discrete flow schedule as the reference schedulers hold it: fp32 sigmas (N+1, last 0) and the
 /// model's int64 timesteps (N).
 struct FlowSchedule {
-    std::vector<float> sigmas;        ///< σ_0 … σ_N, σ_N = 0
-    std::vector<int64_t> timesteps;   ///< t_i = int64(σ_i·1000), from the float64 σ before rounding to fp32
+    std::vector<float> sigmas;       ///< σ_0 … σ_N, σ_N = 0
+    std::vector<int64_t> timesteps;  ///< t_i = int64(σ_i·1000), from the float64 σ before rounding to fp32
 };
 
 namespace detail {
 /// Calls the velocity for step i of n, converting throws and wrong shapes into errors that name the step.
-core::Result<torch::Tensor> call_velocity(const TimestepVelocityFn& velocity, const torch::Tensor& x, double timestep,
-                                          int step, int steps);
+core::Result<torch::Tensor> call_velocity(const TimestepVelocityFn& velocity, const torch::Tensor& x,
+                                          double timestep, int step, int steps);
 /// numpy.linspace(start, stop, num)[:num-1] exactly as numpy computes it (i·step + start in float64).
 std::vector<double> linspace_head(double start, double stop, int steps);
 /// Shifts float64 sigmas, then stores them as fp32 with σ_N = 0 appended and t_i = int64(σ_i·1000).
@@ -74,13 +75,17 @@ FlowSchedule dpmpp_schedule(int steps, double shift);
 /// UniPC multistep (bh2, order 2, predict_x0, lower_order_final, corrector on), coefficients computed as fp32
 /// scalar tensors exactly as the reference (reference/wan.md §5.4). The velocity gets the integer t_i.
 core::Result<torch::Tensor> sample_unipc(torch::Tensor x, const FlowSchedule& schedule,
-                                         const TimestepVelocityFn& velocity, const core::CancelFn& cancel = {},
-                                         const core::ProgressFn& progress = {}, const StepHook& after_step = {});
+                                         const TimestepVelocityFn& velocity,
+                                         const core::CancelFn& cancel = {},
+                                         const core::ProgressFn& progress = {},
+                                         const StepHook& after_step = {});
 
 /// DPM++ 2M (dpmsolver++, midpoint, first order on the first and last step; §5.5). The velocity gets t_i.
 core::Result<torch::Tensor> sample_dpmpp_2m(torch::Tensor x, const FlowSchedule& schedule,
-                                            const TimestepVelocityFn& velocity, const core::CancelFn& cancel = {},
-                                            const core::ProgressFn& progress = {}, const StepHook& after_step = {});
+                                            const TimestepVelocityFn& velocity,
+                                            const core::CancelFn& cancel = {},
+                                            const core::ProgressFn& progress = {},
+                                            const StepHook& after_step = {});
 
 /// Runs `kind` for `steps` steps with `shift`. Euler uses euler_sigmas and passes t = σ·1000 unrounded (as
 /// sample_euler always has); UniPC and DPM++ build their schedules above and pass the truncated t_i.

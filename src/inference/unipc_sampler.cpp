@@ -3,10 +3,10 @@
 //
 // Every coefficient is a 0-dim fp32 CPU tensor built with the same ATen ops, in the same order, as the
 // reference computes it, so the samples agree to the last bits rather than to fp32-vs-fp64 rounding.
-#include "inference/sampler.h"
-
 #include <algorithm>
 #include <string>
+
+#include "inference/sampler.h"
 
 namespace fl::inference {
 namespace {
@@ -39,8 +39,9 @@ core::Result<Tensor> sample_unipc(Tensor x, const FlowSchedule& schedule, const 
                                   const StepHook& after_step) {
     const int n = static_cast<int>(schedule.timesteps.size());
     if (n < 1 || schedule.sigmas.size() != schedule.timesteps.size() + 1)
-        return core::fail("UniPC needs N timesteps and N+1 sigmas (got " + std::to_string(schedule.timesteps.size()) +
-                          " and " + std::to_string(schedule.sigmas.size()) + ")");
+        return core::fail("UniPC needs N timesteps and N+1 sigmas (got " +
+                          std::to_string(schedule.timesteps.size()) + " and " +
+                          std::to_string(schedule.sigmas.size()) + ")");
     if (!velocity) return core::fail("sampler has no velocity function");
     torch::NoGradGuard no_grad;
     x = x.to(torch::kFloat32);
@@ -48,7 +49,7 @@ core::Result<Tensor> sample_unipc(Tensor x, const FlowSchedule& schedule, const 
 
     // Predictor (UniP-bh2) from σ_i to σ_{i+1}; m[1] = m_i, m[0] = m_{i−1}.
     // order 1: x' = (σ_t/σ_s)·x − α_t·(e^{−h}−1)·m_i; order 2 adds − α_t·B_h·0.5·(m_{i−1} − m_i)/r.
-    const auto predict = [&](const Tensor& xs, const Tensor (&m)[2], int order, int i) {
+    const auto predict = [&](const Tensor& xs, const Tensor(&m)[2], int order, int i) {
         const FlowPoint t = point(i + 1), s0 = point(i);
         const Tensor h = t.lambda - s0.lambda;
         const Tensor hh = -h;
@@ -59,13 +60,14 @@ core::Result<Tensor> sample_unipc(Tensor x, const FlowSchedule& schedule, const 
         const FlowPoint s1 = point(i - 1);
         const Tensor rk = (s1.lambda - s0.lambda) / h;
         const Tensor d1 = (m[0] - m[1]) / rk;
-        const Tensor pred_res = torch::scalar_tensor(0.5f, torch::kFloat32) * d1;  // rhos_p = [0.5] for order 2
+        const Tensor pred_res =
+            torch::scalar_tensor(0.5f, torch::kFloat32) * d1;  // rhos_p = [0.5] for order 2
         return x_t_ - (t.alpha * b_h) * pred_res;
     };
 
     // Corrector (UniC-bh2): recomputes σ_{i−1} → σ_i from `last` with the new model output m_t = m_i;
     // m[1] = m_{i−1}, m[0] = m_{i−2}.
-    const auto correct = [&](const Tensor& m_t, const Tensor& last, const Tensor (&m)[2], int order, int i) {
+    const auto correct = [&](const Tensor& m_t, const Tensor& last, const Tensor(&m)[2], int order, int i) {
         const FlowPoint t = point(i), s0 = point(i - 1);
         const Tensor h = t.lambda - s0.lambda;
         const Tensor hh = -h;
@@ -87,8 +89,8 @@ core::Result<Tensor> sample_unipc(Tensor x, const FlowSchedule& schedule, const 
         const Tensor b2 = h_phi_k * 2 / b_h;
         const Tensor rks = torch::stack({rk, torch::scalar_tensor(1.0f, torch::kFloat32)});
         const Tensor r = torch::stack({torch::pow(rks, 0), torch::pow(rks, 1)});  // [2, 2]
-        const Tensor b = torch::stack({b1, b2});                                   // [2]
-        const Tensor rhos = torch::linalg::solve(r, b, /*left=*/true);             // [2]
+        const Tensor b = torch::stack({b1, b2});                                  // [2]
+        const Tensor rhos = torch::linalg::solve(r, b, /*left=*/true);            // [2]
         const Tensor corr_res = rhos[0] * d1;
         return x_t_ - (t.alpha * b_h) * (corr_res + rhos[1] * d1_t);
     };
@@ -98,10 +100,12 @@ core::Result<Tensor> sample_unipc(Tensor x, const FlowSchedule& schedule, const 
     int order_prev = 0, lower_order_nums = 0;
     for (int i = 0; i < n; ++i) {
         if (cancel && cancel()) return core::fail(core::kCancelledMessage);
-        auto v = detail::call_velocity(velocity, x, static_cast<double>(schedule.timesteps[static_cast<size_t>(i)]), i, n);
+        auto v = detail::call_velocity(velocity, x,
+                                       static_cast<double>(schedule.timesteps[static_cast<size_t>(i)]), i, n);
         if (!v) return v.error();
         try {
-            const Tensor sigma = torch::scalar_tensor(schedule.sigmas[static_cast<size_t>(i)], torch::kFloat32);
+            const Tensor sigma =
+                torch::scalar_tensor(schedule.sigmas[static_cast<size_t>(i)], torch::kFloat32);
             const Tensor m_i = x - sigma * v->to(torch::kFloat32);  // x0 prediction: x − σ·v
             if (i > 0) x = correct(m_i, last, m, order_prev, i);
             m[0] = m[1];
@@ -112,8 +116,8 @@ core::Result<Tensor> sample_unipc(Tensor x, const FlowSchedule& schedule, const 
             lower_order_nums = std::min(lower_order_nums + 1, 2);
             order_prev = order;
         } catch (const c10::Error& e) {
-            return core::fail("sampling failed at step " + std::to_string(i + 1) + "/" + std::to_string(n) + ": " +
-                              e.what_without_backtrace());
+            return core::fail("sampling failed at step " + std::to_string(i + 1) + "/" + std::to_string(n) +
+                              ": " + e.what_without_backtrace());
         }
         if (after_step) after_step(i, x);
         if (progress) progress(i + 1, n, "step " + std::to_string(i + 1) + "/" + std::to_string(n));

@@ -27,8 +27,8 @@ struct CliResult {
 
 CliResult frameloom(const std::string& args) {
     static int counter = 0;
-    const fs::path err_file = fs::temp_directory_path() /
-                              ("fl-parity-err-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
+    const fs::path err_file = fs::temp_directory_path() / ("fl-parity-err-" + std::to_string(::getpid()) +
+                                                           "-" + std::to_string(counter++));
     const std::string cmd = std::string(FL_BIN_DIR) + "/frameloom " + args + " 2>" + err_file.string();
     CliResult r;
     FILE* pipe = ::popen(cmd.c_str(), "r");
@@ -111,8 +111,9 @@ TEST_F(Parity, FlowUniPC) {
 TEST_F(Parity, PendingAndBadInputsGiveOneLineErrors) {
     // A golden whose component is known but not ported yet.
     const fs::path vae = dir_ / "vae_tiny.io.safetensors";
-    ASSERT_TRUE(fl::inference::write_safetensors(vae, {{"video", fl::inference::DType::F32, {1}, std::vector<uint8_t>(4)}},
-                                                 {{"component", "wan-vae"}})
+    ASSERT_TRUE(fl::inference::write_safetensors(
+                    vae, {{"video", fl::inference::DType::F32, {1}, std::vector<uint8_t>(4)}},
+                    {{"component", "wan-vae"}})
                     .ok());
     CliResult r = frameloom("parity " + (dir_ / "vae_tiny").string());
     EXPECT_EQ(r.status, 1);
@@ -125,7 +126,8 @@ TEST_F(Parity, PendingAndBadInputsGiveOneLineErrors) {
     EXPECT_EQ(r.status, 2);
     EXPECT_NE(r.err.find("one golden prefix"), std::string::npos) << r.err;
     // A golden that needs weights, without them.
-    fs::copy_file(fs::path(FL_TEST_DATA_DIR) / "goldens" / "umt5_tiny.io.safetensors", dir_ / "lonely.io.safetensors");
+    fs::copy_file(fs::path(FL_TEST_DATA_DIR) / "goldens" / "umt5_tiny.io.safetensors",
+                  dir_ / "lonely.io.safetensors");
     r = frameloom("parity " + (dir_ / "lonely").string());
     EXPECT_EQ(r.status, 1);
     EXPECT_NE(r.err.find("lonely.weights.safetensors"), std::string::npos) << r.err;

@@ -15,7 +15,7 @@ namespace fl::inference {
 
 /// One output of the port, as written.
 struct ParityOutput {
-    std::string name;                   ///< the golden's tensor name: "out.0", "out", "timesteps", "x.3", ...
+    std::string name;  ///< the golden's tensor name: "out.0", "out", "timesteps", "x.3", ...
     std::vector<int64_t> shape;
     std::optional<double> max_abs_diff;  ///< against the golden's tensor of that name; empty when it has none
 };
@@ -38,6 +38,7 @@ const std::vector<std::string>& parity_components_pending();
 /// already ends in ".io.safetensors" is accepted), runs the component on CPU in fp32 and, when `write_to` is
 /// not empty, writes every output there with write_safetensors. A pending component fails with
 /// "parity: component 'wan-vae' is not supported yet".
-core::Result<ParityReport> run_parity(const std::filesystem::path& prefix, const std::filesystem::path& write_to = {});
+core::Result<ParityReport> run_parity(const std::filesystem::path& prefix,
+                                      const std::filesystem::path& write_to = {});
 
 }  // namespace fl::inference

@@ -33,9 +33,9 @@ TEST(UniPCSchedule, Steps50Shift5MatchesReferenceTable) {
 }
 
 TEST(UniPCSchedule, Steps40Shift3MatchesReferenceTable) {
-    const std::vector<int64_t> expected = {999, 991, 982, 973, 963, 954, 944, 933, 922, 911, 899, 887, 874, 861,
-                                           847, 832, 817, 801, 785, 767, 749, 730, 710, 688, 666, 642, 617, 590,
-                                           562, 531, 499, 465, 428, 388, 345, 299, 249, 195, 136, 71};
+    const std::vector<int64_t> expected = {
+        999, 991, 982, 973, 963, 954, 944, 933, 922, 911, 899, 887, 874, 861, 847, 832, 817, 801, 785, 767,
+        749, 730, 710, 688, 666, 642, 617, 590, 562, 531, 499, 465, 428, 388, 345, 299, 249, 195, 136, 71};
     const FlowSchedule s = unipc_schedule(40, 3.0);
     EXPECT_EQ(s.timesteps, expected);
     EXPECT_EQ(s.sigmas.size(), 41u);
@@ -69,7 +69,9 @@ TEST(UniPCGolden, ReproducesTimestepsSigmasAndEverySample) {
     ASSERT_EQ(timesteps.numel(), steps);
     ASSERT_EQ(sigmas.numel(), steps + 1);
     for (int i = 0; i < steps; ++i)
-        EXPECT_EQ(schedule.timesteps[static_cast<size_t>(i)], static_cast<int64_t>(timesteps[i].item<float>())) << i;
+        EXPECT_EQ(schedule.timesteps[static_cast<size_t>(i)],
+                  static_cast<int64_t>(timesteps[i].item<float>()))
+            << i;
     for (int i = 0; i <= steps; ++i)
         EXPECT_EQ(schedule.sigmas[static_cast<size_t>(i)], sigmas[i].item<float>()) << i;
 
@@ -116,23 +118,26 @@ TEST(DPMppSchedule, StartsAtExactlyOne) {
 void expect_straight_flow_exact(SamplerKind kind, int steps, double shift) {
     torch::manual_seed(17);
     const torch::Tensor x0 = torch::randn({2, 4, 3, 5, 6}), eps = torch::randn({2, 4, 3, 5, 6});
-    const FlowSchedule schedule = kind == SamplerKind::UniPC ? unipc_schedule(steps, shift) : dpmpp_schedule(steps, shift);
+    const FlowSchedule schedule =
+        kind == SamplerKind::UniPC ? unipc_schedule(steps, shift) : dpmpp_schedule(steps, shift);
     const torch::Tensor start = (1 - schedule.sigmas[0]) * x0 + schedule.sigmas[0] * eps;
     // Constant field v = ε − x0.
     std::vector<torch::Tensor> path;
-    auto constant = sample(kind, start.clone(), steps, shift,
-                           [&](const torch::Tensor&, double, int) { return eps - x0; }, {}, {},
-                           [&](int, torch::Tensor& x) { path.push_back(x.clone()); });
+    auto constant = sample(
+        kind, start.clone(), steps, shift, [&](const torch::Tensor&, double, int) { return eps - x0; }, {},
+        {}, [&](int, torch::Tensor& x) { path.push_back(x.clone()); });
     ASSERT_TRUE(constant.ok()) << constant.message();
     EXPECT_LE(max_abs_diff(*constant, x0), 1e-5) << to_string(kind);
     for (int k = 0; k < steps; ++k) {
         const float s = schedule.sigmas[static_cast<size_t>(k) + 1];
-        EXPECT_LE(max_abs_diff(path[static_cast<size_t>(k)], (1 - s) * x0 + s * eps), 1e-5) << to_string(kind) << " " << k;
+        EXPECT_LE(max_abs_diff(path[static_cast<size_t>(k)], (1 - s) * x0 + s * eps), 1e-5)
+            << to_string(kind) << " " << k;
     }
     // The same field as a function of the state, v = (x − x0)/σ: linear in x, x0 prediction exact anywhere.
-    auto state = sample(kind, start.clone() + 0.25, steps, shift, [&](const torch::Tensor& x, double, int step) {
-        return (x - x0) / schedule.sigmas[static_cast<size_t>(step)];
-    });
+    auto state =
+        sample(kind, start.clone() + 0.25, steps, shift, [&](const torch::Tensor& x, double, int step) {
+            return (x - x0) / schedule.sigmas[static_cast<size_t>(step)];
+        });
     ASSERT_TRUE(state.ok()) << state.message();
     EXPECT_LE(max_abs_diff(*state, x0), 1e-5) << to_string(kind);
 }
@@ -209,7 +214,8 @@ TEST(SampleInterface, EulerThroughSampleIsSampleEuler) {
     torch::manual_seed(4);
     const torch::Tensor x = torch::randn({3, 4});
     const auto field = [](const torch::Tensor& xt, double sigma) { return 0.3 * xt + sigma; };
-    auto direct = sample_euler(x, euler_sigmas(7, 3.0), [&](const torch::Tensor& xt, double sigma, int) { return field(xt, sigma); });
+    auto direct = sample_euler(x, euler_sigmas(7, 3.0),
+                               [&](const torch::Tensor& xt, double sigma, int) { return field(xt, sigma); });
     std::vector<double> seen;
     auto through = sample(SamplerKind::Euler, x, 7, 3.0, [&](const torch::Tensor& xt, double t, int) {
         seen.push_back(t);
@@ -233,14 +239,16 @@ TEST(SampleInterface, IntegerTimestepsProgressCancelAndErrors) {
                 seen.push_back(t);
                 return torch::ones_like(x);
             },
-            {}, [&](int64_t done, int64_t total, const std::string& label) {
+            {},
+            [&](int64_t done, int64_t total, const std::string& label) {
                 EXPECT_EQ(total, 5);
                 EXPECT_EQ(done, static_cast<int64_t>(labels.size()) + 1);
                 labels.push_back(label);
             });
         ASSERT_TRUE(r.ok()) << r.message();
         ASSERT_EQ(seen.size(), 5u);
-        for (size_t i = 0; i < 5; ++i) EXPECT_EQ(seen[i], static_cast<double>(s.timesteps[i])) << to_string(kind);
+        for (size_t i = 0; i < 5; ++i)
+            EXPECT_EQ(seen[i], static_cast<double>(s.timesteps[i])) << to_string(kind);
         EXPECT_EQ(labels.back(), "step 5/5");
 
         int calls = 0;
@@ -255,12 +263,16 @@ TEST(SampleInterface, IntegerTimestepsProgressCancelAndErrors) {
         EXPECT_TRUE(core::is_cancelled_message(cancelled.message()));
         EXPECT_EQ(calls, 3);
 
-        auto wrong = sample(kind, torch::zeros({2, 3}), 4, 3.0, [](const torch::Tensor&, double, int) { return torch::zeros({5}); });
+        auto wrong = sample(kind, torch::zeros({2, 3}), 4, 3.0,
+                            [](const torch::Tensor&, double, int) { return torch::zeros({5}); });
         ASSERT_FALSE(wrong.ok());
         EXPECT_NE(wrong.message().find("step 1"), std::string::npos) << wrong.message();
-        auto throws = sample(kind, torch::zeros({2, 3}), 4, 3.0, [](const torch::Tensor& x, double, int) { return x.view({7}); });
+        auto throws = sample(kind, torch::zeros({2, 3}), 4, 3.0,
+                             [](const torch::Tensor& x, double, int) { return x.view({7}); });
         EXPECT_FALSE(throws.ok());
-        EXPECT_FALSE(sample(kind, torch::zeros({1}), 0, 3.0, [](const torch::Tensor& x, double, int) { return x; }).ok());
+        EXPECT_FALSE(sample(kind, torch::zeros({1}), 0, 3.0, [](const torch::Tensor& x, double, int) {
+                         return x;
+                     }).ok());
     }
 }
 
