@@ -30,8 +30,9 @@ struct ParityReport {
     double max_abs_diff() const;
 };
 
-/// The components run_parity implements, and those it knows but does not implement yet.
+/// The components run_parity implements: "wan-dit", "umt5-encoder", "flow-unipc".
 const std::vector<std::string>& parity_components();
+/// Components run_parity knows but does not implement yet: "wan-vae", "wan22-vae", "clip-vision", "vace".
 const std::vector<std::string>& parity_components_pending();
 
 /// Reads PREFIX.io.safetensors (and PREFIX.weights.safetensors when the component has weights; a PREFIX that
