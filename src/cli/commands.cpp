@@ -55,6 +55,7 @@ Generates a shot with a local model and writes it as H.264 MP4 (the file appears
   --steps N          sampling steps (default: the model's)
   --guidance F       classifier-free guidance scale; 1 disables it (default: the model's)
   --shift F          flow-matching schedule shift (default: the model's)
+  --sampler S        euler, unipc (Wan's default solver) or dpm++ (default: the model's)
   --negative TEXT    negative prompt (default: the model's)
   --frames N         number of frames (default: the model's)
   --fps N            frame rate, e.g. 8, 24 or 30000/1001 (default: the model's)
@@ -113,6 +114,11 @@ core::Result<core::GenerationParams> params_from_args(const Args& args, const in
     p.frames = static_cast<int>(std::clamp<long long>(*frames, -1, 1 << 20));
     p.guidance = *guidance;
     p.shift = *shift;
+    if (auto v = args.get("--sampler")) {
+        if (*v != "euler" && *v != "unipc" && *v != "dpm++")
+            return core::fail("--sampler: expected euler, unipc or dpm++, got '" + *v + "'");
+        p.sampler = *v;
+    }
     if (auto v = args.get("--fps")) {
         auto fps = core::parse_frame_rate(*v);
         if (!fps) return core::fail("--fps: " + fps.message());
@@ -137,7 +143,7 @@ int run_generate(const std::vector<std::string>& argv) {
     }
     auto args = Args::parse(argv,
                             {"--prompt", "-o", "--output", "--model", "--seed", "--steps", "--guidance", "--shift",
-                             "--negative", "--frames", "--fps", "--size", "--device"},
+                             "--sampler", "--negative", "--frames", "--fps", "--size", "--device"},
                             {}, "generate");
     if (!args) return report_error(args.message(), 2);
     if (!args->positionals().empty())
@@ -158,9 +164,10 @@ int run_generate(const std::vector<std::string>& argv) {
 
     auto generator = inference::Generator::load(*card, *policy);
     if (!generator) return report_error(generator.message());
-    std::fprintf(stderr, "generating %dx%d, %d frames at %s fps with %s on %s, seed %llu, %d steps\n", params->width,
+    std::fprintf(stderr, "generating %dx%d, %d frames at %s fps with %s on %s, seed %llu, %d %s steps\n", params->width,
                  params->height, params->frames, core::to_string(params->fps).c_str(), card->id.c_str(),
-                 (*generator)->policy().describe().c_str(), static_cast<unsigned long long>(params->seed), params->steps);
+                 (*generator)->policy().describe().c_str(), static_cast<unsigned long long>(params->seed), params->steps,
+                 params->sampler.c_str());
     ProgressBar bar("generating");
     inference::GenerateRequest request;
     request.params = *params;
@@ -209,9 +216,10 @@ int run_models(const std::vector<std::string>& argv) {
                     card.card_path.c_str());
         for (const auto& [role, rel] : card.files) std::printf("  %-13s %s\n", (role + ":").c_str(), card.file(role).c_str());
         for (const auto& m : missing) std::printf("  missing: %s\n", m.c_str());
-        std::printf("  defaults: %dx%d, %d frames at %s fps, %d steps, guidance %.1f, shift %.1f\n\n", card.defaults.width,
-                    card.defaults.height, card.defaults.frames, core::to_string(card.defaults.fps).c_str(),
-                    card.defaults.steps, card.defaults.guidance, card.defaults.shift);
+        std::printf("  defaults: %dx%d, %d frames at %s fps, %d %s steps, guidance %.1f, shift %.1f\n\n",
+                    card.defaults.width, card.defaults.height, card.defaults.frames,
+                    core::to_string(card.defaults.fps).c_str(), card.defaults.steps, card.defaults.sampler.c_str(),
+                    card.defaults.guidance, card.defaults.shift);
     }
     return 0;
 }
@@ -232,12 +240,14 @@ int run_probe(const std::vector<std::string>& argv) {
 
 int run_bench(const std::vector<std::string>& argv) {
     if (wants_help(argv)) {
-        std::puts("usage: frameloom bench [--model ID] [--device cpu|cuda|auto] [--runs N] [--steps N] [--frames N] [--size WxH]\n\n"
+        std::puts("usage: frameloom bench [--model ID] [--device cpu|cuda|auto] [--runs N] [--steps N] [--frames N] [--size WxH]\n"
+                  "                       [--sampler euler|unipc|dpm++]\n\n"
                   "Times text encoding, each sampling step, decoding and H.264 encoding, and reports peak memory.\n"
                   "One warm-up run, then the median of --runs timed runs (default 3).");
         return 0;
     }
-    auto args = Args::parse(argv, {"--model", "--device", "--runs", "--steps", "--frames", "--size"}, {}, "bench");
+    auto args = Args::parse(argv, {"--model", "--device", "--runs", "--steps", "--frames", "--size", "--sampler"}, {},
+                            "bench");
     if (!args) return report_error(args.message(), 2);
     auto policy = policy_from_args(*args);
     if (!policy) return report_error(policy.message(), 2);
@@ -247,9 +257,9 @@ int run_bench(const std::vector<std::string>& argv) {
     auto card = store.find(args->get("--model").value_or("default"));
     if (!card) return report_error(card.message(), 2);
     std::vector<std::string> param_args = {"--prompt", "a red circle moving left on a black background", "--seed", "1"};
-    for (const char* name : {"--steps", "--frames", "--size"})
+    for (const char* name : {"--steps", "--frames", "--size", "--sampler"})
         if (auto v = args->get(name)) param_args.insert(param_args.end(), {name, *v});
-    auto parsed = Args::parse(param_args, {"--prompt", "--seed", "--steps", "--frames", "--size"}, {}, "bench");
+    auto parsed = Args::parse(param_args, {"--prompt", "--seed", "--steps", "--frames", "--size", "--sampler"}, {}, "bench");
     auto params = params_from_args(*parsed, *card);
     if (!params) return report_error(params.message(), 2);
 

@@ -14,6 +14,8 @@ int run_init_model(const std::vector<std::string>& args);
 int run_train(const std::vector<std::string>& args);
 int run_check(const std::vector<std::string>& args);
 int run_eval(const std::vector<std::string>& args);
+/// `frameloom parity PREFIX [--write OUT.safetensors] [--tolerance F]`: a golden against this port.
+int run_parity(const std::vector<std::string>& args);
 
 /// Prints "frameloom: <message>" on stderr and returns `status`.
 int report_error(const std::string& message, int status = 1);

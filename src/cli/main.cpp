@@ -23,6 +23,7 @@ commands:
   train       train a model on the procedural shapes world
   check       measure flicker, warping error, identity and seams of a clip or project
   eval        measure how well a model follows shapes-world prompts
+  parity      run a reference golden through this port and report max |delta|
 
 Run `frameloom <command> --help` for a command's options.
 The studio is `frameloom-studio [PROJECT.flproj]`.
@@ -52,5 +53,6 @@ int main(int argc, char** argv) {
     if (command == "train") return fl::cli::run_train(args);
     if (command == "check") return fl::cli::run_check(args);
     if (command == "eval") return fl::cli::run_eval(args);
+    if (command == "parity") return fl::cli::run_parity(args);
     return fl::cli::report_error("unknown command '" + command + "': run `frameloom --help` for the list", 2);
 }

@@ -37,6 +37,7 @@ OJson params_to_json(const GenerationParams& p) {
     j["steps"] = p.steps;
     j["guidance"] = p.guidance;
     j["shift"] = p.shift;
+    j["sampler"] = p.sampler;
     j["width"] = p.width;
     j["height"] = p.height;
     j["frames"] = p.frames;
@@ -241,6 +242,7 @@ Result<GenerationParams> params_from_json(const Json& j, const std::string& path
     FL_TRY(read_int(j, path, "steps", p.steps, 1, kIntMax, "a positive integer"));
     FL_TRY(read_double(j, path, "guidance", p.guidance));
     FL_TRY(read_double(j, path, "shift", p.shift));
+    FL_TRY(read_string(j, path, "sampler", p.sampler));  // absent in projects written before samplers: euler
     FL_TRY(read_int(j, path, "width", p.width, 1, kIntMax, "a positive integer"));
     FL_TRY(read_int(j, path, "height", p.height, 1, kIntMax, "a positive integer"));
     FL_TRY(read_int(j, path, "frames", p.frames, 1, kIntMax, "a positive integer"));

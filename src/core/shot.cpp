@@ -18,6 +18,8 @@ Result<void> GenerationParams::validate() const {
         return fail("guidance must be between 0 and 100 (got " + std::to_string(guidance) + ")");
     if (!(shift > 0.0 && shift <= 100.0)) return fail("shift must be above 0 and at most 100 (got " + std::to_string(shift) + ")");
     if (fps.num <= 0 || fps.den <= 0) return fail("fps must be positive (got " + to_string(fps) + ")");
+    if (sampler != "euler" && sampler != "unipc" && sampler != "dpm++")
+        return fail("sampler '" + sampler + "' is unknown: use euler, unipc or dpm++");
     if (model.empty()) return fail("model is empty: use --model default or a model id from `frameloom models`");
     return ok();
 }

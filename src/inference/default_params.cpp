@@ -9,6 +9,7 @@ core::GenerationParams default_params(const ModelCard& card) {
     p.steps = card.defaults.steps;
     p.guidance = card.defaults.guidance;
     p.shift = card.defaults.shift;
+    p.sampler = card.defaults.sampler;
     p.width = card.defaults.width;
     p.height = card.defaults.height;
     p.frames = card.defaults.frames;

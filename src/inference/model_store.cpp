@@ -161,6 +161,9 @@ core::Result<ModelCard> load_model_card(const fs::path& card_path) {
         FL_TRY(r.positive_int(d, "steps", "defaults.steps", out.steps));
         FL_TRY(r.number(d, "guidance", "defaults.guidance", out.guidance));
         FL_TRY(r.number(d, "shift", "defaults.shift", out.shift));
+        FL_TRY(r.string(d, "sampler", "defaults.sampler", out.sampler, false));
+        if (out.sampler != "euler" && out.sampler != "unipc" && out.sampler != "dpm++")
+            return r.bad("defaults.sampler", "must be \"euler\", \"unipc\" or \"dpm++\" (got \"" + out.sampler + "\")");
         FL_TRY(r.positive_int(d, "width", "defaults.width", out.width));
         FL_TRY(r.positive_int(d, "height", "defaults.height", out.height));
         FL_TRY(r.positive_int(d, "frames", "defaults.frames", out.frames));

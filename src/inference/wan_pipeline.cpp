@@ -159,9 +159,10 @@ core::Result<core::Video> WanPipeline::run(const GenerateRequest& request, Gener
     x = x.to(device_);
     local.tokens = p.frames * (h / dit_->config().patch[1]) * (w / dit_->config().patch[2]);
 
-    const std::vector<double> sigmas = euler_sigmas(p.steps, p.shift);
-    const VelocityFn velocity = [&](const torch::Tensor& xt, double sigma, int) {
-        const double t = sigma_to_timestep(sigma);
+    auto kind = parse_sampler(p.sampler);
+    if (!kind) return kind.error();
+    // t is σ·1000 for Euler and the scheduler's integer timestep for UniPC and DPM++, as the reference.
+    const TimestepVelocityFn velocity = [&](const torch::Tensor& xt, double t, int) {
         if (!use_cfg) {
             return dit_->forward(xt, torch::full({1}, t, torch::TensorOptions().dtype(torch::kFloat32).device(device_)),
                                  context);
@@ -175,7 +176,7 @@ core::Result<core::Video> WanPipeline::run(const GenerateRequest& request, Gener
     const core::ProgressFn step_progress = [&](int64_t done, int64_t, const std::string& label) {
         report(static_cast<int>(done) + 1, label);
     };
-    auto sample = sample_euler(x, sigmas, velocity, request.cancel, step_progress);
+    auto sample = fl::inference::sample(*kind, x, p.steps, p.shift, velocity, request.cancel, step_progress);
     if (!sample) return sample.error();
     local.sampling_seconds = seconds_since(start);
     local.seconds_per_step = local.sampling_seconds / p.steps;

@@ -54,7 +54,7 @@ protected:
 
 TEST_F(Cli, HelpEverywhere) {
     for (const char* cmd : {"--help", "generate --help", "models --help", "probe --help", "bench --help",
-                            "init-model --help", "check --help"}) {
+                            "init-model --help", "check --help", "parity --help"}) {
         const CliRun r = run(cmd);
         EXPECT_EQ(r.status, 0) << cmd;
         EXPECT_NE(r.out.find("usage"), std::string::npos) << cmd;
@@ -73,6 +73,23 @@ TEST_F(Cli, GeneratesAShotAndPrintsItsPath) {
     EXPECT_NE(probe.out.find("h264"), std::string::npos) << probe.out;
 }
 
+TEST_F(Cli, GenerateHelpListsSamplers) {
+    const CliRun r = run("generate --help");
+    EXPECT_NE(r.out.find("--sampler S        euler, unipc"), std::string::npos) << r.out;
+    EXPECT_NE(run("--help").out.find("parity"), std::string::npos);
+}
+
+TEST_F(Cli, GeneratesWithEachSampler) {
+    for (const char* sampler : {"unipc", "dpm++"}) {
+        const fs::path out = dir_ / (std::string("shot-") + (sampler[0] == 'u' ? "unipc" : "dpm") + ".mp4");
+        const CliRun r = run(std::string("generate --prompt 'a red circle' --steps 3 --frames 2 --seed 1 --sampler ") +
+                             sampler + " -o " + out.string());
+        ASSERT_EQ(r.status, 0) << sampler << ": " << r.err;
+        EXPECT_TRUE(fs::exists(out)) << sampler;
+        EXPECT_NE(r.err.find(std::string("3 ") + sampler + " steps"), std::string::npos) << r.err;
+    }
+}
+
 TEST_F(Cli, BadInputsGiveOneLineReasons) {
     const std::string out = (dir_ / "x.mp4").string();
     expect_one_line_error(run("generate --prompt hi --model nope -o " + out), "unknown model");
@@ -83,6 +100,9 @@ TEST_F(Cli, BadInputsGiveOneLineReasons) {
     expect_one_line_error(run("generate --prompt hi --bogus 1 -o " + out), "unknown option");
     expect_one_line_error(run("generate -o " + out), "--prompt");
     expect_one_line_error(run("generate --prompt hi --device tpu -o " + out), "unknown device");
+    expect_one_line_error(run("generate --prompt hi --sampler ddim -o " + out),
+                          "--sampler: expected euler, unipc or dpm++, got 'ddim'");
+    expect_one_line_error(run("generate --prompt hi -o " + out + " --sampler"), "--sampler needs a value");
     expect_one_line_error(run("generate --prompt hi --steps 1 --frames 1 -o " + (dir_ / "missing" / "x.mp4").string()),
                           "does not exist");
     EXPECT_FALSE(fs::exists(out));

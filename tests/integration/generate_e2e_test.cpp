@@ -3,6 +3,9 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <string>
+#include <vector>
 
 #include "frameloom/core/atomic_file.h"
 #include "frameloom/inference/generator.h"
@@ -116,6 +119,34 @@ TEST_F(GenerateE2E, SameSeedGivesBitIdenticalFramesAndOtherSeedDiffers) {
     auto c = generator_->generate(request);
     ASSERT_TRUE(c.ok());
     EXPECT_NE(a->frames[0].rgb, c->frames[0].rgb);
+}
+
+TEST_F(GenerateE2E, DefaultModelStaysOnEulerAndEachSamplerIsDeterministic) {
+    EXPECT_EQ(card_.defaults.sampler, "euler");  // its card has no sampler field
+    EXPECT_EQ(inference::default_params(card_).sampler, "euler");
+    std::map<std::string, std::vector<uint8_t>> first_frames;
+    for (const char* sampler : {"euler", "unipc", "dpm++"}) {
+        inference::GenerateRequest request;
+        request.params = small_params(card_);
+        request.params.sampler = sampler;
+        int last_done = 0;
+        request.progress = [&](int64_t done, int64_t, const std::string&) { last_done = static_cast<int>(done); };
+        auto a = generator_->generate(request);
+        ASSERT_TRUE(a.ok()) << sampler << ": " << a.message();
+        EXPECT_EQ(last_done, request.params.steps + 2) << sampler;
+        auto b = generator_->generate(request);
+        ASSERT_TRUE(b.ok());
+        EXPECT_EQ(a->frames[0].rgb, b->frames[0].rgb) << sampler;
+        first_frames[sampler] = a->frames[0].rgb;
+    }
+    EXPECT_NE(first_frames["euler"], first_frames["unipc"]);
+    EXPECT_NE(first_frames["unipc"], first_frames["dpm++"]);
+    inference::GenerateRequest bad;
+    bad.params = small_params(card_);
+    bad.params.sampler = "ddim";
+    auto r = generator_->generate(bad);
+    ASSERT_FALSE(r.ok());
+    EXPECT_NE(r.message().find("sampler 'ddim'"), std::string::npos) << r.message();
 }
 
 TEST_F(GenerateE2E, CancelStopsBeforeTheNextStep) {

@@ -29,6 +29,7 @@ struct GenerationParams {
     int steps = 20;
     double guidance = 5.0;
     double shift = 3.0;
+    std::string sampler = "euler";  ///< flow sampler: "euler", "unipc" or "dpm++" (projects without it: euler)
     int width = 64;
     int height = 64;
     int frames = 16;

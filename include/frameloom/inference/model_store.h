@@ -17,6 +17,7 @@ struct ModelDefaults {
     int steps = 20;
     double guidance = 5.0;
     double shift = 3.0;
+    std::string sampler = "euler";  ///< "euler", "unipc" or "dpm++" (card field defaults.sampler; euler when absent)
     int width = 64;
     int height = 64;
     int frames = 16;

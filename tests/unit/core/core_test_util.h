@@ -61,6 +61,7 @@ inline Project sample_project() {
     a.params.steps = 25;
     a.params.guidance = 6.5;
     a.params.shift = 8.0;
+    a.params.sampler = "unipc";
     a.params.width = 832;
     a.params.height = 480;
     a.params.frames = 81;

@@ -53,6 +53,22 @@ TEST(ProjectFile, RoundTripIsLosslessWithEveryFieldSet) {
     EXPECT_EQ(project_to_json(*back), text);  // stable output
 }
 
+TEST(ProjectFile, SamplerRoundTripsAndIsChecked) {
+    Project p = sample_project();
+    p.shots[0].params.sampler = "dpm++";
+    const std::string text = project_to_json(p);
+    EXPECT_NE(text.find("\"sampler\": \"dpm++\""), std::string::npos);
+    const auto back = project_from_json(text);
+    ASSERT_TRUE(back.ok()) << back.message();
+    EXPECT_EQ(back->shots[0].params.sampler, "dpm++");
+    EXPECT_EQ(back->shots[0].takes[0].params.sampler, p.shots[0].takes[0].params.sampler);
+    EXPECT_EQ(*back, p);
+    // A wrong type names the field.
+    const auto bad = project_from_json(replace_once(text, "\"sampler\": \"dpm++\"", "\"sampler\": 3"));
+    ASSERT_FALSE(bad.ok());
+    EXPECT_NE(bad.message().find("sampler"), std::string::npos) << bad.message();
+}
+
 TEST(ProjectFile, HeaderAndRatesAreReadable) {
     const std::string text = project_to_json(sample_project());
     EXPECT_EQ(text.rfind("{\n  \"format\": \"frameloom-project\",\n  \"schema_version\": 1,", 0), 0u)
@@ -207,6 +223,7 @@ TEST(ProjectFile, MinimalAndHandWrittenFilesLoadWithDefaults) {
     EXPECT_EQ(p->sequence.fps, (Rational{24, 1}));
     EXPECT_EQ(p->shots[0].params.fps, (Rational{30000, 1001}));
     EXPECT_EQ(p->shots[0].params.steps, GenerationParams{}.steps);
+    EXPECT_EQ(p->shots[0].params.sampler, "euler");  // projects written before samplers were Euler
     EXPECT_EQ(p->name, "Untitled");
     EXPECT_TRUE(p->check_invariants().ok());
 }

@@ -41,6 +41,13 @@ TEST(GenerationParamsTest, EachBadFieldGetsAClearMessage) {
     p = valid_params();
     p.shift = 0;
     expect_invalid(p, "shift");
+    p = valid_params();
+    p.sampler = "ddim";
+    expect_invalid(p, "sampler 'ddim' is unknown: use euler, unipc or dpm++");
+    for (const char* ok : {"euler", "unipc", "dpm++"}) {
+        p.sampler = ok;
+        EXPECT_TRUE(p.validate().ok()) << ok;
+    }
 }
 
 TEST(GenerationParamsTest, CheckInvariantsIsStructuralOnly) {

@@ -19,7 +19,7 @@ const char* kCard = R"json({
   "codec_patch": [1, 4, 4],
   "files": {"dit": "diffusion_models/shapes.safetensors", "tokenizer": "text_encoders/shapes.model"},
   "tasks": ["t2v"],
-  "defaults": {"steps": 12, "guidance": 4.5, "shift": 2.0, "width": 96, "height": 64, "frames": 17,
+  "defaults": {"steps": 12, "guidance": 4.5, "shift": 2.0, "sampler": "unipc", "width": 96, "height": 64, "frames": 17,
                "fps": "30000/1001", "negative_prompt": "blurry"},
   "trained": true
 })json";
@@ -80,6 +80,7 @@ TEST_F(ModelStoreTest, ReadsEveryField) {
     EXPECT_EQ(c->defaults.steps, 12);
     EXPECT_DOUBLE_EQ(c->defaults.guidance, 4.5);
     EXPECT_DOUBLE_EQ(c->defaults.shift, 2.0);
+    EXPECT_EQ(c->defaults.sampler, "unipc");
     EXPECT_EQ(c->defaults.width, 96);
     EXPECT_EQ(c->defaults.height, 64);
     EXPECT_EQ(c->defaults.frames, 17);
@@ -102,6 +103,7 @@ TEST_F(ModelStoreTest, MinimalCardTakesDefaults) {
     ASSERT_TRUE(c.ok()) << c.message();
     EXPECT_EQ(c->name, "m");
     EXPECT_EQ(c->defaults.steps, 20);
+    EXPECT_EQ(c->defaults.sampler, "euler");  // no sampler field: Euler
     EXPECT_EQ(c->defaults.fps, (core::FrameRate{8, 1}));
     EXPECT_FALSE(c->trained);
     EXPECT_TRUE(c->files.empty());
@@ -122,6 +124,8 @@ TEST_F(ModelStoreTest, ErrorsNameTheField) {
         {"steps", "\"many\"", "'defaults.steps'"},
         {"steps", "0", "'defaults.steps'"},
         {"guidance", "\"high\"", "'defaults.guidance'"},
+        {"sampler", "\"ddim\"", "'defaults.sampler'"},
+        {"sampler", "2", "'defaults.sampler'"},
         {"width", "-64", "'defaults.width'"},
         {"fps", "\"fast\"", "'defaults.fps'"},
         {"fps", "\"0\"", "'defaults.fps'"},
