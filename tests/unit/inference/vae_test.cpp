@@ -9,8 +9,12 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <unistd.h>
 
+#include "frameloom/inference/generator.h"
+#include "frameloom/inference/model_builder.h"
 #include "frameloom/inference/model_store.h"
+#include "inference/arch/wan/dit.h"
 #include "inference/arch/wan/vae22.h"
 #include "inference/codec.h"
 #include "inference/patch_codec.h"
@@ -301,6 +305,67 @@ TEST(VideoCodec, CardErrorsAreClear) {
                             torch::Device(torch::kCPU));
     ASSERT_FALSE(wrong.ok());
     EXPECT_NE(wrong.message().find("wan-vae"), std::string::npos) << wrong.message();
+}
+
+// The whole pipeline with a Wan VAE: the default model's text encoder, a DiT for the VAE's 4 latent channels,
+// and the golden VAE. 5 frames → 2 latent frames → 5 RGB frames; 4 frames is a one-line error.
+TEST(VideoCodec, PipelineGeneratesThroughTheWanVAE) {
+    const fs::path root = fs::temp_directory_path() / ("fl_vae_pipeline_" + std::to_string(::getpid()));
+    DefaultModelSpec spec;
+    spec.id = "vae-pipe";
+    spec.dit_layers = 1;
+    auto base = build_default_model(root, spec);
+    ASSERT_TRUE(base.ok()) << base.message();
+
+    auto dit_file = SafeTensorsFile::open(base->file("dit"));
+    ASSERT_TRUE(dit_file.ok()) << dit_file.message();
+    auto dit_config = WanDiTConfig::from_weights(*dit_file);
+    ASSERT_TRUE(dit_config.ok()) << dit_config.message();
+    dit_config->in_dim = dit_config->out_dim = 4;
+    torch::manual_seed(0);
+    WanDiT dit(*dit_config);
+    const fs::path dit_path = root / "diffusion_models" / "vae-pipe-4ch.safetensors";
+    ASSERT_TRUE(write_safetensors(dit_path, module_blobs(*dit), dit_file->metadata()).ok());
+
+    nlohmann::json card = {{"id", "vae-pipe-4ch"},
+                           {"architecture", "wan-dit"},
+                           {"codec", "wan-vae"},
+                           {"files",
+                            {{"dit", dit_path.string()},
+                             {"text_encoder", base->file("text_encoder").string()},
+                             {"tokenizer", base->file("tokenizer").string()},
+                             {"vae", golden("wan_vae_tiny.weights.safetensors")}}},
+                           {"tasks", {"t2v"}}};
+    std::ofstream(root / "vae-pipe-4ch.json") << card.dump(2);
+    auto loaded = load_model_card(root / "vae-pipe-4ch.json");
+    ASSERT_TRUE(loaded.ok()) << loaded.message();
+    DevicePolicy cpu;
+    cpu.device = DeviceKind::CPU;
+    auto generator = Generator::load(*loaded, cpu);
+    ASSERT_TRUE(generator.ok()) << generator.message();
+
+    GenerateRequest request;
+    request.params = default_params(*loaded);
+    request.params.prompt = "a red circle";
+    request.params.steps = 2;
+    request.params.frames = 5;
+    request.params.width = 48;
+    request.params.height = 32;
+    GenerateStats stats;
+    auto video = (*generator)->generate(request, &stats);
+    ASSERT_TRUE(video.ok()) << video.message();
+    EXPECT_EQ(video->frame_count(), 5);
+    EXPECT_EQ(video->width(), 48);
+    EXPECT_EQ(video->height(), 32);
+    EXPECT_EQ(stats.tokens, 2 * 2 * 3);  // 2 latent frames of 4×6, DiT patch 1×2×2
+
+    request.params.frames = 4;
+    auto bad = (*generator)->generate(request);
+    ASSERT_FALSE(bad.ok());
+    EXPECT_NE(bad.message().find("4n+1"), std::string::npos) << bad.message();
+    EXPECT_EQ(bad.message().find('\n'), std::string::npos);
+    std::error_code ec;
+    fs::remove_all(root, ec);
 }
 
 }  // namespace
