@@ -29,7 +29,9 @@ public:
         return {c.stride_t(), c.stride_s(), c.stride_s()};
     }
     int64_t latent_frames(int64_t frames) const override { return vae_->config().latent_frames(frames); }
-    int64_t video_frames(int64_t latent_frames) const override { return vae_->config().video_frames(latent_frames); }
+    int64_t video_frames(int64_t latent_frames) const override {
+        return vae_->config().video_frames(latent_frames);
+    }
     core::Result<void> check_video(int64_t frames, int64_t height, int64_t width) const override {
         return vae_->config().check_video(frames, height, width);
     }
@@ -68,7 +70,8 @@ core::Result<std::unique_ptr<VideoCodec>> load_codec(const ModelCard& card, torc
                           " codec but its card has no files.vae (add the VAE checkpoint's path)");
     auto file = SafeTensorsFile::open(path);
     if (!file) return file.error();
-    auto config = card.codec == "wan-vae" ? wan::WanVAEConfig::from_weights(*file) : wan::wan22_vae_config(*file);
+    auto config =
+        card.codec == "wan-vae" ? wan::WanVAEConfig::from_weights(*file) : wan::wan22_vae_config(*file);
     if (!config) return config.error();
     wan::WanVAE vae(*config);
     FL_TRY(load_module(*vae, *file, config->prefix));

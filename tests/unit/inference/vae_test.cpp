@@ -3,13 +3,13 @@
 #include "inference/arch/wan/vae.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
-#include <unistd.h>
 
 #include "frameloom/inference/generator.h"
 #include "frameloom/inference/model_builder.h"
@@ -105,8 +105,12 @@ void expect_config_matches_metadata(const std::string& stem, bool v22) {
     EXPECT_EQ(module_keys, file_keys);
 }
 
-TEST(WanVAE, ConfigFromShapesAndKeysMatchCheckpoint) { expect_config_matches_metadata("wan_vae_tiny", false); }
-TEST(Wan22VAE, ConfigFromShapesAndKeysMatchCheckpoint) { expect_config_matches_metadata("wan22_vae_tiny", true); }
+TEST(WanVAE, ConfigFromShapesAndKeysMatchCheckpoint) {
+    expect_config_matches_metadata("wan_vae_tiny", false);
+}
+TEST(Wan22VAE, ConfigFromShapesAndKeysMatchCheckpoint) {
+    expect_config_matches_metadata("wan22_vae_tiny", true);
+}
 
 TEST(WanVAE, LayoutsAreToldApart) {
     const SafeTensorsFile w21 = open_file("wan_vae_tiny.weights.safetensors");
@@ -280,7 +284,8 @@ TEST(VideoCodec, LoadsEachKindFromTheCard) {
         const torch::Tensor video = torch::rand({1, 3, frames, c.h, c.w}) * 2 - 1;
         const torch::Tensor latent = vc.encode(video);
         const int64_t lt = vc.latent_frames(frames);
-        EXPECT_EQ(latent.sizes(), (std::vector<int64_t>{1, c.channels, lt, c.h / c.stride[1], c.w / c.stride[2]}));
+        EXPECT_EQ(latent.sizes(),
+                  (std::vector<int64_t>{1, c.channels, lt, c.h / c.stride[1], c.w / c.stride[2]}));
         EXPECT_EQ(vc.video_frames(lt), frames);
         const torch::Tensor decoded = vc.decode(latent);
         EXPECT_EQ(decoded.sizes(), video.sizes());

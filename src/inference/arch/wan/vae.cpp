@@ -13,8 +13,8 @@ namespace fl::inference::wan {
 
 std::vector<double> wan_latent_mean(int64_t z_dim) {
     if (z_dim == 16)
-        return {-0.7571, -0.7089, -0.9113, 0.1075, -0.1745, 0.9653, -0.1517, 1.5508,
-                0.4134,  -0.0715, 0.5517,  -0.3632, -0.1922, -0.9497, 0.2503, -0.2921};
+        return {-0.7571, -0.7089, -0.9113, 0.1075,  -0.1745, 0.9653,  -0.1517, 1.5508,
+                0.4134,  -0.0715, 0.5517,  -0.3632, -0.1922, -0.9497, 0.2503,  -0.2921};
     if (z_dim == 48)
         return {-0.2289, -0.0052, -0.1323, -0.2339, -0.2799, 0.0174,  0.1838,  0.1557,  -0.1382, 0.0542,
                 0.2813,  0.0891,  0.1570,  -0.0098, 0.0375,  -0.1825, -0.2246, -0.1207, -0.0698, 0.5109,
@@ -29,10 +29,11 @@ std::vector<double> wan_latent_std(int64_t z_dim) {
         return {2.8184, 1.4541, 2.3275, 2.6558, 1.2196, 1.7708, 2.6052, 2.0743,
                 3.2687, 2.1526, 2.8652, 1.5579, 1.6382, 1.1253, 2.8251, 1.9160};
     if (z_dim == 48)
-        return {0.4765, 1.0364, 0.4514, 1.1677, 0.5313, 0.4990, 0.4818, 0.5013, 0.8158, 1.0344, 0.5894, 1.0901,
-                0.6885, 0.6165, 0.8454, 0.4978, 0.5759, 0.3523, 0.7135, 0.6804, 0.5833, 1.4146, 0.8986, 0.5659,
-                0.7069, 0.5338, 0.4889, 0.4917, 0.4069, 0.4999, 0.6866, 0.4093, 0.5709, 0.6065, 0.6415, 0.4944,
-                0.5726, 1.2042, 0.5458, 1.6887, 0.3971, 1.0600, 0.3943, 0.5537, 0.5444, 0.4089, 0.7468, 0.7744};
+        return {0.4765, 1.0364, 0.4514, 1.1677, 0.5313, 0.4990, 0.4818, 0.5013, 0.8158, 1.0344,
+                0.5894, 1.0901, 0.6885, 0.6165, 0.8454, 0.4978, 0.5759, 0.3523, 0.7135, 0.6804,
+                0.5833, 1.4146, 0.8986, 0.5659, 0.7069, 0.5338, 0.4889, 0.4917, 0.4069, 0.4999,
+                0.6866, 0.4093, 0.5709, 0.6065, 0.6415, 0.4944, 0.5726, 1.2042, 0.5458, 1.6887,
+                0.3971, 1.0600, 0.3943, 0.5537, 0.5444, 0.4089, 0.7468, 0.7744};
     return {};
 }
 
@@ -162,9 +163,10 @@ core::Result<void> WanVAEConfig::check_video(int64_t frames, int64_t height, int
     const std::string what = layout == Layout::Wan22 ? "Wan2.2 VAE" : "Wan VAE";
     const int64_t st = stride_t(), ss = stride_s();
     if (frames < 1 || (frames - 1) % st != 0)
-        return core::fail(what + ": " + std::to_string(frames) + " frames cannot be encoded: the frame count must be " +
-                          std::to_string(st) + "n+1 (1, " + std::to_string(1 + st) + ", " +
-                          std::to_string(1 + 2 * st) + ", …, e.g. " + std::to_string(1 + 20 * st) + ")");
+        return core::fail(what + ": " + std::to_string(frames) +
+                          " frames cannot be encoded: the frame count must be " + std::to_string(st) +
+                          "n+1 (1, " + std::to_string(1 + st) + ", " + std::to_string(1 + 2 * st) +
+                          ", …, e.g. " + std::to_string(1 + 20 * st) + ")");
     if (height < ss || width < ss || height % ss != 0 || width % ss != 0)
         return core::fail(what + ": size " + std::to_string(width) + "x" + std::to_string(height) +
                           " cannot be encoded: width and height must be multiples of " + std::to_string(ss));
@@ -173,12 +175,16 @@ core::Result<void> WanVAEConfig::check_video(int64_t frames, int64_t height, int
 
 core::Result<void> WanVAEConfig::resolve_latent_stats(const std::map<std::string, std::string>& metadata) {
     if (latent_mean.empty()) {
-        if (auto v = vae_detail::meta_numbers(metadata, "latent_mean")) latent_mean = *v;
-        else latent_mean = wan_latent_mean(z_dim);
+        if (auto v = vae_detail::meta_numbers(metadata, "latent_mean"))
+            latent_mean = *v;
+        else
+            latent_mean = wan_latent_mean(z_dim);
     }
     if (latent_std.empty()) {
-        if (auto v = vae_detail::meta_numbers(metadata, "latent_std")) latent_std = *v;
-        else latent_std = wan_latent_std(z_dim);
+        if (auto v = vae_detail::meta_numbers(metadata, "latent_std"))
+            latent_std = *v;
+        else
+            latent_std = wan_latent_std(z_dim);
     }
     // Other latent widths (tiny test models) without statistics: the identity normalisation.
     if (latent_mean.empty()) latent_mean.assign(static_cast<size_t>(z_dim), 0.0);
@@ -188,7 +194,8 @@ core::Result<void> WanVAEConfig::resolve_latent_stats(const std::map<std::string
 
 core::Result<void> WanVAEConfig::validate() const {
     auto bad = [](const std::string& why) { return core::fail("invalid Wan VAE config: " + why); };
-    if (dim <= 0 || dec_dim <= 0 || z_dim <= 0 || num_res_blocks <= 0) return bad("every size must be positive");
+    if (dim <= 0 || dec_dim <= 0 || z_dim <= 0 || num_res_blocks <= 0)
+        return bad("every size must be positive");
     if (dim_mult.size() < 2) return bad("dim_mult needs at least two stages");
     for (int64_t m : dim_mult)
         if (m <= 0) return bad("dim_mult entries must be positive");
@@ -225,7 +232,8 @@ core::Result<WanVAEConfig> WanVAEConfig::from_shapes(const ShapeMap& shapes,
         return core::fail("not a Wan2.1 VAE checkpoint: tensor '" + prefix + key + "' is missing");
     };
     if (shape("encoder.downsamples.0.downsamples.0.residual.0.gamma"))
-        return core::fail("this is a Wan2.2 VAE checkpoint (encoder.downsamples.0.downsamples.…): use codec \"wan22-vae\"");
+        return core::fail(
+            "this is a Wan2.2 VAE checkpoint (encoder.downsamples.0.downsamples.…): use codec \"wan22-vae\"");
     WanVAEConfig c;
     c.prefix = prefix;
     const auto* conv1 = shape("encoder.conv1.weight");
@@ -270,7 +278,8 @@ core::Result<WanVAEConfig> WanVAEConfig::from_shapes(const ShapeMap& shapes,
     return c;
 }
 
-core::Result<WanVAEConfig> WanVAEConfig::from_weights(const SafeTensorsFile& file, const std::string& prefix) {
+core::Result<WanVAEConfig> WanVAEConfig::from_weights(const SafeTensorsFile& file,
+                                                      const std::string& prefix) {
     ShapeMap shapes;
     for (const auto& info : file.tensors()) shapes[info.name] = info.shape;
     auto c = from_shapes(shapes, file.metadata(), prefix);
@@ -306,7 +315,8 @@ std::vector<std::shared_ptr<VAELayer>> wan21_encoder_layers(const WanVAEConfig& 
         }
         if (i + 1 != stages) {
             out.push_back(std::make_shared<Resample>(
-                width, width, c.temperal_downsample[i] ? Resample::Mode::Downsample3d : Resample::Mode::Downsample2d));
+                width, width,
+                c.temperal_downsample[i] ? Resample::Mode::Downsample3d : Resample::Mode::Downsample2d));
             scale /= 2.0;
         }
     }
@@ -344,15 +354,14 @@ WanVAEImpl::WanVAEImpl(const WanVAEConfig& config) : config_(config) {
     const auto& c = config_;
     const bool v22 = c.layout == WanVAEConfig::Layout::Wan22;
     const int64_t pixels = 3 * c.patch * c.patch;  // channels after patchify
-    encoder_ = register_module(
-        "encoder", Encoder3d(pixels, c.dim, c.dim * c.dim_mult.back(), 2 * c.z_dim,
-                             v22 ? wan22_encoder_stages(c) : wan21_encoder_layers(c)));
+    encoder_ = register_module("encoder", Encoder3d(pixels, c.dim, c.dim * c.dim_mult.back(), 2 * c.z_dim,
+                                                    v22 ? wan22_encoder_stages(c) : wan21_encoder_layers(c)));
     conv1_ = register_module("conv1", CausalConv3d(2 * c.z_dim, 2 * c.z_dim, K3{1, 1, 1}, K3{0, 0, 0}));
     conv2_ = register_module("conv2", CausalConv3d(c.z_dim, c.z_dim, K3{1, 1, 1}, K3{0, 0, 0}));
     const int64_t dec = v22 ? c.dec_dim : c.dim;
-    decoder_ = register_module(
-        "decoder", Decoder3d(c.z_dim, dec * c.dim_mult.back(), dec * c.dim_mult.front(), pixels,
-                             v22 ? wan22_decoder_stages(c) : wan21_decoder_layers(c)));
+    decoder_ = register_module("decoder",
+                               Decoder3d(c.z_dim, dec * c.dim_mult.back(), dec * c.dim_mult.front(), pixels,
+                                         v22 ? wan22_decoder_stages(c) : wan21_decoder_layers(c)));
 }
 
 torch::Tensor WanVAEImpl::encode(const torch::Tensor& video) {
@@ -362,7 +371,8 @@ torch::Tensor WanVAEImpl::encode(const torch::Tensor& video) {
     const auto fits = config_.check_video(video.size(2), video.size(3), video.size(4));
     TORCH_CHECK(fits.ok(), fits.message());
     const torch::Tensor x = patchify(video.to(conv1_->weight.scalar_type()), config_.patch);
-    const torch::Tensor mu = encode_chunked(*encoder_, *conv1_, x).narrow(1, 0, config_.z_dim);  // log-var unused
+    const torch::Tensor mu =
+        encode_chunked(*encoder_, *conv1_, x).narrow(1, 0, config_.z_dim);  // log-var unused
     return normalise_latent(mu, config_);
 }
 

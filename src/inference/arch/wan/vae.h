@@ -26,9 +26,9 @@ struct WanVAEConfig {
     int64_t z_dim = 16;
     std::vector<int64_t> dim_mult{1, 2, 4, 4};
     int64_t num_res_blocks = 2;
-    std::vector<double> attn_scales;                      ///< always empty in released models
+    std::vector<double> attn_scales;                           ///< always empty in released models
     std::vector<bool> temperal_downsample{false, true, true};  ///< encoder stages; the decoder reverses it
-    int64_t patch = 1;                                    ///< pixel shuffle before/after (2 for Wan2.2)
+    int64_t patch = 1;                                         ///< pixel shuffle before/after (2 for Wan2.2)
     /// Per-channel latent normalisation: z_norm = (mu − mean)/std. The released values for z_dim 16 and 48,
     /// metadata "latent_mean"/"latent_std" for others, else 0 and 1.
     std::vector<double> latent_mean, latent_std;
@@ -49,7 +49,8 @@ struct WanVAEConfig {
                                                   const std::map<std::string, std::string>& metadata,
                                                   const std::string& prefix = "");
     /// The same from an open checkpoint.
-    static core::Result<WanVAEConfig> from_weights(const SafeTensorsFile& file, const std::string& prefix = "");
+    static core::Result<WanVAEConfig> from_weights(const SafeTensorsFile& file,
+                                                   const std::string& prefix = "");
     /// Errors when the combination is impossible (sizes, mean/std length, stage count).
     core::Result<void> validate() const;
     /// Fills latent_mean/latent_std from metadata or the released tables when they are empty.
@@ -63,7 +64,8 @@ std::vector<double> wan_latent_std(int64_t z_dim);
 /// Clamps decoded video to [−1, 1] as the reference does after decode.
 torch::Tensor clamp_video(const torch::Tensor& video);
 
-/// WanVAE_ of either layout (the Wan2.2 stage lists come from vae22.h). encode/decode take and give batches; all in the weights' dtype (fp32 as the reference).
+/// WanVAE_ of either layout (the Wan2.2 stage lists come from vae22.h). encode/decode take and give batches;
+/// all in the weights' dtype (fp32 as the reference).
 class WanVAEImpl : public torch::nn::Module {
 public:
     explicit WanVAEImpl(const WanVAEConfig& config);

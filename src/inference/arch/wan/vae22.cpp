@@ -18,7 +18,8 @@ torch::Tensor unpatchify(const torch::Tensor& x, int64_t p) {
 
 torch::Tensor avg_down_3d(const torch::Tensor& x, int64_t out, int64_t ft, int64_t fs) {
     const int64_t pad_t = (ft - x.size(2) % ft) % ft;
-    const torch::Tensor y = pad_t > 0 ? torch::constant_pad_nd(x, {0, 0, 0, 0, pad_t, 0}, 0.0) : x.contiguous();
+    const torch::Tensor y =
+        pad_t > 0 ? torch::constant_pad_nd(x, {0, 0, 0, 0, pad_t, 0}, 0.0) : x.contiguous();
     const int64_t b = y.size(0), c = y.size(1), t = y.size(2) / ft, h = y.size(3) / fs, w = y.size(4) / fs;
     const int64_t factor = ft * fs * fs, group = c * factor / out;
     // [B, C, t, ft, h, fs, w, fs] → [B, C, ft, fs, fs, t, h, w] → [B, out, group, t, h, w] → mean over group
@@ -47,10 +48,12 @@ DownResidualBlock::DownResidualBlock(int64_t in, int64_t out, int64_t mult, bool
     TORCH_CHECK(in * factor_t_ * factor_s_ * factor_s_ % out == 0, "Wan2.2 VAE: AvgDown3D cannot map ", in,
                 " channels to ", out);
     auto list = register_module("downsamples", torch::nn::ModuleList());
-    for (int64_t i = 0; i < mult; ++i, in = out) layers_.push_back(*list, std::make_shared<ResidualBlock>(in, out));
+    for (int64_t i = 0; i < mult; ++i, in = out)
+        layers_.push_back(*list, std::make_shared<ResidualBlock>(in, out));
     if (down)
-        layers_.push_back(*list, std::make_shared<Resample>(
-                                    out, out, temporal ? Resample::Mode::Downsample3d : Resample::Mode::Downsample2d));
+        layers_.push_back(
+            *list, std::make_shared<Resample>(
+                       out, out, temporal ? Resample::Mode::Downsample3d : Resample::Mode::Downsample2d));
 }
 
 torch::Tensor DownResidualBlock::forward(const torch::Tensor& x, FeatureCache& cache) {
@@ -60,12 +63,15 @@ torch::Tensor DownResidualBlock::forward(const torch::Tensor& x, FeatureCache& c
 
 UpResidualBlock::UpResidualBlock(int64_t in, int64_t out, int64_t mult, bool temporal, bool up)
     : up_(up), out_(out), factor_t_(temporal ? 2 : 1) {
-    TORCH_CHECK(!up || out * factor_t_ * 4 % in == 0, "Wan2.2 VAE: DupUp3D cannot map ", in, " channels to ", out);
+    TORCH_CHECK(!up || out * factor_t_ * 4 % in == 0, "Wan2.2 VAE: DupUp3D cannot map ", in, " channels to ",
+                out);
     auto list = register_module("upsamples", torch::nn::ModuleList());
-    for (int64_t i = 0; i < mult; ++i, in = out) layers_.push_back(*list, std::make_shared<ResidualBlock>(in, out));
+    for (int64_t i = 0; i < mult; ++i, in = out)
+        layers_.push_back(*list, std::make_shared<ResidualBlock>(in, out));
     if (up)
-        layers_.push_back(*list, std::make_shared<Resample>(
-                                    out, out, temporal ? Resample::Mode::Upsample3d : Resample::Mode::Upsample2d));
+        layers_.push_back(*list,
+                          std::make_shared<Resample>(
+                              out, out, temporal ? Resample::Mode::Upsample3d : Resample::Mode::Upsample2d));
 }
 
 torch::Tensor UpResidualBlock::forward(const torch::Tensor& x, FeatureCache& cache) {
@@ -81,7 +87,8 @@ std::vector<std::shared_ptr<VAELayer>> wan22_encoder_stages(const WanVAEConfig& 
     for (size_t i = 0; i < stages; ++i) {
         const int64_t width = c.dim * c.dim_mult[i];
         const bool temporal = i < c.temperal_downsample.size() && c.temperal_downsample[i];
-        out.push_back(std::make_shared<DownResidualBlock>(in, width, c.num_res_blocks, temporal, i + 1 != stages));
+        out.push_back(
+            std::make_shared<DownResidualBlock>(in, width, c.num_res_blocks, temporal, i + 1 != stages));
         in = width;
     }
     return out;
@@ -95,7 +102,8 @@ std::vector<std::shared_ptr<VAELayer>> wan22_decoder_stages(const WanVAEConfig& 
     for (size_t i = 0; i < stages; ++i) {
         const int64_t width = c.dec_dim * c.dim_mult[stages - 1 - i];
         const bool temporal = i < up.size() && up[i];
-        out.push_back(std::make_shared<UpResidualBlock>(in, width, c.num_res_blocks + 1, temporal, i + 1 != stages));
+        out.push_back(
+            std::make_shared<UpResidualBlock>(in, width, c.num_res_blocks + 1, temporal, i + 1 != stages));
         in = width;
     }
     return out;

@@ -28,7 +28,8 @@ torch::Tensor unpatchify(const torch::Tensor& x, int64_t p);
 torch::Tensor avg_down_3d(const torch::Tensor& x, int64_t out, int64_t factor_t, int64_t factor_s);
 /// Parameter-free shortcut: channel repeat, then depth-to-space/time; on the first chunk the first
 /// factor_t−1 frames are dropped. x: [B, in, T, h, w] → [B, out, T·ft (− ft+1), h·fs, w·fs].
-torch::Tensor dup_up_3d(const torch::Tensor& x, int64_t out, int64_t factor_t, int64_t factor_s, bool first_chunk);
+torch::Tensor dup_up_3d(const torch::Tensor& x, int64_t out, int64_t factor_t, int64_t factor_s,
+                        bool first_chunk);
 
 /// Down_ResidualBlock: `downsamples` (ResidualBlocks + optional Resample) plus the AvgDown3D shortcut.
 class DownResidualBlock : public VAELayer {

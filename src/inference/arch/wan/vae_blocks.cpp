@@ -120,7 +120,8 @@ torch::Tensor AttentionBlock::forward(const torch::Tensor& x, FeatureCache&) {
     const int64_t b = x.size(0), c = x.size(1), t = x.size(2), h = x.size(3), w = x.size(4), n = b * t;
     const torch::Tensor frames = norm_->forward(to_frames(x));  // [N, C, H, W]
     // [N, 3C, H, W] → [N, 1, HW, 3C]; q, k, v are the channel thirds [0,C), [C,2C), [2C,3C)
-    const torch::Tensor qkv = to_qkv_->forward(frames).reshape({n, 1, 3 * c, h * w}).permute({0, 1, 3, 2}).contiguous();
+    const torch::Tensor qkv =
+        to_qkv_->forward(frames).reshape({n, 1, 3 * c, h * w}).permute({0, 1, 3, 2}).contiguous();
     const auto parts = qkv.chunk(3, -1);
     torch::Tensor o = attention(parts[0], parts[1], parts[2]);  // [N, 1, HW, C], scale 1/√C
     o = o.squeeze(1).permute({0, 2, 1}).reshape({n, c, h, w});
@@ -130,12 +131,14 @@ torch::Tensor AttentionBlock::forward(const torch::Tensor& x, FeatureCache&) {
 Resample::Resample(int64_t dim, int64_t out, Mode mode) : mode_(mode) {
     auto resample = holder(*this, "resample");
     const bool up = mode == Mode::Upsample2d || mode == Mode::Upsample3d;
-    // up: Upsample ×2 (key 0, no weights) then Conv2d(dim, out, 3, pad 1); down: ZeroPad2d then Conv2d stride 2
+    // up: Upsample ×2 (key 0, no weights) then Conv2d(dim, out, 3, pad 1); down: ZeroPad2d then Conv2d stride
+    // 2
     conv_ = resample->register_module("1", up ? VAEConv2d(dim, out, 3, 1, 1) : VAEConv2d(dim, out, 3, 2, 0));
     if (mode == Mode::Upsample3d)
         time_conv_ = register_module("time_conv", CausalConv3d(dim, 2 * dim, K3{3, 1, 1}, K3{1, 0, 0}));
     else if (mode == Mode::Downsample3d)
-        time_conv_ = register_module("time_conv", CausalConv3d(dim, dim, K3{3, 1, 1}, K3{0, 0, 0}, K3{2, 1, 1}));
+        time_conv_ =
+            register_module("time_conv", CausalConv3d(dim, dim, K3{3, 1, 1}, K3{0, 0, 0}, K3{2, 1, 1}));
 }
 
 torch::Tensor Resample::forward(const torch::Tensor& x, FeatureCache& cache) {
@@ -151,11 +154,13 @@ torch::Tensor Resample::forward(const torch::Tensor& x, FeatureCache& cache) {
             torch::Tensor keep = last_frames(x, 2);
             if (keep.size(2) < 2 && slot.state == State::Frames)
                 keep = torch::cat({last_frames(slot.frames, 1).to(keep.device()), keep}, 2);
-            if (keep.size(2) < 2 && slot.state == State::Rep) keep = torch::cat({torch::zeros_like(keep), keep}, 2);
+            if (keep.size(2) < 2 && slot.state == State::Rep)
+                keep = torch::cat({torch::zeros_like(keep), keep}, 2);
             y = slot.state == State::Rep ? time_conv_->forward(x) : time_conv_->forward(x, slot.frames);
             slot.state = State::Frames;
             slot.frames = keep;
-            // [B, 2C, T, H, W] → [B, 2, C, T, H, W] → halves interleaved in time (half 0 first) → [B, C, 2T, H, W]
+            // [B, 2C, T, H, W] → [B, 2, C, T, H, W] → halves interleaved in time (half 0 first) → [B, C, 2T,
+            // H, W]
             y = y.reshape({b, 2, c, t, h, w});
             y = torch::stack({y.select(1, 0), y.select(1, 1)}, 3).reshape({b, c, 2 * t, h, w});
         }

@@ -48,7 +48,8 @@ class CausalConv3dImpl : public torch::nn::Module {
 public:
     CausalConv3dImpl(int64_t in, int64_t out, std::array<int64_t, 3> kernel, std::array<int64_t, 3> padding,
                      std::array<int64_t, 3> stride = {1, 1, 1});
-    /// x: [B, Ci, T, H, W]; `cache` (frames preceding x, may be undefined) replaces that many front pad frames.
+    /// x: [B, Ci, T, H, W]; `cache` (frames preceding x, may be undefined) replaces that many front pad
+    /// frames.
     torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& cache = {}) const;
     /// The reference's cached call: runs on cat(cache, x), then the slot keeps x's last 2 frames (with the
     /// old slot's last frame prepended when x has a single frame).
@@ -60,7 +61,8 @@ private:
 };
 TORCH_MODULE(CausalConv3d);
 
-/// RMS_norm: L2-normalise over channels (eps 1e-12), ×√C, ×gamma. gamma [C,1,1,1] (video) or [C,1,1] (images).
+/// RMS_norm: L2-normalise over channels (eps 1e-12), ×√C, ×gamma. gamma [C,1,1,1] (video) or [C,1,1]
+/// (images).
 class VAERMSNormImpl : public torch::nn::Module {
 public:
     VAERMSNormImpl(int64_t dim, bool images);
