@@ -112,6 +112,22 @@ TEST(Wan22VAE, ConfigFromShapesAndKeysMatchCheckpoint) {
     expect_config_matches_metadata("wan22_vae_tiny", true);
 }
 
+TEST(WanVAE, MetadataConfigOverridesShapes) {
+    const SafeTensorsFile weights = open_file("wan_vae_tiny.weights.safetensors");
+    std::map<std::string, std::vector<int64_t>> shapes;
+    for (const auto& info : weights.tensors()) shapes[info.name] = info.shape;
+    const std::map<std::string, std::string> meta = {
+        {"config", R"({"num_res_blocks": 3, "latent_mean": [1, 2, 3, 4], "latent_std": [2, 2, 2, 2]})"}};
+    auto c = WanVAEConfig::from_shapes(shapes, meta);
+    ASSERT_TRUE(c.ok()) << c.message();
+    EXPECT_EQ(c->num_res_blocks, 3);
+    EXPECT_EQ(c->latent_mean, (std::vector<double>{1, 2, 3, 4}));
+    EXPECT_EQ(c->latent_std, (std::vector<double>{2, 2, 2, 2}));
+    auto bad = WanVAEConfig::from_shapes(shapes, {{"latent_std", "[1, 2]"}});
+    ASSERT_FALSE(bad.ok());
+    EXPECT_NE(bad.message().find("latent_std"), std::string::npos) << bad.message();
+}
+
 TEST(WanVAE, LayoutsAreToldApart) {
     const SafeTensorsFile w21 = open_file("wan_vae_tiny.weights.safetensors");
     const SafeTensorsFile w22 = open_file("wan22_vae_tiny.weights.safetensors");
