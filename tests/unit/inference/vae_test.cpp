@@ -128,6 +128,32 @@ TEST(WanVAE, MetadataConfigOverridesShapes) {
     EXPECT_NE(bad.message().find("latent_std"), std::string::npos) << bad.message();
 }
 
+// The released configurations build with the parameter and key counts of the checkpoints (wan.md §3).
+TEST(WanVAE, ReleasedConfigsHaveTheCheckpointsParameterCounts) {
+    auto count = [](const WanVAEConfig& c, size_t* keys) {
+        WanVAE vae(c);  // weights stay uninitialised: nothing is touched
+        int64_t n = 0;
+        const auto params = vae->named_parameters(/*recurse=*/true);
+        for (const auto& p : params) n += p.value().numel();
+        *keys = params.size();
+        return n;
+    };
+    WanVAEConfig c21;  // dim 96, z 16, [1, 2, 4, 4], 2 blocks, [false, true, true]
+    ASSERT_TRUE(c21.resolve_latent_stats({}).ok());
+    size_t keys = 0;
+    EXPECT_EQ(count(c21, &keys), 126892531);
+    EXPECT_EQ(keys, 194u);
+    WanVAEConfig c22;
+    c22.layout = WanVAEConfig::Layout::Wan22;
+    c22.patch = 2;
+    c22.dim = 160;
+    c22.dec_dim = 256;
+    c22.z_dim = 48;
+    ASSERT_TRUE(c22.resolve_latent_stats({}).ok());
+    EXPECT_EQ(count(c22, &keys), 704688668);
+    EXPECT_EQ(keys, 196u);
+}
+
 TEST(WanVAE, LayoutsAreToldApart) {
     const SafeTensorsFile w21 = open_file("wan_vae_tiny.weights.safetensors");
     const SafeTensorsFile w22 = open_file("wan22_vae_tiny.weights.safetensors");
