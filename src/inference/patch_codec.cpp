@@ -1,6 +1,7 @@
 #include "inference/patch_codec.h"
 
 #include <cstring>
+#include <string>
 
 namespace fl::inference {
 
@@ -10,6 +11,15 @@ core::Result<PatchCodec> PatchCodec::from_card(const std::vector<int>& patch) {
     if (patch.size() != 3 || patch[0] != 1 || patch[1] < 1 || patch[2] < 1 || patch[1] > 16 || patch[2] > 16)
         return core::fail("model card: codec_patch must be [1, ph, pw] with 1 ≤ ph, pw ≤ 16");
     return PatchCodec(patch[0], patch[1], patch[2]);
+}
+
+core::Result<void> PatchCodec::check_video(int64_t frames, int64_t height, int64_t width) const {
+    if (frames < 1) return core::fail("patch codec: a video needs at least one frame");
+    if (height < ph_ || width < pw_ || height % ph_ != 0 || width % pw_ != 0)
+        return core::fail("patch codec: size " + std::to_string(width) + "x" + std::to_string(height) +
+                          " does not fit: width must be a multiple of " + std::to_string(pw_) +
+                          " and height of " + std::to_string(ph_));
+    return core::ok();
 }
 
 torch::Tensor PatchCodec::encode(const torch::Tensor& video) const {

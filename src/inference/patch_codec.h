@@ -8,23 +8,30 @@
 
 #include "frameloom/core/frame.h"
 #include "frameloom/core/result.h"
+#include "inference/codec.h"
 
 namespace fl::inference {
 
 /// Space-to-depth by (ph, pw) (pt must be 1): pixel [c, f, y·ph+i, x·pw+j] ↔ latent [c·ph·pw + i·pw + j, f, y, x].
-class PatchCodec {
+class PatchCodec final : public VideoCodec {
 public:
     PatchCodec(int64_t pt, int64_t ph, int64_t pw);
     static core::Result<PatchCodec> from_card(const std::vector<int>& patch);
 
-    int64_t latent_channels() const { return 3 * ph_ * pw_; }
+    std::string name() const override { return "patch"; }
+    int64_t latent_channels() const override { return 3 * ph_ * pw_; }
     int64_t ph() const { return ph_; }
     int64_t pw() const { return pw_; }
+    std::array<int64_t, 3> stride() const override { return {1, ph_, pw_}; }
+    int64_t latent_frames(int64_t frames) const override { return frames; }
+    int64_t video_frames(int64_t latent_frames) const override { return latent_frames; }
+    /// Any frame count; height and width multiples of ph and pw.
+    core::Result<void> check_video(int64_t frames, int64_t height, int64_t width) const override;
 
     /// video: [B, 3, F, H, W] in [−1, 1] → [B, 3·ph·pw, F, H/ph, W/pw]
-    torch::Tensor encode(const torch::Tensor& video) const;
+    torch::Tensor encode(const torch::Tensor& video) const override;
     /// latent: [B, 3·ph·pw, F, h, w] → [B, 3, F, h·ph, w·pw] (not clamped)
-    torch::Tensor decode(const torch::Tensor& latent) const;
+    torch::Tensor decode(const torch::Tensor& latent) const override;
 
 private:
     int64_t ph_ = 4;

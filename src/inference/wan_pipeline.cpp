@@ -4,6 +4,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "inference/patch_codec.h"
 #include "inference/sampler.h"
 #include "inference/tensor_io.h"
 
@@ -25,13 +26,13 @@ core::Result<void> load_weights(Module& module, const ModelCard& card, const std
 }  // namespace
 
 WanPipeline::WanPipeline(ModelCard card, DevicePolicy policy, Tokenizer tokenizer, wan::T5Encoder t5,
-                         wan::WanDiT dit, PatchCodec codec, torch::Device device)
+                         wan::WanDiT dit, std::unique_ptr<VideoCodec> codec, torch::Device device)
     : card_(std::move(card)),
       policy_(policy),
       tokenizer_(std::move(tokenizer)),
       t5_(std::move(t5)),
       dit_(std::move(dit)),
-      codec_(codec),
+      codec_(std::move(codec)),
       device_(device) {}
 
 core::Result<std::unique_ptr<WanPipeline>> WanPipeline::load(const ModelCard& card, const DevicePolicy& requested) {
@@ -41,16 +42,14 @@ core::Result<std::unique_ptr<WanPipeline>> WanPipeline::load(const ModelCard& ca
     if (card.architecture != "wan-dit")
         return core::fail("model '" + card.id + "' has architecture '" + card.architecture +
                           "', which this pipeline cannot run");
-    if (card.codec != "patch")
-        return core::fail("model '" + card.id + "' needs the " + card.codec +
-                          " codec, which arrives with the Wan port: use the default model for now");
     if (const auto missing = card.missing_files(); !missing.empty()) {
         std::string list;
         for (const auto& m : missing) list += (list.empty() ? "" : ", ") + m;
         return core::fail("model '" + card.id + "' is incomplete: missing " + list +
                           " (put the files in " + card.root.string() + ")");
     }
-    auto codec = PatchCodec::from_card(card.codec_patch);
+    const torch::Device device = policy->device == DeviceKind::CUDA ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
+    auto codec = load_codec(card, device);
     if (!codec) return codec.error();
     auto tokenizer = Tokenizer::load(card.file("tokenizer"));
     if (!tokenizer) return tokenizer.error();
@@ -67,9 +66,10 @@ core::Result<std::unique_ptr<WanPipeline>> WanPipeline::load(const ModelCard& ca
     auto dit_config = wan::WanDiTConfig::from_weights(*dit_file);
     if (!dit_config) return dit_config.error();
     FL_TRY(dit_config->validate());
-    if (dit_config->in_dim != codec->latent_channels() || dit_config->out_dim != codec->latent_channels())
+    const int64_t latent_channels = (*codec)->latent_channels();
+    if (dit_config->in_dim != latent_channels || dit_config->out_dim != latent_channels)
         return core::fail("model '" + card.id + "' is inconsistent: the DiT takes " + std::to_string(dit_config->in_dim) +
-                          " channels but the codec gives " + std::to_string(codec->latent_channels()));
+                          " channels but the codec gives " + std::to_string(latent_channels));
     if (dit_config->text_dim != t5_config->dim)
         return core::fail("model '" + card.id + "' is inconsistent: the DiT expects text features of width " +
                           std::to_string(dit_config->text_dim) + ", the text encoder gives " +
@@ -77,7 +77,6 @@ core::Result<std::unique_ptr<WanPipeline>> WanPipeline::load(const ModelCard& ca
     wan::WanDiT dit(*dit_config, /*initialise=*/false);  // every parameter is loaded next
     FL_TRY(load_module(*dit, *dit_file, dit_config->prefix));
 
-    const torch::Device device = policy->device == DeviceKind::CUDA ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
     if (policy->device == DeviceKind::CPU) torch::set_num_threads(policy->cpu_threads);
     t5->eval();
     dit->eval();
@@ -86,7 +85,7 @@ core::Result<std::unique_ptr<WanPipeline>> WanPipeline::load(const ModelCard& ca
     dit->set_precision(policy->precision == Precision::BF16 ? wan::DiTPrecision::BF16 : wan::DiTPrecision::F32);
 
     auto pipeline = std::unique_ptr<WanPipeline>(
-        new WanPipeline(card, *policy, std::move(*tokenizer), t5, dit, *codec, device));
+        new WanPipeline(card, *policy, std::move(*tokenizer), t5, dit, std::move(*codec), device));
     pipeline->load_seconds_ = seconds_since(start);
     return pipeline;
 }
@@ -102,10 +101,16 @@ core::Result<void> WanPipeline::check_request(const core::GenerationParams& p) c
     if (!c.last_frame.empty()) return unsupported("--last-frame");
     if (!c.extend.empty()) return unsupported("--extend");
     if (!c.references.empty()) return unsupported("--reference");
-    const int64_t gh = codec_.ph() * dit_->config().patch[1], gw = codec_.pw() * dit_->config().patch[2];
+    const auto stride = codec_->stride();
+    const int64_t gh = stride[1] * dit_->config().patch[1], gw = stride[2] * dit_->config().patch[2];
     if (p.height % gh != 0 || p.width % gw != 0)
         return core::fail("size " + std::to_string(p.width) + "x" + std::to_string(p.height) + " does not fit model '" +
                           card_.id + "': width and height must be multiples of " + std::to_string(gw));
+    if (auto fits = codec_->check_video(p.frames, p.height, p.width); !fits)
+        return core::fail("model '" + card_.id + "': " + fits.message());
+    if (codec_->latent_frames(p.frames) % dit_->config().patch[0] != 0)
+        return core::fail("model '" + card_.id + "': " + std::to_string(p.frames) +
+                          " frames do not fit the DiT's temporal patch of " + std::to_string(dit_->config().patch[0]));
     return core::ok();
 }
 
@@ -152,12 +157,13 @@ core::Result<core::Video> WanPipeline::run(const GenerateRequest& request, Gener
     report(1, "text encoded");
 
     // Noise comes from a CPU generator seeded by the request, so a seed gives the same start on every device.
-    const int64_t c = codec_.latent_channels();
-    const int64_t h = p.height / codec_.ph(), w = p.width / codec_.pw();
+    const int64_t c = codec_->latent_channels();
+    const auto stride = codec_->stride();
+    const int64_t lt = codec_->latent_frames(p.frames), h = p.height / stride[1], w = p.width / stride[2];
     auto generator = at::make_generator<at::CPUGeneratorImpl>(p.seed);
-    torch::Tensor x = torch::randn({1, c, p.frames, h, w}, generator, torch::TensorOptions().dtype(torch::kFloat32));
+    torch::Tensor x = torch::randn({1, c, lt, h, w}, generator, torch::TensorOptions().dtype(torch::kFloat32));
     x = x.to(device_);
-    local.tokens = p.frames * (h / dit_->config().patch[1]) * (w / dit_->config().patch[2]);
+    local.tokens = (lt / dit_->config().patch[0]) * (h / dit_->config().patch[1]) * (w / dit_->config().patch[2]);
 
     auto kind = parse_sampler(p.sampler);
     if (!kind) return kind.error();
@@ -182,8 +188,14 @@ core::Result<core::Video> WanPipeline::run(const GenerateRequest& request, Gener
     local.seconds_per_step = local.sampling_seconds / p.steps;
 
     start = Clock::now();
-    const torch::Tensor pixels = codec_.decode(*sample);  // [1, 3, F, H, W]
-    core::Video video = tensor_to_video(pixels[0], p.fps);
+    // Decoded a temporal chunk at a time and turned into RGB8 frames at once: the float video of a long
+    // clip is never held whole.
+    core::Video video;
+    video.fps = p.fps;
+    codec_->decode_chunks(*sample, [&](const torch::Tensor& pixels) {  // [1, 3, f, H, W]
+        core::Video part = tensor_to_video(pixels[0], p.fps);
+        for (auto& frame : part.frames) video.frames.push_back(std::move(frame));
+    });
     local.decode_seconds = seconds_since(start);
     report(total_units, "decoded");
     local.peak_rss_bytes = peak_rss_bytes();

@@ -10,12 +10,12 @@
 #include "frameloom/inference/generator.h"
 #include "inference/arch/wan/dit.h"
 #include "inference/arch/wan/t5.h"
-#include "inference/patch_codec.h"
+#include "inference/codec.h"
 #include "inference/tokenizer.h"
 
 namespace fl::inference {
 
-/// A Wan DiT + T5 + patch codec, loaded onto one device.
+/// A Wan DiT + T5 + video codec (patch codec or Wan VAE, from the card), loaded onto one device.
 class WanPipeline final : public Generator {
 public:
     static core::Result<std::unique_ptr<WanPipeline>> load(const ModelCard& card, const DevicePolicy& policy);
@@ -29,7 +29,7 @@ public:
 
 private:
     WanPipeline(ModelCard card, DevicePolicy policy, Tokenizer tokenizer, wan::T5Encoder t5, wan::WanDiT dit,
-                PatchCodec codec, torch::Device device);
+                std::unique_ptr<VideoCodec> codec, torch::Device device);
     core::Result<core::Video> run(const GenerateRequest& request, GenerateStats* stats);
     core::Result<void> check_request(const core::GenerationParams& params) const;
 
@@ -38,7 +38,7 @@ private:
     Tokenizer tokenizer_;
     wan::T5Encoder t5_;
     wan::WanDiT dit_;
-    PatchCodec codec_;
+    std::unique_ptr<VideoCodec> codec_;
     torch::Device device_;
     double load_seconds_ = 0.0;
 };

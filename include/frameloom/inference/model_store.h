@@ -32,7 +32,7 @@ struct ModelCard {
     std::string name;                   ///< display name
     std::string description;
     std::string architecture;           ///< "wan-dit"
-    std::string codec;                  ///< "patch" (pixel patch codec) or "wan-vae"
+    std::string codec;                  ///< "patch" (pixel patch codec), "wan-vae" or "wan22-vae" (files role "vae")
     std::vector<int> codec_patch;       ///< [pt, ph, pw] for the patch codec
     std::map<std::string, std::string> files;  ///< role ("dit", "text_encoder", "tokenizer") → path
     std::vector<std::string> tasks;     ///< "t2v", ...
