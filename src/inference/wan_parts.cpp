@@ -4,20 +4,17 @@
 
 namespace fl::inference {
 
-core::Result<WanParts> load_wan_parts(const ModelCard& card) {
+core::Result<WanParts> load_wan_parts(const ModelCard& card, torch::Device device) {
     if (card.architecture != "wan-dit")
         return core::fail("model '" + card.id + "' has architecture '" + card.architecture +
                           "', which this pipeline cannot run");
-    if (card.codec != "patch")
-        return core::fail("model '" + card.id + "' needs the " + card.codec +
-                          " codec, which arrives with the Wan port: use the default model for now");
     if (const auto missing = card.missing_files(); !missing.empty()) {
         std::string list;
         for (const auto& m : missing) list += (list.empty() ? "" : ", ") + m;
         return core::fail("model '" + card.id + "' is incomplete: missing " + list + " (put the files in " +
                           card.root.string() + ")");
     }
-    auto codec = PatchCodec::from_card(card.codec_patch);
+    auto codec = load_codec(card, device);
     if (!codec) return codec.error();
     auto tokenizer = Tokenizer::load(card.file("tokenizer"));
     if (!tokenizer) return tokenizer.error();
@@ -34,17 +31,18 @@ core::Result<WanParts> load_wan_parts(const ModelCard& card) {
     auto dit_config = wan::WanDiTConfig::from_weights(*dit_file);
     if (!dit_config) return dit_config.error();
     FL_TRY(dit_config->validate());
-    if (dit_config->in_dim != codec->latent_channels() || dit_config->out_dim != codec->latent_channels())
+    const int64_t latent_channels = (*codec)->latent_channels();
+    if (dit_config->in_dim != latent_channels || dit_config->out_dim != latent_channels)
         return core::fail("model '" + card.id + "' is inconsistent: the DiT takes " +
                           std::to_string(dit_config->in_dim) + " channels but the codec gives " +
-                          std::to_string(codec->latent_channels()));
+                          std::to_string(latent_channels));
     if (dit_config->text_dim != t5_config->dim)
         return core::fail("model '" + card.id + "' is inconsistent: the DiT expects text features of width " +
                           std::to_string(dit_config->text_dim) + ", the text encoder gives " +
                           std::to_string(t5_config->dim));
     wan::WanDiT dit(*dit_config, /*initialise=*/false);  // every parameter is loaded next
     FL_TRY(load_module(*dit, *dit_file, dit_config->prefix));
-    return WanParts{std::move(*tokenizer), t5, dit, *codec};
+    return WanParts{std::move(*tokenizer), t5, dit, std::move(*codec)};
 }
 
 torch::Tensor encode_prompts(const Tokenizer& tokenizer, wan::T5EncoderImpl& t5, const std::vector<std::string>& prompts,

@@ -6,21 +6,21 @@
 #include "frameloom/inference/model_store.h"
 #include "inference/arch/wan/dit.h"
 #include "inference/arch/wan/t5.h"
-#include "inference/patch_codec.h"
+#include "inference/codec.h"
 #include "inference/tokenizer.h"
 
 namespace fl::inference {
 
-/// Modules of one model, on the CPU, in fp32.
+/// Modules of one model in fp32: text encoder and DiT on the CPU, the codec on `device`.
 struct WanParts {
     Tokenizer tokenizer;
     wan::T5Encoder t5;
     wan::WanDiT dit;
-    PatchCodec codec;
+    std::unique_ptr<VideoCodec> codec;
 };
 
 /// Reads every file the card names and checks that the parts fit together (channels, text width).
-core::Result<WanParts> load_wan_parts(const ModelCard& card);
+core::Result<WanParts> load_wan_parts(const ModelCard& card, torch::Device device = torch::kCPU);
 
 /// Encodes prompts to [B, text_len, dim]: T5 over the tokens, rows beyond each prompt's length zeroed
 /// (Wan slices to the true length and zero-pads inside the DiT). Differentiable when grad mode is on.

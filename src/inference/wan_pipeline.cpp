@@ -6,7 +6,7 @@
 
 #include "inference/patch_codec.h"
 #include "inference/sampler.h"
-#include "inference/tensor_io.h"
+#include "inference/wan_parts.h"
 
 namespace fl::inference {
 namespace {
@@ -14,13 +14,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 double seconds_since(Clock::time_point start) {
     return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-template <class Module>
-core::Result<void> load_weights(Module& module, const ModelCard& card, const std::string& role) {
-    auto file = SafeTensorsFile::open(card.file(role));
-    if (!file) return file.error();
-    return load_module(*module, *file);
 }
 
 }  // namespace
@@ -39,43 +32,11 @@ core::Result<std::unique_ptr<WanPipeline>> WanPipeline::load(const ModelCard& ca
     const auto start = Clock::now();
     auto policy = requested.resolve();
     if (!policy) return policy.error();
-    if (card.architecture != "wan-dit")
-        return core::fail("model '" + card.id + "' has architecture '" + card.architecture +
-                          "', which this pipeline cannot run");
-    if (const auto missing = card.missing_files(); !missing.empty()) {
-        std::string list;
-        for (const auto& m : missing) list += (list.empty() ? "" : ", ") + m;
-        return core::fail("model '" + card.id + "' is incomplete: missing " + list +
-                          " (put the files in " + card.root.string() + ")");
-    }
     const torch::Device device = policy->device == DeviceKind::CUDA ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
-    auto codec = load_codec(card, device);
-    if (!codec) return codec.error();
-    auto tokenizer = Tokenizer::load(card.file("tokenizer"));
-    if (!tokenizer) return tokenizer.error();
-
-    auto t5_file = SafeTensorsFile::open(card.file("text_encoder"));
-    if (!t5_file) return t5_file.error();
-    auto t5_config = wan::T5Config::from_weights(*t5_file);
-    if (!t5_config) return t5_config.error();
-    wan::T5Encoder t5(*t5_config);
-    FL_TRY(load_module(*t5, *t5_file));
-
-    auto dit_file = SafeTensorsFile::open(card.file("dit"));
-    if (!dit_file) return dit_file.error();
-    auto dit_config = wan::WanDiTConfig::from_weights(*dit_file);
-    if (!dit_config) return dit_config.error();
-    FL_TRY(dit_config->validate());
-    const int64_t latent_channels = (*codec)->latent_channels();
-    if (dit_config->in_dim != latent_channels || dit_config->out_dim != latent_channels)
-        return core::fail("model '" + card.id + "' is inconsistent: the DiT takes " + std::to_string(dit_config->in_dim) +
-                          " channels but the codec gives " + std::to_string(latent_channels));
-    if (dit_config->text_dim != t5_config->dim)
-        return core::fail("model '" + card.id + "' is inconsistent: the DiT expects text features of width " +
-                          std::to_string(dit_config->text_dim) + ", the text encoder gives " +
-                          std::to_string(t5_config->dim));
-    wan::WanDiT dit(*dit_config, /*initialise=*/false);  // every parameter is loaded next
-    FL_TRY(load_module(*dit, *dit_file, dit_config->prefix));
+    auto parts = load_wan_parts(card, device);
+    if (!parts) return parts.error();
+    auto& t5 = parts->t5;
+    auto& dit = parts->dit;
 
     if (policy->device == DeviceKind::CPU) torch::set_num_threads(policy->cpu_threads);
     t5->eval();
@@ -85,7 +46,7 @@ core::Result<std::unique_ptr<WanPipeline>> WanPipeline::load(const ModelCard& ca
     dit->set_precision(policy->precision == Precision::BF16 ? wan::DiTPrecision::BF16 : wan::DiTPrecision::F32);
 
     auto pipeline = std::unique_ptr<WanPipeline>(
-        new WanPipeline(card, *policy, std::move(*tokenizer), t5, dit, std::move(*codec), device));
+        new WanPipeline(card, *policy, std::move(parts->tokenizer), t5, dit, std::move(parts->codec), device));
     pipeline->load_seconds_ = seconds_since(start);
     return pipeline;
 }
@@ -116,14 +77,7 @@ core::Result<void> WanPipeline::check_request(const core::GenerationParams& p) c
 
 torch::Tensor WanPipeline::encode_text(const std::string& prompt) {
     torch::NoGradGuard no_grad;
-    const int64_t text_len = dit_->config().text_len;
-    const Tokens tokens = tokenizer_.encode(prompt, text_len);
-    const torch::Tensor ids = torch::tensor(tokens.ids, torch::kInt64).unsqueeze(0);  // [1, L]
-    const torch::Tensor mask = (ids != 0).to(torch::kInt64);  // pad is 0; EOS is 1 and counts as a token
-    torch::Tensor out = t5_->forward(ids, mask);  // [1, L, dim]
-    // Wan slices the encoder output to the true length and zero-pads it back inside the DiT.
-    out.index_put_({0, torch::indexing::Slice(tokens.length, torch::indexing::None)}, 0.0);
-    return out.to(torch::kFloat32);
+    return encode_prompts(tokenizer_, *t5_, {prompt}, dit_->config().text_len);
 }
 
 core::Result<core::Video> WanPipeline::generate(const GenerateRequest& request, GenerateStats* stats) {

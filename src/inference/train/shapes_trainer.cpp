@@ -10,6 +10,7 @@
 #include "frameloom/core/atomic_file.h"
 #include "frameloom/core/shapes_world.h"
 #include "frameloom/inference/train.h"
+#include "inference/patch_codec.h"
 #include "inference/sampler.h"
 #include "inference/tensor_io.h"
 #include "inference/wan_parts.h"
@@ -57,7 +58,7 @@ struct Batch {
     std::vector<std::string> prompts;  // paraphrases, or "" for the CFG dropout share
 };
 
-Batch make_batch(const TrainOptions& o, const PatchCodec& codec, int step) {
+Batch make_batch(const TrainOptions& o, const VideoCodec& codec, int step) {
     std::mt19937_64 rng(o.seed * 0x9E3779B97F4A7C15ULL + static_cast<uint64_t>(step));
     std::uniform_real_distribution<double> coin(0.0, 1.0);
     std::vector<torch::Tensor> clips;
@@ -189,7 +190,7 @@ core::Result<TrainResult> train_shapes(const ModelCard& card, const TrainOptions
                 FL_TRY(save_state(t, step, o, loss_value));
                 return core::fail(core::kCancelledMessage);
             }
-            const Batch batch = make_batch(o, parts->codec, step);
+            const Batch batch = make_batch(o, *parts->codec, step);
             auto gen = at::make_generator<at::CPUGeneratorImpl>(o.seed ^ (0xD1B54A32D192ED03ULL * (step + 1)));
             const torch::Tensor x0 = batch.x0.to(device);
             const torch::Tensor noise = torch::randn(batch.x0.sizes(), gen, torch::kFloat32).to(device);
