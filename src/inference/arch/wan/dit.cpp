@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "inference/blocks/attention.h"
+#include "inference/arch/wan/config_util.h"
 #include "inference/blocks/norms.h"
 #include "inference/blocks/rope.h"
 
@@ -17,27 +18,6 @@ namespace fl::inference::wan {
 
 namespace {
 
-using ShapeMap = std::map<std::string, std::vector<int64_t>>;
-
-std::string shape_str(const std::vector<int64_t>& s) {
-    std::string out = "[";
-    for (size_t i = 0; i < s.size(); ++i) out += (i ? ", " : "") + std::to_string(s[i]);
-    return out + "]";
-}
-
-// A metadata field as text: the key itself, else the same field inside a "config" JSON object.
-std::optional<std::string> meta_field(const std::map<std::string, std::string>& metadata,
-                                      const std::string& key) {
-    if (auto it = metadata.find(key); it != metadata.end()) return it->second;
-    auto cfg = metadata.find("config");
-    if (cfg == metadata.end()) return std::nullopt;
-    const nlohmann::json j = nlohmann::json::parse(cfg->second, nullptr, /*allow_exceptions=*/false);
-    if (!j.is_object() || !j.contains(key)) return std::nullopt;
-    const auto& v = j.at(key);
-    if (v.is_string()) return v.get<std::string>();
-    if (v.is_number() || v.is_boolean()) return v.dump();
-    return std::nullopt;
-}
 
 core::Result<int64_t> meta_int(const std::string& key, const std::string& text) {
     try {
