@@ -13,6 +13,7 @@
 
 #include "frameloom/core/edit.h"
 #include "frameloom/core/time.h"
+#include "frameloom/inference/model_store.h"
 #include "ui/project_document.h"
 
 namespace fl::studio {
@@ -21,6 +22,7 @@ namespace {
 /// Picture sizes offered in the combo; every side is divisible by 16 as the models require.
 constexpr int kSizes[][2] = {{64, 64},   {128, 128}, {256, 256}, {320, 192},  {480, 272},
                              {512, 512}, {480, 832}, {832, 480}, {720, 1280}, {1280, 720}};
+constexpr const char* kSamplers[] = {"euler", "unipc", "dpm++"};
 constexpr const char* kRates[] = {"8", "12", "15", "16", "24000/1001", "24", "25", "30000/1001", "30"};
 
 QString size_text(int w, int h) { return QStringLiteral("%1x%2").arg(w).arg(h); }
@@ -40,6 +42,15 @@ ShotInspector::ShotInspector(ProjectDocument* document, QWidget* parent)
     negative_->setObjectName("negativePrompt");
     negative_->setPlaceholderText(tr("What to avoid"));
     negative_->setMaximumHeight(70);
+
+    model_ = new QComboBox(this);
+    model_->setObjectName("model");
+    model_->setToolTip(tr("Models found in the model store (frameloom models lists them)"));
+    for (const auto& card : inference::ModelStore(inference::ModelStore::default_roots()).list())
+        if (card.missing_files().empty()) model_->addItem(QString::fromStdString(card.id));
+    sampler_ = new QComboBox(this);
+    sampler_->setObjectName("sampler");
+    for (const char* s : kSamplers) sampler_->addItem(QString::fromLatin1(s));
 
     seed_ = new QLineEdit(this);
     seed_->setObjectName("seed");
@@ -76,7 +87,9 @@ ShotInspector::ShotInspector(ProjectDocument* document, QWidget* parent)
 
     form->addRow(tr("Prompt"), prompt_);
     form->addRow(tr("Negative"), negative_);
+    form->addRow(tr("Model"), model_);
     form->addRow(tr("Seed"), seed_row);
+    form->addRow(tr("Sampler"), sampler_);
     form->addRow(tr("Steps"), steps_);
     form->addRow(tr("Guidance"), guidance_);
     form->addRow(tr("Shift"), shift_);
@@ -88,6 +101,8 @@ ShotInspector::ShotInspector(ProjectDocument* document, QWidget* parent)
     connect(negative_, &QPlainTextEdit::textChanged, this, &ShotInspector::commit);
     connect(seed_, &QLineEdit::editingFinished, this, &ShotInspector::commit);
     connect(randomise_, &QPushButton::clicked, this, &ShotInspector::randomiseSeed);
+    connect(model_, &QComboBox::currentIndexChanged, this, &ShotInspector::commit);
+    connect(sampler_, &QComboBox::currentIndexChanged, this, &ShotInspector::commit);
     connect(steps_, &QSpinBox::valueChanged, this, &ShotInspector::commit);
     connect(guidance_, &QDoubleSpinBox::valueChanged, this, &ShotInspector::commit);
     connect(shift_, &QDoubleSpinBox::valueChanged, this, &ShotInspector::commit);
@@ -106,7 +121,7 @@ void ShotInspector::setShot(const std::string& shot_id) {
 }
 
 void ShotInspector::set_enabled(bool enabled) {
-    for (QWidget* w : std::initializer_list<QWidget*>{prompt_, negative_, seed_, randomise_, steps_,
+    for (QWidget* w : std::initializer_list<QWidget*>{prompt_, negative_, model_, seed_, randomise_, sampler_, steps_,
                                                       guidance_, shift_, size_, frames_, fps_}) {
         w->setEnabled(enabled);
     }
@@ -129,6 +144,13 @@ void ShotInspector::refresh() {
     const QString negative = QString::fromStdString(p.negative_prompt);
     if (negative_->toPlainText() != negative) negative_->setPlainText(negative);
     seed_->setText(QString::number(p.seed));
+    // A shot may name a model by alias ("default") or one that is not installed: show it as written.
+    const QString model = QString::fromStdString(p.model);
+    if (model_->findText(model) < 0) model_->addItem(model);
+    model_->setCurrentIndex(model_->findText(model));
+    const QString sampler = QString::fromStdString(p.sampler);
+    if (sampler_->findText(sampler) < 0) sampler_->addItem(sampler);
+    sampler_->setCurrentIndex(sampler_->findText(sampler));
     steps_->setValue(p.steps);
     guidance_->setValue(p.guidance);
     shift_->setValue(p.shift);
@@ -167,6 +189,8 @@ void ShotInspector::commit() {
     bool seed_ok = false;
     const quint64 seed = seed_->text().toULongLong(&seed_ok);
     if (seed_ok) p.seed = seed;
+    if (!model_->currentText().isEmpty()) p.model = model_->currentText().toStdString();
+    if (!sampler_->currentText().isEmpty()) p.sampler = sampler_->currentText().toStdString();
     p.steps = steps_->value();
     p.guidance = guidance_->value();
     p.shift = shift_->value();

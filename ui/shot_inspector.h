@@ -17,7 +17,7 @@ namespace fl::studio {
 
 class ProjectDocument;
 
-/// Prompt, negative prompt, seed (+ randomise), steps, guidance, shift, size, frames, fps.
+/// Prompt, negative prompt, model, seed (+ randomise), sampler, steps, guidance, shift, size, frames, fps.
 class ShotInspector : public QWidget {
     Q_OBJECT
 public:
@@ -48,7 +48,9 @@ private:
 
     QPlainTextEdit* prompt_ = nullptr;
     QPlainTextEdit* negative_ = nullptr;
+    QComboBox* model_ = nullptr;
     QLineEdit* seed_ = nullptr;
+    QComboBox* sampler_ = nullptr;
     QPushButton* randomise_ = nullptr;
     QSpinBox* steps_ = nullptr;
     QDoubleSpinBox* guidance_ = nullptr;

@@ -10,6 +10,7 @@
 #include <QMouseEvent>
 #include <QPushButton>
 #include <QSignalSpy>
+#include <QComboBox>
 #include <QSpinBox>
 #include <QTest>
 #include <chrono>
@@ -503,6 +504,25 @@ TEST_F(StudioTest, InspectorEditsAreOneMergedUndoStep) {
     EXPECT_EQ(w.currentShot().toStdString(), w.document()->project().shots.back().id);
     action("actionUndo")->trigger();
     EXPECT_EQ(w.document()->project().shots.size(), 1u);
+    expect_invariants();
+}
+
+TEST_F(StudioTest, InspectorPicksSamplerAndModelUndoably) {
+    MainWindow& w = open_window(write_project());
+    select_first_shot();
+    auto* sampler = w.findChild<QComboBox*>("sampler");
+    auto* model = w.findChild<QComboBox*>("model");
+    ASSERT_NE(sampler, nullptr);
+    ASSERT_NE(model, nullptr);
+    EXPECT_EQ(sampler->currentText().toStdString(), "euler");
+    EXPECT_GE(model->findText("shapes-tiny"), 0);  // the installed default model is offered
+    sampler->setCurrentIndex(sampler->findText("unipc"));
+    model->setCurrentIndex(model->findText("shapes-tiny"));
+    EXPECT_EQ(w.document()->project().shots.front().params.sampler, "unipc");
+    EXPECT_EQ(w.document()->project().shots.front().params.model, "shapes-tiny");
+    action("actionUndo")->trigger();
+    EXPECT_EQ(w.document()->project().shots.front().params.sampler, "euler");
+    EXPECT_EQ(sampler->currentText().toStdString(), "euler");
     expect_invariants();
 }
 
