@@ -233,10 +233,9 @@ core::Result<WeightSource> WeightSource::open(const fs::path& path_in) {
 void WeightSource::strip_prefix(const std::string& prefix) {
     if (prefix.empty()) return;
     std::map<std::string, Entry> out;
-    for (auto& [name, entry] : entries_) {
-        std::string key = name.compare(0, prefix.size(), prefix) == 0 ? name.substr(prefix.size()) : name;
-        out.emplace(std::move(key), entry);  // a clash keeps the first; stripped keys are what models ask for
-    }
+    for (auto& [name, entry] : entries_)
+        if (name.size() > prefix.size() && name.compare(0, prefix.size(), prefix) == 0)
+            out.emplace(name.substr(prefix.size()), entry);
     entries_ = std::move(out);
 }
 

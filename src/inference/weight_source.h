@@ -40,7 +40,7 @@ public:
     /// shards, else its one `.safetensors`). Errors name the file and the problem.
     static core::Result<WeightSource> open(const std::filesystem::path& path);
 
-    /// Strips `prefix` from every key that has it (keys without it stay as they are).
+    /// Keeps only the keys under `prefix`, without it (a ComfyUI file may pack other models beside the DiT).
     void strip_prefix(const std::string& prefix);
     /// Renames every key by `renames`; two stored keys landing on one name is an error.
     core::Result<void> rename(const KeyRenames& renames);
