@@ -197,6 +197,8 @@ TEST_F(WeightSourceTest, ShardedByIndexAndByFolder) {
 TEST_F(WeightSourceTest, ComfyUIPrefix) {
     auto blobs = blobs_;
     for (auto& b : blobs) b.name = "model.diffusion_model." + b.name;
+    // A checkpoint that packs other models beside the DiT: only the DiT's keys are presented.
+    blobs.push_back(to_blob("first_stage_model.decoder.conv_in.weight", torch::ones({2})));
     expect_exact(write("comfy.safetensors", blobs));
 }
 
