@@ -305,6 +305,7 @@ TEST_F(WeightSourceTest, Fp8ScaledComfyUIFile) {
 }
 
 void expect_one_line(const std::string& message, const std::vector<std::string>& parts) {
+    ::testing::Test::RecordProperty("message", message);  // shown in --gtest_output=xml reports
     EXPECT_EQ(message.find('\n'), std::string::npos) << message;
     for (const auto& part : parts) EXPECT_NE(message.find(part), std::string::npos) << "'" << part << "' not in: " << message;
 }
