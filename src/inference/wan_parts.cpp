@@ -1,6 +1,8 @@
 #include "inference/wan_parts.h"
 
+#include "inference/arch/wan/dit_keys.h"
 #include "inference/tensor_io.h"
+#include "inference/weight_source.h"
 
 namespace fl::inference {
 
@@ -26,10 +28,11 @@ core::Result<WanParts> load_wan_parts(const ModelCard& card, torch::Device devic
     wan::T5Encoder t5(*t5_config);
     FL_TRY(load_module(*t5, *t5_file));
 
-    auto dit_file = SafeTensorsFile::open(card.file("dit"));
-    if (!dit_file) return dit_file.error();
-    auto dit_config = wan::WanDiTConfig::from_weights(*dit_file);
-    if (!dit_config) return dit_config.error();
+    // A single file, an index.json or a folder of shards; original, ComfyUI-prefixed, diffusers or fp8-scaled.
+    auto dit_weights = wan::open_dit_weights(card.file("dit"));
+    if (!dit_weights) return dit_weights.error();
+    auto dit_config = wan::WanDiTConfig::from_shapes(dit_weights->shapes(), dit_weights->metadata());
+    if (!dit_config) return core::fail(dit_config.message() + " (in " + dit_weights->path().string() + ")");
     FL_TRY(dit_config->validate());
     const int64_t latent_channels = (*codec)->latent_channels();
     if (dit_config->in_dim != latent_channels || dit_config->out_dim != latent_channels)
@@ -41,7 +44,7 @@ core::Result<WanParts> load_wan_parts(const ModelCard& card, torch::Device devic
                           std::to_string(dit_config->text_dim) + ", the text encoder gives " +
                           std::to_string(t5_config->dim));
     wan::WanDiT dit(*dit_config, /*initialise=*/false);  // every parameter is loaded next
-    FL_TRY(load_module(*dit, *dit_file, dit_config->prefix));
+    FL_TRY(load_module(*dit, *dit_weights));
     return WanParts{std::move(*tokenizer), t5, dit, std::move(*codec)};
 }
 
