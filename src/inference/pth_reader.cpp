@@ -162,6 +162,10 @@ core::Result<void> PthFile::load(bool verify_storages) {
         if (numel > 0 && last >= st->numel)
             return core::fail(where + "reaches element " + std::to_string(last) + " of a storage of " +
                               std::to_string(st->numel) + " elements");
+        // Views in a state dict never overlap themselves; a broadcast (stride 0) view could ask for terabytes.
+        if (numel > st->numel)
+            return core::fail(where + "overlaps itself (" + std::to_string(numel) + " elements over a storage of " +
+                              std::to_string(st->numel) + ")");
         if (verify_storages && verified.insert(entry).second) FL_TRY(zip_.verify(*entry));
         if (index_.count(name)) return core::fail(where + "appears twice");
         PthTensor pt;
