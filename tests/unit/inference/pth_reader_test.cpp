@@ -237,6 +237,114 @@ TEST(PthReader, FlattensNestedDictsAndUnwrapsStateDict) {
     }
 }
 
+TEST(PthReader, ReadsMemoisedGlobalsAndProtocol4) {
+    // Real pickles fetch repeated globals and strings from the memo (BINGET); protocol 4 adds FRAME, MEMOIZE,
+    // SHORT_BINUNICODE and STACK_GLOBAL.
+    const Bytes s0 = raw<float>(torch::arange(4, torch::kFloat32));
+    Bytes p = {0x80, 4, 0x95, 0, 0, 0, 0, 0, 0, 0, 0, '}', 0x94, '('};
+    auto sstr = [&](const std::string& v) {
+        p.push_back(0x8c);
+        p.push_back(static_cast<uint8_t>(v.size()));
+        p.insert(p.end(), v.begin(), v.end());
+        p.push_back(0x94);
+    };
+    // memo: 0 = root dict, 1 = "a", 2 = "torch._utils", 3 = "_rebuild_tensor_v2", 4 = global, 5 = "storage",
+    // 6 = "torch", 7 = "FloatStorage", 8 = storage global, 9 = "0", 10 = "cpu"
+    sstr("a");
+    sstr("torch._utils");
+    sstr("_rebuild_tensor_v2");
+    p.insert(p.end(), {0x93, 0x94, '(', '('});
+    sstr("storage");
+    sstr("torch");
+    sstr("FloatStorage");
+    p.insert(p.end(), {0x93, 0x94});
+    sstr("0");
+    sstr("cpu");
+    p.insert(p.end(), {'K', 4, 't', 'Q', 'K', 0, 'K', 4, 0x85, 'K', 1, 0x85, 0x89, ')', 't', 'R'});
+    // "b": the same function, storage type and key via BINGET, a view of the last two elements.
+    sstr("b");
+    p.insert(p.end(), {'h', 4, '(', '(', 'h', 5, 'h', 8, 'h', 9, 'h', 10, 'K', 4, 't', 'Q', 'K', 2, 'K', 2, 0x85,
+                       'K', 1, 0x85, 0x89, ')', 't', 'R', 'u', '.'});
+    const Bytes zip = archive(p, {{"0", s0}});
+    auto f = PthFile::from_memory(zip.data(), zip.size());
+    ASSERT_TRUE(f.ok()) << f.message();
+    ASSERT_EQ(f->tensors().size(), 2u);
+    const auto b = f->read("b");
+    ASSERT_TRUE(b.ok()) << b.message();
+    EXPECT_TRUE(torch::equal(*b, torch::tensor({2.0f, 3.0f})));
+}
+
+TEST(PthReader, ReadsZip64Directories) {
+    // Rewrite a small archive's end records as ZIP64 (what torch writes past 4 GB): saturated EOCD fields,
+    // a ZIP64 record and locator, and 64-bit sizes/offsets in each central entry's extra field.
+    const Reference ref;
+    const Bytes plain = ref.bytes();
+    const auto zip = ZipReader::from_memory(plain.data(), plain.size(), "x");
+    ASSERT_TRUE(zip.ok());
+    const uint8_t* e = plain.data() + plain.size() - 22;
+    const uint32_t cd_off = e[16] | (e[17] << 8) | (e[18] << 16) | (static_cast<uint32_t>(e[19]) << 24);
+    const uint16_t count = static_cast<uint16_t>(e[10] | (e[11] << 8));
+    Bytes out(plain.begin(), plain.begin() + cd_off);
+    Bytes central;
+    size_t p = cd_off;
+    for (uint16_t i = 0; i < count; ++i) {
+        const uint8_t* c = plain.data() + p;
+        const uint16_t name_len = static_cast<uint16_t>(c[28] | (c[29] << 8));
+        const size_t start = central.size();
+        central.insert(central.end(), c, c + 46 + name_len);
+        const uint64_t size = c[20] | (c[21] << 8) | (c[22] << 16) | (static_cast<uint64_t>(c[23]) << 24);
+        const uint64_t local = c[42] | (c[43] << 8) | (c[44] << 16) | (static_cast<uint64_t>(c[45]) << 24);
+        for (size_t k : {size_t{20}, size_t{24}, size_t{42}}) std::memset(&central[start + k], 0xFF, 4);
+        central[start + 30] = 28;  // extra length
+        central[start + 31] = 0;
+        put16(central, 1);
+        put16(central, 24);
+        for (uint64_t v : {size, size, local}) {
+            put32(central, static_cast<uint32_t>(v));
+            put32(central, static_cast<uint32_t>(v >> 32));
+        }
+        p += 46 + name_len;
+    }
+    const uint64_t new_cd = out.size();
+    out.insert(out.end(), central.begin(), central.end());
+    const uint64_t z64 = out.size();
+    auto put64 = [&](uint64_t v) {
+        put32(out, static_cast<uint32_t>(v));
+        put32(out, static_cast<uint32_t>(v >> 32));
+    };
+    put32(out, 0x06064b50);
+    put64(44);
+    put16(out, 45);
+    put16(out, 45);
+    put32(out, 0);
+    put32(out, 0);
+    put64(count);
+    put64(count);
+    put64(central.size());
+    put64(new_cd);
+    put32(out, 0x07064b50);
+    put32(out, 0);
+    put64(z64);
+    put32(out, 1);
+    put32(out, 0x06054b50);
+    put32(out, 0);
+    put16(out, 0xFFFF);
+    put16(out, 0xFFFF);
+    put32(out, 0xFFFFFFFF);
+    put32(out, 0xFFFFFFFF);
+    put16(out, 0);
+    auto f = PthFile::from_memory(out.data(), out.size());
+    ASSERT_TRUE(f.ok()) << f.message();
+    const auto w = f->read("wt");
+    ASSERT_TRUE(w.ok());
+    EXPECT_TRUE(torch::equal(*w, ref.f32.view({2, 3}).t()));
+    // A locator pointing past the end is an error.
+    Bytes broken = out;
+    broken[broken.size() - 22 - 20 + 8] = 0xEE;
+    broken[broken.size() - 22 - 20 + 12] = 0x01;
+    EXPECT_FALSE(PthFile::from_memory(broken.data(), broken.size()).ok());
+}
+
 TEST(PthReader, RefusesUnsafeGlobals) {
     for (const auto& [module, name] : std::vector<std::pair<std::string, std::string>>{
              {"os", "system"}, {"builtins", "eval"}, {"posix", "system"}, {"torch", "load"}}) {
