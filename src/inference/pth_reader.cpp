@@ -15,6 +15,7 @@ namespace {
 constexpr uint64_t kMaxPickleBytes = uint64_t{256} << 20;
 constexpr size_t kMaxDepth = 64;
 constexpr size_t kMaxRank = 16;
+constexpr size_t kMaxEntries = size_t{1} << 20;  // dict entries visited while flattening (shared subtrees count again)
 
 struct StorageType {
     const char* name;
@@ -62,19 +63,23 @@ const Value* dict_get(const Value* dict, const char* key) {
 }
 
 /// Collects (name, tensor) pairs from nested dicts, keys joined with '.'.
-core::Result<void> flatten(const Value* dict, const std::string& prefix, size_t depth,
+core::Result<void> flatten(const Value* dict, const std::string& prefix, size_t depth, size_t& visited,
                            std::vector<std::pair<std::string, const Value*>>& out, const std::string& label) {
     if (depth > kMaxDepth)
         return core::fail("corrupt checkpoint: " + label + " nests dicts more than " + std::to_string(kMaxDepth) +
                           " deep");
     for (const auto& [k, v] : dict->dict) {
+        // A pickle can share one dict under many keys; without a cap a small file could expand exponentially.
+        if (++visited > kMaxEntries)
+            return core::fail("corrupt checkpoint: " + label + " expands to more than " +
+                              std::to_string(kMaxEntries) + " entries");
         std::string key;
         if (k->kind == Kind::String) key = k->s;
         else if (k->kind == Kind::Int) key = std::to_string(k->i);
         else continue;
         const std::string name = prefix.empty() ? key : prefix + "." + key;
         if (v->kind == Kind::Tensor) out.emplace_back(name, v);
-        else if (v->kind == Kind::Dict) FL_TRY(flatten(v, name, depth + 1, out, label));
+        else if (v->kind == Kind::Dict) FL_TRY(flatten(v, name, depth + 1, visited, out, label));
         // Other values (epoch counters, config strings) are not weights.
     }
     return core::ok();
@@ -133,7 +138,8 @@ core::Result<void> PthFile::load(bool verify_storages) {
         }
     }
     std::vector<std::pair<std::string, const Value*>> named;
-    FL_TRY(flatten(root, "", 0, named, label));
+    size_t visited = 0;
+    FL_TRY(flatten(root, "", 0, visited, named, label));
 
     std::set<const ZipEntry*> verified;
     for (const auto& [name, t] : named) {

@@ -435,6 +435,17 @@ TEST(PthReader, RejectsMalformedPickles) {
     for (int i = 0; i < 200; ++i) deep.push_back('s');
     deep.push_back('.');
     one(deep, "nests");
+    // A dict shared under two keys at each of 40 levels would flatten to 2^40 entries: refused, quickly.
+    Bytes wide = {0x80, 2, '}', 'q', 0, '0'};
+    for (int i = 1; i <= 40; ++i) {
+        wide.insert(wide.end(), {'}', 'q', static_cast<uint8_t>(i), 'X', 1, 0, 0, 0, 'a', 'h',
+                                 static_cast<uint8_t>(i - 1), 'X', 1, 0, 0, 0, 'b', 'h', static_cast<uint8_t>(i - 1),
+                                 'u'});
+        wide.insert(wide.end() - 17, '(');
+        if (i < 40) wide.push_back('0');  // POP: only the top dict stays on the stack
+    }
+    wide.push_back('.');
+    one(wide, "expands");
 }
 
 TEST(PthReader, SurvivesRandomMutations) {
