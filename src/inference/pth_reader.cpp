@@ -1,5 +1,6 @@
 #include "inference/pth_reader.h"
 
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 #include <set>
@@ -125,6 +126,13 @@ core::Result<void> PthFile::load(bool verify_storages) {
                           " MiB pickle; only state dicts of tensors are read");
     FL_TRY(zip_.verify(*pkl));
     const std::string dir = pkl->name.substr(0, pkl->name.size() - std::strlen("data.pkl"));
+    // torch >= 2.1 records the storages' byte order; older archives are little-endian.
+    if (const ZipEntry* order = zip_.find(dir + "byteorder")) {
+        const std::string text(reinterpret_cast<const char*>(zip_.data(*order)), std::min<uint64_t>(order->size, 16));
+        if (text.rfind("little", 0) != 0)
+            return core::fail("unsupported checkpoint: " + label + " stores big-endian tensors ('" + text +
+                              "'); re-save it on a little-endian machine");
+    }
     auto unpickled = pickle::unpickle(zip_.data(*pkl), pkl->size, label);
     if (!unpickled) return unpickled.error();
     const Value* root = (*unpickled)->root;

@@ -387,6 +387,14 @@ TEST(PthReader, RejectsDamagedArchives) {
     // Compressed entries are refused with a hint.
     std::vector<ZipEntryIn> deflated = {{"archive/data.pkl", ref.pickle(), 8}};
     expect_error(make_zip(deflated), "compressed");
+    // Big-endian storages (torch >= 2.1 writes <dir>/byteorder) are refused; "little" is read.
+    expect_error(make_zip({{"archive/data.pkl", ref.pickle()}, {"archive/byteorder", {'b', 'i', 'g'}}}), "big-endian");
+    const Bytes little = make_zip({{"archive/data.pkl", ref.pickle()},
+                                   {"archive/byteorder", {'l', 'i', 't', 't', 'l', 'e'}},
+                                   {"archive/data/0", raw<float>(ref.f32)},
+                                   {"archive/data/1", raw<uint16_t>(ref.bf16)},
+                                   {"archive/data/2", raw<uint16_t>(ref.f16)}});
+    EXPECT_TRUE(PthFile::from_memory(little.data(), little.size()).ok());
     // No data.pkl at all.
     expect_error(make_zip({{"archive/other", {1, 2}}}), "data.pkl");
 }
