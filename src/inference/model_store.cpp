@@ -153,6 +153,13 @@ std::vector<MissingPiece> ModelCard::missing() const {
         const auto src = sources.find(role);
         out.push_back({role, describe_role(role), rel, src == sources.end() ? std::string() : src->second});
     }
+    // In the order a user meets the pieces (the model, its text side, the codec, image conditioning), not by name.
+    static const std::vector<std::string> order = {"dit", "text_encoder", "tokenizer", "vae", "clip_vision"};
+    const auto rank = [](const std::string& role) {
+        return static_cast<size_t>(std::find(order.begin(), order.end(), role) - order.begin());
+    };
+    std::stable_sort(out.begin(), out.end(),
+                     [&](const MissingPiece& a, const MissingPiece& b) { return rank(a.role) < rank(b.role); });
     return out;
 }
 

@@ -70,7 +70,7 @@ struct ModelCard {
     std::vector<std::filesystem::path> accepted_files(const std::string& role) const;
     /// Roles whose files are missing on disk, e.g. {"text_encoder: text_encoders/x.safetensors"}.
     std::vector<std::string> missing_files() const;
-    /// The missing pieces, described for a user (what, where it goes, where to get it).
+    /// The missing pieces, described for a user (what, where it goes, where to get it), the DiT first.
     std::vector<MissingPiece> missing() const;
 };
 
