@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <random>
 
+#include <nlohmann/json.hpp>
+
 #include "cli/args.h"
 #include "cli/progress_bar.h"
 #include "frameloom/core/atomic_file.h"
@@ -191,14 +193,63 @@ int run_generate(const std::vector<std::string>& argv) {
 
 int run_models(const std::vector<std::string>& argv) {
     if (wants_help(argv)) {
-        std::puts("usage: frameloom models\n\nLists every model card found in the model store folders, whether its files are all\n"
-                  "present, and where it lives. Folders searched: $FRAMELOOM_MODELS, ./models, the repository's models/.");
+        std::puts("usage: frameloom models [--json]\n\nLists every model card found in the model store folders: ready, or which files it\n"
+                  "still lacks, where to put them and where to get them. Also lists checkpoint files in the store that no\n"
+                  "card claims. Folders searched: $FRAMELOOM_MODELS, ./models, the repository's models/.\n\n"
+                  "  --json   the same as one JSON object, for scripts");
         return 0;
     }
-    auto args = Args::parse(argv, {}, {}, "models");
+    auto args = Args::parse(argv, {}, {"--json"}, "models");
     if (!args) return report_error(args.message(), 2);
     const inference::ModelStore store(inference::ModelStore::default_roots());
     const auto cards = store.list();
+    const auto unrecognised = store.unrecognised_files();
+
+    if (args->has("--json")) {
+        nlohmann::ordered_json out;
+        out["roots"] = nlohmann::json::array();
+        for (const auto& root : store.roots()) out["roots"].push_back(root.string());
+        out["models"] = nlohmann::json::array();
+        for (const auto& card : cards) {
+            const auto missing = card.missing();
+            nlohmann::ordered_json m;
+            m["id"] = card.id;
+            m["aliases"] = card.aliases;
+            m["name"] = card.name;
+            m["ready"] = missing.empty();
+            m["trained"] = card.trained;
+            m["card"] = card.card_path.string();
+            m["architecture"] = card.architecture;
+            m["codec"] = card.codec;
+            m["tasks"] = card.tasks;
+            nlohmann::ordered_json files = nlohmann::ordered_json::object();
+            for (const auto& [role, rel] : card.files) {
+                std::error_code ec;
+                const fs::path path = card.file(role);
+                files[role] = {{"expected", rel}, {"path", path.string()}, {"present", fs::exists(path, ec)}};
+            }
+            m["files"] = files;
+            m["missing"] = nlohmann::json::array();
+            for (const auto& piece : missing)
+                m["missing"].push_back(nlohmann::ordered_json{
+                    {"role", piece.role}, {"what", piece.what}, {"path", piece.path}, {"source", piece.source}});
+            m["sizes"] = nlohmann::json::array();
+            for (const auto& size : card.sizes)
+                m["sizes"].push_back(std::to_string(size.width) + "x" + std::to_string(size.height));
+            const auto& d = card.defaults;
+            m["defaults"] = nlohmann::ordered_json{{"steps", d.steps},   {"guidance", d.guidance},
+                                                   {"shift", d.shift},   {"sampler", d.sampler},
+                                                   {"width", d.width},   {"height", d.height},
+                                                   {"frames", d.frames}, {"fps", core::to_string(d.fps)}};
+            out["models"].push_back(m);
+        }
+        out["unrecognised"] = nlohmann::json::array();
+        for (const auto& u : unrecognised)
+            out["unrecognised"].push_back(nlohmann::ordered_json{{"root", u.root.string()}, {"path", u.relative.string()}});
+        std::printf("%s\n", out.dump(2).c_str());
+        return cards.empty() ? 1 : 0;
+    }
+
     std::printf("model store folders:\n");
     for (const auto& root : store.roots()) std::printf("  %s\n", root.c_str());
     if (cards.empty()) {
@@ -210,17 +261,36 @@ int run_models(const std::vector<std::string>& argv) {
         std::string aliases;
         for (const auto& a : card.aliases) aliases += (aliases.empty() ? " (" : ", ") + a;
         if (!aliases.empty()) aliases += ")";
-        const auto missing = card.missing_files();
-        std::string status = missing.empty() ? (card.trained ? "ready" : "ready, untrained") : "incomplete";
-        std::printf("%s%s  [%s]\n  %s\n  card: %s\n", card.id.c_str(), aliases.c_str(), status.c_str(), card.name.c_str(),
-                    card.card_path.c_str());
-        for (const auto& [role, rel] : card.files) std::printf("  %-13s %s\n", (role + ":").c_str(), card.file(role).c_str());
-        for (const auto& m : missing) std::printf("  missing: %s\n", m.c_str());
-        std::printf("  defaults: %dx%d, %d frames at %s fps, %d %s steps, guidance %.1f, shift %.1f\n\n",
+        const auto missing = card.missing();
+        const std::string status = missing.empty() ? (card.trained ? "ready" : "ready, untrained")
+                                                   : "missing " + std::to_string(missing.size()) + " of " +
+                                                         std::to_string(card.files.size()) + " files";
+        std::printf("%s%s  [%s]\n  %s\n", card.id.c_str(), aliases.c_str(), status.c_str(), card.name.c_str());
+        if (missing.empty()) {
+            for (const auto& [role, rel] : card.files)
+                std::printf("  %-20s %s\n", (inference::describe_role(role) + ":").c_str(), card.file(role).c_str());
+        } else {
+            for (const auto& piece : missing) {
+                std::printf("  %s: %s missing (%s)\n", card.id.c_str(), piece.what.c_str(), piece.path.c_str());
+                if (!piece.source.empty()) std::printf("      get it from %s\n", piece.source.c_str());
+            }
+        }
+        std::string tasks;
+        for (const auto& t : card.tasks) tasks += (tasks.empty() ? "" : ", ") + t;
+        std::string sizes;
+        for (const auto& sz : card.sizes)
+            sizes += (sizes.empty() ? "" : ", ") + std::to_string(sz.width) + "x" + std::to_string(sz.height);
+        if (!tasks.empty() || !sizes.empty())
+            std::printf("  tasks: %s%s%s\n", tasks.empty() ? "-" : tasks.c_str(), sizes.empty() ? "" : "; sizes: ",
+                        sizes.c_str());
+        std::printf("  defaults: %dx%d, %d frames at %s fps, %d %s steps, guidance %.1f, shift %.1f\n",
                     card.defaults.width, card.defaults.height, card.defaults.frames,
                     core::to_string(card.defaults.fps).c_str(), card.defaults.steps, card.defaults.sampler.c_str(),
                     card.defaults.guidance, card.defaults.shift);
+        std::printf("  card: %s\n\n", card.card_path.c_str());
     }
+    for (const auto& u : unrecognised)
+        std::printf("unrecognised: %s (in %s; no model card lists it)\n", u.relative.c_str(), u.root.c_str());
     return 0;
 }
 

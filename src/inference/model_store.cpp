@@ -5,10 +5,12 @@
 #include <algorithm>
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <optional>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
+#include <tuple>
 
 #ifndef FL_SOURCE_MODELS_DIR
 #define FL_SOURCE_MODELS_DIR ""
@@ -102,19 +104,62 @@ std::vector<fs::path> card_files(const fs::path& root) {
 
 }  // namespace
 
+std::string describe_role(const std::string& role) {
+    static const std::map<std::string, std::string> names = {
+        {"dit", "diffusion model"},
+        {"text_encoder", "umT5 text encoder"},
+        {"tokenizer", "tokenizer"},
+        {"vae", "VAE"},
+        {"clip_vision", "CLIP vision encoder"},
+    };
+    const auto it = names.find(role);
+    return it == names.end() ? role : it->second;
+}
+
+std::vector<fs::path> ModelCard::accepted_files(const std::string& role) const {
+    std::vector<fs::path> out;
+    const auto absolute = [&](const std::string& rel) {
+        const fs::path p(rel);
+        return p.is_absolute() ? p : root / p;
+    };
+    if (const auto it = files.find(role); it != files.end() && !it->second.empty()) out.push_back(absolute(it->second));
+    if (const auto it = alternatives.find(role); it != alternatives.end())
+        for (const auto& rel : it->second) out.push_back(absolute(rel));
+    return out;
+}
+
 fs::path ModelCard::file(const std::string& role) const {
     const auto it = files.find(role);
     if (it == files.end() || it->second.empty()) return {};
-    const fs::path p(it->second);
-    return p.is_absolute() ? p : root / p;
+    const std::vector<fs::path> accepted = accepted_files(role);
+    for (const auto& p : accepted) {
+        std::error_code ec;
+        if (fs::exists(p, ec)) return p;
+    }
+    return accepted.front();
 }
 
 std::vector<std::string> ModelCard::missing_files() const {
     std::vector<std::string> out;
+    for (const auto& piece : missing()) out.push_back(piece.role + ": " + piece.path);
+    return out;
+}
+
+std::vector<MissingPiece> ModelCard::missing() const {
+    std::vector<MissingPiece> out;
     for (const auto& [role, rel] : files) {
         std::error_code ec;
-        if (!fs::exists(file(role), ec)) out.push_back(role + ": " + rel);
+        if (fs::exists(file(role), ec)) continue;
+        const auto src = sources.find(role);
+        out.push_back({role, describe_role(role), rel, src == sources.end() ? std::string() : src->second});
     }
+    // In the order a user meets the pieces (the model, its text side, the codec, image conditioning), not by name.
+    static const std::vector<std::string> order = {"dit", "text_encoder", "tokenizer", "vae", "clip_vision"};
+    const auto rank = [](const std::string& role) {
+        return static_cast<size_t>(std::find(order.begin(), order.end(), role) - order.begin());
+    };
+    std::stable_sort(out.begin(), out.end(),
+                     [&](const MissingPiece& a, const MissingPiece& b) { return rank(a.role) < rank(b.role); });
     return out;
 }
 
@@ -151,6 +196,43 @@ core::Result<ModelCard> load_model_card(const fs::path& card_path) {
         for (const auto& [role, v] : it->items()) {
             if (!v.is_string() || v.get<std::string>().empty()) return r.bad("files." + role, "must be a file path");
             c.files[role] = v.get<std::string>();
+        }
+    }
+    if (const auto it = j.find("alternatives"); it != j.end() && !it->is_null()) {
+        if (!it->is_object()) return r.bad("alternatives", "must be an object {role: [path, ...]}");
+        for (const auto& [role, v] : it->items()) {
+            if (!c.files.contains(role)) return r.bad("alternatives." + role, "names a role that is not in 'files'");
+            if (!v.is_array()) return r.bad("alternatives." + role, "must be a list of file paths");
+            for (const auto& p : v) {
+                if (!p.is_string() || p.get<std::string>().empty())
+                    return r.bad("alternatives." + role, "must be a list of file paths");
+                c.alternatives[role].push_back(p.get<std::string>());
+            }
+        }
+    }
+    if (const auto it = j.find("sources"); it != j.end() && !it->is_null()) {
+        if (!it->is_object()) return r.bad("sources", "must be an object {role: url}");
+        for (const auto& [role, v] : it->items()) {
+            if (!v.is_string() || v.get<std::string>().empty()) return r.bad("sources." + role, "must be a URL");
+            c.sources[role] = v.get<std::string>();
+        }
+    }
+    if (const auto it = j.find("sizes"); it != j.end() && !it->is_null()) {
+        const auto bad_sizes = [&] { return r.bad("sizes", "must be a list of sizes such as \"832x480\""); };
+        if (!it->is_array()) return bad_sizes();
+        for (const auto& v : *it) {
+            if (!v.is_string()) return bad_sizes();
+            const std::string text = v.get<std::string>();
+            const size_t x = text.find('x');
+            if (x == std::string::npos || x == 0 || x + 1 >= text.size()) return bad_sizes();
+            const std::string w = text.substr(0, x), h = text.substr(x + 1);
+            const auto digits = [](const std::string& d) {
+                return d.size() <= 6 && std::all_of(d.begin(), d.end(), [](char ch) { return ch >= '0' && ch <= '9'; });
+            };
+            if (!digits(w) || !digits(h)) return bad_sizes();
+            const ModelSize size{std::stoi(w), std::stoi(h)};
+            if (size.width <= 0 || size.height <= 0) return bad_sizes();
+            c.sizes.push_back(size);
         }
     }
     FL_TRY(r.strings(j, "tasks", c.tasks));
@@ -226,6 +308,63 @@ std::vector<ModelCard> ModelStore::list() const {
             if (ids.insert(card->id).second) out.push_back(std::move(card.value()));
         }
     }
+    return out;
+}
+
+std::vector<UnrecognisedFile> ModelStore::unrecognised_files() const {
+    // Everything a card accepts, whether present or not, so an alternative never shows up as unrecognised.
+    std::set<fs::path> claimed;
+    std::vector<std::pair<fs::path, std::string>> shard_prefixes;  // (folder, "name-") of claimed sharded indexes
+    const auto normal = [](const fs::path& p) {
+        std::error_code ec;
+        const fs::path n = fs::weakly_canonical(p, ec);
+        return ec ? p.lexically_normal() : n;
+    };
+    for (const auto& card : list()) {
+        for (const auto& [role, rel] : card.files) {
+            for (const auto& p : card.accepted_files(role)) {
+                const fs::path n = normal(p);
+                claimed.insert(n);
+                const std::string name = n.filename().string();
+                const std::string index_suffix = ".safetensors.index.json";
+                if (name.size() > index_suffix.size() && name.ends_with(index_suffix))
+                    shard_prefixes.emplace_back(n.parent_path(), name.substr(0, name.size() - index_suffix.size()) + "-");
+            }
+        }
+    }
+    const auto is_checkpoint = [](const fs::path& p) {
+        const std::string name = p.filename().string();
+        if (name.ends_with(".index.json")) return true;
+        static const std::set<std::string> exts = {".safetensors", ".sft", ".pth", ".pt", ".ckpt", ".bin", ".gguf"};
+        return exts.contains(p.extension().string());
+    };
+    std::vector<UnrecognisedFile> out;
+    std::set<fs::path> seen;
+    for (const auto& root : roots_) {
+        std::error_code ec;
+        if (!fs::is_directory(root, ec)) continue;
+        fs::recursive_directory_iterator it(root, fs::directory_options::skip_permission_denied, ec), end;
+        for (; !ec && it != end; it.increment(ec)) {
+            const fs::path& p = it->path();
+            const std::string name = p.filename().string();
+            std::error_code ec2;
+            if (it->is_directory(ec2)) {
+                // Hidden folders (.cache, .git) and deep trees are not where users put checkpoints.
+                if (name.starts_with(".") || it.depth() >= 4) it.disable_recursion_pending();
+                continue;
+            }
+            if (it.depth() == 0 || !is_checkpoint(p) || !it->is_regular_file(ec2)) continue;
+            const fs::path n = normal(p);
+            if (claimed.contains(n) || !seen.insert(n).second) continue;
+            const bool shard = std::any_of(shard_prefixes.begin(), shard_prefixes.end(), [&](const auto& sp) {
+                return n.parent_path() == sp.first && name.starts_with(sp.second);
+            });
+            if (!shard) out.push_back({root, p.lexically_relative(root)});
+        }
+    }
+    std::sort(out.begin(), out.end(), [](const UnrecognisedFile& a, const UnrecognisedFile& b) {
+        return std::tie(a.root, a.relative) < std::tie(b.root, b.relative);
+    });
     return out;
 }
 

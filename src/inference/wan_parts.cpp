@@ -10,11 +10,11 @@ core::Result<WanParts> load_wan_parts(const ModelCard& card, torch::Device devic
     if (card.architecture != "wan-dit")
         return core::fail("model '" + card.id + "' has architecture '" + card.architecture +
                           "', which this pipeline cannot run");
-    if (const auto missing = card.missing_files(); !missing.empty()) {
+    if (const auto missing = card.missing(); !missing.empty()) {
         std::string list;
-        for (const auto& m : missing) list += (list.empty() ? "" : ", ") + m;
-        return core::fail("model '" + card.id + "' is incomplete: missing " + list + " (put the files in " +
-                          card.root.string() + ")");
+        for (const auto& m : missing) list += (list.empty() ? "" : ", ") + m.what + " (" + m.path + ")";
+        return core::fail("model '" + card.id + "' is missing " + list + ": put the files under " +
+                          card.root.string() + " (`frameloom models` says where to get them)");
     }
     auto codec = load_codec(card, device);
     if (!codec) return codec.error();

@@ -2,7 +2,9 @@
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <array>
+#include <cstdlib>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -140,6 +142,89 @@ TEST_F(Cli, ModelsListsTheDefaultModel) {
     const CliRun r = run("models");
     EXPECT_EQ(r.status, 0) << r.err;
     EXPECT_NE(r.out.find("shapes-tiny (default)"), std::string::npos) << r.out;
+}
+
+/// A store of its own in front of the repository's models/: one shipped card copied in, some of its files faked.
+class CliStore : public Cli {
+protected:
+    void SetUp() override {
+        Cli::SetUp();
+        store_ = dir_ / "store";
+        for (const char* sub : {"diffusion_models", "text_encoders/umt5-xxl", "vae"}) fs::create_directories(store_ / sub);
+        for (const char* id : {"wan2.1-i2v-14b-480p", "wan2.1-t2v-1.3b"})
+            fs::copy_file(fs::path(FL_SOURCE_MODELS_DIR) / (std::string(id) + ".json"), store_ / (std::string(id) + ".json"));
+        ::setenv("FRAMELOOM_MODELS", store_.c_str(), 1);
+    }
+    void TearDown() override {
+        ::unsetenv("FRAMELOOM_MODELS");
+        Cli::TearDown();
+    }
+    void touch(const std::string& rel) { std::ofstream(store_ / rel) << "x"; }
+    fs::path store_;
+};
+
+TEST_F(CliStore, ModelsSaysWhatEachCardLacksAndWhereToGetIt) {
+    // Everything the i2v card needs but the CLIP vision encoder (an fp8 DiT and the fp8 text encoder, its alternatives).
+    touch("diffusion_models/wan2.1_i2v_480p_14B_fp8_e4m3fn.safetensors");
+    touch("text_encoders/umt5_xxl_fp8_e4m3fn_scaled.safetensors");
+    touch("text_encoders/umt5-xxl/spiece.model");
+    touch("vae/wan_2.1_vae.safetensors");
+    touch("diffusion_models/foo.safetensors");
+    const CliRun r = run("models");
+    EXPECT_EQ(r.status, 0) << r.err;
+    EXPECT_NE(r.out.find("shapes-tiny (default)  [ready"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("wan2.1-i2v-14b-480p  [missing 1 of 5 files]"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("wan2.1-i2v-14b-480p: CLIP vision encoder missing (clip_vision/clip_vision_h.safetensors)\n"
+                         "      get it from https://huggingface.co/Comfy-Org/Wan_2.1_ComfyUI_repackaged/"),
+              std::string::npos)
+        << r.out;
+    EXPECT_EQ(r.out.find("wan2.1-i2v-14b-480p: diffusion model missing"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("wan2.1-t2v-1.3b: diffusion model missing (diffusion_models/wan2.1_t2v_1.3B_fp16.safetensors)"),
+              std::string::npos)
+        << r.out;
+    EXPECT_NE(r.out.find("unrecognised: diffusion_models/foo.safetensors"), std::string::npos) << r.out;
+    EXPECT_EQ(r.out.find("unrecognised: diffusion_models/wan2.1_i2v"), std::string::npos) << r.out;
+    // Every shipped card is listed (the others come from the repository's models/).
+    for (const char* id : {"wan2.1-t2v-14b", "wan2.1-i2v-14b-720p", "wan2.1-flf2v-14b-720p", "wan2.1-vace-1.3b",
+                           "wan2.2-ti2v-5b"})
+        EXPECT_NE(r.out.find(std::string("\n") + id + "  ["), std::string::npos) << id << "\n" << r.out;
+
+    touch("clip_vision_h.safetensors");  // in the wrong folder: still missing
+    EXPECT_NE(run("models").out.find("wan2.1-i2v-14b-480p  [missing 1 of 5 files]"), std::string::npos);
+    fs::create_directories(store_ / "clip_vision");
+    touch("clip_vision/clip_vision_h.safetensors");
+    EXPECT_NE(run("models").out.find("wan2.1-i2v-14b-480p  [ready]"), std::string::npos);
+}
+
+TEST_F(CliStore, ModelsJsonForScripts) {
+    touch("vae/wan_2.1_vae.safetensors");
+    touch("diffusion_models/foo.safetensors");
+    const CliRun r = run("models --json");
+    EXPECT_EQ(r.status, 0) << r.err;
+    EXPECT_TRUE(r.err.empty()) << r.err;
+    ASSERT_FALSE(r.out.empty());
+    EXPECT_EQ(r.out.front(), '{') << r.out;
+    // Checked as text: the test binary does not link a JSON parser. Keys and values as dump(2) writes them.
+    for (const char* needle :
+         {"\"id\": \"wan2.1-t2v-1.3b\"", "\"ready\": false", "\"ready\": true", "\"role\": \"clip_vision\"",
+          "\"what\": \"CLIP vision encoder\"", "\"path\": \"clip_vision/clip_vision_h.safetensors\"",
+          "\"path\": \"diffusion_models/foo.safetensors\"", "\"unrecognised\": [", "\"sampler\": \"unipc\"",
+          "\"832x480\""})
+        EXPECT_NE(r.out.find(needle), std::string::npos) << needle << "\n" << r.out;
+    EXPECT_EQ(run("models --bogus").status, 2);
+}
+
+TEST_F(CliStore, GenerateWithMissingFilesSaysWhichAndWhere) {
+    touch("vae/wan_2.1_vae.safetensors");
+    const fs::path out = dir_ / "shot.mp4";
+    const CliRun r = run("generate --model wan2.1-t2v-1.3b --prompt hi -o " + out.string());
+    expect_one_line_error(r, "model 'wan2.1-t2v-1.3b' is missing diffusion model "
+                             "(diffusion_models/wan2.1_t2v_1.3B_fp16.safetensors)");
+    EXPECT_NE(r.err.find("text_encoders/umt5_xxl_fp16.safetensors"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("text_encoders/umt5-xxl/spiece.model"), std::string::npos) << r.err;
+    EXPECT_EQ(r.err.find("vae/"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find(store_.string()), std::string::npos) << r.err;
+    EXPECT_FALSE(fs::exists(out));
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 
@@ -190,6 +191,137 @@ TEST_F(ModelStoreTest, DefaultRootsHonourEnvironment) {
     EXPECT_EQ(roots.front(), fs::weakly_canonical(dir_ / "b"));
     for (size_t i = 0; i < roots.size(); ++i)
         for (size_t j = i + 1; j < roots.size(); ++j) EXPECT_NE(roots[i], roots[j]);
+}
+
+TEST_F(ModelStoreTest, ReadsAlternativesSourcesAndSizes) {
+    const std::string card = with("files", R"({"dit": "diffusion_models/shapes.safetensors", "vae": "vae/v.safetensors"},
+  "alternatives": {"dit": ["diffusion_models/shapes_bf16.safetensors", "Orig/diffusion_pytorch_model.safetensors.index.json"]},
+  "sources": {"dit": "https://example.org/shapes.safetensors"},
+  "sizes": ["832x480", "480x832"])");
+    auto c = load_model_card(write("a/shapes-tiny.json", card));
+    ASSERT_TRUE(c.ok()) << c.message();
+    EXPECT_EQ(c->alternatives.at("dit").size(), 2u);
+    EXPECT_EQ(c->sources.at("dit"), "https://example.org/shapes.safetensors");
+    EXPECT_EQ(c->sizes, (std::vector<ModelSize>{{832, 480}, {480, 832}}));
+    const fs::path root = dir_ / "a";
+    EXPECT_EQ(c->accepted_files("dit"),
+              (std::vector<fs::path>{root / "diffusion_models/shapes.safetensors",
+                                     root / "diffusion_models/shapes_bf16.safetensors",
+                                     root / "Orig/diffusion_pytorch_model.safetensors.index.json"}));
+
+    // Nothing on disk: the primary path is named, described for a user, with its source.
+    EXPECT_EQ(c->file("dit"), root / "diffusion_models/shapes.safetensors");
+    auto missing = c->missing();
+    ASSERT_EQ(missing.size(), 2u);
+    EXPECT_EQ(missing[0].role, "dit");
+    EXPECT_EQ(missing[0].what, "diffusion model");
+    EXPECT_EQ(missing[0].path, "diffusion_models/shapes.safetensors");
+    EXPECT_EQ(missing[0].source, "https://example.org/shapes.safetensors");
+    EXPECT_EQ(missing[1].what, "VAE");
+    EXPECT_EQ(missing[1].source, "");
+
+    // The original repo's sharded index satisfies the role; then a listed alternative earlier in the list wins;
+    // then the primary file wins over both.
+    fs::create_directories(root / "Orig");
+    write("a/Orig/diffusion_pytorch_model.safetensors.index.json", "{}");
+    EXPECT_EQ(c->file("dit"), root / "Orig/diffusion_pytorch_model.safetensors.index.json");
+    EXPECT_EQ(c->missing_files(), (std::vector<std::string>{"vae: vae/v.safetensors"}));
+    write("a/diffusion_models/shapes_bf16.safetensors", "x");
+    EXPECT_EQ(c->file("dit"), root / "diffusion_models/shapes_bf16.safetensors");
+    write("a/diffusion_models/shapes.safetensors", "x");
+    EXPECT_EQ(c->file("dit"), root / "diffusion_models/shapes.safetensors");
+}
+
+TEST_F(ModelStoreTest, NewFieldErrorsNameTheField) {
+    const std::vector<std::pair<std::string, std::string>> cases = {
+        {with("tasks", R"(["t2v"], "sizes": ["832*480"])"), "'sizes'"},
+        {with("tasks", R"(["t2v"], "sizes": "832x480")"), "'sizes'"},
+        {with("tasks", R"(["t2v"], "sizes": ["0x480"])"), "'sizes'"},
+        {with("tasks", R"(["t2v"], "alternatives": {"vae": ["x"]})"), "'alternatives.vae'"},
+        {with("tasks", R"(["t2v"], "alternatives": {"dit": "x"})"), "'alternatives.dit'"},
+        {with("tasks", R"(["t2v"], "sources": {"dit": 3})"), "'sources.dit'"},
+    };
+    for (const auto& [text, field] : cases) {
+        auto c = load_model_card(write("a/bad.json", text));
+        ASSERT_FALSE(c.ok()) << text;
+        EXPECT_NE(c.message().find(field), std::string::npos) << c.message();
+    }
+}
+
+TEST_F(ModelStoreTest, ListsCheckpointsNoCardClaims) {
+    write("a/shapes-tiny.json", with("files", R"({"dit": "diffusion_models/shapes.safetensors"},
+  "alternatives": {"dit": ["Orig/diffusion_pytorch_model.safetensors.index.json"]})"));
+    fs::create_directories(dir_ / "a" / "Orig");
+    fs::create_directories(dir_ / "a" / "loras");
+    fs::create_directories(dir_ / "a" / ".cache");
+    write("a/diffusion_models/shapes.safetensors", "x");                            // claimed
+    write("a/diffusion_models/foo.safetensors", "x");                               // not claimed
+    write("a/Orig/diffusion_pytorch_model.safetensors.index.json", "{}");           // claimed alternative
+    write("a/Orig/diffusion_pytorch_model-00001-of-00002.safetensors", "x");        // its shards
+    write("a/Orig/diffusion_pytorch_model-00002-of-00002.safetensors", "x");
+    write("a/Orig/other.pth", "x");                                                 // not claimed
+    write("a/loras/style.safetensors", "x");                                        // not claimed
+    write("a/loras/readme.txt", "not a checkpoint");
+    write("a/.cache/hidden.safetensors", "x");                                      // hidden folder: skipped
+    write("a/top.safetensors", "x");                                                // beside the cards: not a store file
+    const ModelStore store({dir_ / "a"});
+    std::vector<std::string> found;
+    for (const auto& u : store.unrecognised_files()) {
+        EXPECT_EQ(u.root, dir_ / "a");
+        found.push_back(u.relative.string());
+    }
+    EXPECT_EQ(found, (std::vector<std::string>{"Orig/other.pth", "diffusion_models/foo.safetensors",
+                                               "loras/style.safetensors"}));
+}
+
+TEST_F(ModelStoreTest, EveryShippedCardLoads) {
+    const fs::path models = FL_SOURCE_MODELS_DIR;
+    const std::vector<std::string> wan = {"wan2.1-t2v-1.3b",     "wan2.1-t2v-14b",        "wan2.1-i2v-14b-480p",
+                                          "wan2.1-i2v-14b-720p", "wan2.1-flf2v-14b-720p", "wan2.1-vace-1.3b",
+                                          "wan2.2-ti2v-5b"};
+    const ModelStore store({models});
+    std::vector<std::string> ids;
+    for (const auto& c : store.list()) ids.push_back(c.id);
+    for (const auto& id : wan) EXPECT_NE(std::find(ids.begin(), ids.end(), id), ids.end()) << id;
+    EXPECT_NE(std::find(ids.begin(), ids.end(), "shapes-tiny"), ids.end());
+
+    for (const auto& path : fs::directory_iterator(models)) {
+        if (path.path().extension() != ".json") continue;
+        auto c = load_model_card(path.path());
+        ASSERT_TRUE(c.ok()) << c.message();
+        EXPECT_EQ(c->id + ".json", path.path().filename().string()) << "a card's file is named after its id";
+        EXPECT_EQ(c->architecture, "wan-dit");
+        EXPECT_FALSE(c->tasks.empty()) << c->id;
+        if (c->id.rfind("wan", 0) != 0) continue;
+        EXPECT_EQ(c->codec, c->id.rfind("wan2.2", 0) == 0 ? "wan22-vae" : "wan-vae") << c->id;
+        EXPECT_EQ(c->defaults.sampler, "unipc") << c->id;
+        EXPECT_FALSE(c->defaults.negative_prompt.empty()) << c->id;
+        ASSERT_FALSE(c->sizes.empty()) << c->id;
+        EXPECT_EQ(c->sizes.front(), (ModelSize{c->defaults.width, c->defaults.height})) << c->id;
+        for (const char* role : {"dit", "text_encoder", "tokenizer", "vae"}) {
+            ASSERT_TRUE(c->files.contains(role)) << c->id << " " << role;
+            EXPECT_TRUE(c->sources.contains(role)) << c->id << " " << role;
+            EXPECT_TRUE(c->alternatives.contains(role) && !c->alternatives.at(role).empty()) << c->id << " " << role;
+        }
+        const bool needs_clip = c->id.find("i2v-14b") != std::string::npos || c->id.find("flf2v") != std::string::npos;
+        EXPECT_EQ(c->files.contains("clip_vision"), needs_clip) << c->id;
+        for (const auto& [role, rel] : c->sources) EXPECT_EQ(rel.rfind("https://huggingface.co/", 0), 0u) << c->id;
+    }
+    // Spot-check §5.3 of the Wan reference.
+    auto i2v = store.find("wan2.1-i2v-14b-480p");
+    ASSERT_TRUE(i2v.ok());
+    EXPECT_EQ(i2v->defaults.steps, 40);
+    EXPECT_DOUBLE_EQ(i2v->defaults.shift, 3.0);
+    EXPECT_EQ(i2v->files.at("clip_vision"), "clip_vision/clip_vision_h.safetensors");
+    auto ti2v = store.find("wan2.2-ti2v-5b");
+    ASSERT_TRUE(ti2v.ok());
+    EXPECT_EQ(ti2v->defaults.frames, 121);
+    EXPECT_EQ(ti2v->defaults.fps, (core::FrameRate{24, 1}));
+    EXPECT_EQ(ti2v->files.at("vae"), "vae/wan2.2_vae.safetensors");
+    auto flf = store.find("wan2.1-flf2v-14b-720p");
+    ASSERT_TRUE(flf.ok());
+    EXPECT_DOUBLE_EQ(flf->defaults.shift, 16.0);
+    EXPECT_EQ(flf->defaults.width, 1280);
 }
 
 }  // namespace
