@@ -44,16 +44,6 @@ torch::ScalarType scalar_of(DType dtype) {
     return torch::kFloat32;
 }
 
-std::string shape_text(c10::IntArrayRef shape) {
-    std::string s = "[";
-    for (size_t i = 0; i < shape.size(); ++i) {
-        if (i) s.push_back(',');
-        s.append(std::to_string(shape[i]));
-    }
-    s.push_back(']');
-    return s;
-}
-
 using pickle::Kind;
 using pickle::Value;
 
@@ -265,39 +255,17 @@ core::Result<WeightsFile> open_weights(const std::filesystem::path& path) {
 core::Result<void> load_module(torch::nn::Module& module, const WeightsFile& file, const std::string& prefix,
                                bool strict) {
     if (file.safetensors()) return load_module(module, *file.safetensors(), prefix, strict);
-    const std::string& where = file.label();
-    std::set<std::string> used;
-    auto load_one = [&](const std::string& name, torch::Tensor& target) -> core::Result<void> {
-        const std::string key = prefix + name;
-        const TensorInfo* info = file.find(key);
-        if (!info)
-            return core::fail("weights do not fit the model: '" + key + "' is missing from " + where +
-                              " (is this the right model file?)");
-        if (!target.sizes().equals(info->shape))
-            return core::fail("weights do not fit the model: '" + key + "' is " + shape_text(info->shape) +
-                              " in the file, the model expects " + shape_text(target.sizes()));
+    ModuleFill fill;
+    fill.where = file.label();
+    fill.find = [&](const std::string& key) { return file.find(key); };
+    fill.copy = [&](const std::string& key, const TensorInfo&, torch::Tensor& target) -> core::Result<void> {
         auto value = file.read(key);
         if (!value) return value.error();
-        torch::NoGradGuard no_grad;
         target.copy_(value->to(target.scalar_type()));
-        used.insert(key);
         return core::ok();
     };
-    for (auto& item : module.named_parameters(/*recurse=*/true)) FL_TRY(load_one(item.key(), item.value()));
-    for (auto& item : module.named_buffers(/*recurse=*/true)) FL_TRY(load_one(item.key(), item.value()));
-    if (strict) {
-        std::vector<std::string> extra;
-        for (const auto& t : file.tensors())
-            if (t.name.compare(0, prefix.size(), prefix) == 0 && !used.count(t.name)) extra.push_back(t.name);
-        if (!extra.empty()) {
-            std::string list;
-            for (size_t i = 0; i < extra.size() && i < 3; ++i) list.append(i ? ", '" : "'").append(extra[i]).push_back('\'');
-            if (extra.size() > 3) list += " and " + std::to_string(extra.size() - 3) + " more";
-            return core::fail("weights do not fit the model: " + where + " holds " + list +
-                              " that the model does not have (wrong architecture or config?)");
-        }
-    }
-    return core::ok();
+    for (const auto& t : file.tensors()) fill.keys.push_back(t.name);
+    return fill_module(module, fill, prefix, strict);
 }
 
 }  // namespace fl::inference

@@ -67,6 +67,8 @@ torch::ScalarType scalar_type(DType dtype) {
     return torch::kFloat32;
 }
 
+}  // namespace
+
 std::string shape_text(c10::IntArrayRef shape) {
     std::string s = "[";
     for (size_t i = 0; i < shape.size(); ++i) {
@@ -76,8 +78,6 @@ std::string shape_text(c10::IntArrayRef shape) {
     s.push_back(']');
     return s;
 }
-
-}  // namespace
 
 core::Result<torch::Tensor> read_tensor(const SafeTensorsFile& file, const TensorInfo& info) {
     const uint8_t* src = file.data(info);
@@ -106,51 +106,60 @@ core::Result<torch::Tensor> read_tensor(const SafeTensorsFile& file, const std::
     return read_tensor(file, *info);
 }
 
-core::Result<void> load_module(torch::nn::Module& module, const SafeTensorsFile& file, const std::string& prefix,
+core::Result<void> fill_module(torch::nn::Module& module, const ModuleFill& fill, const std::string& prefix,
                                bool strict) {
-    const std::string where = file.path().string();
     std::set<std::string> used;
     auto load_one = [&](const std::string& name, torch::Tensor& target) -> core::Result<void> {
         const std::string key = prefix + name;
-        const TensorInfo* info = file.find(key);
+        const TensorInfo* info = fill.find(key);
         if (!info)
-            return core::fail("weights do not fit the model: '" + key + "' is missing from " + where +
+            return core::fail("weights do not fit the model: '" + key + "' is missing from " + fill.where +
                               " (is this the right model file?)");
-        if (!target.sizes().equals(info->shape))
-            return core::fail("weights do not fit the model: '" + key + "' is " + shape_text(info->shape) +
-                              " in the file, the model expects " + shape_text(target.sizes()));
-        torch::NoGradGuard no_grad;
-        const bool direct = info->dtype != DType::Bool && info->dtype != DType::F8_E4M3 &&
-                            info->dtype != DType::F8_E5M2 && scalar_type(info->dtype) == target.scalar_type() &&
-                            target.device().is_cpu() && target.is_contiguous();
-        if (direct) {
-            // Same dtype on CPU: one copy straight from the mapping (halves peak memory for big checkpoints).
-            if (info->nbytes) std::memcpy(target.data_ptr(), file.data(*info), info->nbytes);
-        } else {
-            auto value = read_tensor(file, *info);
-            if (!value) return value.error();
-            target.copy_(value->to(target.scalar_type()));
+        if (!target.sizes().equals(info->shape)) {
+            const std::string in = fill.file_of ? fill.file_of(key) : std::string("the file");
+            return core::fail("weights do not fit the model: '" + key + "' is " + shape_text(info->shape) + " in " +
+                              in + ", the model expects " + shape_text(target.sizes()));
         }
+        torch::NoGradGuard no_grad;
+        FL_TRY(fill.copy(key, *info, target));
         used.insert(key);
         return core::ok();
     };
     for (auto& item : module.named_parameters(/*recurse=*/true)) FL_TRY(load_one(item.key(), item.value()));
     for (auto& item : module.named_buffers(/*recurse=*/true)) FL_TRY(load_one(item.key(), item.value()));
-    if (strict) {
-        std::vector<std::string> extra;
-        for (const auto& t : file.tensors())
-            if (t.name.compare(0, prefix.size(), prefix) == 0 && !used.count(t.name)) extra.push_back(t.name);
-        if (!extra.empty()) {
-            std::string list;
-            for (size_t i = 0; i < extra.size() && i < 3; ++i) {
-                list.append(i ? ", '" : "'").append(extra[i]).push_back('\'');
-            }
-            if (extra.size() > 3) list += " and " + std::to_string(extra.size() - 3) + " more";
-            return core::fail("weights do not fit the model: " + where + " holds " + list +
-                              " that the model does not have (wrong architecture or config?)");
+    if (!strict) return core::ok();
+    std::vector<std::string> extra;
+    for (const auto& name : fill.keys)
+        if (name.compare(0, prefix.size(), prefix) == 0 && !used.count(name)) extra.push_back(name);
+    if (extra.empty()) return core::ok();
+    std::string list;
+    for (size_t i = 0; i < extra.size() && i < 3; ++i) list.append(i ? ", '" : "'").append(extra[i]).push_back('\'');
+    if (extra.size() > 3) list += " and " + std::to_string(extra.size() - 3) + " more";
+    return core::fail("weights do not fit the model: " + fill.where + " holds " + list +
+                      " that the model does not have (wrong architecture or config?)");
+}
+
+core::Result<void> load_module(torch::nn::Module& module, const SafeTensorsFile& file, const std::string& prefix,
+                               bool strict) {
+    ModuleFill fill;
+    fill.where = file.path().string();
+    fill.find = [&](const std::string& key) { return file.find(key); };
+    fill.copy = [&](const std::string&, const TensorInfo& info, torch::Tensor& target) -> core::Result<void> {
+        const bool direct = info.dtype != DType::Bool && info.dtype != DType::F8_E4M3 && info.dtype != DType::F8_E5M2 &&
+                            scalar_type(info.dtype) == target.scalar_type() && target.device().is_cpu() &&
+                            target.is_contiguous();
+        if (direct) {
+            // Same dtype on CPU: one copy straight from the mapping (halves peak memory for big checkpoints).
+            if (info.nbytes) std::memcpy(target.data_ptr(), file.data(info), info.nbytes);
+            return core::ok();
         }
-    }
-    return core::ok();
+        auto value = read_tensor(file, info);
+        if (!value) return value.error();
+        target.copy_(value->to(target.scalar_type()));
+        return core::ok();
+    };
+    for (const auto& t : file.tensors()) fill.keys.push_back(t.name);
+    return fill_module(module, fill, prefix, strict);
 }
 
 TensorBlob to_blob(const std::string& name, const torch::Tensor& t) {

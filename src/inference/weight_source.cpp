@@ -28,16 +28,6 @@ bool is_marker_key(const std::string& name) {
            ends_with(name, ".scale_input");
 }
 
-std::string shape_text(const std::vector<int64_t>& shape) {
-    std::string s = "[";
-    for (size_t i = 0; i < shape.size(); ++i) {
-        if (i) s.push_back(',');
-        s.append(std::to_string(shape[i]));
-    }
-    s.push_back(']');
-    return s;
-}
-
 /// Shard k of N as `<stem>-0000k-of-0000N.safetensors` names it.
 struct ShardName {
     std::string stem;
@@ -286,47 +276,30 @@ core::Result<torch::Tensor> WeightSource::read(const std::string& name) const {
 }
 
 core::Result<void> load_module(torch::nn::Module& module, const WeightSource& source, bool strict) {
-    const std::string where = source.path().string();
-    std::set<std::string> used;
-    auto load_one = [&](const std::string& key, torch::Tensor& target) -> core::Result<void> {
+    ModuleFill fill;
+    fill.where = source.path().string();
+    fill.find = [&](const std::string& key) -> const TensorInfo* {
         const WeightSource::Entry* e = source.find(key);
-        if (!e)
-            return core::fail("weights do not fit the model: '" + key + "' is missing from " + where +
-                              " (is this the right model file?)");
-        const TensorInfo& info = *e->info;
-        if (!target.sizes().equals(info.shape))
-            return core::fail("weights do not fit the model: '" + key + "' is " + shape_text(info.shape) + " in " +
-                              source.file_of(*e).string() + ", the model expects " + shape_text(target.sizes().vec()));
-        torch::NoGradGuard no_grad;
+        return e ? e->info : nullptr;
+    };
+    fill.file_of = [&](const std::string& key) { return source.file_of(*source.find(key)).string(); };
+    fill.copy = [&](const std::string& key, const TensorInfo& info, torch::Tensor& target) -> core::Result<void> {
+        const WeightSource::Entry& e = *source.find(key);
         const bool same_dtype = (info.dtype == DType::F32 && target.scalar_type() == torch::kFloat32) ||
                                 (info.dtype == DType::F16 && target.scalar_type() == torch::kFloat16) ||
                                 (info.dtype == DType::BF16 && target.scalar_type() == torch::kBFloat16);
-        if (!e->scale && same_dtype && target.device().is_cpu() && target.is_contiguous()) {
+        if (!e.scale && same_dtype && target.device().is_cpu() && target.is_contiguous()) {
             // Same dtype on CPU: one copy straight from the mapping (halves peak memory for big checkpoints).
-            if (info.nbytes) std::memcpy(target.data_ptr(), source.files()[e->file].data(info), info.nbytes);
-        } else {
-            auto value = source.read(*e);
-            if (!value) return value.error();
-            target.copy_(value->to(target.scalar_type()));
+            if (info.nbytes) std::memcpy(target.data_ptr(), source.files()[e.file].data(info), info.nbytes);
+            return core::ok();
         }
-        used.insert(key);
+        auto value = source.read(e);
+        if (!value) return value.error();
+        target.copy_(value->to(target.scalar_type()));
         return core::ok();
     };
-    for (auto& item : module.named_parameters(/*recurse=*/true)) FL_TRY(load_one(item.key(), item.value()));
-    for (auto& item : module.named_buffers(/*recurse=*/true)) FL_TRY(load_one(item.key(), item.value()));
-    if (strict) {
-        std::vector<std::string> extra;
-        for (const auto& [name, entry] : source.entries())
-            if (!used.count(name)) extra.push_back(name);
-        if (!extra.empty()) {
-            std::string list;
-            for (size_t i = 0; i < extra.size() && i < 3; ++i) list.append(i ? ", '" : "'").append(extra[i]).push_back('\'');
-            if (extra.size() > 3) list += " and " + std::to_string(extra.size() - 3) + " more";
-            return core::fail("weights do not fit the model: " + where + " holds " + list +
-                              " that the model does not have (wrong architecture or config?)");
-        }
-    }
-    return core::ok();
+    for (const auto& [name, entry] : source.entries()) fill.keys.push_back(name);
+    return fill_module(module, fill, "", strict);
 }
 
 }  // namespace fl::inference
