@@ -16,32 +16,15 @@
 #include "frameloom/core/project_file.h"
 #include "frameloom/media/encode.h"
 #include "frameloom/media/probe.h"
+#include "support/run_frameloom.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
 
 namespace {
 
-struct CheckRun {
-    int status = -1;
-    std::string out, err;
-};
-
-CheckRun run_frameloom(const std::string& args) {
-    static int counter = 0;
-    const fs::path err_file = fs::temp_directory_path() / ("fl-check-err-" + std::to_string(::getpid()) +
-                                                           "-" + std::to_string(counter++));
-    const std::string cmd = std::string(FL_BIN_DIR) + "/frameloom " + args + " 2>" + err_file.string();
-    CheckRun r;
-    FILE* pipe = ::popen(cmd.c_str(), "r");
-    std::array<char, 4096> buf;
-    while (size_t n = std::fread(buf.data(), 1, buf.size(), pipe)) r.out.append(buf.data(), n);
-    r.status = WEXITSTATUS(::pclose(pipe));
-    std::ifstream in(err_file);
-    r.err.assign(std::istreambuf_iterator<char>(in), {});
-    fs::remove(err_file);
-    return r;
-}
+using CheckRun = fl::test::CliRun;
+using fl::test::run_frameloom;
 
 /// A red disc moving right over grey; `cast` is added to every pixel (a colour jump).
 fl::core::Video moving_disc(int frames, int first, int cast) {

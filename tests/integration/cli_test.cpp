@@ -1,5 +1,7 @@
 // The frameloom command line as a user runs it: exit status and a one-line reason on bad input.
 #include <gtest/gtest.h>
+
+#include "support/run_frameloom.h"
 #include <sys/wait.h>
 
 #include <algorithm>
@@ -14,27 +16,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct CliRun {
-    int status = -1;
-    std::string out;  // stdout
-    std::string err;  // stderr
-};
-
-CliRun run(const std::string& args) {
-    static int counter = 0;
-    const fs::path err_file = fs::temp_directory_path() / ("fl-cli-err-" + std::to_string(::getpid()) + "-" +
-                                                           std::to_string(counter++));
-    const std::string cmd = std::string(FL_BIN_DIR) + "/frameloom " + args + " 2>" + err_file.string();
-    CliRun r;
-    FILE* pipe = ::popen(cmd.c_str(), "r");
-    std::array<char, 4096> buf;
-    while (size_t n = std::fread(buf.data(), 1, buf.size(), pipe)) r.out.append(buf.data(), n);
-    r.status = WEXITSTATUS(::pclose(pipe));
-    std::ifstream in(err_file);
-    r.err.assign(std::istreambuf_iterator<char>(in), {});
-    fs::remove(err_file);
-    return r;
-}
+using fl::test::CliRun;
+CliRun run(const std::string& args) { return fl::test::run_frameloom(args); }
 
 void expect_one_line_error(const CliRun& r, const std::string& needle) {
     EXPECT_NE(r.status, 0);

@@ -15,31 +15,14 @@
 #include <string>
 
 #include "frameloom/inference/safetensors.h"
+#include "support/run_frameloom.h"
 
 namespace fs = std::filesystem;
 
 namespace {
 
-struct CliResult {
-    int status = -1;
-    std::string out, err;
-};
-
-CliResult frameloom(const std::string& args) {
-    static int counter = 0;
-    const fs::path err_file = fs::temp_directory_path() / ("fl-parity-err-" + std::to_string(::getpid()) +
-                                                           "-" + std::to_string(counter++));
-    const std::string cmd = std::string(FL_BIN_DIR) + "/frameloom " + args + " 2>" + err_file.string();
-    CliResult r;
-    FILE* pipe = ::popen(cmd.c_str(), "r");
-    std::array<char, 4096> buf;
-    while (size_t n = std::fread(buf.data(), 1, buf.size(), pipe)) r.out.append(buf.data(), n);
-    r.status = WEXITSTATUS(::pclose(pipe));
-    std::ifstream in(err_file);
-    r.err.assign(std::istreambuf_iterator<char>(in), {});
-    fs::remove(err_file);
-    return r;
-}
+using CliResult = fl::test::CliRun;
+CliResult frameloom(const std::string& args) { return fl::test::run_frameloom(args); }
 
 /// Every "NAME [shape] max |delta| = X" line of the report.
 std::map<std::string, double> reported_deltas(const std::string& out) {
