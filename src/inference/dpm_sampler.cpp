@@ -13,18 +13,8 @@ namespace {
 
 using torch::Tensor;
 
-/// α = 1 − σ, σ and λ = ln α − ln σ as 0-dim fp32 tensors.
-struct DpmPoint {
-    Tensor alpha, sigma, lambda;
-};
-
-DpmPoint dpm_point(float sigma) {
-    DpmPoint p;
-    p.sigma = torch::scalar_tensor(sigma, torch::kFloat32);
-    p.alpha = 1 - p.sigma;
-    p.lambda = torch::log(p.alpha) - torch::log(p.sigma);
-    return p;
-}
+using detail::FlowPoint;
+using detail::flow_point;
 
 }  // namespace
 
@@ -43,7 +33,7 @@ core::Result<Tensor> sample_dpmpp_2m(Tensor x, const FlowSchedule& schedule,
     if (!velocity) return core::fail("sampler has no velocity function");
     torch::NoGradGuard no_grad;
     x = x.to(torch::kFloat32);
-    const auto point = [&](int i) { return dpm_point(schedule.sigmas[static_cast<size_t>(i)]); };
+    const auto point = [&](int i) { return flow_point(schedule.sigmas[static_cast<size_t>(i)]); };
 
     Tensor m0, m1;  // the newest and the previous x0 prediction
     for (int i = 0; i < n; ++i) {
@@ -56,7 +46,7 @@ core::Result<Tensor> sample_dpmpp_2m(Tensor x, const FlowSchedule& schedule,
                 torch::scalar_tensor(schedule.sigmas[static_cast<size_t>(i)], torch::kFloat32);
             m1 = m0;
             m0 = x - sigma * v->to(torch::kFloat32);  // x0 prediction: x − σ·v
-            const DpmPoint t = point(i + 1), s0 = point(i);
+            const FlowPoint t = point(i + 1), s0 = point(i);
             const Tensor h = t.lambda - s0.lambda;
             const Tensor phi = t.alpha * (torch::exp(-h) - 1.0);  // α_t·(e^{−h} − 1)
             if (i == 0 || i == n - 1) {
@@ -64,7 +54,7 @@ core::Result<Tensor> sample_dpmpp_2m(Tensor x, const FlowSchedule& schedule,
                 x = (t.sigma / s0.sigma) * x - phi * m0;
             } else {
                 // Second order (midpoint): D1 = (m0 − m1)/r0, x' = first order − 0.5·α_t(e^{−h}−1)·D1.
-                const DpmPoint s1 = point(i - 1);
+                const FlowPoint s1 = point(i - 1);
                 const Tensor h_0 = s0.lambda - s1.lambda;
                 const Tensor r0 = h_0 / h;
                 const Tensor d1 = (1.0 / r0) * (m0 - m1);

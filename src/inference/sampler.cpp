@@ -51,6 +51,14 @@ std::vector<double> linspace_head(double start, double stop, int steps) {
     return out;
 }
 
+FlowPoint flow_point(float sigma) {
+    FlowPoint p;
+    p.sigma = torch::scalar_tensor(sigma, torch::kFloat32);
+    p.alpha = 1 - p.sigma;
+    p.lambda = torch::log(p.alpha) - torch::log(p.sigma);
+    return p;
+}
+
 FlowSchedule flow_schedule(const std::vector<double>& unshifted, double shift) {
     FlowSchedule s;
     for (const double u : unshifted) {

@@ -57,6 +57,11 @@ core::Result<torch::Tensor> call_velocity(const TimestepVelocityFn& velocity, co
 std::vector<double> linspace_head(double start, double stop, int steps);
 /// Shifts float64 sigmas, then stores them as fp32 with σ_N = 0 appended and t_i = int64(σ_i·1000).
 FlowSchedule flow_schedule(const std::vector<double>& unshifted, double shift);
+/// The reference's view of σ for the multistep solvers: α = 1 − σ and λ = ln α − ln σ, all 0-dim fp32.
+struct FlowPoint {
+    torch::Tensor alpha, sigma, lambda;
+};
+FlowPoint flow_point(float sigma);
 }  // namespace detail
 
 /// The solvers `sample` can run.

@@ -13,18 +13,8 @@ namespace {
 
 using torch::Tensor;
 
-/// The reference's view of σ: α = 1 − σ and λ = ln α − ln σ, all 0-dim fp32.
-struct FlowPoint {
-    Tensor alpha, sigma, lambda;
-};
-
-FlowPoint flow_point(float sigma) {
-    FlowPoint p;
-    p.sigma = torch::scalar_tensor(sigma, torch::kFloat32);
-    p.alpha = 1 - p.sigma;
-    p.lambda = torch::log(p.alpha) - torch::log(p.sigma);
-    return p;
-}
+using detail::FlowPoint;
+using detail::flow_point;
 
 }  // namespace
 

@@ -90,11 +90,7 @@ core::Result<CLIPVisionConfig> CLIPVisionConfig::from_shapes(
 
 core::Result<CLIPVisionConfig> CLIPVisionConfig::from_weights(const SafeTensorsFile& file,
                                                               const std::string& prefix) {
-    ShapeMap shapes;
-    for (const auto& info : file.tensors()) shapes[info.name] = info.shape;
-    auto c = from_shapes(shapes, file.metadata(), prefix);
-    if (!c) return core::fail(c.message() + " (in " + file.path().string() + ")");
-    return c;
+    return config_from_file<CLIPVisionConfig>(file, prefix);
 }
 
 core::Result<void> CLIPVisionConfig::validate() const {

@@ -146,11 +146,7 @@ core::Result<WanDiTConfig> WanDiTConfig::from_shapes(const ShapeMap& shapes,
 
 core::Result<WanDiTConfig> WanDiTConfig::from_weights(const SafeTensorsFile& file,
                                                       const std::string& prefix) {
-    ShapeMap shapes;
-    for (const auto& info : file.tensors()) shapes[info.name] = info.shape;
-    auto c = from_shapes(shapes, file.metadata(), prefix);
-    if (!c) return core::fail(c.message() + " (in " + file.path().string() + ")");
-    return c;
+    return config_from_file<WanDiTConfig>(file, prefix);
 }
 
 core::Result<void> WanDiTConfig::validate() const {

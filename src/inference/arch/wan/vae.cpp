@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
+#include "inference/arch/wan/config_util.h"
 #include "inference/arch/wan/vae22.h"
 
 namespace fl::inference::wan {
@@ -280,11 +281,7 @@ core::Result<WanVAEConfig> WanVAEConfig::from_shapes(const ShapeMap& shapes,
 
 core::Result<WanVAEConfig> WanVAEConfig::from_weights(const SafeTensorsFile& file,
                                                       const std::string& prefix) {
-    ShapeMap shapes;
-    for (const auto& info : file.tensors()) shapes[info.name] = info.shape;
-    auto c = from_shapes(shapes, file.metadata(), prefix);
-    if (!c) return core::fail(c.message() + " (in " + file.path().string() + ")");
-    return c;
+    return config_from_file<WanVAEConfig>(file, prefix);
 }
 
 // ---------------------------------------------------------------------------------------------------------
