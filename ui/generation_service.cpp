@@ -6,6 +6,7 @@
 
 #include "frameloom/core/atomic_file.h"
 #include "frameloom/core/cancel.h"
+#include "frameloom/media/conditioning.h"
 #include "frameloom/media/encode.h"
 
 namespace fl::studio {
@@ -53,7 +54,9 @@ core::Result<GeneratedTake> GenerationService::run(const GenerationSpec& spec, c
     if (!generator) return generator.error();
     if (job.cancelled()) return core::fail(core::kCancelledMessage);
 
-    inference::GenerateRequest request{spec.params, job.progress_fn(), job.cancel_fn()};
+    auto media = media::load_conditioning(spec.params.conditioning, spec.media_base);
+    if (!media) return media.error();
+    inference::GenerateRequest request{spec.params, job.progress_fn(), job.cancel_fn(), std::move(*media)};
     auto video = (*generator)->generate(request);
     if (!video) return video.error();
     if (job.cancelled()) return core::fail(core::kCancelledMessage);

@@ -21,6 +21,7 @@ namespace fl::studio {
 struct GenerationSpec {
     core::GenerationParams params;
     std::filesystem::path target;  ///< absolute path of the MP4 to write
+    std::filesystem::path media_base;  ///< folder that relative conditioning paths are relative to (the project's)
 };
 
 /// What a finished generation job hands back to the GUI thread.

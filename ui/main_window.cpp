@@ -462,7 +462,7 @@ quint64 MainWindow::generate() {
                                                       std::to_string(++generation_counter_) + ".mp4");
 
     auto result = std::make_shared<GeneratedTake>();
-    GenerationSpec spec{shot->params, target};
+    GenerationSpec spec{shot->params, target, document_->resolve_media(".").parent_path()};
     GenerationService* service = service_.get();
     const std::string title = "Generate " + (shot->name.empty() ? shot->id : shot->name);
     const uint64_t id =

@@ -17,6 +17,7 @@
 #include "frameloom/inference/model_builder.h"
 #include "frameloom/inference/model_store.h"
 #include "frameloom/inference/train.h"
+#include "frameloom/media/conditioning.h"
 #include "frameloom/media/encode.h"
 #include "frameloom/media/probe.h"
 
@@ -63,6 +64,13 @@ Generates a shot with a local model and writes it as H.264 MP4 (the file appears
   --fps N            frame rate, e.g. 8, 24 or 30000/1001 (default: the model's)
   --size WxH         frame size, multiples of 16 (default: the model's)
   --device D         cpu, cuda or auto (default: auto = cuda when available)
+
+Conditioning (models whose card lists the task; others say so and stop):
+  --first-frame IMG  the shot starts on this image (image-to-video)
+  --last-frame IMG   the shot ends on this image (with --first-frame: keyframes)
+  --extend CLIP      continue this clip: the output is the continuation (the prompt may be omitted)
+  --keep-source      with --extend: the output is the source clip followed by the continuation
+  --reference IMG    a reference image of the subject, e.g. "the object moving right" (repeatable)
 )";
 
 core::Result<std::pair<int, int>> parse_size(const std::string& text) {
@@ -132,6 +140,13 @@ core::Result<core::GenerationParams> params_from_args(const Args& args, const in
         p.width = size->first;
         p.height = size->second;
     }
+    p.conditioning.first_frame = args.get("--first-frame").value_or("");
+    p.conditioning.last_frame = args.get("--last-frame").value_or("");
+    p.conditioning.extend = args.get("--extend").value_or("");
+    p.conditioning.keep_source = args.has("--keep-source");
+    p.conditioning.references = args.all("--reference");
+    if (p.conditioning.keep_source && p.conditioning.extend.empty())
+        return core::fail("--keep-source only applies with --extend CLIP");
     FL_TRY(p.validate());
     return p;
 }
@@ -145,12 +160,14 @@ int run_generate(const std::vector<std::string>& argv) {
     }
     auto args = Args::parse(argv,
                             {"--prompt", "-o", "--output", "--model", "--seed", "--steps", "--guidance", "--shift",
-                             "--sampler", "--negative", "--frames", "--fps", "--size", "--device"},
-                            {}, "generate");
+                             "--sampler", "--negative", "--frames", "--fps", "--size", "--device", "--first-frame",
+                             "--last-frame", "--extend", "--reference"},
+                            {"--keep-source"}, "generate");
     if (!args) return report_error(args.message(), 2);
     if (!args->positionals().empty())
         return report_error("unexpected argument '" + args->positionals()[0] + "': put the prompt after --prompt", 2);
-    if (!args->get("--prompt")) return report_error("--prompt is required: say what the shot shows", 2);
+    if (!args->get("--prompt") && !args->get("--extend"))
+        return report_error("--prompt is required: say what the shot shows", 2);
     const auto output = args->get("-o") ? args->get("-o") : args->get("--output");
     if (!output) return report_error("-o OUT.mp4 is required: say where to write the shot", 2);
 
@@ -164,6 +181,10 @@ int run_generate(const std::vector<std::string>& argv) {
     // Check the destination before spending time generating.
     if (auto pending = core::PendingFile::create(*output); !pending) return report_error(pending.message(), 1);
 
+    // Read the conditioning files before loading the model: a bad path fails at once.
+    auto media = media::load_conditioning(params->conditioning);
+    if (!media) return report_error(media.message(), 2);
+
     auto generator = inference::Generator::load(*card, *policy);
     if (!generator) return report_error(generator.message());
     std::fprintf(stderr, "generating %dx%d, %d frames at %s fps with %s on %s, seed %llu, %d %s steps\n", params->width,
@@ -173,6 +194,7 @@ int run_generate(const std::vector<std::string>& argv) {
     ProgressBar bar("generating");
     inference::GenerateRequest request;
     request.params = *params;
+    request.media = std::move(*media);
     request.progress = [&](int64_t done, int64_t total, const std::string& label) { bar.update(done, total, label); };
     request.cancel = interrupt_cancel();
     inference::GenerateStats stats;

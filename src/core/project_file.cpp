@@ -28,6 +28,7 @@ OJson params_to_json(const GenerationParams& p) {
     cond["first_frame"] = p.conditioning.first_frame;
     cond["last_frame"] = p.conditioning.last_frame;
     cond["extend"] = p.conditioning.extend;
+    cond["keep_source"] = p.conditioning.keep_source;
     cond["references"] = p.conditioning.references;
     OJson j = OJson::object();
     j["prompt"] = p.prompt;
@@ -253,6 +254,10 @@ Result<GenerationParams> params_from_json(const Json& j, const std::string& path
         FL_TRY(read_string(*c, cpath, "first_frame", p.conditioning.first_frame));
         FL_TRY(read_string(*c, cpath, "last_frame", p.conditioning.last_frame));
         FL_TRY(read_string(*c, cpath, "extend", p.conditioning.extend));
+        if (const Json* keep = member(*c, "keep_source")) {
+            if (!keep->is_boolean()) return field_error(join(cpath, "keep_source"), "true or false", *keep);
+            p.conditioning.keep_source = keep->get<bool>();
+        }
         if (const Json* refs = member(*c, "references")) {
             const std::string rpath = join(cpath, "references");
             if (!refs->is_array()) return field_error(rpath, "a list of texts", *refs);

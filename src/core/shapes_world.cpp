@@ -84,8 +84,10 @@ std::string canonical_prompt(const Scene& s) {
            " background";
 }
 
-std::string paraphrase(const Scene& s, std::mt19937_64& rng) {
-    const std::string object = pick<std::string>({"a ", "the ", ""}, rng) + name(s.colour) + " " + name(s.shape);
+namespace {
+
+/// The prompt grammar around a given subject phrase ("a red circle", "the object").
+std::string compose(const std::string& object, const Scene& s, std::mt19937_64& rng) {
     const std::string motion = pick(motion_phrases(s.motion), rng);
     const std::string background = pick(background_phrases(s.background), rng);
     std::string text;
@@ -103,6 +105,16 @@ std::string paraphrase(const Scene& s, std::mt19937_64& rng) {
     }
     if (std::uniform_int_distribution<int>(0, 1)(rng)) text += ".";
     return text;
+}
+
+}  // namespace
+
+std::string paraphrase(const Scene& s, std::mt19937_64& rng) {
+    return compose(pick<std::string>({"a ", "the ", ""}, rng) + name(s.colour) + " " + name(s.shape), s, rng);
+}
+
+std::string paraphrase_unnamed(const Scene& s, std::mt19937_64& rng) {
+    return compose(pick<std::string>({"the object", "the shape", "the same object", "it"}, rng), s, rng);
 }
 
 PromptContent parse_prompt(const std::string& prompt) {

@@ -22,8 +22,8 @@ std::vector<std::string> shapes_world_sentences() {
         const shapes::Scene scene = shapes::scene_of(combo);
         out.push_back(shapes::canonical_prompt(scene));
         for (int k = 0; k < 4; ++k) out.push_back(shapes::paraphrase(scene, rng));
+        out.push_back(shapes::paraphrase_unnamed(scene, rng));
     }
-    out.push_back("the object moving right");
     return out;
 }
 
@@ -63,7 +63,8 @@ core::Result<ModelCard> build_default_model(const fs::path& root, const DefaultM
                        {{"format", "pt"}, {"architecture", "umt5-encoder"}, {"num_heads", std::to_string(spec.t5_heads)}}));
 
     wan::WanDiTConfig dc;
-    dc.model_type = "t2v";
+    // Known frames and reference images enter beside the noise (frame_conditioning.h), as Wan's i2v y does.
+    dc.model_type = "i2v";
     dc.dim = spec.dit_dim;
     dc.ffn_dim = spec.dit_ffn;
     dc.freq_dim = spec.dit_freq_dim;
@@ -71,7 +72,9 @@ core::Result<ModelCard> build_default_model(const fs::path& root, const DefaultM
     dc.text_len = spec.text_len;
     dc.num_heads = spec.dit_heads;
     dc.num_layers = spec.dit_layers;
-    dc.in_dim = dc.out_dim = 3 * spec.patch * spec.patch;
+    dc.out_dim = 3 * spec.patch * spec.patch;
+    dc.in_dim = dc.out_dim + 2;  // + known and reference flags
+    dc.patch = {spec.temporal_patch, 1, 1};
     FL_TRY(dc.validate());
     wan::WanDiT dit(dc);
     // The reference initialises the output head to zero, which would make an untrained model return its
@@ -93,14 +96,17 @@ core::Result<ModelCard> build_default_model(const fs::path& root, const DefaultM
     card["aliases"] = {"default"};
     card["name"] = "Frameloom shapes (tiny, untrained)";
     card["description"] =
-        "Embedded default model: a 4-layer Wan DiT with a 2-layer umT5-style text encoder and a 4x4 pixel patch "
-        "codec. Its weights are a seeded random initialisation, so it shows the whole pipeline working but does "
-        "not yet follow prompts; the trained 'shapes world' model replaces it.";
+        "Embedded default model: a " + std::to_string(spec.dit_layers) + "-layer Wan DiT (tokens of " +
+        std::to_string(spec.temporal_patch) + " frames x " + std::to_string(spec.patch) + "x" +
+        std::to_string(spec.patch) + " pixels) with a " + std::to_string(spec.t5_layers) +
+        "-layer umT5-style text encoder, a pixel patch codec and frame-mask conditioning (first/last frame, "
+        "extension, reference images). Untrained: a seeded random initialisation.";
     card["architecture"] = "wan-dit";
     card["codec"] = "patch";
     card["codec_patch"] = {1, spec.patch, spec.patch};
+    card["conditioning"] = "frame-mask";
     card["files"] = {{"dit", dit_rel}, {"text_encoder", t5_rel}, {"tokenizer", tokenizer_rel}};
-    card["tasks"] = {"t2v"};
+    card["tasks"] = {"t2v", "i2v", "flf2v", "extend", "reference"};
     card["defaults"] = {{"steps", 12}, {"guidance", 5.0}, {"shift", 3.0}, {"width", 64},
                         {"height", 64}, {"frames", 16}, {"fps", "8"}, {"negative_prompt", ""}};
     card["trained"] = false;

@@ -236,6 +236,9 @@ core::Result<ModelCard> load_model_card(const fs::path& card_path) {
         }
     }
     FL_TRY(r.strings(j, "tasks", c.tasks));
+    FL_TRY(r.string(j, "conditioning", "conditioning", c.conditioning, false));
+    if (!c.conditioning.empty() && c.conditioning != "frame-mask")
+        return r.bad("conditioning", "must be \"frame-mask\" or absent (got \"" + c.conditioning + "\")");
     if (const auto it = j.find("defaults"); it != j.end() && !it->is_null()) {
         if (!it->is_object()) return r.bad("defaults", "must be an object");
         const json& d = *it;

@@ -1,6 +1,7 @@
 #include "inference/wan_parts.h"
 
 #include "inference/arch/wan/dit_keys.h"
+#include "inference/frame_conditioning.h"
 #include "inference/tensor_io.h"
 #include "inference/weight_source.h"
 
@@ -35,10 +36,13 @@ core::Result<WanParts> load_wan_parts(const ModelCard& card, torch::Device devic
     if (!dit_config) return core::fail(dit_config.message() + " (in " + dit_weights->path().string() + ")");
     FL_TRY(dit_config->validate());
     const int64_t latent_channels = (*codec)->latent_channels();
-    if (dit_config->in_dim != latent_channels || dit_config->out_dim != latent_channels)
+    const int64_t flags = card.conditioning == "frame-mask" ? kFrameMaskFlags : 0;
+    const bool wan_image_y = card.conditioning.empty() && dit_config->in_dim > latent_channels &&
+                             (dit_config->model_type == "i2v" || dit_config->model_type == "flf2v");
+    if ((!wan_image_y && dit_config->in_dim != latent_channels + flags) || dit_config->out_dim != latent_channels)
         return core::fail("model '" + card.id + "' is inconsistent: the DiT takes " +
                           std::to_string(dit_config->in_dim) + " channels but the codec gives " +
-                          std::to_string(latent_channels));
+                          std::to_string(latent_channels) + (flags ? " (+2 frame-mask flags)" : ""));
     if (dit_config->text_dim != t5_config->dim)
         return core::fail("model '" + card.id + "' is inconsistent: the DiT expects text features of width " +
                           std::to_string(dit_config->text_dim) + ", the text encoder gives " +

@@ -1,9 +1,12 @@
 #include "inference/wan_pipeline.h"
 
+#include <algorithm>
 #include <chrono>
+#include <optional>
 #include <fstream>
 #include <sstream>
 
+#include "inference/frame_conditioning.h"
 #include "inference/patch_codec.h"
 #include "inference/sampler.h"
 #include "inference/wan_parts.h"
@@ -12,6 +15,8 @@ namespace fl::inference {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+/// Frames of a clip being extended that the model is given (its last half second at 8 fps).
+constexpr int64_t kExtendFrames = 4;
 double seconds_since(Clock::time_point start) {
     return std::chrono::duration<double>(Clock::now() - start).count();
 }
@@ -54,14 +59,20 @@ core::Result<std::unique_ptr<WanPipeline>> WanPipeline::load(const ModelCard& ca
 core::Result<void> WanPipeline::check_request(const core::GenerationParams& p) const {
     FL_TRY(p.validate());
     const auto& c = p.conditioning;
+    const auto supports = [&](const char* task) {
+        return card_.conditioning == "frame-mask" &&
+               std::find(card_.tasks.begin(), card_.tasks.end(), task) != card_.tasks.end();
+    };
     const auto unsupported = [&](const char* what) {
         return core::fail("model '" + card_.id + "' does not support " + what +
                           " yet: remove it, or pick a model whose card lists that task");
     };
-    if (!c.first_frame.empty()) return unsupported("--first-frame");
-    if (!c.last_frame.empty()) return unsupported("--last-frame");
-    if (!c.extend.empty()) return unsupported("--extend");
-    if (!c.references.empty()) return unsupported("--reference");
+    if (!c.first_frame.empty() && !supports("i2v")) return unsupported("--first-frame");
+    if (!c.last_frame.empty() && !supports("flf2v")) return unsupported("--last-frame");
+    if (!c.extend.empty() && !supports("extend")) return unsupported("--extend");
+    if (!c.references.empty() && !supports("reference")) return unsupported("--reference");
+    if (!c.extend.empty() && (!c.first_frame.empty()))
+        return core::fail("--extend and --first-frame both set the first frames: give one of them");
     const auto stride = codec_->stride();
     const int64_t gh = stride[1] * dit_->config().patch[1], gw = stride[2] * dit_->config().patch[2];
     if (p.height % gh != 0 || p.width % gw != 0)
@@ -93,6 +104,11 @@ core::Result<core::Video> WanPipeline::generate(const GenerateRequest& request, 
 core::Result<core::Video> WanPipeline::run(const GenerateRequest& request, GenerateStats* stats) {
     const core::GenerationParams& p = request.params;
     FL_TRY(check_request(p));
+    const auto& named = p.conditioning;
+    const auto& media = request.media;
+    if ((!named.first_frame.empty() && !media.first_frame) || (!named.last_frame.empty() && !media.last_frame) ||
+        (!named.extend.empty() && media.extend_source.frames.empty()) || named.references.size() != media.references.size())
+        return core::fail("the conditioning files were not read: load them with media::load_conditioning before generating");
     torch::NoGradGuard no_grad;
     GenerateStats local;
     local.load_seconds = load_seconds_;
@@ -113,24 +129,42 @@ core::Result<core::Video> WanPipeline::run(const GenerateRequest& request, Gener
     // Noise comes from a CPU generator seeded by the request, so a seed gives the same start on every device.
     const int64_t c = codec_->latent_channels();
     const auto stride = codec_->stride();
-    const int64_t lt = codec_->latent_frames(p.frames), h = p.height / stride[1], w = p.width / stride[2];
+    const int64_t h = p.height / stride[1], w = p.width / stride[2];
+    std::optional<FrameCondition> condition;
+    if (card_.conditioning == "frame-mask") {
+        auto made = make_frame_condition(request.media, *codec_, p.frames, p.height, p.width, dit_->config().patch[0],
+                                         kExtendFrames);
+        if (!made) return made.error();
+        condition = std::move(*made);
+        condition->clean = condition->clean.to(device_);
+    }
+    const int64_t refs = condition ? condition->ref_frames : 0;
+    const int64_t lt = codec_->latent_frames(p.frames) + refs;
     auto generator = at::make_generator<at::CPUGeneratorImpl>(p.seed);
     torch::Tensor x = torch::randn({1, c, lt, h, w}, generator, torch::TensorOptions().dtype(torch::kFloat32));
     x = x.to(device_);
+    const torch::Tensor noise = x.clone();
     local.tokens = (lt / dit_->config().patch[0]) * (h / dit_->config().patch[1]) * (w / dit_->config().patch[2]);
 
     auto kind = parse_sampler(p.sampler);
     if (!kind) return kind.error();
     // t is σ·1000 for Euler and the scheduler's integer timestep for UniPC and DPM++, as the reference.
+    // Frame-mask models see known frames clean beside their flags, and those frames follow their exact
+    // straight path from the noise to the given pixels (frame_conditioning.h).
+    const auto model_input = [&](const torch::Tensor& xt) { return condition ? frame_mask_input(xt, *condition) : xt; };
+    const auto finish = [&](const torch::Tensor& v) {
+        return condition ? keep_known(v, noise - condition->clean, *condition) : v;
+    };
     const TimestepVelocityFn velocity = [&](const torch::Tensor& xt, double t, int) {
         if (!use_cfg) {
-            return dit_->forward(xt, torch::full({1}, t, torch::TensorOptions().dtype(torch::kFloat32).device(device_)),
-                                 context);
+            return finish(dit_->forward(
+                model_input(xt), torch::full({1}, t, torch::TensorOptions().dtype(torch::kFloat32).device(device_)),
+                context));
         }
         const torch::Tensor both = dit_->forward(
-            torch::cat({xt, xt}, 0), torch::full({2}, t, torch::TensorOptions().dtype(torch::kFloat32).device(device_)),
-            context);
-        return apply_cfg(both.narrow(0, 0, 1), both.narrow(0, 1, 1), p.guidance);
+            model_input(torch::cat({xt, xt}, 0)),
+            torch::full({2}, t, torch::TensorOptions().dtype(torch::kFloat32).device(device_)), context);
+        return finish(apply_cfg(both.narrow(0, 0, 1), both.narrow(0, 1, 1), p.guidance));
     };
     start = Clock::now();
     const core::ProgressFn step_progress = [&](int64_t done, int64_t, const std::string& label) {
@@ -140,15 +174,31 @@ core::Result<core::Video> WanPipeline::run(const GenerateRequest& request, Gener
     if (!sample) return sample.error();
     local.sampling_seconds = seconds_since(start);
     local.seconds_per_step = local.sampling_seconds / p.steps;
+    torch::Tensor latent = *sample;
+    int64_t skip_frames = 0;  // the extension source's frames at the start of the output
+    if (condition) {
+        const torch::Tensor known = condition->known.to(device_);
+        latent = (latent * (1.0 - known) + condition->clean * known).narrow(2, refs, lt - refs);
+        skip_frames = condition->source_frames;
+    }
 
     start = Clock::now();
     // Decoded a temporal chunk at a time and turned into RGB8 frames at once: the float video of a long
     // clip is never held whole.
     core::Video video;
     video.fps = p.fps;
-    codec_->decode_chunks(*sample, [&](const torch::Tensor& pixels) {  // [1, 3, f, H, W]
+    if (skip_frames > 0 && request.media.keep_source) {
+        // The whole source first, at the output's size, then the continuation.
+        for (const auto& frame : request.media.extend_source.frames) {
+            core::Video one = tensor_to_video(frame_to_tensor(frame, p.height, p.width).unsqueeze(1), p.fps);
+            video.frames.push_back(std::move(one.frames.front()));
+        }
+    }
+    int64_t decoded = 0;
+    codec_->decode_chunks(latent, [&](const torch::Tensor& pixels) {  // [1, 3, f, H, W]
         core::Video part = tensor_to_video(pixels[0], p.fps);
-        for (auto& frame : part.frames) video.frames.push_back(std::move(frame));
+        for (auto& frame : part.frames)
+            if (decoded++ >= skip_frames) video.frames.push_back(std::move(frame));
     });
     local.decode_seconds = seconds_since(start);
     report(total_units, "decoded");

@@ -66,6 +66,10 @@ std::string canonical_prompt(const Scene& scene);
 /// order, capitals and punctuation.
 std::string paraphrase(const Scene& scene, std::mt19937_64& rng);
 
+/// The same grammar with the subject left to a reference image: "the object moving right on a gray
+/// background", "On a black background, the shape heading up".
+std::string paraphrase_unnamed(const Scene& scene, std::mt19937_64& rng);
+
 /// The content words a prompt names; fields are empty when the prompt does not say.
 struct PromptContent {
     std::optional<Colour> colour;

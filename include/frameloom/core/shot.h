@@ -15,6 +15,7 @@ struct Conditioning {
     std::string first_frame;              ///< image to start from (image-to-video)
     std::string last_frame;               ///< image to end on (keyframes)
     std::string extend;                   ///< clip to continue
+    bool keep_source = false;             ///< with `extend`: the output starts with the source clip
     std::vector<std::string> references;  ///< reference images of a character or object
 
     bool operator==(const Conditioning&) const = default;

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "frameloom/core/cancel.h"
+#include "frameloom/core/conditioning.h"
 #include "frameloom/core/frame.h"
 #include "frameloom/core/result.h"
 #include "frameloom/core/shot.h"
@@ -19,6 +20,9 @@ struct GenerateRequest {
     core::GenerationParams params;
     core::ProgressFn progress;  ///< called after text encoding, after each step and after decoding
     core::CancelFn cancel;      ///< checked before every step
+    /// The decoded pixels of params.conditioning (media::load_conditioning fills it from the paths). A
+    /// request whose params name conditioning files but whose media is empty is refused.
+    core::ConditioningMedia media;
 };
 
 /// Timings of the last generation (for `frameloom bench` and the studio's job details).

@@ -12,14 +12,16 @@
 
 namespace fl::inference {
 
-/// Sizes of the default model (a small Wan DiT + small umT5-style encoder + 4×4 pixel patch codec).
+/// Sizes of the default model: a small Wan DiT (temporal patch 4, 1×1 spatial) over an 8×8 pixel patch
+/// codec (192 channels per frame) with "frame-mask" conditioning, and a small umT5-style text encoder.
 struct DefaultModelSpec {
     std::string id = "shapes-tiny";
     uint64_t seed = 0;
     int vocab = 256;
-    int64_t t5_dim = 64, t5_heads = 4, t5_ffn = 128, t5_layers = 2;
-    int64_t dit_dim = 128, dit_heads = 4, dit_ffn = 384, dit_layers = 4, dit_freq_dim = 64, text_len = 32;
-    int patch = 4;  ///< pixel patch of the codec (3·patch² latent channels)
+    int64_t t5_dim = 128, t5_heads = 2, t5_ffn = 256, t5_layers = 2;
+    int64_t dit_dim = 192, dit_heads = 3, dit_ffn = 512, dit_layers = 6, dit_freq_dim = 64, text_len = 32;
+    int patch = 8;           ///< pixel patch of the codec (3·patch² latent channels per frame)
+    int temporal_patch = 4;  ///< frames per DiT token (also the frames a reference group takes)
 };
 
 /// Sentences of the shapes world (colours, shapes, motions, backgrounds, paraphrases) for the tokenizer.

@@ -57,7 +57,11 @@ struct ModelCard {
     std::map<std::string, std::vector<std::string>> alternatives;
     std::map<std::string, std::string> sources;  ///< role → where to get its file (a URL)
     std::vector<ModelSize> sizes;                ///< supported frame sizes; empty: any multiple of the patch
-    std::vector<std::string> tasks;     ///< "t2v", ...
+    std::vector<std::string> tasks;     ///< "t2v", "i2v", "flf2v", "extend", "reference", ...
+    /// How frames and reference images reach the DiT: "" (the checkpoint's own scheme) or "frame-mask" (the
+    /// shapes model: known frames enter clean beside a known-mask and a reference-flag channel, reference
+    /// images as extra leading frames; see src/inference/frame_conditioning.h).
+    std::string conditioning;
     ModelDefaults defaults;
     bool trained = false;
     std::filesystem::path card_path;    ///< where the card was read from

@@ -15,12 +15,14 @@ namespace fl::inference {
 
 /// What to train and how.
 struct TrainOptions {
-    int steps = 1000;                ///< total optimiser steps (a resumed run continues up to this)
+    int steps = 1000;                ///< total optimiser steps (a resumed run continues up to this; the
+                                     ///< learning-rate schedule spans them, so resume with the same N)
     int batch = 8;
     double learning_rate = 3e-4;
     double weight_decay = 0.01;
-    double ema_decay = 0.999;
+    double ema_decay = 0.995;
     double text_dropout = 0.1;       ///< share of samples trained with the empty prompt (for CFG)
+    double reference_share = 0.2;    ///< share of steps whose samples carry reference images
     double shift = 3.0;              ///< σ is drawn as shift(u), u ~ U(0, 1), like the sampling schedule
     uint64_t seed = 0;
     int width = 64, height = 64, frames = 16;

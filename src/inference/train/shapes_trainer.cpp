@@ -10,6 +10,7 @@
 #include "frameloom/core/atomic_file.h"
 #include "frameloom/core/shapes_world.h"
 #include "frameloom/inference/train.h"
+#include "inference/frame_conditioning.h"
 #include "inference/patch_codec.h"
 #include "inference/sampler.h"
 #include "inference/tensor_io.h"
@@ -51,25 +52,91 @@ Trainable collect(WanParts& parts) {
     return t;
 }
 
+/// What a training sample is conditioned on (frame-mask conditioning, frame_conditioning.h).
+enum class Mode { Text, FirstFrame, Keyframes, Extend, Reference };
+
 /// A training batch for one step, drawn from generators seeded by (seed, step) so a resumed run draws the
 /// same batches as an uninterrupted one.
 struct Batch {
-    torch::Tensor x0;                  // [B, C, F, h, w] latent of rendered clips
+    torch::Tensor x0;                  // [B, C, F', h, w] latent of rendered clips (F' = F + reference frames)
+    FrameCondition condition;          // known / reference flags; clean = x0 on known frames
     std::vector<std::string> prompts;  // paraphrases, or "" for the CFG dropout share
 };
 
-Batch make_batch(const TrainOptions& o, const VideoCodec& codec, int step) {
+double uniform(std::mt19937_64& rng, double lo, double hi) {
+    return std::uniform_real_distribution<double>(lo, hi)(rng);
+}
+
+/// A still image of the scene's object (same colour and shape) at a random place, size and background.
+torch::Tensor reference_image(const shapes::Scene& scene, std::mt19937_64& rng, int width, int height) {
+    shapes::Scene ref = scene;
+    ref.motion = shapes::Motion::Still;
+    ref.travel = 0.0;
+    ref.background = static_cast<shapes::Background>(std::uniform_int_distribution<int>(0, shapes::kBackgrounds - 1)(rng));
+    ref.size = uniform(rng, 0.15, 0.30);
+    ref.start_x = uniform(rng, ref.size / 2 + 0.02, 1.0 - ref.size / 2 - 0.02);
+    ref.start_y = uniform(rng, ref.size / 2 + 0.02, 1.0 - ref.size / 2 - 0.02);
+    return video_to_tensor(shapes::render(ref, width, height, 1, {8, 1}));  // [3, 1, H, W]
+}
+
+Batch make_batch(const TrainOptions& o, const VideoCodec& codec, int step, int64_t ref_group) {
     std::mt19937_64 rng(o.seed * 0x9E3779B97F4A7C15ULL + static_cast<uint64_t>(step));
     std::uniform_real_distribution<double> coin(0.0, 1.0);
+    // A step trains either reference images (every sample has a reference group, so one sequence length) or
+    // the frame modes mixed.
+    const bool reference_step = coin(rng) < o.reference_share;
+    const int64_t refs = reference_step ? ref_group : 0, total = refs + o.frames;
     std::vector<torch::Tensor> clips;
+    torch::Tensor known = torch::zeros({o.batch, 1, total, 1, 1});
+    torch::Tensor ref = torch::zeros({o.batch, 1, total, 1, 1});
     Batch batch;
     for (int i = 0; i < o.batch; ++i) {
-        const shapes::Scene scene = shapes::random_scene(rng, shapes::Split::Train);
-        const std::string prompt = shapes::paraphrase(scene, rng);
+        const double r = coin(rng);
+        const Mode mode = reference_step ? Mode::Reference
+                          : r < 0.40     ? Mode::Text
+                          : r < 0.60     ? Mode::FirstFrame
+                          : r < 0.75     ? Mode::Keyframes
+                                         : Mode::Extend;
+        shapes::Scene scene = shapes::random_scene(rng, shapes::Split::Train);
+        if (mode == Mode::Extend) {
+            // A clip being continued can be anywhere on its path, so the object may leave the frame.
+            const double half = scene.size / 2.0 + 0.02;
+            scene.start_x = uniform(rng, half, 1.0 - half);
+            scene.start_y = uniform(rng, half, 1.0 - half);
+        }
+        std::string prompt = shapes::paraphrase(scene, rng);
+        torch::Tensor clip = video_to_tensor(shapes::render(scene, o.width, o.height, o.frames, {8, 1}));  // [3, F, H, W]
+        auto k = known[i][0];
+        switch (mode) {
+            case Mode::Text: break;
+            case Mode::FirstFrame: k[refs].fill_(1.0); break;
+            case Mode::Keyframes:
+                k[refs].fill_(1.0);
+                k[total - 1].fill_(1.0);
+                break;
+            case Mode::Extend: k.narrow(0, refs, std::uniform_int_distribution<int>(2, 8)(rng)).fill_(1.0); break;
+            case Mode::Reference: {
+                const int images = std::uniform_int_distribution<int>(1, 2)(rng);
+                std::vector<torch::Tensor> group;
+                for (int g = 0; g < images; ++g) group.push_back(reference_image(scene, rng, o.width, o.height));
+                std::vector<torch::Tensor> frames;
+                for (int64_t g = 0; g < refs; ++g) frames.push_back(group[static_cast<size_t>(g) % group.size()]);
+                frames.push_back(clip);
+                clip = torch::cat(frames, 1);
+                k.narrow(0, 0, refs).fill_(1.0);
+                ref[i][0].narrow(0, 0, refs).fill_(1.0);
+                if (coin(rng) < 0.6) prompt = shapes::paraphrase_unnamed(scene, rng);
+                break;
+            }
+        }
         batch.prompts.push_back(coin(rng) < o.text_dropout ? std::string() : prompt);
-        clips.push_back(video_to_tensor(shapes::render(scene, o.width, o.height, o.frames, {8, 1})));  // [3, F, H, W]
+        clips.push_back(clip);
     }
     batch.x0 = codec.encode(torch::stack(clips));
+    batch.condition.known = known;
+    batch.condition.ref = ref;
+    batch.condition.ref_frames = refs;
+    batch.condition.clean = batch.x0 * known;
     return batch;
 }
 
@@ -125,10 +192,12 @@ core::Result<int> load_state(Trainable& t, TrainOptions& o) {
     }
 }
 
-/// Decoupled AdamW with linear warm-up, then the EMA update.
+/// Decoupled AdamW with linear warm-up and a cosine decay to a tenth over the run, then the EMA update.
 void optimiser_step(Trainable& t, const TrainOptions& o, int step) {
     torch::NoGradGuard no_grad;
-    const double lr = o.learning_rate * std::min(1.0, static_cast<double>(step + 1) / kWarmupSteps);
+    const double progress = std::min(1.0, static_cast<double>(step) / std::max(1, o.steps));
+    const double decay = 0.1 + 0.9 * 0.5 * (1.0 + std::cos(M_PI * progress));
+    const double lr = o.learning_rate * decay * std::min(1.0, static_cast<double>(step + 1) / kWarmupSteps);
     const double bc1 = 1.0 - std::pow(kBeta1, step + 1), bc2 = 1.0 - std::pow(kBeta2, step + 1);
     const double ema = std::min(o.ema_decay, (1.0 + step) / (10.0 + step));
     for (size_t i = 0; i < t.params.size(); ++i) {
@@ -154,6 +223,9 @@ core::Result<TrainResult> train_shapes(const ModelCard& card, const TrainOptions
     if (o.checkpoint.empty()) return core::fail("a checkpoint path is required: pass --checkpoint FILE");
     if (o.width % 16 || o.height % 16 || o.frames < 1)
         return core::fail("training size must be multiples of 16 with at least one frame");
+    if (card.conditioning != "frame-mask" || card.codec != "patch")
+        return core::fail("model '" + card.id + "' cannot be trained on the shapes world: it needs the patch codec and "
+                          "frame-mask conditioning (make one with `frameloom init-model`)");
     auto policy = o.policy.resolve();
     if (!policy) return policy.error();
     try {
@@ -190,7 +262,7 @@ core::Result<TrainResult> train_shapes(const ModelCard& card, const TrainOptions
                 FL_TRY(save_state(t, step, o, loss_value));
                 return core::fail(core::kCancelledMessage);
             }
-            const Batch batch = make_batch(o, *parts->codec, step);
+            const Batch batch = make_batch(o, *parts->codec, step, parts->dit->config().patch[0]);
             auto gen = at::make_generator<at::CPUGeneratorImpl>(o.seed ^ (0xD1B54A32D192ED03ULL * (step + 1)));
             const torch::Tensor x0 = batch.x0.to(device);
             const torch::Tensor noise = torch::randn(batch.x0.sizes(), gen, torch::kFloat32).to(device);
@@ -201,8 +273,13 @@ core::Result<TrainResult> train_shapes(const ModelCard& card, const TrainOptions
             const torch::Tensor target = noise - x0;  // the velocity the model learns
 
             const torch::Tensor context = encode_prompts(parts->tokenizer, *parts->t5, batch.prompts, text_len).to(device);
-            const torch::Tensor pred = parts->dit->forward(xt, sigma * 1000.0, context);
-            const torch::Tensor loss = torch::mse_loss(pred, target);
+            FrameCondition condition = batch.condition;
+            condition.clean = condition.clean.to(device);
+            const torch::Tensor pred = parts->dit->forward(frame_mask_input(xt, condition), sigma * 1000.0, context);
+            // The loss covers the frames the model has to make: not the given ones, not the references.
+            const torch::Tensor weight = (1.0 - condition.known.to(device)).expand({x0.size(0), 1, x0.size(2), 1, 1});
+            const double per_frame = static_cast<double>(x0.size(1) * x0.size(3) * x0.size(4));
+            const torch::Tensor loss = ((pred - target).pow(2) * weight).sum() / (weight.sum() * per_frame);
             loss.backward();
             optimiser_step(t, o, step);
 

@@ -1,0 +1,51 @@
+#pragma once
+/// "frame-mask" conditioning (the shapes model; card field "conditioning"): how given frames and reference
+/// images reach a DiT whose codec keeps one latent frame per video frame.
+///
+/// The DiT's input is [x_t, known, reference] on the channel axis: C latent channels, then two flags per
+/// frame. Known frames (a first frame, a last frame, the first k frames of a clip being extended) enter clean
+/// in place of x_t with known = 1; reference images enter as extra leading frames (one DiT temporal patch,
+/// images repeated to fill it) with known = reference = 1 and are dropped from the output. Training computes
+/// the loss on unknown frames only; sampling gives known frames the exact velocity of their straight path
+/// (noise − clean) and writes them back clean at the end, like Wan2.2's first-frame replacement.
+
+#include <torch/torch.h>
+
+#include <cstdint>
+
+#include "frameloom/core/conditioning.h"
+#include "frameloom/core/result.h"
+#include "inference/codec.h"
+
+namespace fl::inference {
+
+/// Flag channels the DiT takes after the latent (known, reference).
+inline constexpr int64_t kFrameMaskFlags = 2;
+
+struct FrameCondition {
+    torch::Tensor clean;  ///< [B, C, F, h, w]: clean latent of the known frames, zeros elsewhere
+    torch::Tensor known;  ///< [B, 1, F, 1, 1]: 1 for frames given (references included)
+    torch::Tensor ref;    ///< [B, 1, F, 1, 1]: 1 for reference frames
+    int64_t ref_frames = 0;      ///< leading reference frames (dropped from the output)
+    int64_t source_frames = 0;   ///< leading frames copied from a clip being extended
+    bool any_known() const { return known.defined() && known.gt(0).any().item<bool>(); }
+};
+
+/// An RGB8 frame as [3, height, width] in [−1, 1], resized (area when shrinking, bilinear when growing).
+torch::Tensor frame_to_tensor(const core::Frame& frame, int64_t height, int64_t width);
+
+/// The condition of one generation of `frames` frames at height × width from decoded media: references
+/// fill `ref_group` leading frames; the extension source gives its last `extend_frames` frames as frames
+/// 0…k−1. Errors (one line) for media the scheme cannot take (more references than the group holds).
+core::Result<FrameCondition> make_frame_condition(const core::ConditioningMedia& media, const VideoCodec& codec,
+                                                  int64_t frames, int64_t height, int64_t width, int64_t ref_group,
+                                                  int64_t extend_frames);
+
+/// [x_t with known frames replaced by clean, known, reference] → [B, C + 2, F, h, w]. A condition of batch 1
+/// is shared by every sample of x_t (CFG pairs).
+torch::Tensor frame_mask_input(const torch::Tensor& xt, const FrameCondition& condition);
+
+/// Known frames take `exact` (the velocity of their straight path), others keep `predicted`.
+torch::Tensor keep_known(const torch::Tensor& predicted, const torch::Tensor& exact, const FrameCondition& condition);
+
+}  // namespace fl::inference
