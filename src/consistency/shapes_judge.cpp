@@ -92,6 +92,7 @@ core::Result<ShapesJudgement> judge_shapes(const core::Video& video) {
     std::array<std::vector<double>, 3> ious;
     std::vector<cv::Vec3d> colours;
     std::vector<int> frame_of;
+    out.track.resize(video.frames.size());
     for (size_t fi = 0; fi < video.frames.size(); ++fi) {
         const cv::Mat rgb = as_mat(video.frames[fi]);
         cv::Mat diff;
@@ -119,6 +120,7 @@ core::Result<ShapesJudgement> judge_shapes(const core::Video& video) {
         const cv::Moments mo = cv::moments(region, true);
         xs.push_back(mo.m10 / mo.m00 / w);
         ys.push_back(mo.m01 / mo.m00 / h);
+        out.track[fi] = {true, mo.m10 / mo.m00, mo.m01 / mo.m00};
         frame_of.push_back(static_cast<int>(fi));
         cv::Mat inner;
         cv::erode(region & mask, inner, cv::getStructuringElement(cv::MORPH_RECT, {3, 3}));

@@ -3,7 +3,8 @@
 namespace fl::core {
 
 Result<void> GenerationParams::validate() const {
-    if (prompt.empty()) return fail("prompt is empty: describe the shot, e.g. --prompt \"a red circle moving left\"");
+    // Continuing a clip may go on without words; everything else needs a prompt.
+    if (prompt.empty() && conditioning.extend.empty()) return fail("prompt is empty: describe the shot, e.g. --prompt \"a red circle moving left\"");
     if (width <= 0 || height <= 0)
         return fail("size " + std::to_string(width) + "x" + std::to_string(height) + " is invalid: use e.g. 64x64");
     if (width % 16 != 0 || height % 16 != 0)

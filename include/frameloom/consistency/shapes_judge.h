@@ -3,6 +3,7 @@
 /// for `frameloom eval shapes`. Tested on rendered ground-truth clips.
 
 #include <string>
+#include <vector>
 
 #include "frameloom/core/frame.h"
 #include "frameloom/core/result.h"
@@ -23,6 +24,13 @@ struct ShapesJudgement {
     double travel = 0.0;               ///< centroid displacement first → last, as a fraction of the frame
     double start_x = 0.0, start_y = 0.0, end_x = 0.0, end_y = 0.0;  ///< centroid (fractions of the frame)
     bool object_found = false;         ///< false when no frame holds a clear object
+
+    /// Where the object is in one frame.
+    struct Sighting {
+        bool found = false;
+        double x = 0.0, y = 0.0;  ///< centroid in pixels
+    };
+    std::vector<Sighting> track;       ///< one per frame
 };
 
 /// Judges a clip. Error only for an empty clip.

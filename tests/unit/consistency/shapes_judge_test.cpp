@@ -30,6 +30,23 @@ TEST(ShapesJudge, NamesRenderedGroundTruth) {
     EXPECT_GE(motion, kClips * 99 / 100);
 }
 
+TEST(ShapesJudge, TracksTheCentroidFrameByFrame) {
+    shapes::Scene s = shapes::scene_of(0);  // red circle moving left on black
+    s.size = 0.25;
+    s.start_x = 0.7;
+    s.start_y = 0.5;
+    s.travel = 0.4;
+    const auto j = judge_shapes(shapes::render(s, 64, 64, 16, {8, 1}));
+    ASSERT_TRUE(j.ok());
+    ASSERT_EQ(j->track.size(), 16u);
+    for (int f = 0; f < 16; ++f) {
+        const auto [cx, cy] = s.centre(f, 16);
+        ASSERT_TRUE(j->track[static_cast<size_t>(f)].found);
+        EXPECT_NEAR(j->track[static_cast<size_t>(f)].x, cx * 64, 0.75) << "frame " << f;
+        EXPECT_NEAR(j->track[static_cast<size_t>(f)].y, cy * 64, 0.75) << "frame " << f;
+    }
+}
+
 TEST(ShapesJudge, NoiseHasNoObjectAndEmptyClipsAreErrors) {
     core::Video noise;
     std::mt19937 rng(1);
