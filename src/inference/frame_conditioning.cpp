@@ -1,5 +1,6 @@
 #include "inference/frame_conditioning.h"
 
+#include <algorithm>
 #include <cstring>
 #include <string>
 
@@ -20,15 +21,15 @@ torch::Tensor frame_to_tensor(const core::Frame& frame, int64_t height, int64_t 
 }
 
 core::Result<FrameCondition> make_frame_condition(const core::ConditioningMedia& media, const VideoCodec& codec,
-                                                  int64_t frames, int64_t height, int64_t width, int64_t ref_group,
-                                                  int64_t extend_frames) {
+                                                  int64_t frames, int64_t padded_frames, int64_t height, int64_t width,
+                                                  int64_t ref_group, int64_t extend_frames) {
     if (codec.stride()[0] != 1)
         return core::fail("frame-mask conditioning needs a codec with one latent frame per video frame");
     if (static_cast<int64_t>(media.references.size()) > ref_group)
         return core::fail("at most " + std::to_string(ref_group) + " --reference images fit this model (got " +
                           std::to_string(media.references.size()) + ")");
     const int64_t refs = media.references.empty() ? 0 : ref_group;
-    const int64_t total = refs + frames;
+    const int64_t total = refs + std::max(frames, padded_frames);
     torch::Tensor pixels = torch::zeros({1, 3, total, height, width});
     torch::Tensor known = torch::zeros({1, 1, total, 1, 1});
     torch::Tensor ref = torch::zeros({1, 1, total, 1, 1});

@@ -34,12 +34,14 @@ struct FrameCondition {
 /// An RGB8 frame as [3, height, width] in [−1, 1], resized (area when shrinking, bilinear when growing).
 torch::Tensor frame_to_tensor(const core::Frame& frame, int64_t height, int64_t width);
 
-/// The condition of one generation of `frames` frames at height × width from decoded media: references
-/// fill `ref_group` leading frames; the extension source gives its last `extend_frames` frames as frames
-/// 0…k−1. Errors (one line) for media the scheme cannot take (more references than the group holds).
+/// The condition of one generation of `frames` frames (sampled as `padded_frames` ≥ frames, whole DiT
+/// tokens; the extra frames are cut after decoding) at height × width from decoded media: references fill
+/// `ref_group` leading frames; the last frame is frame frames−1; the extension source gives its last
+/// `extend_frames` frames as frames 0…k−1. Errors (one line) for media the scheme cannot take (more
+/// references than the group holds).
 core::Result<FrameCondition> make_frame_condition(const core::ConditioningMedia& media, const VideoCodec& codec,
-                                                  int64_t frames, int64_t height, int64_t width, int64_t ref_group,
-                                                  int64_t extend_frames);
+                                                  int64_t frames, int64_t padded_frames, int64_t height, int64_t width,
+                                                  int64_t ref_group, int64_t extend_frames);
 
 /// [x_t with known frames replaced by clean, known, reference] → [B, C + 2, F, h, w]. A condition of batch 1
 /// is shared by every sample of x_t (CFG pairs).

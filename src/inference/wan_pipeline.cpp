@@ -80,7 +80,8 @@ core::Result<void> WanPipeline::check_request(const core::GenerationParams& p) c
                           card_.id + "': width and height must be multiples of " + std::to_string(gw));
     if (auto fits = codec_->check_video(p.frames, p.height, p.width); !fits)
         return core::fail("model '" + card_.id + "': " + fits.message());
-    if (codec_->latent_frames(p.frames) % dit_->config().patch[0] != 0)
+    // Frame-mask models sample whole tokens and cut the extra frames; others need whole tokens.
+    if (card_.conditioning.empty() && codec_->latent_frames(p.frames) % dit_->config().patch[0] != 0)
         return core::fail("model '" + card_.id + "': " + std::to_string(p.frames) +
                           " frames do not fit the DiT's temporal patch of " + std::to_string(dit_->config().patch[0]));
     return core::ok();
@@ -131,15 +132,18 @@ core::Result<core::Video> WanPipeline::run(const GenerateRequest& request, Gener
     const auto stride = codec_->stride();
     const int64_t h = p.height / stride[1], w = p.width / stride[2];
     std::optional<FrameCondition> condition;
+    const int64_t pt = dit_->config().patch[0];
+    int64_t sampled_frames = codec_->latent_frames(p.frames);
     if (card_.conditioning == "frame-mask") {
-        auto made = make_frame_condition(request.media, *codec_, p.frames, p.height, p.width, dit_->config().patch[0],
+        sampled_frames = (sampled_frames + pt - 1) / pt * pt;
+        auto made = make_frame_condition(request.media, *codec_, p.frames, sampled_frames, p.height, p.width, pt,
                                          kExtendFrames);
         if (!made) return made.error();
         condition = std::move(*made);
         condition->clean = condition->clean.to(device_);
     }
     const int64_t refs = condition ? condition->ref_frames : 0;
-    const int64_t lt = codec_->latent_frames(p.frames) + refs;
+    const int64_t lt = sampled_frames + refs;
     auto generator = at::make_generator<at::CPUGeneratorImpl>(p.seed);
     torch::Tensor x = torch::randn({1, c, lt, h, w}, generator, torch::TensorOptions().dtype(torch::kFloat32));
     x = x.to(device_);
@@ -197,8 +201,10 @@ core::Result<core::Video> WanPipeline::run(const GenerateRequest& request, Gener
     int64_t decoded = 0;
     codec_->decode_chunks(latent, [&](const torch::Tensor& pixels) {  // [1, 3, f, H, W]
         core::Video part = tensor_to_video(pixels[0], p.fps);
-        for (auto& frame : part.frames)
-            if (decoded++ >= skip_frames) video.frames.push_back(std::move(frame));
+        for (auto& frame : part.frames) {
+            const int64_t index = decoded++;
+            if (index >= skip_frames && index < p.frames) video.frames.push_back(std::move(frame));
+        }
     });
     local.decode_seconds = seconds_since(start);
     report(total_units, "decoded");

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "frameloom/core/atomic_file.h"
+#include "frameloom/core/shapes_world.h"
 #include "frameloom/inference/generator.h"
 #include "frameloom/inference/model_store.h"
 #include "frameloom/media/decode.h"
@@ -26,7 +27,7 @@ core::GenerationParams small_params(const inference::ModelCard& card) {
     p.prompt = "a red circle moving left on a black background";
     p.seed = 7;
     p.steps = 3;
-    p.frames = 9;
+    p.frames = 8;  // two DiT tokens of 4 frames
     p.width = 64;
     p.height = 48;
     p.fps = core::FrameRate{12, 1};
@@ -71,7 +72,7 @@ TEST_F(GenerateE2E, GeneratesEncodesAndDecodesBack) {
     ASSERT_TRUE(video.ok()) << video.message();
     EXPECT_EQ(last_done, last_total);
     EXPECT_EQ(last_total, request.params.steps + 2);
-    ASSERT_EQ(video->frame_count(), 9);
+    ASSERT_EQ(video->frame_count(), 8);
     EXPECT_EQ(video->width(), 64);
     EXPECT_EQ(video->height(), 48);
     EXPECT_GT(stats.seconds_per_step, 0.0);
@@ -87,17 +88,17 @@ TEST_F(GenerateE2E, GeneratesEncodesAndDecodesBack) {
     EXPECT_EQ(info->width, 64);
     EXPECT_EQ(info->height, 48);
     EXPECT_EQ(info->fps, (core::FrameRate{12, 1}));
-    EXPECT_EQ(info->frame_count, 9);
+    EXPECT_EQ(info->frame_count, 8);
 
     auto decoded = media::decode_video(out);
     ASSERT_TRUE(decoded.ok()) << decoded.message();
-    ASSERT_EQ(decoded->frame_count(), 9);
+    ASSERT_EQ(decoded->frame_count(), 8);
     EXPECT_EQ(decoded->width(), 64);
     EXPECT_EQ(decoded->height(), 48);
     EXPECT_EQ(decoded->fps, (core::FrameRate{12, 1}));
     // The decoded frames are the generated ones up to compression error. The untrained model's frames are
     // close to per-pixel noise, which 4:2:0 chroma cannot keep, so compare each frame's mean colour.
-    for (size_t f = 0; f < 9; ++f) {
+    for (size_t f = 0; f < 8; ++f) {
         double mean_gen[3] = {0, 0, 0}, mean_dec[3] = {0, 0, 0};
         const size_t n = video->frames[f].rgb.size();
         for (size_t i = 0; i < n; ++i) {
@@ -178,12 +179,89 @@ TEST_F(GenerateE2E, BadRequestsAreOneLineErrors) {
     request.params.frames = -4;
     EXPECT_FALSE(generator_->generate(request).ok());
 
+
     request.params = small_params(card_);
-    request.params.conditioning.first_frame = "x.png";
-    auto unsupported = generator_->generate(request);
-    ASSERT_FALSE(unsupported.ok());
-    EXPECT_NE(unsupported.message().find("does not support"), std::string::npos);
-    for (const auto* m : {&bad_size, &zero, &unsupported}) EXPECT_EQ(m->message().find('\n'), std::string::npos);
+    request.params.conditioning.first_frame = "x.png";  // named but never read
+    auto unread = generator_->generate(request);
+    ASSERT_FALSE(unread.ok());
+    EXPECT_NE(unread.message().find("load_conditioning"), std::string::npos) << unread.message();
+    for (const auto* m : {&bad_size, &zero, &unread}) EXPECT_EQ(m->message().find('\n'), std::string::npos);
+}
+
+core::Video rendered(int frames, int width = 64, int height = 48) {
+    core::shapes::Scene s = core::shapes::scene_of(5);
+    s.size = 0.3;
+    s.start_x = 0.3;
+    s.travel = 0.4;
+    return core::shapes::render(s, width, height, frames, {12, 1});
+}
+
+TEST_F(GenerateE2E, FrameCountsThatAreNotWholeTokensAreSampledPaddedAndCut) {
+    for (int frames : {1, 5, 9}) {
+        inference::GenerateRequest request;
+        request.params = small_params(card_);
+        request.params.frames = frames;
+        request.params.steps = 1;
+        auto video = generator_->generate(request);
+        ASSERT_TRUE(video.ok()) << video.message();
+        EXPECT_EQ(video->frame_count(), frames);
+    }
+}
+
+TEST_F(GenerateE2E, GivenFirstAndLastFramesComeOutExactly) {
+    const core::Video truth = rendered(8);
+    inference::GenerateRequest request;
+    request.params = small_params(card_);
+    request.params.conditioning.first_frame = request.params.conditioning.last_frame = "(in memory)";
+    request.media.first_frame = truth.frames.front();
+    request.media.last_frame = truth.frames.back();
+    auto video = generator_->generate(request);
+    ASSERT_TRUE(video.ok()) << video.message();
+    ASSERT_EQ(video->frame_count(), 8);
+    EXPECT_EQ(video->frames.front().rgb, truth.frames.front().rgb);
+    EXPECT_EQ(video->frames.back().rgb, truth.frames.back().rgb);
+    // The given frames condition the rest: the middle differs from the same seed without them.
+    inference::GenerateRequest plain;
+    plain.params = small_params(card_);
+    auto free_run = generator_->generate(plain);
+    ASSERT_TRUE(free_run.ok());
+    EXPECT_NE(video->frames[3].rgb, free_run->frames[3].rgb);
+}
+
+TEST_F(GenerateE2E, ExtensionGivesTheContinuationOrSourcePlusContinuation) {
+    const core::Video source = rendered(10, 32, 32);  // another size: resized to the request's
+    inference::GenerateRequest request;
+    request.params = small_params(card_);
+    request.params.prompt.clear();  // extension may go on without words
+    request.params.conditioning.extend = "(in memory)";
+    request.media.extend_source = source;
+    auto alone = generator_->generate(request);
+    ASSERT_TRUE(alone.ok()) << alone.message();
+    EXPECT_EQ(alone->frame_count(), 8 - 4);  // the model is given the source's last 4 frames
+    EXPECT_EQ(alone->width(), 64);
+    EXPECT_EQ(alone->height(), 48);
+
+    request.params.conditioning.keep_source = request.media.keep_source = true;
+    auto whole = generator_->generate(request);
+    ASSERT_TRUE(whole.ok()) << whole.message();
+    ASSERT_EQ(whole->frame_count(), 10 + 4);
+    for (int i = 0; i < 4; ++i) EXPECT_EQ(whole->frames[static_cast<size_t>(10 + i)].rgb, alone->frames[static_cast<size_t>(i)].rgb);
+}
+
+TEST_F(GenerateE2E, ReferencesConditionButAreNotInTheOutput) {
+    inference::GenerateRequest request;
+    request.params = small_params(card_);
+    request.params.prompt = "the object moving right";
+    request.params.conditioning.references = {"(in memory)"};
+    request.media.references = {rendered(1).frames.front()};
+    auto video = generator_->generate(request);
+    ASSERT_TRUE(video.ok()) << video.message();
+    EXPECT_EQ(video->frame_count(), 8);
+    request.params.conditioning.references.assign(5, "(in memory)");
+    request.media.references.assign(5, rendered(1).frames.front());
+    auto too_many = generator_->generate(request);
+    ASSERT_FALSE(too_many.ok());
+    EXPECT_NE(too_many.message().find("at most 4"), std::string::npos) << too_many.message();
 }
 
 // A copy of the default model in a temp store, to damage.
