@@ -11,6 +11,7 @@
 
 #include "cli/args.h"
 #include "cli/progress_bar.h"
+#include "frameloom/consistency/extension.h"
 #include "frameloom/core/atomic_file.h"
 #include "frameloom/inference/bench.h"
 #include "frameloom/inference/generator.h"
@@ -70,6 +71,8 @@ Conditioning (models whose card lists the task; others say so and stop):
   --last-frame IMG   the shot ends on this image (with --first-frame: keyframes)
   --extend CLIP      continue this clip: the output is the continuation (the prompt may be omitted)
   --keep-source      with --extend: the output is the source clip followed by the continuation
+  --no-correct       with --extend: skip the consistency stage's colour correction of the continuation
+                     (by default it is matched to the source, with a ramp at the seam, so chains do not drift)
   --reference IMG    a reference image of the subject, e.g. "the object moving right" (repeatable)
 )";
 
@@ -162,7 +165,7 @@ int run_generate(const std::vector<std::string>& argv) {
                             {"--prompt", "-o", "--output", "--model", "--seed", "--steps", "--guidance", "--shift",
                              "--sampler", "--negative", "--frames", "--fps", "--size", "--device", "--first-frame",
                              "--last-frame", "--extend", "--reference"},
-                            {"--keep-source"}, "generate");
+                            {"--keep-source", "--no-correct"}, "generate");
     if (!args) return report_error(args.message(), 2);
     if (!args->positionals().empty())
         return report_error("unexpected argument '" + args->positionals()[0] + "': put the prompt after --prompt", 2);
@@ -201,6 +204,18 @@ int run_generate(const std::vector<std::string>& argv) {
     auto video = (*generator)->generate(request, &stats);
     bar.finish();
     if (!video) return report_error(video.message(), g_interrupted ? 130 : 1);
+    if (!params->conditioning.extend.empty() && !args->has("--no-correct")) {
+        // The consistency stage after each extension: the continuation matched to the source (issue: drift).
+        const core::Video& source = request.media.extend_source;
+        const size_t kept = request.media.keep_source ? source.frames.size() : 0;
+        core::Video continuation;
+        continuation.fps = video->fps;
+        continuation.frames.assign(video->frames.begin() + static_cast<std::ptrdiff_t>(kept), video->frames.end());
+        auto corrected = consistency::correct_extension(source, source, continuation);
+        if (!corrected) return report_error("correcting the extension: " + corrected.message());
+        video->frames.resize(kept);
+        for (auto& frame : corrected->frames) video->frames.push_back(std::move(frame));
+    }
 
     ProgressBar encode_bar("encoding  ");
     media::EncodeOptions options;

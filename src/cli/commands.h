@@ -14,6 +14,8 @@ int run_init_model(const std::vector<std::string>& args);
 int run_train(const std::vector<std::string>& args);
 int run_check(const std::vector<std::string>& args);
 int run_eval(const std::vector<std::string>& args);
+/// `frameloom eval consistency`: chained extension with/without correction, best-of-N on identity.
+int run_eval_consistency(const std::vector<std::string>& args);
 /// `frameloom parity PREFIX [--write OUT.safetensors] [--tolerance F]`: a golden against this port.
 int run_parity(const std::vector<std::string>& args);
 

@@ -96,7 +96,8 @@ Json tally_json(const Tally& t) {
 
 int run_eval(const std::vector<std::string>& argv) {
     if (argv.empty() || argv[0] == "--help" || argv[0] == "-h") {
-        std::puts("usage: frameloom eval shapes [--model ID] [--clips N] [--steps N] [--seed N] [--save DIR] [--json FILE]\n\n"
+        std::puts("usage: frameloom eval shapes|consistency ...   (frameloom eval consistency --help)\n"
+                  "       frameloom eval shapes [--model ID] [--clips N] [--steps N] [--seed N] [--save DIR] [--json FILE]\n\n"
                   "Generates N clips of held-out combinations and N of training combinations (canonical prompts and\n"
                   "paraphrases), lets the OpenCV judge name each clip's colour, shape, motion and background, and\n"
                   "prints the accuracy of each. For models with conditioning, also N held-out clips each of: first frame\n"
@@ -105,7 +106,9 @@ int run_eval(const std::vector<std::string>& argv) {
                   "and shape taken from the reference). --save keeps the generated MP4s; --json writes the figures.");
         return argv.empty() ? 2 : 0;
     }
-    if (argv[0] != "shapes") return report_error("unknown evaluation '" + argv[0] + "': use `frameloom eval shapes`", 2);
+    if (argv[0] == "consistency") return run_eval_consistency({argv.begin() + 1, argv.end()});
+    if (argv[0] != "shapes")
+        return report_error("unknown evaluation '" + argv[0] + "': use `frameloom eval shapes` or `frameloom eval consistency`", 2);
     auto args = Args::parse({argv.begin() + 1, argv.end()}, {"--model", "--clips", "--steps", "--seed", "--save", "--json"},
                             {}, "eval");
     if (!args) return report_error(args.message(), 2);
