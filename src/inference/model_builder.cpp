@@ -105,6 +105,7 @@ core::Result<ModelCard> build_default_model(const fs::path& root, const DefaultM
     card["codec"] = "patch";
     card["codec_patch"] = {1, spec.patch, spec.patch};
     card["conditioning"] = "frame-mask";
+    card["prediction"] = "x0";
     card["files"] = {{"dit", dit_rel}, {"text_encoder", t5_rel}, {"tokenizer", tokenizer_rel}};
     card["tasks"] = {"t2v", "i2v", "flf2v", "extend", "reference"};
     card["defaults"] = {{"steps", 12}, {"guidance", 5.0}, {"shift", 3.0}, {"width", 64},

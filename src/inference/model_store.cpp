@@ -237,6 +237,9 @@ core::Result<ModelCard> load_model_card(const fs::path& card_path) {
     }
     FL_TRY(r.strings(j, "tasks", c.tasks));
     FL_TRY(r.string(j, "conditioning", "conditioning", c.conditioning, false));
+    FL_TRY(r.string(j, "prediction", "prediction", c.prediction, false));
+    if (c.prediction != "velocity" && c.prediction != "x0")
+        return r.bad("prediction", "must be \"velocity\" or \"x0\" (got \"" + c.prediction + "\")");
     if (!c.conditioning.empty() && c.conditioning != "frame-mask")
         return r.bad("conditioning", "must be \"frame-mask\" or absent (got \"" + c.conditioning + "\")");
     if (const auto it = j.find("defaults"); it != j.end() && !it->is_null()) {

@@ -19,6 +19,10 @@ std::vector<double> euler_sigmas(int steps, double shift) {
     return sigmas;
 }
 
+torch::Tensor velocity_from_x0(const torch::Tensor& xt, const torch::Tensor& x0, const torch::Tensor& sigma) {
+    return (xt - x0) / sigma.clamp_min(kMinPredictionSigma);
+}
+
 torch::Tensor apply_cfg(const torch::Tensor& v_cond, const torch::Tensor& v_uncond, double guidance) {
     return v_uncond + guidance * (v_cond - v_uncond);
 }

@@ -26,6 +26,13 @@ inline double sigma_to_timestep(double sigma) { return sigma * 1000.0; }
 /// Velocity at (x, σ) for step index i; the caller applies CFG inside.
 using VelocityFn = std::function<torch::Tensor(const torch::Tensor& x, double sigma, int step)>;
 
+/// Smallest σ that x0-prediction divides by (below it the velocity would amplify the model's error).
+inline constexpr double kMinPredictionSigma = 0.05;
+
+/// The flow velocity of an x0-predicting model: x_t = (1 − σ)·x0 + σ·n gives v = n − x0 = (x_t − x̂0)/σ,
+/// with σ clamped to kMinPredictionSigma. `sigma` is a scalar or broadcasts against x_t ([B, 1, 1, 1, 1]).
+torch::Tensor velocity_from_x0(const torch::Tensor& xt, const torch::Tensor& x0, const torch::Tensor& sigma);
+
 /// Classifier-free guidance: v_u + g·(v_c − v_u).
 torch::Tensor apply_cfg(const torch::Tensor& v_cond, const torch::Tensor& v_uncond, double guidance);
 

@@ -159,16 +159,24 @@ core::Result<core::Video> WanPipeline::run(const GenerateRequest& request, Gener
     const auto finish = [&](const torch::Tensor& v) {
         return condition ? keep_known(v, noise - condition->clean, *condition) : v;
     };
+    // x0-predicting models (card "prediction") give the clean latent; the sampler wants the velocity. The
+    // model's t is σ·1000 (the integer timestep for UniPC / DPM++, within 1/1000 of it).
+    const bool predicts_x0 = card_.prediction == "x0";
+    const auto as_velocity = [&](const torch::Tensor& out, const torch::Tensor& xt, double t) {
+        if (!predicts_x0) return out;
+        return velocity_from_x0(xt, out, torch::full({1}, t / 1000.0, torch::TensorOptions().device(device_)));
+    };
     const TimestepVelocityFn velocity = [&](const torch::Tensor& xt, double t, int) {
         if (!use_cfg) {
-            return finish(dit_->forward(
-                model_input(xt), torch::full({1}, t, torch::TensorOptions().dtype(torch::kFloat32).device(device_)),
-                context));
+            return finish(as_velocity(
+                dit_->forward(model_input(xt),
+                              torch::full({1}, t, torch::TensorOptions().dtype(torch::kFloat32).device(device_)), context),
+                xt, t));
         }
         const torch::Tensor both = dit_->forward(
             model_input(torch::cat({xt, xt}, 0)),
             torch::full({2}, t, torch::TensorOptions().dtype(torch::kFloat32).device(device_)), context);
-        return finish(apply_cfg(both.narrow(0, 0, 1), both.narrow(0, 1, 1), p.guidance));
+        return finish(as_velocity(apply_cfg(both.narrow(0, 0, 1), both.narrow(0, 1, 1), p.guidance), xt, t));
     };
     start = Clock::now();
     const core::ProgressFn step_progress = [&](int64_t done, int64_t, const std::string& label) {

@@ -62,6 +62,10 @@ struct ModelCard {
     /// shapes model: known frames enter clean beside a known-mask and a reference-flag channel, reference
     /// images as extra leading frames; see src/inference/frame_conditioning.h).
     std::string conditioning;
+    /// What the DiT outputs: "velocity" (Wan: noise − clean) or "x0" (the clean latent; the velocity is
+    /// (x_t − x̂0)/σ). The default model predicts x0: its tokens carry 768 pixel values through a 192-wide
+    /// transformer, which can represent clean patches (flat colours, edges) but not the noise a velocity holds.
+    std::string prediction = "velocity";
     ModelDefaults defaults;
     bool trained = false;
     std::filesystem::path card_path;    ///< where the card was read from

@@ -275,7 +275,9 @@ core::Result<TrainResult> train_shapes(const ModelCard& card, const TrainOptions
             const torch::Tensor context = encode_prompts(parts->tokenizer, *parts->t5, batch.prompts, text_len).to(device);
             FrameCondition condition = batch.condition;
             condition.clean = condition.clean.to(device);
-            const torch::Tensor pred = parts->dit->forward(frame_mask_input(xt, condition), sigma * 1000.0, context);
+            const torch::Tensor out = parts->dit->forward(frame_mask_input(xt, condition), sigma * 1000.0, context);
+            // An x0-predicting model is trained on the velocity it implies (x-prediction, v-loss).
+            const torch::Tensor pred = card.prediction == "x0" ? velocity_from_x0(xt, out, s) : out;
             // The loss covers the frames the model has to make: not the given ones, not the references.
             const torch::Tensor weight = (1.0 - condition.known.to(device)).expand({x0.size(0), 1, x0.size(2), 1, 1});
             const double per_frame = static_cast<double>(x0.size(1) * x0.size(3) * x0.size(4));
