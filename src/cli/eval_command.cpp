@@ -110,7 +110,7 @@ int run_eval(const std::vector<std::string>& argv) {
     if (argv[0] != "shapes")
         return report_error("unknown evaluation '" + argv[0] + "': use `frameloom eval shapes` or `frameloom eval consistency`", 2);
     auto args = Args::parse({argv.begin() + 1, argv.end()}, {"--model", "--clips", "--steps", "--seed", "--save", "--json"},
-                            {}, "eval");
+                            {"--record"}, "eval");
     if (!args) return report_error(args.message(), 2);
     auto clips = args->get_int("--clips", 40);
     auto seed = args->get_int("--seed", 1);
@@ -319,6 +319,14 @@ int run_eval(const std::vector<std::string>& argv) {
     }
     if (const auto out = args->get("--json")) {
         if (auto w = core::write_file_atomically(*out, report.dump(2) + "\n"); !w) return report_error(w.message());
+    }
+    if (args->has("--record")) {
+        std::string command = "frameloom eval shapes";
+        for (size_t i = 1; i < argv.size(); ++i) command += " " + argv[i];
+        report["command"] = command;
+        if (auto recorded = inference::record_card_field(*card, "results", report.dump()); !recorded)
+            return report_error(recorded.message());
+        std::printf("\nrecorded in %s\n", card->card_path.c_str());
     }
     return 0;
 }

@@ -1,5 +1,7 @@
 #include "frameloom/inference/model_store.h"
 
+#include "frameloom/core/atomic_file.h"
+
 #include <unistd.h>
 
 #include <algorithm>
@@ -396,6 +398,21 @@ core::Result<ModelCard> ModelStore::find(const std::string& id_or_path) const {
         }
     }
     return core::fail("unknown model '" + id_or_path + "': run `frameloom models` to see installed models");
+}
+
+}  // namespace fl::inference
+
+namespace fl::inference {
+
+core::Result<void> record_card_field(const ModelCard& card, const std::string& field, const std::string& json_value) {
+    const auto text = read_text(card.card_path);
+    if (!text) return core::fail("cannot read model card " + card.card_path.string());
+    auto doc = nlohmann::ordered_json::parse(*text, nullptr, false);
+    auto value = nlohmann::ordered_json::parse(json_value, nullptr, false);
+    if (doc.is_discarded() || !doc.is_object()) return core::fail("model card " + card.card_path.string() + " is not a JSON object");
+    if (value.is_discarded()) return core::fail("cannot record '" + field + "': the value is not JSON");
+    doc[field] = value;
+    return core::write_file_atomically(card.card_path, doc.dump(2) + "\n");
 }
 
 }  // namespace fl::inference

@@ -85,6 +85,10 @@ struct ModelCard {
 /// Reads a card file; errors name the field.
 core::Result<ModelCard> load_model_card(const std::filesystem::path& card_path);
 
+/// Sets one top-level field of the card's JSON file to `json_value` (JSON text), keeping every other field
+/// and their order; written atomically. Used to record measured results and training provenance.
+core::Result<void> record_card_field(const ModelCard& card, const std::string& field, const std::string& json_value);
+
 /// A checkpoint file inside a store root that no card claims.
 struct UnrecognisedFile {
     std::filesystem::path root;      ///< the store root it was found in

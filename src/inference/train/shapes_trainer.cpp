@@ -347,7 +347,12 @@ core::Result<ModelCard> export_trained_model(const ModelCard& card, const std::f
     json["training"] = {{"command", command},
                         {"steps", std::stoi(meta.count("step") ? meta.at("step") : "0")},
                         {"final_loss", std::stod(meta.count("loss") ? meta.at("loss") : "0")},
-                        {"weights", "exponential moving average of the training weights"}};
+                        {"weights", "exponential moving average of the training weights"},
+                        {"data",
+                         "shapes world rendered on the fly (core/shapes_world): 336 training combinations of colour x "
+                         "shape x motion x background (84 held out), random size/start/travel, paraphrased prompts; "
+                         "text-only, first-frame, keyframe, extension and reference-image samples mixed"}};
+    if (meta.count("batch")) json["training"]["batch"] = std::stoi(meta.at("batch"));
     FL_TRY(core::write_file_atomically(card.card_path, json.dump(2) + "\n"));
     return load_model_card(card.card_path);
 }
