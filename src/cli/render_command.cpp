@@ -80,12 +80,9 @@ int run_render(const std::vector<std::string>& argv) {
     std::signal(SIGINT, on_render_interrupt);
     std::signal(SIGTERM, on_render_interrupt);
     options.cancel = [] { return g_render_interrupted.load(); };
-    const core::Sequence& seq = project->sequence;
-    std::fprintf(stderr, "rendering %s: %dx%d at %s fps, %lld frames\n", seq.name.c_str(), seq.width, seq.height,
-                 core::to_string(seq.fps).c_str(), static_cast<long long>(seq.duration()));
-    auto rendered = media::render_sequence(*project, seq, *output, options);
+    auto rendered = media::render_sequence(*project, project->sequence, *output, options);
     bar.finish();
-    if (!rendered) return report_error(rendered.message());
+    if (!rendered) return report_error(rendered.message(), core::is_cancelled_message(rendered.message()) ? 130 : 1);
     std::printf("%s\n", output->c_str());
     return 0;
 }
