@@ -169,6 +169,16 @@ double fade_level(const core::Clip& c, double k) {
     return std::clamp(level, 0.0, 1.0);
 }
 
+/// Fade level of sound at time k (fractional frames into the clip): a ramp over the fade's span that reaches
+/// silence exactly at the clip's start and end.
+double audio_fade_level(const core::Clip& c, double k) {
+    const double d = static_cast<double>(c.duration());
+    double level = 1.0;
+    if (c.fade_in > 0) level = std::min(level, k / static_cast<double>(c.fade_in));
+    if (c.fade_out > 0) level = std::min(level, (d - k) / static_cast<double>(c.fade_out));
+    return std::clamp(level, 0.0, 1.0);
+}
+
 /// The clips of one track active at a frame: one, or two inside a crossfade (`a` fading into `b`).
 struct Active {
     const core::Clip* a = nullptr;
@@ -431,7 +441,7 @@ core::Result<void> mix_audio(const core::Sequence& seq, MediaCache& media, int r
             const double speed = c.speed.to_double();
             for (int64_t n = std::max(s0, c0); n < std::min(s1, c1); ++n) {
                 const double k = static_cast<double>(n) * fps / rate - static_cast<double>(c.position);  // frames into the clip
-                double level = gain * fade_level(c, k);
+                double level = gain * audio_fade_level(c, k);
                 if (t_in > 0) level *= std::min(1.0, k / static_cast<double>(t_in));
                 if (t_out > 0) level *= std::min(1.0, (d - k) / static_cast<double>(t_out));
                 // Source position in output samples; linear interpolation between neighbours.

@@ -110,7 +110,7 @@ protected:
     /// The known sequence (8 fps, 64x64, 28 frames = 3.5 s), built with the edit commands:
     ///   V2:                                                      [E 25-26]
     ///   V1: [A red 0-7, fade-in 4][xfade 4-7][B green 4-11][C ramp ×2 12-19, fade-out 4] gap [D blue 24-27]
-    ///   A1: [tone 440 Hz, -6 dB, 0-27]
+    ///   A1: [tone 440 Hz, -6 dB, fade-in 4 frames, 0-27]
     core::Project known_project() {
         core::Project p = core::Project::make_new("render test");
         p.sequence.fps = kFps;
@@ -148,6 +148,7 @@ protected:
         a1.kind = core::TrackKind::Audio;
         push(core::make_add_track(a1));
         push(core::make_add_audio_clip(p.sequence.tracks[2].id, "tone.wav", 0, 28, -6.0));
+        push(core::make_set_fades(p.sequence.tracks[2].id, p.sequence.tracks[2].clips[0].id, 4, 0));  // 0.5 s
         EXPECT_EQ(p.sequence.duration(), 28);
         return p;
     }
@@ -223,7 +224,11 @@ TEST_F(RenderTest, Mp4FramesAtCutPointsCrossfadeFadeSpeedAndTopTrack) {
         if ((audio->samples[static_cast<size_t>(2 * (i - 1))] < 0) != (v < 0)) ++crossings;
     }
     EXPECT_NEAR(std::sqrt(sum / static_cast<double>(to - from)), 0.25 / std::sqrt(2.0), 0.02);
-    EXPECT_NEAR(static_cast<double>(crossings) / 2.0, 2 * 440.0, 10.0);  // two seconds: 880 cycles, two crossings each
+    EXPECT_NEAR(static_cast<double>(crossings) / 2.0, 2 * 440.0, 10.0);
+    // The 0.5 s fade-in is a linear ramp: RMS over it is 1/√3 of the steady level.
+    sum = 0;
+    for (int64_t i = 0; i < 24000; ++i) sum += std::pow(audio->samples[static_cast<size_t>(2 * i)], 2);
+    EXPECT_NEAR(std::sqrt(sum / 24000.0), 0.25 / std::sqrt(2.0) / std::sqrt(3.0), 0.015);  // two seconds: 880 cycles, two crossings each
 }
 
 TEST_F(RenderTest, MovIsProResWithExactPcmAudio) {
@@ -242,6 +247,10 @@ TEST_F(RenderTest, MovIsProResWithExactPcmAudio) {
     auto audio = decode_audio(target);
     ASSERT_TRUE(audio.ok()) << audio.message();
     EXPECT_EQ(audio->frame_count(), 3 * 48000 + 24000);  // PCM: exactly 3.5 s
+    EXPECT_NEAR(audio->samples[0], 0.0f, 1e-3);                // the fade-in starts from silence
+    float peak_late = 0;
+    for (int64_t i = 48000; i < 48000 + 4800; ++i) peak_late = std::max(peak_late, std::abs(audio->samples[static_cast<size_t>(2 * i)]));
+    EXPECT_NEAR(peak_late, 0.25, 0.01);  // −6 dB of 0.5
 }
 
 TEST_F(RenderTest, MissingMediaFailsAndLeavesNoFile) {
