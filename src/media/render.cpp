@@ -549,7 +549,7 @@ core::Result<void> render_sequence(const core::Project& project, const core::Seq
             for (const core::Track& track : seq.tracks)
                 for (const core::Clip& c : track.clips)
                     if (c.end() == f + 1) media.release(c.id);
-            if (options.progress) options.progress(f + 1, total, "rendering");
+            if (options.progress) options.progress(f + 1, total, "frame " + std::to_string(f + 1) + "/" + std::to_string(total));
         }
         if (options.cancel && options.cancel()) return core::fail(core::kCancelledMessage);
         FL_TRY(writer.finish());

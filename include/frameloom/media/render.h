@@ -25,7 +25,7 @@ struct RenderOptions {
     int crf = 18;                      ///< H.264 quality (0 lossless .. 51)
     std::string preset = "medium";     ///< x264 preset
     int audio_rate = 48000;            ///< output sample rate
-    core::ProgressFn progress;         ///< called per frame: (done, total, "rendering")
+    core::ProgressFn progress;         ///< called per frame: (done, total, "frame 3/20")
     core::CancelFn cancel;             ///< checked per frame; on cancel nothing is left at the target
 };
 
