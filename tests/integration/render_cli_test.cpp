@@ -42,14 +42,16 @@ fl::core::Video solid(uint8_t r, uint8_t g, uint8_t b, int frames) {
 
 class RenderCli : public ::testing::Test {
 protected:
+    static void SetUpTestSuite() { fl::media::set_ffmpeg_verbose(false); }
+
     void SetUp() override {
         fl::media::EncodeOptions fast;
         fast.preset = "ultrafast";
         ASSERT_TRUE(fl::media::encode_mp4(solid(200, 40, 40, 12), dir / "a.mp4", fast).ok());
         ASSERT_TRUE(fl::media::encode_mp4(solid(40, 40, 200, 12), dir / "b.mp4", fast).ok());
-        const CliRun music = run_frameloom("synth-music -o " + (dir / "music.wav").string() + " --seconds 3 --seed 2");
-        ASSERT_EQ(music.status, 0) << music.err;
-        EXPECT_EQ(music.out, (dir / "music.wav").string() + "\n");
+        fl::media::MusicOptions music;
+        music.seconds = 3;
+        ASSERT_TRUE(fl::media::write_wav(fl::media::synthesize_music(music), dir / "music.wav").ok());
 
         fl::core::Project p = fl::core::Project::make_new("cli film");
         p.sequence.fps = {8, 1};
@@ -80,7 +82,10 @@ protected:
     fl::test::TempDir dir{"fl-render-cli"};
 };
 
-TEST_F(RenderCli, RendersAProjectToMp4AndMov) {
+TEST_F(RenderCli, RendersAProjectToMp4WithMusicFromSynthMusic) {
+    const CliRun music = run_frameloom("synth-music -o " + (dir / "music.wav").string() + " --seconds 3 --seed 2");
+    ASSERT_EQ(music.status, 0) << music.err;
+    EXPECT_EQ(music.out, (dir / "music.wav").string() + "\n");
     const fs::path mp4 = dir / "film.mp4";
     const CliRun r = run_frameloom("render " + (dir / "film.flproj").string() + " -o " + mp4.string() + " --preset ultrafast");
     ASSERT_EQ(r.status, 0) << r.err;
@@ -93,28 +98,38 @@ TEST_F(RenderCli, RendersAProjectToMp4AndMov) {
     auto audio = fl::media::decode_audio(mp4);
     ASSERT_TRUE(audio.ok()) << audio.message();
     EXPECT_NEAR(audio->duration_seconds(), 2.5, 0.03);
+}
 
+TEST_F(RenderCli, RendersAProjectToProResMov) {
     const fs::path mov = dir / "film.mov";
     const CliRun m = run_frameloom("render " + (dir / "film.flproj").string() + " -o " + mov.string());
     ASSERT_EQ(m.status, 0) << m.err;
-    auto mov_info = fl::media::probe(mov);
-    ASSERT_TRUE(mov_info.ok()) << mov_info.message();
-    EXPECT_EQ(mov_info->video_codec, "prores");
-    EXPECT_EQ(mov_info->frame_count, 20);
+    auto info = fl::media::probe(mov);
+    ASSERT_TRUE(info.ok()) << info.message();
+    EXPECT_EQ(info->video_codec, "prores");
+    EXPECT_EQ(info->frame_count, 20);
 }
 
-TEST_F(RenderCli, BadInputGivesOneLineAndNoFile) {
+TEST_F(RenderCli, BadArgumentsGiveOneLine) {
     const std::string project = (dir / "film.flproj").string();
     expect_one_line_error(run_frameloom("render " + project), "-o");
     expect_one_line_error(run_frameloom("render " + project + " -o " + (dir / "film.avi").string()), ".mp4");
-    expect_one_line_error(run_frameloom("render " + (dir / "none.flproj").string() + " -o " + (dir / "x.mp4").string()),
-                          "none.flproj");
     expect_one_line_error(run_frameloom("render " + project + " -o " + (dir / "x.mp4").string() + " --sequence Other"),
                           "no sequence 'Other'");
-    fs::remove(dir / "b.mp4");
-    expect_one_line_error(run_frameloom("render " + project + " -o " + (dir / "x.mp4").string()), "b.mp4");
     EXPECT_FALSE(fs::exists(dir / "x.mp4"));
     EXPECT_FALSE(fs::exists(dir / "film.avi"));
+}
+
+TEST_F(RenderCli, MissingProjectOrMediaGiveOneLineAndNoFile) {
+    expect_one_line_error(run_frameloom("render " + (dir / "none.flproj").string() + " -o " + (dir / "x.mp4").string()),
+                          "none.flproj");
+    fs::remove(dir / "b.mp4");
+    expect_one_line_error(run_frameloom("render " + (dir / "film.flproj").string() + " -o " + (dir / "x.mp4").string()),
+                          "b.mp4");
+    EXPECT_FALSE(fs::exists(dir / "x.mp4"));
+}
+
+TEST_F(RenderCli, SynthMusicNeedsALength) {
     expect_one_line_error(run_frameloom("synth-music -o " + (dir / "m.wav").string()), "--seconds");
     EXPECT_FALSE(fs::exists(dir / "m.wav"));
 }
