@@ -148,6 +148,26 @@ core::Result<core::Audio> decode_audio(const fs::path& path, const AudioDecodeOp
     return audio;
 }
 
+core::Result<double> probe_audio_seconds(const fs::path& path) {
+    const std::string where = path.string();
+    std::error_code ec;
+    if (!fs::is_regular_file(path, ec)) return core::fail("file not found: " + where);
+    AVFormatContext* raw = nullptr;
+    int err = avformat_open_input(&raw, path.c_str(), nullptr, nullptr);
+    if (err < 0) return core::fail("not an audio file: " + where + " (" + detail::av_error_text(err) + ")");
+    detail::InputPtr input(raw);
+    err = avformat_find_stream_info(input.get(), nullptr);
+    if (err < 0) return core::fail("cannot read " + where + ": " + detail::av_error_text(err));
+    const int index = av_find_best_stream(input.get(), AVMEDIA_TYPE_AUDIO, -1, -1, nullptr, 0);
+    if (index < 0) return core::fail("no audio stream in " + where);
+    const AVStream* stream = input->streams[index];
+    if (stream->duration > 0) return static_cast<double>(stream->duration) * av_q2d(stream->time_base);
+    if (input->duration > 0) return static_cast<double>(input->duration) / AV_TIME_BASE;
+    auto decoded = decode_audio(path);
+    if (!decoded) return decoded.error();
+    return decoded->duration_seconds();
+}
+
 core::Result<void> write_wav(const core::Audio& audio, const fs::path& target) {
     if (audio.channels < 1 || audio.channels > 8) return core::fail("cannot write a WAV with " + std::to_string(audio.channels) + " channels");
     if (audio.sample_rate <= 0) return core::fail("cannot write a WAV at sample rate " + std::to_string(audio.sample_rate));

@@ -21,6 +21,11 @@ struct AudioDecodeOptions {
 /// PCM at the chosen rate. Errors: "file not found: <path>", "no audio stream in <path>", ...
 core::Result<core::Audio> decode_audio(const std::filesystem::path& path, const AudioDecodeOptions& options = {});
 
+/// Length of the first audio stream in seconds, from the container (no decoding), for placing an audio
+/// file on the timeline (core::make_add_audio_clip takes frames: core::frames_for_seconds(seconds, fps)).
+/// Decodes the file to measure it only when the container does not say.
+core::Result<double> probe_audio_seconds(const std::filesystem::path& path);
+
 /// Writes 16-bit PCM WAV (clipped to [-1, 1]) atomically.
 core::Result<void> write_wav(const core::Audio& audio, const std::filesystem::path& target);
 

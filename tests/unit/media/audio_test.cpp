@@ -56,6 +56,19 @@ TEST_F(MediaTest, WavRoundTripsThroughDecodeAudioWithResampling) {
     EXPECT_NEAR(resampled->duration_seconds(), 1.5, 0.002);
 }
 
+TEST_F(MediaTest, ProbeAudioSecondsReadsTheLengthWithoutDecoding) {
+    TempDir dir("fl-audio");
+    MusicOptions o;
+    o.seconds = 2.25;
+    ASSERT_TRUE(write_wav(synthesize_music(o), dir / "m.wav").ok());
+    auto seconds = probe_audio_seconds(dir / "m.wav");
+    ASSERT_TRUE(seconds.ok()) << seconds.message();
+    EXPECT_NEAR(*seconds, 2.25, 1e-6);
+    std::ofstream(dir / "junk.wav") << "junk";
+    EXPECT_FALSE(probe_audio_seconds(dir / "junk.wav").ok());
+    EXPECT_FALSE(probe_audio_seconds(dir / "none.wav").ok());
+}
+
 TEST_F(MediaTest, DecodeAudioErrorsNameTheFile) {
     TempDir dir("fl-audio");
     auto missing = decode_audio(dir / "none.wav");
