@@ -57,10 +57,6 @@ struct Clip {
     bool operator==(const Clip&) const = default;
 };
 
-/// Smallest and largest clip speed.
-inline constexpr double kMinSpeed = 0.01;
-inline constexpr double kMaxSpeed = 100.0;
-
 /// Parses a clip speed: "2", "0.5", "1/3" (exact), range 1/100 .. 100; the error names the text.
 Result<Rational> parse_speed(const std::string& text);
 
