@@ -18,6 +18,10 @@ int run_eval(const std::vector<std::string>& args);
 int run_eval_consistency(const std::vector<std::string>& args);
 /// `frameloom parity PREFIX [--write OUT.safetensors] [--tolerance F]`: a golden against this port.
 int run_parity(const std::vector<std::string>& args);
+/// `frameloom render PROJECT.flproj -o FILM.mp4|FILM.mov [--sequence NAME]`: the export engine.
+int run_render(const std::vector<std::string>& args);
+/// `frameloom synth-music -o OUT.wav --seconds N [--seed N]`: the project's own music.
+int run_synth_music(const std::vector<std::string>& args);
 
 /// Prints "frameloom: <message>" on stderr and returns `status`.
 int report_error(const std::string& message, int status = 1);

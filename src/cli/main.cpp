@@ -24,6 +24,8 @@ commands:
   check       measure flicker, warping error, identity and seams of a clip or project
   eval        measure how well a model follows shapes-world prompts
   parity      run a reference golden through this port and report max |delta|
+  render      render a project's sequence to a film (H.264 MP4 or ProRes MOV)
+  synth-music write a synthesised piece of music (WAV) for a project's music track
 
 Run `frameloom <command> --help` for a command's options.
 The studio is `frameloom-studio [PROJECT.flproj]`.
@@ -54,5 +56,7 @@ int main(int argc, char** argv) {
     if (command == "check") return fl::cli::run_check(args);
     if (command == "eval") return fl::cli::run_eval(args);
     if (command == "parity") return fl::cli::run_parity(args);
+    if (command == "render") return fl::cli::run_render(args);
+    if (command == "synth-music") return fl::cli::run_synth_music(args);
     return fl::cli::report_error("unknown command '" + command + "': run `frameloom --help` for the list", 2);
 }

@@ -1,10 +1,18 @@
 #include "frameloom/core/edit.h"
 
 #include <algorithm>
+#include <cctype>
+#include <filesystem>
 #include <cstdint>
+#include <functional>
 #include <set>
 
 namespace fl::core {
+
+namespace {
+/// 128-bit intermediate for frame × speed products (GCC/Clang extension, no -Wpedantic noise).
+__extension__ typedef __int128 Wide;
+}  // namespace
 
 // ---- UndoStack ----
 
@@ -123,7 +131,7 @@ Result<void> check_id_number(const std::string& id) {
 /// Raises next_id above the number of `id` ("clip-41" → at least 42), so fresh ids never collide with it.
 void bump_next_id(Project& p, const std::string& id) { p.next_id = std::max(p.next_id, id_number(id) + 1); }
 
-enum MergeIds { kMergeShotParams = 1, kMergeMoveClip = 2 };
+enum MergeIds { kMergeShotParams = 1, kMergeMoveClip = 2, kMergeTrackEdit = 3 };
 
 // ---- Commands ----
 
@@ -595,7 +603,288 @@ private:
     int64_t saved_next_ = 1;
 };
 
+// ---- Timeline edits ----
+
+/// An edit of one track, recorded as the whole track before and after, so undo is exact whatever the
+/// algorithm did (ripples, splits, clamped fades). `apply` works on a copy; the result must pass
+/// Track::check_invariants or nothing changes. Edits with the same non-empty merge key merge (drags).
+class TrackEdit final : public Command {
+public:
+    using Apply = std::function<Result<void>(Project&, Track&)>;
+
+    TrackEdit(std::string text, std::string track_id, std::string clip_id, Apply apply, std::string merge_key = {})
+        : text_(std::move(text)),
+          track_id_(std::move(track_id)),
+          clip_id_(std::move(clip_id)),
+          apply_(std::move(apply)),
+          merge_key_(std::move(merge_key)) {}
+
+    Result<void> redo(Project& p) override {
+        Track* track = p.sequence.find_track(track_id_);
+        if (!track) return fail("cannot " + text_lower() + ": " + no_track(track_id_).message);
+        if (applied_) {  // a redo after undo: the history guarantees the track is as it was
+            *track = after_;
+            p.next_id = after_next_;
+            return ok();
+        }
+        Track edited = *track;
+        const int64_t saved_next = p.next_id;
+        Result<void> r = track->index_of(clip_id_) < 0
+                             ? Result<void>(fail("track " + track->name + " has no clip " + clip_id_))
+                             : apply_(p, edited);
+        if (r) r = edited.check_invariants();
+        if (!r) {
+            p.next_id = saved_next;
+            return fail("cannot " + text_lower() + " " + clip_id_ + ": " + r.message());
+        }
+        before_ = *track;
+        after_ = edited;
+        before_next_ = saved_next;
+        after_next_ = p.next_id;
+        *track = std::move(edited);
+        applied_ = true;
+        return ok();
+    }
+
+    void undo(Project& p) override {
+        *p.sequence.find_track(track_id_) = before_;
+        p.next_id = before_next_;
+    }
+
+    std::string text() const override { return text_; }
+    int merge_id() const override { return merge_key_.empty() ? -1 : kMergeTrackEdit; }
+
+    bool merge_with(const Command& next) override {
+        const auto* n = dynamic_cast<const TrackEdit*>(&next);
+        if (!n || merge_key_.empty() || n->merge_key_ != merge_key_ || n->track_id_ != track_id_) return false;
+        after_ = n->after_;  // keep our before_: undo returns to before the drag
+        after_next_ = n->after_next_;
+        return true;
+    }
+
+private:
+    std::string text_lower() const {
+        std::string t = text_;
+        if (!t.empty()) t[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(t[0])));
+        return t;
+    }
+
+    std::string text_;
+    std::string track_id_;
+    std::string clip_id_;
+    Apply apply_;
+    std::string merge_key_;
+    bool applied_ = false;
+    Track before_;
+    Track after_;
+    int64_t before_next_ = 1;
+    int64_t after_next_ = 1;
+};
+
+/// Index of `clip_id` in `track` (TrackEdit has checked it exists).
+size_t clip_at(const Track& track, const std::string& clip_id) {
+    return static_cast<size_t>(track.index_of(clip_id));
+}
+
+/// Shortens fades that no longer fit after a clip got shorter (fade-out first keeps the ending).
+void fit_fades(Clip& c) {
+    const int64_t d = c.duration();
+    c.fade_out = std::min(c.fade_out, d);
+    c.fade_in = std::min(c.fade_in, d - c.fade_out);
+}
+
+/// An id no clip, track, shot or take uses yet.
+std::string unused_clip_id(Project& p) {
+    const auto ids = used_ids(p);
+    std::string id = p.fresh_id("clip");
+    while (ids.count(id)) id = p.fresh_id("clip");
+    return id;
+}
+
+class AddAudioClip final : public Command {
+public:
+    AddAudioClip(std::string track_id, Clip clip) : track_id_(std::move(track_id)), clip_(std::move(clip)) {}
+
+    Result<void> redo(Project& p) override {
+        const Track* track = p.sequence.find_track(track_id_);
+        if (!track) return no_track(track_id_);
+        if (track->kind != TrackKind::Audio)
+            return fail("cannot add audio clip: track " + track->name + " is a video track");
+        if (clip_.source.file.empty()) return fail("cannot add audio clip: no file given");
+        if (clip_.out <= 0)
+            return fail("cannot add audio clip " + clip_.source.file + ": it has no frames (" +
+                        std::to_string(clip_.out) + ")");
+        if (!inner_) inner_ = make_add_clip(track_id_, clip_);
+        return inner_->redo(p);
+    }
+
+    void undo(Project& p) override { inner_->undo(p); }
+    std::string text() const override { return "Add audio clip"; }
+
+private:
+    std::string track_id_;
+    Clip clip_;
+    std::unique_ptr<Command> inner_;
+};
+
 }  // namespace
+
+std::unique_ptr<Command> make_trim_in(const std::string& track_id, const std::string& clip_id, int64_t new_in) {
+    auto apply = [clip_id, new_in](Project&, Track& t) -> Result<void> {
+        Clip& c = t.clips[clip_at(t, clip_id)];
+        if (new_in < 0 || new_in >= c.out)
+            return fail("the new in point " + std::to_string(new_in) + " must be between 0 and " +
+                        std::to_string(c.out - 1));
+        const int64_t end = c.end();
+        c.in = new_in;
+        c.position = end - c.duration();
+        if (c.position < 0) return fail("it would start before the beginning of the sequence");
+        fit_fades(c);
+        return ok();
+    };
+    return std::make_unique<TrackEdit>("Trim clip start", track_id, clip_id, apply, "trim-in:" + clip_id);
+}
+
+std::unique_ptr<Command> make_trim_out(const std::string& track_id, const std::string& clip_id, int64_t new_out) {
+    auto apply = [clip_id, new_out](Project&, Track& t) -> Result<void> {
+        Clip& c = t.clips[clip_at(t, clip_id)];
+        if (new_out <= c.in)
+            return fail("the new out point " + std::to_string(new_out) + " must be after the in point " +
+                        std::to_string(c.in));
+        c.out = new_out;
+        fit_fades(c);
+        return ok();
+    };
+    return std::make_unique<TrackEdit>("Trim clip end", track_id, clip_id, apply, "trim-out:" + clip_id);
+}
+
+std::unique_ptr<Command> make_split_clip(const std::string& track_id, const std::string& clip_id, int64_t at) {
+    auto apply = [clip_id, at](Project& p, Track& t) -> Result<void> {
+        const size_t i = clip_at(t, clip_id);
+        Clip left = t.clips[i];
+        const int64_t k = at - left.position;
+        if (k <= 0 || k >= left.duration())
+            return fail("frame " + std::to_string(at) + " is not inside it (frames " +
+                        std::to_string(left.position) + "–" + std::to_string(left.end() - 1) + ")");
+        const Wide scaled = static_cast<Wide>(k) * left.speed.num;
+        if (scaled % left.speed.den != 0)
+            return fail("at speed " + to_string(left.speed) + " frame " + std::to_string(at) +
+                        " falls inside a source frame; split where a source frame begins");
+        const int64_t s = static_cast<int64_t>(scaled / left.speed.den);
+        Clip right = left;
+        right.id = unused_clip_id(p);
+        right.in = left.in + s;
+        right.position = at;
+        right.fade_in = 0;
+        right.transition_in = 0;
+        left.out = left.in + s;
+        left.fade_out = 0;
+        fit_fades(left);
+        fit_fades(right);
+        if (left.duration() != k || right.position + right.duration() != t.clips[i].end())
+            return fail("internal: split lengths do not add up");
+        t.clips[i] = std::move(left);
+        t.clips.insert(t.clips.begin() + static_cast<std::ptrdiff_t>(i) + 1, std::move(right));
+        return ok();
+    };
+    return std::make_unique<TrackEdit>("Split clip", track_id, clip_id, apply);
+}
+
+std::unique_ptr<Command> make_ripple_delete(const std::string& track_id, const std::string& clip_id) {
+    auto apply = [clip_id](Project&, Track& t) -> Result<void> {
+        const size_t i = clip_at(t, clip_id);
+        const Clip& c = t.clips[i];
+        // The hole runs from where the clip stops sharing with its predecessor to where the next one starts
+        // sharing with it; closing it makes the neighbours meet at a cut.
+        const int64_t hole_start = c.position + t.overlap_before(i);
+        const int64_t next_overlap = t.overlap_before(i + 1);
+        const int64_t hole_end = c.end() - next_overlap;
+        const int64_t shift = hole_end - hole_start;
+        t.clips.erase(t.clips.begin() + static_cast<std::ptrdiff_t>(i));
+        if (i < t.clips.size() && next_overlap > 0) t.clips[i].transition_in = 0;
+        for (size_t j = i; j < t.clips.size(); ++j) t.clips[j].position -= shift;
+        return ok();
+    };
+    return std::make_unique<TrackEdit>("Ripple delete", track_id, clip_id, apply);
+}
+
+std::unique_ptr<Command> make_set_speed(const std::string& track_id, const std::string& clip_id, Rational speed) {
+    auto apply = [clip_id, speed](Project&, Track& t) -> Result<void> {
+        if (speed.num <= 0 || speed.den <= 0)
+            return fail("speed " + to_string(speed) + " must be positive");
+        Clip& c = t.clips[clip_at(t, clip_id)];
+        c.speed = Rational::make(speed.num, speed.den);
+        fit_fades(c);
+        return ok();
+    };
+    return std::make_unique<TrackEdit>("Change clip speed", track_id, clip_id, apply);
+}
+
+std::unique_ptr<Command> make_set_fades(const std::string& track_id, const std::string& clip_id, int64_t fade_in,
+                                        int64_t fade_out) {
+    auto apply = [clip_id, fade_in, fade_out](Project&, Track& t) -> Result<void> {
+        Clip& c = t.clips[clip_at(t, clip_id)];
+        c.fade_in = fade_in;
+        c.fade_out = fade_out;
+        return ok();
+    };
+    return std::make_unique<TrackEdit>("Change fades", track_id, clip_id, apply, "fades:" + clip_id);
+}
+
+std::unique_ptr<Command> make_set_gain(const std::string& track_id, const std::string& clip_id, double gain_db) {
+    auto apply = [clip_id, gain_db](Project&, Track& t) -> Result<void> {
+        if (t.kind != TrackKind::Audio)
+            return fail("gain applies to clips on audio tracks, and " + t.name + " is a video track");
+        t.clips[clip_at(t, clip_id)].gain_db = gain_db;
+        return ok();
+    };
+    return std::make_unique<TrackEdit>("Change gain", track_id, clip_id, apply, "gain:" + clip_id);
+}
+
+std::unique_ptr<Command> make_set_transition(const std::string& track_id, const std::string& clip_id,
+                                             int64_t frames) {
+    auto apply = [clip_id, frames](Project&, Track& t) -> Result<void> {
+        const size_t i = clip_at(t, clip_id);
+        if (frames < 0) return fail("a crossfade cannot be " + std::to_string(frames) + " frames long");
+        if (i == 0) {
+            if (frames == 0) {
+                t.clips[i].transition_in = 0;
+                return ok();
+            }
+            return fail("it is the first clip on its track: there is nothing to crossfade from");
+        }
+        const Clip& prev = t.clips[i - 1];
+        const int64_t live = t.overlap_before(i);
+        const int64_t gap = t.clips[i].position + live - prev.end();
+        if (gap != 0)
+            return fail("it does not follow " + prev.id + " directly (a gap of " + std::to_string(gap) +
+                        " frames): move it next to " + prev.id + " first");
+        if (frames > prev.duration())
+            return fail("a crossfade of " + std::to_string(frames) + " frames is longer than " + prev.id + " (" +
+                        std::to_string(prev.duration()) + " frames)");
+        const int64_t delta = frames - live;  // how far this clip and the rest of the track move left
+        for (size_t j = i; j < t.clips.size(); ++j) t.clips[j].position -= delta;
+        t.clips[i].transition_in = frames;
+        return ok();
+    };
+    return std::make_unique<TrackEdit>(frames == 0 ? "Remove crossfade" : "Set crossfade", track_id, clip_id, apply);
+}
+
+std::unique_ptr<Command> make_clear_transition(const std::string& track_id, const std::string& clip_id) {
+    return make_set_transition(track_id, clip_id, 0);
+}
+
+std::unique_ptr<Command> make_add_audio_clip(const std::string& track_id, const std::string& file, int64_t position,
+                                             int64_t frames, double gain_db, std::string name) {
+    Clip clip;
+    clip.name = name.empty() ? std::filesystem::path(file).stem().string() : std::move(name);
+    clip.source.file = file;
+    clip.in = 0;
+    clip.out = frames;
+    clip.position = position;
+    clip.gain_db = gain_db;
+    return std::make_unique<AddAudioClip>(track_id, std::move(clip));
+}
 
 std::unique_ptr<Command> make_add_shot(Shot shot, int index) {
     return std::make_unique<AddShot>(std::move(shot), index);

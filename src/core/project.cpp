@@ -3,9 +3,15 @@
 #include <algorithm>
 #include <cstdint>
 #include <charconv>
+#include <cmath>
 #include <set>
 
 namespace fl::core {
+
+namespace {
+/// 128-bit intermediate for frame × speed products (GCC/Clang extension, no -Wpedantic noise).
+__extension__ typedef __int128 Wide;
+}  // namespace
 
 int64_t id_number(const std::string& id) {
     const auto dash = id.rfind('-');
@@ -22,6 +28,70 @@ int64_t id_number(const std::string& id) {
 
 // ---- Clip ----
 
+namespace {
+
+/// floor(a / b) for b > 0, in 128 bits so in/out up to INT64_MAX/4 times a speed term cannot overflow.
+int64_t floor_div(Wide a, Wide b) {
+    Wide q = a / b;
+    if ((a % b != 0) && (a < 0)) --q;
+    return static_cast<int64_t>(q);
+}
+
+bool speed_in_range(const Rational& s) {
+    // 1/100 <= num/den <= 100, compared exactly.
+    return s.num > 0 && s.den > 0 && static_cast<Wide>(s.num) * 100 >= s.den &&
+           static_cast<Wide>(s.num) <= static_cast<Wide>(s.den) * 100;
+}
+
+}  // namespace
+
+Result<Rational> parse_speed(const std::string& text) {
+    const std::string what = "speed '" + text + "' is not valid: use a positive number such as 2, 0.5 or 1/3 "
+                             "(between 1/100 and 100)";
+    if (text.empty()) return fail(what);
+    Rational r;
+    const auto slash = text.find('/');
+    const auto parse_int = [](const std::string& t, int64_t& v) {
+        if (t.empty() || !std::all_of(t.begin(), t.end(), [](char c) { return c >= '0' && c <= '9'; }))
+            return false;
+        const auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
+        return ec == std::errc() && ptr == t.data() + t.size() && v <= 1000000;
+    };
+    if (slash != std::string::npos) {
+        int64_t num = 0, den = 0;
+        if (!parse_int(text.substr(0, slash), num) || !parse_int(text.substr(slash + 1), den) || den == 0)
+            return fail(what);
+        r = Rational::make(num, den);
+    } else {
+        // Decimal: exact as a fraction over a power of ten ("0.25" → 1/4).
+        const auto dot = text.find('.');
+        const std::string whole = text.substr(0, dot);
+        const std::string frac = dot == std::string::npos ? std::string() : text.substr(dot + 1);
+        if (frac.size() > 6) return fail(what);
+        int64_t w = 0, f = 0;
+        if (!whole.empty() && !parse_int(whole, w)) return fail(what);
+        if (!frac.empty() && !parse_int(frac, f)) return fail(what);
+        if (whole.empty() && frac.empty()) return fail(what);
+        int64_t scale = 1;
+        for (size_t i = 0; i < frac.size(); ++i) scale *= 10;
+        r = Rational::make(w * scale + f, scale);
+    }
+    if (!speed_in_range(r)) return fail(what);
+    return r;
+}
+
+int64_t Clip::duration() const {
+    // ceil((out - in) · den / num)
+    const Wide a = static_cast<Wide>(out - in) * speed.den;
+    if (speed.num <= 0) return out - in;  // invalid speed: check_invariants reports it
+    return -floor_div(-a, speed.num);
+}
+
+int64_t Clip::source_frame_at(int64_t k) const {
+    if (speed.den <= 0) return in + k;
+    return in + floor_div(static_cast<Wide>(k) * speed.num, speed.den);
+}
+
 Result<void> Clip::check_invariants() const {
     if (id.empty()) return fail("a clip has an empty id");
     if (in < 0) return fail("clip " + id + " starts before its source (in = " + std::to_string(in) + ")");
@@ -36,6 +106,20 @@ Result<void> Clip::check_invariants() const {
                     (source.shot_id.empty() ? "shot" : "take"));
     if (source.shot_id.empty() && source.file.empty())
         return fail("clip " + id + " has no source (no take and no file)");
+    if (!speed_in_range(speed))
+        return fail("clip " + id + " has speed " + to_string(speed) + " (must be between 1/100 and 100)");
+    const int64_t d = duration();
+    if (fade_in < 0 || fade_out < 0)
+        return fail("clip " + id + " has a negative fade (in " + std::to_string(fade_in) + ", out " +
+                    std::to_string(fade_out) + ")");
+    if (fade_in > d || fade_out > d || fade_in + fade_out > d)
+        return fail("clip " + id + ": fades of " + std::to_string(fade_in) + " + " + std::to_string(fade_out) +
+                    " frames do not fit in its " + std::to_string(d) + " frames");
+    if (!std::isfinite(gain_db) || gain_db < -96.0 || gain_db > 24.0)
+        return fail("clip " + id + " has gain " + std::to_string(gain_db) + " dB (must be between -96 and +24)");
+    if (transition_in < 0 || transition_in > d)
+        return fail("clip " + id + " has a transition of " + std::to_string(transition_in) +
+                    " frames (must be between 0 and its length, " + std::to_string(d) + ")");
     return ok();
 }
 
@@ -62,6 +146,12 @@ int64_t Track::end() const {
     return e;
 }
 
+int64_t Track::overlap_before(size_t i) const {
+    if (i == 0 || i >= clips.size()) return 0;
+    const int64_t overlap = clips[i - 1].end() - clips[i].position;
+    return overlap > 0 && overlap == clips[i].transition_in ? overlap : 0;
+}
+
 Result<void> Track::check_invariants() const {
     if (id.empty()) return fail("a track has an empty id");
     std::set<std::string> ids;
@@ -74,10 +164,22 @@ Result<void> Track::check_invariants() const {
             if (c.position < prev.position)
                 return fail("track " + id + " is not sorted: clip " + c.id + " comes after " + prev.id +
                             " but starts earlier");
-            if (c.position < prev.end())
+            // Overlap is allowed only as a live crossfade: exactly transition_in frames.
+            const int64_t overlap = prev.end() - c.position;
+            if (overlap > 0 && overlap != c.transition_in)
                 return fail("track " + id + ": clip " + c.id + " (from frame " + std::to_string(c.position) +
                             ") overlaps clip " + prev.id + " (until frame " + std::to_string(prev.end()) +
-                            ")");
+                            ")" +
+                            (c.transition_in > 0
+                                 ? " by " + std::to_string(overlap) + " frames, but its crossfade is " +
+                                       std::to_string(c.transition_in)
+                                 : std::string()));
+            // Each clip keeps a part of its own: a crossfade never reaches into the one before it.
+            if (overlap > 0 && c.position < prev.position + overlap_before(i - 1))
+                return fail("track " + id + ": the crossfades into " + prev.id + " and into " + c.id +
+                            " overlap (" + prev.id + " is too short for both)");
+            if (overlap > 0 && c.end() <= prev.end())
+                return fail("track " + id + ": clip " + c.id + " ends inside " + prev.id);
         }
     }
     return ok();

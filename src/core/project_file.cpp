@@ -1,6 +1,7 @@
 #include "frameloom/core/project_file.h"
 
 #include <cmath>
+#include <cstdio>
 #include <fstream>
 #include <limits>
 #include <nlohmann/json.hpp>
@@ -82,6 +83,12 @@ OJson clip_to_json(const Clip& c) {
     j["in"] = c.in;
     j["out"] = c.out;
     j["position"] = c.position;
+    // Timeline properties are written only when set, so files without them stay as they were.
+    if (c.speed != Rational{1, 1}) j["speed"] = to_string(c.speed);
+    if (c.fade_in != 0) j["fade_in"] = c.fade_in;
+    if (c.fade_out != 0) j["fade_out"] = c.fade_out;
+    if (c.gain_db != 0.0) j["gain_db"] = c.gain_db;
+    if (c.transition_in != 0) j["transition_in"] = c.transition_in;
     return j;
 }
 
@@ -327,6 +334,29 @@ Result<Clip> clip_from_json(const Json& j, const std::string& path) {
     FL_TRY(read_int64(j, path, "in", c.in, 0, kMax, "a non-negative integer (frames)", true));
     FL_TRY(read_int64(j, path, "out", c.out, 1, kMax, "a positive integer (frames)", true));
     FL_TRY(read_int64(j, path, "position", c.position, 0, kMax, "a non-negative integer (frames)", true));
+    // Timeline properties (absent in older files: the defaults).
+    if (const Json* speed = member(j, "speed")) {
+        const std::string what = "a speed such as \"2\", \"1/2\" or 0.5 (1/100 .. 100)";
+        std::string text;
+        if (speed->is_string()) {
+            text = speed->get<std::string>();
+        } else if (speed->is_number_integer() || speed->is_number_unsigned()) {
+            text = speed->dump();
+        } else if (speed->is_number_float()) {
+            char buf[64];
+            std::snprintf(buf, sizeof buf, "%.6f", speed->get<double>());
+            text = buf;
+        } else {
+            return field_error(join(path, "speed"), what, *speed);
+        }
+        auto parsed = parse_speed(text);
+        if (!parsed) return field_error(join(path, "speed"), what, *speed);
+        c.speed = *parsed;
+    }
+    FL_TRY(read_int64(j, path, "fade_in", c.fade_in, 0, kMax, "a non-negative integer (frames)"));
+    FL_TRY(read_int64(j, path, "fade_out", c.fade_out, 0, kMax, "a non-negative integer (frames)"));
+    FL_TRY(read_double(j, path, "gain_db", c.gain_db));
+    FL_TRY(read_int64(j, path, "transition_in", c.transition_in, 0, kMax, "a non-negative integer (frames)"));
     return c;
 }
 

@@ -75,6 +75,47 @@ std::unique_ptr<Command> make_add_track(Track track);
 /// Groups several commands into one undo step (all applied or none).
 std::unique_ptr<Command> make_macro(std::string text, std::vector<std::unique_ptr<Command>> commands);
 
+// ---- Timeline edits (issue 5). Each changes one track; drags of one handle merge into one step. ----
+
+/// Trims the clip's head to source frame `new_in`; the clip's end stays where it is.
+///   before  [in ====== out)        after        [new_in == out)
+///           ^position                           ^position moves so end() is unchanged
+/// Consecutive trims of the same clip's head merge (a drag).
+std::unique_ptr<Command> make_trim_in(const std::string& track_id, const std::string& clip_id, int64_t new_in);
+/// Trims the clip's tail to source frame `new_out`; its position stays. Consecutive trims merge.
+std::unique_ptr<Command> make_trim_out(const std::string& track_id, const std::string& clip_id, int64_t new_out);
+/// Splits a clip at sequence frame `at` (strictly inside it) into two clips; the right one gets a fresh id.
+///   before  [ clip ============ )      after  [ clip ====)[ clip-N ===== )
+///                   ^at                                  ^at
+/// The left part keeps the fade-in and crossfade, the right part the fade-out. At a speed other than
+/// a whole number, `at` must fall where a source frame begins (k·speed whole), else it is refused.
+std::unique_ptr<Command> make_split_clip(const std::string& track_id, const std::string& clip_id, int64_t at);
+/// Removes a clip and closes the gap on its track: later clips on that track move left.
+///   before  [a][clip][b][c]        after  [a][b][c]
+/// A crossfade into the removed clip or out of it is dropped (the neighbours meet at a cut).
+std::unique_ptr<Command> make_ripple_delete(const std::string& track_id, const std::string& clip_id);
+/// Sets a clip's speed (2 = twice as fast); its position stays and its length follows. Fades are
+/// shortened to fit. Fails if the longer clip would overlap the next one.
+std::unique_ptr<Command> make_set_speed(const std::string& track_id, const std::string& clip_id, Rational speed);
+/// Sets a clip's fade-in and fade-out (frames). Consecutive fade edits of one clip merge (handle drags).
+std::unique_ptr<Command> make_set_fades(const std::string& track_id, const std::string& clip_id, int64_t fade_in,
+                                        int64_t fade_out);
+/// Sets the gain (dB) of a clip on an audio track. Consecutive gain edits of one clip merge (a slider).
+std::unique_ptr<Command> make_set_gain(const std::string& track_id, const std::string& clip_id, double gain_db);
+/// Makes the cut before `clip_id` a crossfade of `frames` (0 clears it). The clip must follow the previous
+/// clip on its track directly; it and every later clip on the track move left so it overlaps by `frames`.
+///   before  [ A ====)[ B ====)[ C )      after (frames 2)  [ A ====)          B, C moved left by 2
+///                                                               [= B ====)[ C )
+std::unique_ptr<Command> make_set_transition(const std::string& track_id, const std::string& clip_id,
+                                             int64_t frames);
+/// Clears the crossfade into a clip (make_set_transition(..., 0)).
+std::unique_ptr<Command> make_clear_transition(const std::string& track_id, const std::string& clip_id);
+/// Places an audio file on an audio track: `frames` long (at the sequence rate; the caller measures the
+/// file, e.g. with media::probe_audio), starting at `position`, with gain `gain_db`. Fails on a video track.
+std::unique_ptr<Command> make_add_audio_clip(const std::string& track_id, const std::string& file,
+                                             int64_t position, int64_t frames, double gain_db = 0.0,
+                                             std::string name = {});
+
 /// "Generating a shot adds a take and puts it on the timeline": adds the take to the shot, selects it
 /// and appends a clip of its full length at the end of the first video track, as one undo step.
 std::unique_ptr<Command> make_add_take_to_timeline(const Project& project, const std::string& shot_id,

@@ -22,7 +22,16 @@ struct ClipSource {
 
 /// A piece of media placed on a track. Times are frames at the sequence rate.
 ///   source:  |----[in ======= out)----|
-///   track:        [position, position + (out - in))
+///   track:        [position, position + duration())      duration() = ceil((out - in) / speed)
+/// Track frame k of the clip (0 <= k < duration()) shows source frame in + floor(k · speed).
+///
+/// Crossfades: a clip with transition_in = T > 0 starts T frames before the previous clip on its track
+/// ends, and the T overlapping frames dissolve from the previous clip into this one:
+///   V1: [ A ========|====)              A.end() = B.position + T
+///                   [====|===== B ]     B.transition_in = T
+///                   <-T->
+/// The transition is "live" only while that overlap is exactly T; a clip moved away from its
+/// neighbour keeps transition_in but is a plain cut (overlap 0). No other overlap is allowed.
 struct Clip {
     std::string id;
     std::string name;
@@ -30,13 +39,26 @@ struct Clip {
     int64_t in = 0;        ///< first source frame used
     int64_t out = 0;       ///< one past the last source frame used (out > in)
     int64_t position = 0;  ///< first sequence frame the clip occupies
+    Rational speed{1, 1};  ///< source frames per sequence frame (2 = twice as fast), 1/100 .. 100
+    int64_t fade_in = 0;   ///< frames faded up from black (video) or silence (audio) at the start
+    int64_t fade_out = 0;  ///< frames faded down to black / silence at the end
+    double gain_db = 0.0;  ///< audio gain in dB (clips on audio tracks), -96 .. +24
+    int64_t transition_in = 0;  ///< crossfade length with the previous clip (overlap, see above)
 
-    int64_t duration() const { return out - in; }
+    /// Source frames the clip uses (out - in).
+    int64_t source_duration() const { return out - in; }
+    /// Frames the clip occupies on its track: ceil(source_duration() / speed).
+    int64_t duration() const;
     int64_t end() const { return position + duration(); }
-    /// id set, 0 <= in < out, position >= 0, source names a take or a file.
+    /// The source frame shown at track frame `position + k` (nearest earlier frame: in + floor(k·speed)).
+    int64_t source_frame_at(int64_t k) const;
+    /// id set, 0 <= in < out, position >= 0, source names a take or a file, speed/fades/gain in range.
     Result<void> check_invariants() const;
     bool operator==(const Clip&) const = default;
 };
+
+/// Parses a clip speed: "2", "0.5", "1/3" (exact), range 1/100 .. 100; the error names the text.
+Result<Rational> parse_speed(const std::string& text);
 
 /// Kind of a track.
 enum class TrackKind { Video, Audio };
@@ -54,7 +76,10 @@ struct Track {
     bool is_free(int64_t position, int64_t duration, const std::string& ignore_id = {}) const;
     /// End of the last clip (0 when empty).
     int64_t end() const;
-    /// id set, clips valid, sorted by position, non-overlapping, with unique ids.
+    /// Frames clip `i` overlaps its predecessor (its live crossfade), 0 for the first clip or a cut.
+    int64_t overlap_before(size_t i) const;
+    /// id set, clips valid, sorted by position, non-overlapping except for live crossfades (which leave
+    /// each clip a part of its own), with unique ids.
     Result<void> check_invariants() const;
     bool operator==(const Track&) const = default;
 };
