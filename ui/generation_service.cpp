@@ -8,6 +8,7 @@
 #include "frameloom/core/cancel.h"
 #include "frameloom/media/conditioning.h"
 #include "frameloom/media/encode.h"
+#include "ui/take_scores.h"
 
 namespace fl::studio {
 
@@ -56,6 +57,7 @@ core::Result<GeneratedTake> GenerationService::run(const GenerationSpec& spec, c
 
     auto media = media::load_conditioning(spec.params.conditioning, spec.media_base);
     if (!media) return media.error();
+    const std::vector<core::Frame> references = media->references;  // the request takes the media
     inference::GenerateRequest request{spec.params, job.progress_fn(), job.cancel_fn(), std::move(*media)};
     auto video = (*generator)->generate(request);
     if (!video) return video.error();
@@ -88,6 +90,12 @@ core::Result<GeneratedTake> GenerationService::run(const GenerationSpec& spec, c
     out.take.generation_seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     out.frame_count = video->frame_count();
+    job.progress(0, 0, "measuring consistency");
+    if (auto scores = measure_take(*video, references)) {
+        out.scores = std::move(scores).value();
+    } else {
+        out.scores_error = scores.message();
+    }
     return out;
 }
 
