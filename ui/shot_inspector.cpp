@@ -409,20 +409,20 @@ void ShotInspector::dragEnterEvent(QDragEnterEvent* event) {
 }
 
 void ShotInspector::dropEvent(QDropEvent* event) {
-    // Dropped image files become reference images; a drop onto a keyframe field sets that keyframe.
     QStringList files;
     for (const QUrl& url : event->mimeData()->urls())
         if (url.isLocalFile()) files << url.toLocalFile();
     if (files.isEmpty()) return;
-    QWidget* target = childAt(event->position().toPoint());
-    if (target == first_frame_) {
-        setFirstFrameFile(files.front());
-    } else if (target == last_frame_) {
-        setLastFrameFile(files.front());
-    } else {
-        addReferenceFiles(files);
-    }
+    dropFiles(files, event->position().toPoint());
     event->acceptProposedAction();
+}
+
+bool ShotInspector::dropFiles(const QStringList& files, const QPoint& pos) {
+    if (files.isEmpty()) return false;
+    QWidget* target = childAt(pos);
+    if (target == first_frame_) return setFirstFrameFile(files.front());
+    if (target == last_frame_) return setLastFrameFile(files.front());
+    return addReferenceFiles(files);
 }
 
 void ShotInspector::randomiseSeed() {

@@ -48,6 +48,9 @@ public:
     /// Sets (or clears, with an empty path) the first / last keyframe image (one undo step each).
     bool setFirstFrameFile(const QString& file);
     bool setLastFrameFile(const QString& file);
+    /// What dropping image files at `pos` does: onto a keyframe field, sets it; elsewhere, adds references.
+    /// dropEvent calls it; tests call it directly (offscreen Qt delivers no synthetic drop events).
+    bool dropFiles(const QStringList& files, const QPoint& pos);
 
     /// Shows a shot (empty id: nothing selected, fields disabled).
     void setShot(const std::string& shot_id);

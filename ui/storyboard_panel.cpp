@@ -120,10 +120,15 @@ void ShotCardList::dropEvent(QDropEvent* event) {
         event->ignore();
         return;
     }
-    const int insert = insertionRowAt(event->position().toPoint());
     event->setDropAction(Qt::IgnoreAction);
     event->accept();
-    emit shotDropped(from, insert);
+    dropCurrentAt(event->position().toPoint());
+}
+
+void ShotCardList::dropCurrentAt(const QPoint& pos) {
+    const int from = currentRow();
+    if (from < 0) return;
+    emit shotDropped(from, insertionRowAt(pos));
 }
 
 // ---- StoryboardPanel ----

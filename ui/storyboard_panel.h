@@ -35,6 +35,9 @@ public:
 
     /// Where a drop at `pos` (viewport coordinates) inserts: 0..count().
     int insertionRowAt(const QPoint& pos) const;
+    /// What dropping the current card at `pos` (viewport coordinates) does: emits shotDropped. dropEvent
+    /// calls it; tests call it directly (offscreen Qt delivers no synthetic drop events).
+    void dropCurrentAt(const QPoint& pos);
 
 signals:
     /// The card at `from_row` was dropped so that it lands before the card now at `insert_row`

@@ -152,7 +152,8 @@ protected:
         return names;
     }
 
-    /// Drops the card at `from` onto the lower half of the card at `onto` (as a drag in the list would).
+    /// Drops the card at `from` onto the lower half of the card at `onto`, through the handler the list's
+    /// dropEvent calls (offscreen Qt delivers no synthetic QDropEvent, so the event itself cannot be sent).
     void drop_card(int from, int onto) {
         auto* list = child<ShotCardList>("shotList");
         ASSERT_NE(list, nullptr);
@@ -161,11 +162,8 @@ protected:
         list->doItemsLayout();
         const QRect target = list->visualRect(list->model()->index(onto, 0));
         ASSERT_TRUE(target.isValid());
-        std::unique_ptr<QMimeData> mime(list->model()->mimeData({list->currentIndex()}));
-        ASSERT_NE(mime, nullptr);
         const QPoint pos(target.center().x(), target.bottom() - 2);
-        QDropEvent drop(QPointF(pos), Qt::MoveAction, mime.get(), Qt::LeftButton, Qt::NoModifier);
-        QApplication::sendEvent(list->viewport(), &drop);
+        list->dropCurrentAt(pos);
     }
 
     fs::path dir_;
@@ -333,7 +331,10 @@ TEST_F(StudioFlowTest, ExtendTakeStartsWithTheSource) {
     ASSERT_TRUE(source_video.ok()) << source_video.message();
     ASSERT_TRUE(extended_video.ok()) << extended_video.message();
     EXPECT_GT(extended_video->frame_count(), source_video->frame_count());
-    EXPECT_LT(mean_abs_diff(extended_video->frames.front(), source_video->frames.front()), 6.0);
+    // Every frame of the source comes first (up to two rounds of H.264 loss on a 64 px clip).
+    for (int64_t i = 0; i < source_video->frame_count(); ++i)
+        EXPECT_LT(mean_abs_diff(extended_video->frames[static_cast<size_t>(i)], source_video->frames[static_cast<size_t>(i)]), 12.0)
+            << "frame " << i;
     EXPECT_EQ(w.takeScores().count(extended.id), 1u);
     EXPECT_TRUE(w.takesStrip()->list()->item(1)->text().contains("extended"));
 
@@ -389,7 +390,7 @@ TEST_F(StudioFlowTest, LastFrameBecomesTheNextShotsFirstFrame) {
     auto generated = fl::media::decode_video(doc.resolve_media(doc.project().shots[1].takes[0].file));
     ASSERT_TRUE(generated.ok());
     // Frame 0 of the new shot is the exported frame (up to H.264 loss).
-    EXPECT_LT(mean_abs_diff(generated->frames.front(), *image), 6.0);
+    EXPECT_LT(mean_abs_diff(generated->frames.front(), *image), 12.0);
 }
 
 TEST_F(StudioFlowTest, InspectorAspectSeedReferencesAndKeyframes) {
@@ -432,10 +433,8 @@ TEST_F(StudioFlowTest, InspectorAspectSeedReferencesAndKeyframes) {
     EXPECT_EQ(doc.project().shots.front().params.conditioning.references, std::vector<std::string>{"hero.png"});
     auto* refs = child<QListWidget>("references");
     EXPECT_EQ(refs->count(), 1);
-    QMimeData mime;
-    mime.setUrls({QUrl::fromLocalFile(QString::fromStdString((dir_ / "hero2.png").string()))});
-    QDropEvent drop(QPointF(2, 2), Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
-    QApplication::sendEvent(inspector, &drop);
+    // Dropped onto the form (not a keyframe field): a reference.
+    ASSERT_TRUE(inspector->dropFiles({QString::fromStdString((dir_ / "hero2.png").string())}, QPoint(2, 2)));
     EXPECT_EQ(doc.project().shots.front().params.conditioning.references,
               (std::vector<std::string>{"hero.png", "hero2.png"}));
     EXPECT_EQ(refs->count(), 2);
@@ -444,7 +443,10 @@ TEST_F(StudioFlowTest, InspectorAspectSeedReferencesAndKeyframes) {
     EXPECT_EQ(doc.project().shots.front().params.conditioning.references.size(), 1u);
 
     // Keyframes from files.
-    ASSERT_TRUE(inspector->setFirstFrameFile(QString::fromStdString((dir_ / "hero.png").string())));
+    // Dropped onto the first-frame field: the first keyframe.
+    auto* first_field = child<QLineEdit>("firstFrame");
+    ASSERT_TRUE(inspector->dropFiles({QString::fromStdString((dir_ / "hero.png").string())},
+                                     first_field->mapTo(inspector, first_field->rect().center())));
     ASSERT_TRUE(inspector->setLastFrameFile(QString::fromStdString((dir_ / "hero2.png").string())));
     EXPECT_EQ(doc.project().shots.front().params.conditioning.first_frame, "hero.png");
     EXPECT_EQ(doc.project().shots.front().params.conditioning.last_frame, "hero2.png");

@@ -58,7 +58,7 @@ TEST(StoryboardEdits, DuplicateShotCopiesParamsNotTakesRightAfterIt) {
     const std::string closing = p.shots[1].id;
     EXPECT_EQ(exercise(p, make_duplicate_shot(original.id)), "Duplicate shot");
     ASSERT_EQ(p.shots.size(), 3u);
-    const Shot& copy = p.shots[1];
+    const Shot copy = p.shots[1];
     EXPECT_EQ(copy.name, "Opening copy");
     EXPECT_EQ(copy.params, original.params);
     EXPECT_TRUE(copy.takes.empty());
