@@ -226,6 +226,15 @@ TEST_F(StudioFlowTest, StoryboardAddDuplicateReorderDeleteWithUndo) {
     EXPECT_EQ(shot_names(), (std::vector<std::string>{"Opening"}));
     EXPECT_FALSE(doc.is_modified());
     expect_invariants();
+
+    // A generation that fails marks its card "failed".
+    fl::core::GenerationParams params = doc.project().shots.front().params;
+    params.model = "no-such-model";
+    ASSERT_TRUE(doc.push(fl::core::make_set_shot_params(doc.project().shots.front().id, params)).ok());
+    QSignalSpy finished(&w, &MainWindow::generationFinished);
+    action("actionGenerate")->trigger();
+    EXPECT_EQ(wait_generations(finished, 1), 0);
+    EXPECT_EQ(cards->item(0)->data(ShotCardList::StatusRole).toString().toStdString(), "failed");
 }
 
 TEST_F(StudioFlowTest, GenerateTwoTakesScoresThemAndPicksOne) {
@@ -302,6 +311,24 @@ TEST_F(StudioFlowTest, GenerateTwoTakesScoresThemAndPicksOne) {
     // Picking it again is refused with a message, and changes nothing.
     EXPECT_FALSE(w.pickTake(QString::fromStdString(b.id)));
     EXPECT_TRUE(w.lastError().contains("already")) << w.lastError().toStdString();
+
+    // Scores live in the session: after a reopen, Shot ▸ Score takes measures the takes again in the
+    // background, to the same values, and the best take is marked again.
+    const auto before = w.takeScores();
+    ASSERT_TRUE(w.saveProject()) << w.lastError().toStdString();
+    ASSERT_TRUE(w.openProject(QString::fromStdString((dir_ / "film.flproj").string())));
+    EXPECT_TRUE(w.takeScores().empty());
+    EXPECT_TRUE(w.bestTake(QString::fromStdString(shot_id)).isEmpty());
+    QSignalSpy scored(&w, &MainWindow::scoringFinished);
+    action("actionScoreTakes")->trigger();
+    ASSERT_TRUE(wait_until([&] { return scored.count() > 0; }, kJobTimeoutMs));
+    ASSERT_EQ(w.takeScores().size(), 2u);
+    // Decoded from the MP4 rather than measured on the generated frames: close, not identical.
+    for (const auto& id : {a.id, b.id}) {
+        EXPECT_NEAR(w.takeScores().at(id).flicker, before.at(id).flicker, 0.5 + 0.5 * before.at(id).flicker);
+        EXPECT_NEAR(w.takeScores().at(id).warp_error, before.at(id).warp_error, 1.0 + 0.5 * before.at(id).warp_error);
+    }
+    EXPECT_FALSE(w.bestTake(QString::fromStdString(shot_id)).isEmpty());
 }
 
 TEST_F(StudioFlowTest, ExtendTakeStartsWithTheSource) {
