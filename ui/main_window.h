@@ -168,7 +168,6 @@ private:
     bool interactive_ = true;
     QMessageBox::StandardButton unsaved_answer_ = QMessageBox::Discard;
     QString last_error_;
-    bool rebuilding_ = false;
 
     std::unique_ptr<ThumbnailCache> thumbnails_;
     std::map<std::string, consistency::TakeScores> scores_;  ///< by take id

@@ -300,10 +300,17 @@ void ShotInspector::refresh() {
         if (aspectSize(preset, base) == QSize(p.width, p.height)) aspect_index = aspect_->findText(preset);
     aspect_->setCurrentIndex(aspect_index);
     const auto& c = p.conditioning;
-    references_->clear();
-    for (const std::string& r : c.references) {
-        auto* item = new QListWidgetItem(QFileInfo(QString::fromStdString(r)).fileName(), references_);
-        item->setToolTip(QString::fromStdString(r));
+    // Rebuilt only when the references changed, so a row selected for Remove survives other edits.
+    QStringList shown;
+    for (int i = 0; i < references_->count(); ++i) shown << references_->item(i)->toolTip();
+    QStringList wanted;
+    for (const std::string& r : c.references) wanted << QString::fromStdString(r);
+    if (shown != wanted) {
+        references_->clear();
+        for (const QString& r : wanted) {
+            auto* item = new QListWidgetItem(QFileInfo(r).fileName(), references_);
+            item->setToolTip(r);
+        }
     }
     first_frame_->setText(QString::fromStdString(c.first_frame));
     last_frame_->setText(QString::fromStdString(c.last_frame));

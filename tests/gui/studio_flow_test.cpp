@@ -23,6 +23,7 @@
 #include <functional>
 
 #include "frameloom/core/edit.h"
+#include "frameloom/core/media_paths.h"
 #include "frameloom/core/project.h"
 #include "frameloom/core/project_file.h"
 #include "frameloom/media/decode.h"
@@ -291,6 +292,11 @@ TEST_F(StudioFlowTest, GenerateTwoTakesScoresThemAndPicksOne) {
         }
     }
     EXPECT_EQ(best_cards, 1);
+    // For docs: FL_SCREENSHOT_DIR=... writes what the window shows now (storyboard, takes, scores).
+    if (qEnvironmentVariableIsSet("FL_SCREENSHOT_DIR")) {
+        const QString out = qEnvironmentVariable("FL_SCREENSHOT_DIR") + QStringLiteral("/studio-takes.png");
+        EXPECT_TRUE(w.grab().save(out)) << out.toStdString();
+    }
 
     // Play the second take, then pick it: the shot's clip switches to it, as one undo step.
     takes->setCurrentRow(1);
@@ -495,6 +501,46 @@ TEST_F(StudioFlowTest, InspectorAspectSeedReferencesAndKeyframes) {
     ASSERT_TRUE(w.takeScores().at(take.id).identity.has_value());
     EXPECT_GE(*w.takeScores().at(take.id).identity, 0.0);
     EXPECT_LE(*w.takeScores().at(take.id).identity, 1.0);
+}
+
+TEST_F(StudioFlowTest, SaveAsCarriesKeyframesExportedIntoTheMediaFolder) {
+    // An unsaved project keeps its media (takes and exported keyframes alike) in a temporary folder; the
+    // first save must copy the keyframe too, or the shot would point at a file deleted at exit.
+    window_ = std::make_unique<MainWindow>();
+    window_->setInteractive(false);
+    fl::studio::ProjectDocument& doc = *window_->document();
+    const fs::path temp_png = doc.unsaved_media_dir() / "key.png";
+    fs::create_directories(temp_png.parent_path());
+    fl::core::Frame frame(64, 64);
+    ASSERT_TRUE(fl::media::write_png(frame, temp_png).ok());
+    const fs::path outside = dir_ / "outside.png";
+    ASSERT_TRUE(fl::media::write_png(frame, outside).ok());
+    const std::string shot_id = doc.project().shots.front().id;
+    fl::core::GenerationParams params = doc.project().shots.front().params;
+    params.conditioning.first_frame = doc.media_reference(temp_png);
+    params.conditioning.references = {doc.media_reference(outside)};
+    ASSERT_TRUE(doc.push(fl::core::make_set_shot_params(shot_id, params)).ok());
+
+    fs::create_directories(dir_ / "A");
+    ASSERT_TRUE(window_->saveProjectAs(QString::fromStdString((dir_ / "A" / "film.flproj").string())))
+        << window_->lastError().toStdString();
+    auto saved = fl::core::load_project(dir_ / "A" / "film.flproj");
+    ASSERT_TRUE(saved.ok()) << saved.message();
+    const auto& c = saved->shots.front().params.conditioning;
+    EXPECT_EQ(c.first_frame, "film.media/key.png");  // copied beside the project, stored relative
+    EXPECT_TRUE(fs::exists(dir_ / "A" / "film.media" / "key.png"));
+    EXPECT_EQ(c.references, std::vector<std::string>{outside.string()});  // outside the folder: absolute
+    // A Save As elsewhere re-expresses the paths against the new folder and carries the copy along.
+    fs::create_directories(dir_ / "B" / "deep");
+    ASSERT_TRUE(window_->saveProjectAs(QString::fromStdString((dir_ / "B" / "deep" / "cut.flproj").string())))
+        << window_->lastError().toStdString();
+    auto moved = fl::core::load_project(dir_ / "B" / "deep" / "cut.flproj");
+    ASSERT_TRUE(moved.ok()) << moved.message();
+    EXPECT_EQ(moved->shots.front().params.conditioning.first_frame, "cut.media/key.png");
+    EXPECT_TRUE(fs::exists(dir_ / "B" / "deep" / "cut.media" / "key.png"));
+    EXPECT_EQ(fl::core::resolve_media_reference(moved->shots.front().params.conditioning.references.front(),
+                                                dir_ / "B" / "deep"),
+              outside);
 }
 
 TEST_F(StudioFlowTest, AutosaveIsWrittenAndRestored) {
