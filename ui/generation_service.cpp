@@ -4,6 +4,7 @@
 #include <ctime>
 #include <system_error>
 
+#include "frameloom/consistency/extension.h"
 #include "frameloom/core/atomic_file.h"
 #include "frameloom/core/cancel.h"
 #include "frameloom/media/conditioning.h"
@@ -62,6 +63,22 @@ core::Result<GeneratedTake> GenerationService::run(const GenerationSpec& spec, c
     auto video = (*generator)->generate(request);
     if (!video) return video.error();
     if (job.cancelled()) return core::fail(core::kCancelledMessage);
+    if (!spec.params.conditioning.extend.empty() && spec.correct_extension && !request.media.extend_source.frames.empty()) {
+        // The consistency stage after each extension, so chains of extensions do not drift in colour: the
+        // continuation (not the kept source) is matched to the source.
+        job.progress(0, 0, "correcting the continuation");
+        const core::Video& source = request.media.extend_source;
+        const size_t kept = request.media.keep_source ? std::min(source.frames.size(), video->frames.size()) : 0;
+        core::Video continuation;
+        continuation.fps = video->fps;
+        continuation.frames.assign(video->frames.begin() + static_cast<std::ptrdiff_t>(kept), video->frames.end());
+        if (!continuation.frames.empty()) {
+            auto corrected = consistency::correct_extension(source, source, continuation);
+            if (!corrected) return core::fail("correcting the extension: " + corrected.message());
+            video->frames.resize(kept);
+            for (auto& frame : corrected->frames) video->frames.push_back(std::move(frame));
+        }
+    }
 
     std::error_code ec;
     fs::create_directories(spec.target.parent_path(), ec);

@@ -24,6 +24,9 @@ struct GenerationSpec {
     core::GenerationParams params;
     std::filesystem::path target;  ///< absolute path of the MP4 to write
     std::filesystem::path media_base;  ///< folder that relative conditioning paths are relative to (the project's)
+    /// With conditioning.extend: run the consistency stage's colour correction on the continuation (matched
+    /// to the source, with a ramp at the seam), as `frameloom generate --extend` does; false skips it.
+    bool correct_extension = true;
 };
 
 /// What a finished generation job hands back to the GUI thread.

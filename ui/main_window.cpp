@@ -594,7 +594,8 @@ quint64 MainWindow::extendTake(const QString& take_id) {
     params.conditioning.first_frame.clear();  // the source's frames are the start
     params.conditioning.last_frame.clear();
     const core::Shot copy = *shot;
-    return submit_generation(copy, params, /*to_timeline=*/false, "Extend " + take->id);
+    return submit_generation(copy, params, /*to_timeline=*/false, "Extend " + take->id,
+                             takes_strip_->correctExtensions());
 }
 
 bool MainWindow::useLastFrameForNextShot(const QString& take_id) {
@@ -665,7 +666,7 @@ quint64 MainWindow::generate() {
 }
 
 quint64 MainWindow::submit_generation(const core::Shot& shot, const core::GenerationParams& params,
-                                      bool to_timeline, const std::string& title) {
+                                      bool to_timeline, const std::string& title, bool correct_extension) {
     auto valid = params.validate();
     if (!valid) {
         show_error(tr("Cannot generate"), qs(valid.message()));
@@ -676,7 +677,7 @@ quint64 MainWindow::submit_generation(const core::Shot& shot, const core::Genera
                                                       std::to_string(++generation_counter_) + ".mp4");
 
     auto result = std::make_shared<GeneratedTake>();
-    GenerationSpec spec{params, target, document_->resolve_media(".").parent_path()};
+    GenerationSpec spec{params, target, document_->resolve_media(".").parent_path(), correct_extension};
     GenerationService* service = service_.get();
     const uint64_t id =
         jobs_->submit(title, [service, spec, result](core::JobContext& job) -> core::Result<void> {

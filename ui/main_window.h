@@ -95,7 +95,8 @@ public slots:
     QList<quint64> generateVariations(int count);
     /// Makes a take of the selected shot its picked take and puts it on the timeline (one undo step).
     bool pickTake(const QString& take_id);
-    /// Queues a continuation of a take of the selected shot: a new take that starts with it.
+    /// Queues a continuation of a take of the selected shot: a new take that starts with it (its
+    /// continuation colour-corrected unless the takes strip's "Correct" is off).
     quint64 extendTake(const QString& take_id);
     /// Exports the last frame of a take of the selected shot to a PNG in the media folder and makes it the
     /// next shot's first frame (a new shot after this one when it is the last). One undo step.
@@ -144,7 +145,7 @@ private:
     bool apply_generation(uint64_t job_id, const PendingGeneration& pending);
     /// Queues one generation of `shot` with `params`; 0 when refused (the error is shown).
     quint64 submit_generation(const core::Shot& shot, const core::GenerationParams& params, bool to_timeline,
-                              const std::string& title);
+                              const std::string& title, bool correct_extension = true);
     /// Frames of a take at the sequence's rate (from the generation, else probed from its file); 0 unknown.
     int64_t take_frames_at_sequence_rate(const core::Take& take);
     std::set<std::string> generating_shots() const;

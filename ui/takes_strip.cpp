@@ -1,5 +1,6 @@
 #include "ui/takes_strip.h"
 
+#include <QCheckBox>
 #include <QGridLayout>
 #include <QHBoxLayout>
 #include <QLabel>
@@ -51,6 +52,11 @@ TakesStrip::TakesStrip(ThumbnailCache* thumbnails, QWidget* parent) : QWidget(pa
     extend_ = new QPushButton(tr("Extend"), this);
     extend_->setObjectName("extendTakeButton");
     extend_->setToolTip(tr("Continue this take: a new take that starts with it"));
+    correct_ = new QCheckBox(tr("Correct"), this);
+    correct_->setObjectName("correctExtension");
+    correct_->setChecked(true);
+    correct_->setToolTip(tr("Extend matches the continuation's colour to the take (with a ramp at the seam), so "
+                            "chained extensions do not drift"));
     last_frame_ = new QPushButton(tr("Last frame → next shot"), this);
     last_frame_->setObjectName("lastFrameToNextButton");
     last_frame_->setToolTip(tr("Use the last frame of this take as the next shot's first frame"));
@@ -59,6 +65,7 @@ TakesStrip::TakesStrip(ThumbnailCache* thumbnails, QWidget* parent) : QWidget(pa
     row->addStretch(1);
     row->addWidget(pick_);
     row->addWidget(extend_);
+    row->addWidget(correct_);
     row->addWidget(last_frame_);
     layout->addLayout(row);
 
@@ -82,6 +89,8 @@ TakesStrip::TakesStrip(ThumbnailCache* thumbnails, QWidget* parent) : QWidget(pa
 
 int TakesStrip::variationCount() const { return count_->value(); }
 void TakesStrip::setVariationCount(int n) { count_->setValue(n); }
+bool TakesStrip::correctExtensions() const { return correct_->isChecked(); }
+void TakesStrip::setCorrectExtensions(bool on) { correct_->setChecked(on); }
 
 QString TakesStrip::currentTake() const {
     if (QListWidgetItem* item = list_->currentItem()) return item->data(IdRole).toString();

@@ -12,6 +12,7 @@
 #include "frameloom/consistency/ranking.h"
 #include "frameloom/core/shot.h"
 
+class QCheckBox;
 class QPushButton;
 class QSpinBox;
 
@@ -37,6 +38,9 @@ public:
     /// How many variations "Generate N" makes.
     int variationCount() const;
     void setVariationCount(int n);
+    /// Whether Extend colour-corrects the continuation (the consistency stage); on by default.
+    bool correctExtensions() const;
+    void setCorrectExtensions(bool on);
 
 signals:
     void takeClicked(const QString& take_id);
@@ -55,6 +59,7 @@ private:
     QPushButton* generate_n_ = nullptr;
     QPushButton* pick_ = nullptr;
     QPushButton* extend_ = nullptr;
+    QCheckBox* correct_ = nullptr;
     QPushButton* last_frame_ = nullptr;
 };
 

@@ -371,6 +371,22 @@ TEST_F(StudioFlowTest, ExtendTakeStartsWithTheSource) {
     EXPECT_EQ(w.takeScores().count(extended.id), 1u);
     EXPECT_TRUE(w.takesStrip()->list()->item(1)->text().contains("extended"));
 
+    // Without the consistency stage's correction the same continuation (same seed) comes out differently:
+    // the correction ran on the first one.
+    w.takesStrip()->setCorrectExtensions(false);
+    EXPECT_FALSE(child<QCheckBox>("correctExtension")->isChecked());
+    w.takesStrip()->list()->setCurrentRow(0);
+    click("extendTakeButton");
+    ASSERT_EQ(wait_generations(finished, 3), 3);
+    ASSERT_EQ(doc.project().shots.front().takes.size(), 3u);
+    const fl::core::Take uncorrected = doc.project().shots.front().takes[2];
+    EXPECT_EQ(uncorrected.params, extended.params);
+    EXPECT_NE(uncorrected.sha256, extended.sha256);
+    auto uncorrected_video = fl::media::decode_video(doc.resolve_media(uncorrected.file));
+    ASSERT_TRUE(uncorrected_video.ok());
+    EXPECT_EQ(uncorrected_video->frame_count(), extended_video->frame_count());
+    EXPECT_LT(mean_abs_diff(uncorrected_video->frames.front(), extended_video->frames.front()), 1.0);  // same source
+
     // Picking the extension lengthens the shot's clip to the whole extended take.
     ASSERT_TRUE(w.pickTake(QString::fromStdString(extended.id))) << w.lastError().toStdString();
     EXPECT_EQ(doc.project().sequence.tracks.front().clips.front().duration(), extended_video->frame_count());
