@@ -607,17 +607,25 @@ bool MainWindow::useLastFrameForNextShot(const QString& take_id) {
         show_error(tr("Cannot use the last frame"), tr("the selected shot has no take %1").arg(take_id));
         return false;
     }
-    auto video = media::decode_video(document_->resolve_media(take->file));
-    if (!video || video->frames.empty()) {
-        show_error(tr("Cannot use the last frame"),
-                   video ? tr("%1 has no frames").arg(qs(take->file)) : qs(video.message()));
+    // Seek straight to the last frame: a long take is never decoded whole on the GUI thread.
+    const auto last_frame = [](const fs::path& file) -> core::Result<core::Frame> {
+        auto reader = media::VideoReader::open(file);
+        if (!reader) return reader.error();
+        const int64_t count = (*reader)->info().frame_count;
+        if (count <= 0) return core::fail(file.string() + " has no frames");
+        FL_TRY((*reader)->seek(count - 1));
+        return (*reader)->read_next();
+    };
+    auto frame = last_frame(document_->resolve_media(take->file));
+    if (!frame) {
+        show_error(tr("Cannot use the last frame"), qs(frame.message()));
         return false;
     }
     const fs::path folder = document_->media_dir();
     std::error_code ec;
     fs::create_directories(folder, ec);
     const fs::path png = folder / (shot->id + "-" + take->id + "-last.png");
-    if (auto written = media::write_png(video->frames.back(), png); !written) {
+    if (auto written = media::write_png(*frame, png); !written) {
         show_error(tr("Cannot use the last frame"), qs(written.message()));
         return false;
     }

@@ -18,8 +18,10 @@ QPixmap ThumbnailCache::first_frame(const fs::path& file, int max_side) {
     std::error_code ec;
     const auto size = fs::file_size(file, ec);
     if (ec) return {};
-    // The size is in the key so that a file replaced under the same name is decoded again.
-    const std::string key = file.string() + "|" + std::to_string(size) + "|" + std::to_string(max_side);
+    const auto mtime = fs::last_write_time(file, ec).time_since_epoch().count();
+    // Size and time are in the key so that a file replaced under the same name is decoded again.
+    const std::string key = file.string() + "|" + std::to_string(size) + "|" + std::to_string(mtime) + "|" +
+                            std::to_string(max_side);
     auto it = cache_.find(key);
     if (it != cache_.end()) return it->second;
     QPixmap pixmap;
