@@ -4,10 +4,12 @@
 #include <ctime>
 #include <system_error>
 
+#include "frameloom/consistency/extension.h"
 #include "frameloom/core/atomic_file.h"
 #include "frameloom/core/cancel.h"
 #include "frameloom/media/conditioning.h"
 #include "frameloom/media/encode.h"
+#include "ui/take_scores.h"
 
 namespace fl::studio {
 
@@ -56,10 +58,27 @@ core::Result<GeneratedTake> GenerationService::run(const GenerationSpec& spec, c
 
     auto media = media::load_conditioning(spec.params.conditioning, spec.media_base);
     if (!media) return media.error();
+    const std::vector<core::Frame> references = media->references;  // the request takes the media
     inference::GenerateRequest request{spec.params, job.progress_fn(), job.cancel_fn(), std::move(*media)};
     auto video = (*generator)->generate(request);
     if (!video) return video.error();
     if (job.cancelled()) return core::fail(core::kCancelledMessage);
+    if (!spec.params.conditioning.extend.empty() && spec.correct_extension && !request.media.extend_source.frames.empty()) {
+        // The consistency stage after each extension, so chains of extensions do not drift in colour: the
+        // continuation (not the kept source) is matched to the source.
+        job.progress(0, 0, "correcting the continuation");
+        const core::Video& source = request.media.extend_source;
+        const size_t kept = request.media.keep_source ? std::min(source.frames.size(), video->frames.size()) : 0;
+        core::Video continuation;
+        continuation.fps = video->fps;
+        continuation.frames.assign(video->frames.begin() + static_cast<std::ptrdiff_t>(kept), video->frames.end());
+        if (!continuation.frames.empty()) {
+            auto corrected = consistency::correct_extension(source, source, continuation);
+            if (!corrected) return core::fail("correcting the extension: " + corrected.message());
+            video->frames.resize(kept);
+            for (auto& frame : corrected->frames) video->frames.push_back(std::move(frame));
+        }
+    }
 
     std::error_code ec;
     fs::create_directories(spec.target.parent_path(), ec);
@@ -88,6 +107,12 @@ core::Result<GeneratedTake> GenerationService::run(const GenerationSpec& spec, c
     out.take.generation_seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     out.frame_count = video->frame_count();
+    job.progress(0, 0, "measuring consistency");
+    if (auto scores = measure_take(*video, references)) {
+        out.scores = std::move(scores).value();
+    } else {
+        out.scores_error = scores.message();
+    }
     return out;
 }
 

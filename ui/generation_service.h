@@ -6,8 +6,10 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 
+#include "frameloom/consistency/ranking.h"
 #include "frameloom/core/job.h"
 #include "frameloom/core/result.h"
 #include "frameloom/core/shot.h"
@@ -22,12 +24,18 @@ struct GenerationSpec {
     core::GenerationParams params;
     std::filesystem::path target;  ///< absolute path of the MP4 to write
     std::filesystem::path media_base;  ///< folder that relative conditioning paths are relative to (the project's)
+    /// With conditioning.extend: run the consistency stage's colour correction on the continuation (matched
+    /// to the source, with a ramp at the seam), as `frameloom generate --extend` does; false skips it.
+    bool correct_extension = true;
 };
 
 /// What a finished generation job hands back to the GUI thread.
 struct GeneratedTake {
     core::Take take;          ///< id empty (the GUI picks one), file absolute
     int64_t frame_count = 0;  ///< frames in the written clip, at the take's rate
+    /// Consistency scores of the clip (measured on the worker after encoding); empty when measuring failed.
+    std::optional<consistency::TakeScores> scores;
+    std::string scores_error;  ///< why there are no scores
 };
 
 /// Keeps loaded generators between jobs (keyed by model id) so the second take starts at once.
@@ -36,7 +44,9 @@ class GenerationService {
 public:
     explicit GenerationService(inference::ModelStore store, inference::DevicePolicy policy = {});
 
-    /// Generates `spec` reporting to `job`; on error or cancellation nothing is left at spec.target.
+    /// Generates `spec` reporting to `job`, then measures the clip (fl::consistency: temporal metrics, and
+    /// identity against the references when there are any); on error or cancellation nothing is left at
+    /// spec.target. A failed measurement leaves the take without scores, it does not fail the job.
     core::Result<GeneratedTake> run(const GenerationSpec& spec, core::JobContext& job);
 
     /// Number of generators held (for tests).

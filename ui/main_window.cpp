@@ -12,17 +12,28 @@
 #include <QListWidget>
 #include <QMenuBar>
 #include <QPushButton>
+#include <QRandomGenerator>
 #include <QScrollArea>
 #include <QSignalBlocker>
 #include <QSplitter>
 #include <QStatusBar>
+#include <QTimer>
 #include <QVBoxLayout>
+#include <system_error>
 
 #include "frameloom/core/edit.h"
 #include "frameloom/core/time.h"
 #include "frameloom/inference/generator.h"
 #include "frameloom/inference/model_store.h"
+#include "frameloom/media/conditioning.h"
+#include "frameloom/media/decode.h"
+#include "frameloom/media/encode.h"
+#include "frameloom/media/probe.h"
 #include "ui/generation_service.h"
+#include "ui/storyboard_panel.h"
+#include "ui/take_scores.h"
+#include "ui/takes_strip.h"
+#include "ui/thumbnail_cache.h"
 #include "ui/jobs_panel.h"
 #include "ui/preview_player.h"
 #include "ui/project_document.h"
@@ -36,9 +47,14 @@ namespace fs = std::filesystem;
 namespace {
 QString qs(const std::string& s) { return QString::fromStdString(s); }
 constexpr const char* kProjectFilter = "Frameloom project (*.flproj);;All files (*)";
+constexpr int kAutosaveMs = 60 * 1000;
+
+/// A fresh seed below 2^53, so it survives any JSON reader as an exact integer.
+uint64_t random_seed() { return QRandomGenerator::global()->generate64() & ((quint64{1} << 53) - 1); }
 }  // namespace
 
-MainWindow::MainWindow(std::vector<fs::path> model_roots, QWidget* parent) : QMainWindow(parent) {
+MainWindow::MainWindow(std::vector<fs::path> model_roots, QWidget* parent)
+    : QMainWindow(parent), thumbnails_(std::make_unique<ThumbnailCache>()) {
     setObjectName("mainWindow");
     document_ = new ProjectDocument(this);
     if (model_roots.empty()) model_roots = inference::ModelStore::default_roots();
@@ -60,6 +76,10 @@ MainWindow::MainWindow(std::vector<fs::path> model_roots, QWidget* parent) : QMa
     connect(document_, &ProjectDocument::replaced, this, &MainWindow::on_document_replaced);
     on_document_replaced();
     on_document_changed();
+    autosave_timer_ = new QTimer(this);
+    autosave_timer_->setObjectName("autosaveTimer");
+    connect(autosave_timer_, &QTimer::timeout, this, [this] { autosaveNow(); });
+    autosave_timer_->start(kAutosaveMs);
     resize(1280, 800);
 }
 
@@ -68,24 +88,14 @@ MainWindow::~MainWindow() {
 }
 
 void MainWindow::create_layout() {
-    // Left: shots and the takes of the selected shot.
+    // Left: the storyboard of shot cards.
     auto* left = new QWidget(this);
     auto* left_layout = new QVBoxLayout(left);
     left_layout->setContentsMargins(4, 4, 4, 4);
-    left_layout->addWidget(new QLabel(tr("Shots"), left));
-    shot_list_ = new QListWidget(left);
-    shot_list_->setObjectName("shotList");
-    left_layout->addWidget(shot_list_, 2);
-    auto* new_shot = new QPushButton(tr("New shot"), left);
-    new_shot->setObjectName("newShotButton");
-    left_layout->addWidget(new_shot);
-    left_layout->addWidget(new QLabel(tr("Takes"), left));
-    take_list_ = new QListWidget(left);
-    take_list_->setObjectName("takeList");
-    take_list_->setToolTip(tr("Click to preview, double-click to choose the take"));
-    left_layout->addWidget(take_list_, 1);
+    storyboard_ = new StoryboardPanel(thumbnails_.get(), left);
+    left_layout->addWidget(storyboard_, 1);
 
-    // Centre: preview.
+    // Centre: preview, and the takes of the selected shot side by side under it.
     auto* centre = new QWidget(this);
     auto* centre_layout = new QVBoxLayout(centre);
     centre_layout->setContentsMargins(4, 4, 4, 4);
@@ -96,7 +106,9 @@ void MainWindow::create_layout() {
     centre_top->addWidget(new QLabel(tr("Preview"), centre), 1);
     centre_top->addWidget(sequence_button);
     centre_layout->addLayout(centre_top);
-    centre_layout->addWidget(preview_, 1);
+    centre_layout->addWidget(preview_, 3);
+    takes_strip_ = new TakesStrip(thumbnails_.get(), centre);
+    centre_layout->addWidget(takes_strip_, 1);
 
     // Right: inspector and Generate.
     auto* right = new QWidget(this);
@@ -118,7 +130,7 @@ void MainWindow::create_layout() {
     top->setStretchFactor(0, 1);
     top->setStretchFactor(1, 3);
     top->setStretchFactor(2, 1);
-    top->setSizes({240, 640, 320});
+    top->setSizes({280, 620, 320});
 
     // Bottom: timeline and jobs.
     timeline_ = new TimelineView(document_, this);
@@ -145,28 +157,26 @@ void MainWindow::create_layout() {
     setCentralWidget(main);
     statusBar();
 
-    connect(new_shot, &QPushButton::clicked, this, &MainWindow::newShot);
     connect(generate_button_, &QPushButton::clicked, this, [this] { generate(); });
     connect(sequence_button, &QPushButton::clicked, this, &MainWindow::previewSequence);
-    connect(shot_list_, &QListWidget::currentItemChanged, this, [this](QListWidgetItem* item) {
-        if (!rebuilding_) selectShot(item ? item->data(Qt::UserRole).toString() : QString());
-    });
-    connect(shot_list_, &QListWidget::itemChanged, this, [this](QListWidgetItem* item) {
-        if (rebuilding_) return;
-        const std::string id = item->data(Qt::UserRole).toString().toStdString();
+    connect(storyboard_, &StoryboardPanel::addRequested, this, &MainWindow::newShot);
+    connect(storyboard_, &StoryboardPanel::duplicateRequested, this, &MainWindow::duplicateShot);
+    connect(storyboard_, &StoryboardPanel::deleteRequested, this, &MainWindow::removeShot);
+    connect(storyboard_, &StoryboardPanel::shotSelected, this, &MainWindow::selectShot);
+    connect(storyboard_, &StoryboardPanel::shotMoveRequested, this, &MainWindow::moveShot);
+    connect(storyboard_, &StoryboardPanel::shotRenamed, this, [this](const QString& shot_id, const QString& text) {
+        const std::string id = shot_id.toStdString();
         const core::Shot* shot = document_->project().find_shot(id);
-        const std::string name = item->text().trimmed().toStdString();
+        const std::string name = text.toStdString();
         if (!shot || name.empty() || name == shot->name) return rebuild_shot_list();
         auto renamed = document_->push(core::make_rename_shot(id, name));
         if (!renamed) show_error(tr("Cannot rename shot"), qs(renamed.message()));
     });
-    connect(take_list_, &QListWidget::itemClicked, this,
-            [this](QListWidgetItem* item) { previewTake(item->data(Qt::UserRole).toString()); });
-    connect(take_list_, &QListWidget::itemDoubleClicked, this, [this](QListWidgetItem* item) {
-        auto selected = document_->push(
-            core::make_select_take(current_shot_, item->data(Qt::UserRole).toString().toStdString()));
-        if (!selected) show_error(tr("Cannot choose take"), qs(selected.message()));
-    });
+    connect(takes_strip_, &TakesStrip::takeClicked, this, &MainWindow::previewTake);
+    connect(takes_strip_, &TakesStrip::pickRequested, this, &MainWindow::pickTake);
+    connect(takes_strip_, &TakesStrip::extendRequested, this, &MainWindow::extendTake);
+    connect(takes_strip_, &TakesStrip::lastFrameToNextRequested, this, &MainWindow::useLastFrameForNextShot);
+    connect(takes_strip_, &TakesStrip::generateVariationsRequested, this, &MainWindow::generateVariations);
     connect(inspector_, &ShotInspector::editFailed, this,
             [this](const QString& message) { statusBar()->showMessage(message, 5000); });
     connect(timeline_, &TimelineView::editFailed, this,
@@ -223,11 +233,17 @@ void MainWindow::create_actions() {
     QMenu* shot = menuBar()->addMenu(tr("&Shot"));
     connect(add(shot, tr("&New shot"), "actionNewShot", QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_N)),
             &QAction::triggered, this, &MainWindow::newShot);
+    duplicate_shot_action_ = add(shot, tr("&Duplicate shot"), "actionDuplicateShot", QKeySequence());
+    connect(duplicate_shot_action_, &QAction::triggered, this, &MainWindow::duplicateShot);
     remove_shot_action_ = add(shot, tr("&Remove shot"), "actionRemoveShot", QKeySequence());
     connect(remove_shot_action_, &QAction::triggered, this, &MainWindow::removeShot);
     shot->addSeparator();
     generate_action_ = add(shot, tr("&Generate"), "actionGenerate", QKeySequence(Qt::CTRL | Qt::Key_Return));
     connect(generate_action_, &QAction::triggered, this, [this] { generate(); });
+    connect(add(shot, tr("Generate &variations"), "actionGenerateVariations", QKeySequence()), &QAction::triggered,
+            this, [this] { generateVariations(takes_strip_->variationCount()); });
+    connect(add(shot, tr("&Score takes"), "actionScoreTakes", QKeySequence()), &QAction::triggered, this,
+            [this] { scoreTakes(); });
 
     QMenu* help = menuBar()->addMenu(tr("&Help"));
     QAction* about = add(help, tr("&About Frameloom Studio"), "actionAbout", QKeySequence());
@@ -247,6 +263,11 @@ QString MainWindow::currentShot() const { return qs(current_shot_); }
 
 void MainWindow::on_document_replaced() {
     for (auto& [id, pending] : pending_) jobs_->cancel(id);  // results of the old project are dropped
+    for (auto& [id, pending] : pending_scores_) jobs_->cancel(id);
+    scores_.clear();
+    take_frames_.clear();
+    failed_shots_.clear();
+    thumbnails_->clear();
     preview_->clear();
     current_shot_.clear();
     const auto& shots = document_->project().shots;
@@ -272,6 +293,7 @@ void MainWindow::on_document_changed() {
     generate_action_->setEnabled(has_shot);
     generate_button_->setEnabled(has_shot);
     remove_shot_action_->setEnabled(has_shot);
+    duplicate_shot_action_->setEnabled(has_shot);
 
     QString title = qs(project.name);
     if (!document_->path().empty())
@@ -285,38 +307,28 @@ void MainWindow::on_document_changed() {
     }
 }
 
+fs::path MainWindow::project_dir() const {
+    return document_->path().empty() ? fs::path() : document_->path().parent_path();
+}
+
+std::set<std::string> MainWindow::generating_shots() const {
+    std::set<std::string> out;
+    for (const auto& [id, pending] : pending_) out.insert(pending.shot_id);
+    return out;
+}
+
 void MainWindow::rebuild_shot_list() {
-    rebuilding_ = true;
-    QSignalBlocker block(shot_list_);
-    shot_list_->clear();
-    for (const core::Shot& shot : document_->project().shots) {
-        auto* item = new QListWidgetItem(qs(shot.name.empty() ? shot.id : shot.name), shot_list_);
-        item->setData(Qt::UserRole, qs(shot.id));
-        item->setFlags(item->flags() | Qt::ItemIsEditable);
-        item->setToolTip(tr("%n take(s)", nullptr, static_cast<int>(shot.takes.size())));
-        if (shot.id == current_shot_) shot_list_->setCurrentItem(item);
-    }
-    rebuilding_ = false;
+    storyboard_->rebuild(document_->project(), project_dir(), current_shot_, generating_shots(), failed_shots_);
 }
 
 void MainWindow::rebuild_take_list() {
-    QSignalBlocker block(take_list_);
-    take_list_->clear();
     const core::Shot* shot = document_->project().find_shot(current_shot_);
-    if (!shot) return;
-    for (const core::Take& take : shot->takes) {
-        auto* item = new QListWidgetItem(
-            tr("%1 · seed %2 · %3 steps").arg(qs(take.id)).arg(take.params.seed).arg(take.params.steps),
-            take_list_);
-        item->setData(Qt::UserRole, qs(take.id));
-        item->setToolTip(tr("%1\n%2\n%3").arg(qs(take.file), qs(take.created), qs(take.params.prompt)));
-        if (take.id == shot->selected_take) {
-            QFont bold = item->font();
-            bold.setBold(true);
-            item->setFont(bold);
-            take_list_->setCurrentItem(item);
-        }
-    }
+    takes_strip_->rebuild(shot, project_dir(), scores_, shot ? best_take(*shot, scores_) : std::string());
+}
+
+QString MainWindow::bestTake(const QString& shot_id) const {
+    const core::Shot* shot = document_->project().find_shot(shot_id.toStdString());
+    return shot ? qs(best_take(*shot, scores_)) : QString();
 }
 
 void MainWindow::selectShot(const QString& shot_id) {
@@ -358,7 +370,9 @@ bool MainWindow::maybe_save() {
             QMessageBox::Save | QMessageBox::Discard | QMessageBox::Cancel, QMessageBox::Save);
     }
     if (answer == QMessageBox::Save) return saveProject();
-    return answer == QMessageBox::Discard;
+    if (answer != QMessageBox::Discard) return false;
+    document_->remove_autosave();  // the user chose to lose these changes
+    return true;
 }
 
 void MainWindow::fileNew() {
@@ -382,6 +396,44 @@ bool MainWindow::openProject(const QString& path) {
     }
     previewSequence();
     statusBar()->showMessage(tr("Opened %1").arg(path), 3000);
+    if (document_->has_newer_autosave()) {
+        bool restore = false;
+        if (restore_prompt_) {
+            restore = restore_prompt_(path);
+        } else if (interactive_) {
+            restore = QMessageBox::question(
+                          this, tr("Restore autosave"),
+                          tr("\"%1\" has an autosave newer than the file (unsaved work from an earlier "
+                             "session). Restore it?")
+                              .arg(path),
+                          QMessageBox::Yes | QMessageBox::No, QMessageBox::Yes) == QMessageBox::Yes;
+        }
+        if (restore) {
+            auto restored = document_->restore_autosave();
+            if (!restored) show_error(tr("Cannot restore autosave"), qs(restored.message()));
+            else statusBar()->showMessage(tr("Restored the autosave of %1").arg(path), 5000);
+        }
+    }
+    return true;
+}
+
+void MainWindow::setAutosaveInterval(int ms) {
+    if (ms <= 0) {
+        autosave_timer_->stop();
+        return;
+    }
+    autosave_timer_->start(ms);
+}
+
+bool MainWindow::autosaveNow() {
+    if (!document_->is_modified()) return false;
+    auto written = document_->write_autosave();
+    if (!written) {
+        statusBar()->showMessage(tr("Autosave failed: %1").arg(qs(written.message())), 8000);
+        return false;
+    }
+    if (!*written) return false;
+    emit autosaved(qs(document_->autosave_path().string()));
     return true;
 }
 
@@ -444,6 +496,168 @@ void MainWindow::removeShot() {
     if (!removed) show_error(tr("Cannot remove shot"), qs(removed.message()));
 }
 
+void MainWindow::duplicateShot() {
+    const int index = document_->project().shot_index(current_shot_);
+    if (index < 0) return;
+    auto duplicated = document_->push(core::make_duplicate_shot(current_shot_));
+    if (!duplicated) {
+        show_error(tr("Cannot duplicate shot"), qs(duplicated.message()));
+        return;
+    }
+    selectShot(qs(document_->project().shots[static_cast<size_t>(index) + 1].id));
+}
+
+bool MainWindow::moveShot(const QString& shot_id, int to_index) {
+    auto moved = document_->push(core::make_move_shot(shot_id.toStdString(), to_index));
+    if (!moved) {
+        show_error(tr("Cannot move shot"), qs(moved.message()));
+        rebuild_shot_list();
+        return false;
+    }
+    return true;
+}
+
+int64_t MainWindow::take_frames_at_sequence_rate(const core::Take& take) {
+    int64_t frames = 0;
+    auto known = take_frames_.find(take.id);
+    if (known != take_frames_.end()) {
+        frames = known->second;
+    } else if (auto info = media::probe(document_->resolve_media(take.file))) {
+        frames = info->frame_count;
+        take_frames_[take.id] = frames;
+    }
+    if (frames <= 0) return 0;
+    const core::FrameRate sequence_rate = document_->project().sequence.fps;
+    if (take.params.fps != sequence_rate)
+        frames = std::max<int64_t>(core::rescale_frames(frames, take.params.fps, sequence_rate), 1);
+    return frames;
+}
+
+bool MainWindow::pickTake(const QString& take_id) {
+    const core::Shot* shot = document_->project().find_shot(current_shot_);
+    const core::Take* take = shot ? shot->find_take(take_id.toStdString()) : nullptr;
+    if (!take) {
+        show_error(tr("Cannot pick take"), tr("the selected shot has no take %1").arg(take_id));
+        return false;
+    }
+    const int64_t frames = take_frames_at_sequence_rate(*take);
+    if (frames <= 0) {
+        show_error(tr("Cannot pick take"), tr("cannot read %1").arg(qs(take->file)));
+        return false;
+    }
+    auto picked = document_->push(core::make_pick_take(current_shot_, take->id, frames));
+    if (!picked) {
+        show_error(tr("Cannot pick take"), qs(picked.message()));
+        return false;
+    }
+    return true;
+}
+
+QList<quint64> MainWindow::generateVariations(int count) {
+    QList<quint64> ids;
+    const core::Shot* shot = document_->project().find_shot(current_shot_);
+    if (!shot) {
+        show_error(tr("Cannot generate"), tr("select a shot to generate"));
+        return ids;
+    }
+    const core::Shot copy = *shot;  // submitting rebuilds views; keep our own copy
+    // Locked: seed, seed+1, ... so the same N variations come back; unlocked: fresh seeds.
+    const uint64_t base = inspector_->seedLocked() ? copy.params.seed : random_seed();
+    const std::string name = copy.name.empty() ? copy.id : copy.name;
+    for (int i = 0; i < count; ++i) {
+        core::GenerationParams params = copy.params;
+        params.seed = base + static_cast<uint64_t>(i);
+        const quint64 id = submit_generation(
+            copy, params, /*to_timeline=*/false,
+            "Variation " + std::to_string(i + 1) + "/" + std::to_string(count) + " of " + name);
+        if (id == 0) break;
+        ids.append(id);
+    }
+    return ids;
+}
+
+quint64 MainWindow::extendTake(const QString& take_id) {
+    const core::Shot* shot = document_->project().find_shot(current_shot_);
+    const core::Take* take = shot ? shot->find_take(take_id.toStdString()) : nullptr;
+    if (!take) {
+        show_error(tr("Cannot extend take"), tr("the selected shot has no take %1").arg(take_id));
+        return 0;
+    }
+    // The take's own settings (model, size, rate) so the continuation matches it; the shot's current
+    // prompt, so the user can say what happens next; as many new frames as the shot asks for.
+    core::GenerationParams params = take->params;
+    if (!shot->params.prompt.empty()) params.prompt = shot->params.prompt;
+    params.frames = shot->params.frames;
+    params.seed = inspector_->seedLocked() ? shot->params.seed : random_seed();
+    params.conditioning.extend = take->file;
+    params.conditioning.keep_source = true;
+    params.conditioning.first_frame.clear();  // the source's frames are the start
+    params.conditioning.last_frame.clear();
+    const core::Shot copy = *shot;
+    return submit_generation(copy, params, /*to_timeline=*/false, "Extend " + take->id,
+                             takes_strip_->correctExtensions());
+}
+
+bool MainWindow::useLastFrameForNextShot(const QString& take_id) {
+    const core::Project& project = document_->project();
+    const int index = project.shot_index(current_shot_);
+    const core::Shot* shot = project.find_shot(current_shot_);
+    const core::Take* take = shot ? shot->find_take(take_id.toStdString()) : nullptr;
+    if (!take) {
+        show_error(tr("Cannot use the last frame"), tr("the selected shot has no take %1").arg(take_id));
+        return false;
+    }
+    // Seek straight to the last frame: a long take is never decoded whole on the GUI thread.
+    const auto last_frame = [](const fs::path& file) -> core::Result<core::Frame> {
+        auto reader = media::VideoReader::open(file);
+        if (!reader) return reader.error();
+        const int64_t count = (*reader)->info().frame_count;
+        if (count <= 0) return core::fail(file.string() + " has no frames");
+        FL_TRY((*reader)->seek(count - 1));
+        return (*reader)->read_next();
+    };
+    auto frame = last_frame(document_->resolve_media(take->file));
+    if (!frame) {
+        show_error(tr("Cannot use the last frame"), qs(frame.message()));
+        return false;
+    }
+    const fs::path folder = document_->media_dir();
+    std::error_code ec;
+    fs::create_directories(folder, ec);
+    const fs::path png = folder / (shot->id + "-" + take->id + "-last.png");
+    if (auto written = media::write_png(*frame, png); !written) {
+        show_error(tr("Cannot use the last frame"), qs(written.message()));
+        return false;
+    }
+    const std::string reference = document_->media_reference(png);
+    core::Result<void> done = core::ok();
+    std::string next_id;
+    if (index + 1 < static_cast<int>(project.shots.size())) {
+        const core::Shot& next = project.shots[static_cast<size_t>(index) + 1];
+        next_id = next.id;
+        core::GenerationParams params = next.params;
+        params.conditioning.first_frame = reference;
+        params.conditioning.extend.clear();  // a first frame and an extension both set the start
+        done = document_->push(core::make_set_shot_params(next.id, params));
+    } else {
+        core::Shot next;
+        next.name = tr("Shot %1").arg(project.shots.size() + 1).toStdString();
+        next.params = shot->params;
+        next.params.conditioning = core::Conditioning{};
+        next.params.conditioning.references = shot->params.conditioning.references;
+        next.params.conditioning.first_frame = reference;
+        done = document_->push(core::make_add_shot(std::move(next), index + 1));
+        if (done) next_id = document_->project().shots[static_cast<size_t>(index) + 1].id;
+    }
+    if (!done) {
+        show_error(tr("Cannot use the last frame"), qs(done.message()));
+        return false;
+    }
+    statusBar()->showMessage(tr("The last frame of %1 starts the next shot").arg(take_id), 5000);
+    selectShot(qs(next_id));
+    return true;
+}
+
 // ---- generation ----
 
 quint64 MainWindow::generate() {
@@ -452,19 +666,27 @@ quint64 MainWindow::generate() {
         show_error(tr("Cannot generate"), tr("select a shot to generate"));
         return 0;
     }
-    auto valid = shot->params.validate();
+    core::GenerationParams params = shot->params;
+    if (!inspector_->seedLocked()) params.seed = random_seed();  // the take records the seed it used
+    const core::Shot copy = *shot;
+    return submit_generation(copy, params, /*to_timeline=*/true,
+                             "Generate " + (copy.name.empty() ? copy.id : copy.name));
+}
+
+quint64 MainWindow::submit_generation(const core::Shot& shot, const core::GenerationParams& params,
+                                      bool to_timeline, const std::string& title, bool correct_extension) {
+    auto valid = params.validate();
     if (!valid) {
         show_error(tr("Cannot generate"), qs(valid.message()));
         return 0;
     }
     const QString stamp = QDateTime::currentDateTimeUtc().toString(QStringLiteral("yyyyMMdd-HHmmss"));
-    const fs::path target = document_->media_dir() / (shot->id + "-" + stamp.toStdString() + "-" +
+    const fs::path target = document_->media_dir() / (shot.id + "-" + stamp.toStdString() + "-" +
                                                       std::to_string(++generation_counter_) + ".mp4");
 
     auto result = std::make_shared<GeneratedTake>();
-    GenerationSpec spec{shot->params, target, document_->resolve_media(".").parent_path()};
+    GenerationSpec spec{params, target, document_->resolve_media(".").parent_path(), correct_extension};
     GenerationService* service = service_.get();
-    const std::string title = "Generate " + (shot->name.empty() ? shot->id : shot->name);
     const uint64_t id =
         jobs_->submit(title, [service, spec, result](core::JobContext& job) -> core::Result<void> {
             auto generated = service->run(spec, job);
@@ -472,7 +694,47 @@ quint64 MainWindow::generate() {
             *result = std::move(generated).value();
             return core::ok();
         });
-    pending_[id] = PendingGeneration{result, shot->id, document_->epoch()};
+    pending_[id] = PendingGeneration{result, shot.id, document_->epoch(), to_timeline};
+    failed_shots_.erase(shot.id);
+    rebuild_shot_list();  // the card says "generating"
+    return id;
+}
+
+quint64 MainWindow::scoreTakes() {
+    // What to measure, copied for the worker: take id → (file, reference images).
+    struct Item {
+        std::string take_id;
+        fs::path file;
+        core::Conditioning references;
+    };
+    std::vector<Item> items;
+    for (const core::Shot& shot : document_->project().shots) {
+        for (const core::Take& take : shot.takes) {
+            if (scores_.count(take.id)) continue;
+            core::Conditioning refs;
+            refs.references = shot.params.conditioning.references;
+            items.push_back({take.id, document_->resolve_media(take.file), refs});
+        }
+    }
+    if (items.empty()) return 0;
+    auto result = std::make_shared<std::map<std::string, consistency::TakeScores>>();
+    const fs::path base = document_->resolve_media(".").parent_path();
+    const uint64_t id = jobs_->submit("Score takes", [items, result, base](core::JobContext& job) -> core::Result<void> {
+        int64_t done = 0;
+        for (const Item& item : items) {
+            if (job.cancelled()) return core::fail(core::kCancelledMessage);
+            job.progress(done, static_cast<int64_t>(items.size()), "measuring " + item.take_id);
+            auto video = media::decode_video(item.file);
+            auto refs = media::load_conditioning(item.references, base);
+            if (video && refs) {
+                if (auto scores = measure_take(*video, refs->references)) (*result)[item.take_id] = *scores;
+            }
+            ++done;
+        }
+        job.progress(done, done, "measured " + std::to_string(result->size()) + " takes");
+        return core::ok();
+    });
+    pending_scores_[id] = PendingScores{result, document_->epoch()};
     return id;
 }
 
@@ -483,6 +745,16 @@ void MainWindow::onJobChanged(const core::JobStatus& status) {
     const bool finished = status.state == core::JobState::Done || status.state == core::JobState::Failed ||
                           status.state == core::JobState::Cancelled;
     if (!finished) return;
+    if (auto sit = pending_scores_.find(status.id); sit != pending_scores_.end()) {
+        const PendingScores pending = sit->second;
+        pending_scores_.erase(sit);
+        if (status.state == core::JobState::Done && pending.epoch == document_->epoch()) {
+            for (const auto& [take_id, scores] : *pending.result) scores_[take_id] = scores;
+            rebuild_take_list();
+        }
+        emit scoringFinished(status.id);
+        return;
+    }
     auto it = pending_.find(status.id);
     if (it == pending_.end()) return;
     const PendingGeneration pending = it->second;
@@ -494,7 +766,11 @@ void MainWindow::onJobChanged(const core::JobStatus& status) {
         } else {
             applied = apply_generation(status.id, pending);
         }
+    } else if (status.state == core::JobState::Failed && pending.epoch == document_->epoch()) {
+        failed_shots_.insert(pending.shot_id);
     }
+    rebuild_shot_list();  // the card's status follows
+    if (applied) autosaveNow();  // a finished generation is work worth keeping
     emit generationFinished(status.id, applied);
 }
 
@@ -508,11 +784,36 @@ bool MainWindow::apply_generation(uint64_t job_id, const PendingGeneration& pend
     int64_t frames = pending.result->frame_count;
     if (take.params.fps != sequence_rate)
         frames = std::max<int64_t>(core::rescale_frames(frames, take.params.fps, sequence_rate), 1);
-    auto added =
-        document_->push(core::make_add_take_to_timeline(document_->project(), pending.shot_id, take, frames));
+    const core::Shot* shot = document_->project().find_shot(pending.shot_id);
+    const std::string keep_selected = shot ? shot->selected_take : std::string();
+    std::unique_ptr<core::Command> command;
+    if (pending.to_timeline || keep_selected.empty()) {
+        // The shot's first take (or a plain Generate) goes straight onto the timeline.
+        command = core::make_add_take_to_timeline(document_->project(), pending.shot_id, take, frames);
+    } else {
+        // A variation or an extension joins the shot; the pick (and the timeline) stay as they are.
+        std::vector<std::unique_ptr<core::Command>> steps;
+        steps.push_back(core::make_add_take(pending.shot_id, take));
+        steps.push_back(core::make_select_take(pending.shot_id, keep_selected));
+        command = core::make_macro("Add take", std::move(steps));
+    }
+    const size_t takes_before = shot ? shot->takes.size() : 0;
+    auto added = document_->push(std::move(command));
     if (!added) {
         jobs_panel_->setJobError(job_id, qs(added.message()));
         return false;
+    }
+    if (const core::Shot* after = document_->project().find_shot(pending.shot_id);
+        after && after->takes.size() > takes_before) {
+        const std::string& new_id = after->takes.back().id;
+        take_frames_[new_id] = pending.result->frame_count;
+        if (pending.result->scores) {
+            scores_[new_id] = *pending.result->scores;
+        } else if (!pending.result->scores_error.empty()) {
+            statusBar()->showMessage(qs(pending.result->scores_error), 5000);
+        }
+        rebuild_take_list();
+        rebuild_shot_list();
     }
     if (pending.shot_id == current_shot_) preview_->showFile(absolute);
     return true;

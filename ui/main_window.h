@@ -6,19 +6,21 @@
 #include <QString>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
+#include "frameloom/consistency/ranking.h"
 #include "frameloom/core/job.h"
 #include "frameloom/core/shot.h"
 
 class QAction;
-class QListWidget;
-class QListWidgetItem;
 class QPushButton;
 class QScrollArea;
+class QTimer;
 
 namespace fl::studio {
 
@@ -27,6 +29,9 @@ class JobsPanel;
 class PreviewPlayer;
 class ProjectDocument;
 class ShotInspector;
+class StoryboardPanel;
+class TakesStrip;
+class ThumbnailCache;
 class TimelineView;
 struct GeneratedTake;
 
@@ -43,6 +48,17 @@ public:
     PreviewPlayer* preview() const { return preview_; }
     TimelineView* timeline() const { return timeline_; }
     ShotInspector* inspector() const { return inspector_; }
+    StoryboardPanel* storyboard() const { return storyboard_; }
+    TakesStrip* takesStrip() const { return takes_strip_; }
+    /// Consistency scores of the takes measured in this session, by take id.
+    const std::map<std::string, consistency::TakeScores>& takeScores() const { return scores_; }
+    /// The best-ranked take of a shot ("" when fewer than two of its takes are scored).
+    QString bestTake(const QString& shot_id) const;
+    /// Autosave period (60 s by default); 0 stops the timer.
+    void setAutosaveInterval(int ms);
+    /// Replaces the "restore the autosave?" question (tests, scripts): called with the project path,
+    /// returns true to restore.
+    void setRestorePrompt(std::function<bool(const QString&)> prompt) { restore_prompt_ = std::move(prompt); }
     /// Id of the shot shown in the inspector ("" when none).
     QString currentShot() const;
     /// Parameters a new shot starts from: the default model's defaults (core defaults without a model).
@@ -70,6 +86,25 @@ public slots:
     void newShot();
     /// Shot ▸ Remove shot (the selected one).
     void removeShot();
+    /// Shot ▸ Duplicate shot: a copy of the selected shot's settings right after it.
+    void duplicateShot();
+    /// Moves a shot to `to_index` of the storyboard (one undo step; drag and drop of a card).
+    bool moveShot(const QString& shot_id, int to_index);
+    /// Generate N: queues `count` variations of the selected shot (seeds seed, seed+1, ... when the seed is
+    /// locked, fresh random ones otherwise); their takes join the shot without changing its pick.
+    QList<quint64> generateVariations(int count);
+    /// Makes a take of the selected shot its picked take and puts it on the timeline (one undo step).
+    bool pickTake(const QString& take_id);
+    /// Queues a continuation of a take of the selected shot: a new take that starts with it (its
+    /// continuation colour-corrected unless the takes strip's "Correct" is off).
+    quint64 extendTake(const QString& take_id);
+    /// Exports the last frame of a take of the selected shot to a PNG in the media folder and makes it the
+    /// next shot's first frame (a new shot after this one when it is the last). One undo step.
+    bool useLastFrameForNextShot(const QString& take_id);
+    /// Measures the takes of every shot that have no scores yet (a background job); 0 when none.
+    quint64 scoreTakes();
+    /// Writes the autosave side file when there are unsaved changes; true when it was written.
+    bool autosaveNow();
     /// Shows a shot in the inspector and its takes in the take list.
     void selectShot(const QString& shot_id);
     /// Shot ▸ Generate: queues a generation of the selected shot; returns the job id (0 if refused).
@@ -84,6 +119,10 @@ public slots:
 signals:
     /// A generation job ended; `applied` is true when its take is now in the project.
     void generationFinished(quint64 job_id, bool applied);
+    /// A scoring job ended.
+    void scoringFinished(quint64 job_id);
+    /// The autosave side file was written.
+    void autosaved(const QString& path);
 
 protected:
     void closeEvent(QCloseEvent* event) override;
@@ -93,12 +132,24 @@ private:
         std::shared_ptr<GeneratedTake> result;
         std::string shot_id;
         int epoch = 0;
+        bool to_timeline = true;  ///< false: the take joins the shot, the pick and timeline stay
+    };
+    struct PendingScores {
+        std::shared_ptr<std::map<std::string, consistency::TakeScores>> result;
+        int epoch = 0;
     };
 
     void create_actions();
     void create_layout();
     void onJobChanged(const core::JobStatus& status);
     bool apply_generation(uint64_t job_id, const PendingGeneration& pending);
+    /// Queues one generation of `shot` with `params`; 0 when refused (the error is shown).
+    quint64 submit_generation(const core::Shot& shot, const core::GenerationParams& params, bool to_timeline,
+                              const std::string& title, bool correct_extension = true);
+    /// Frames of a take at the sequence's rate (from the generation, else probed from its file); 0 unknown.
+    int64_t take_frames_at_sequence_rate(const core::Take& take);
+    std::set<std::string> generating_shots() const;
+    std::filesystem::path project_dir() const;
     /// Save/Discard/Cancel when modified; true when it is fine to drop the current project.
     bool maybe_save();
     void show_error(const QString& title, const QString& message);
@@ -118,10 +169,17 @@ private:
     bool interactive_ = true;
     QMessageBox::StandardButton unsaved_answer_ = QMessageBox::Discard;
     QString last_error_;
-    bool rebuilding_ = false;
 
-    QListWidget* shot_list_ = nullptr;
-    QListWidget* take_list_ = nullptr;
+    std::unique_ptr<ThumbnailCache> thumbnails_;
+    std::map<std::string, consistency::TakeScores> scores_;  ///< by take id
+    std::map<std::string, int64_t> take_frames_;             ///< by take id, at the take's own rate
+    std::set<std::string> failed_shots_;                     ///< shots whose last generation failed
+    std::map<uint64_t, PendingScores> pending_scores_;
+    std::function<bool(const QString&)> restore_prompt_;
+    QTimer* autosave_timer_ = nullptr;
+
+    StoryboardPanel* storyboard_ = nullptr;
+    TakesStrip* takes_strip_ = nullptr;
     ShotInspector* inspector_ = nullptr;
     PreviewPlayer* preview_ = nullptr;
     TimelineView* timeline_ = nullptr;
@@ -133,6 +191,7 @@ private:
     QAction* redo_action_ = nullptr;
     QAction* generate_action_ = nullptr;
     QAction* remove_shot_action_ = nullptr;
+    QAction* duplicate_shot_action_ = nullptr;
 };
 
 }  // namespace fl::studio

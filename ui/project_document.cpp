@@ -26,6 +26,39 @@ void for_each_media_reference(core::Project& project, const std::function<void(s
         for (core::Clip& clip : track.clips) visit(clip.source.file);
 }
 
+/// Calls `visit` on every file a shot or take is conditioned on (keyframes, extended clips, references).
+/// rebase_media_references leaves these alone, so save_as rebases them itself.
+void for_each_conditioning_file(core::Project& project, const std::function<void(std::string&)>& visit) {
+    const auto each = [&](core::Conditioning& c) {
+        visit(c.first_frame);
+        visit(c.last_frame);
+        visit(c.extend);
+        for (std::string& r : c.references) visit(r);
+    };
+    for (core::Shot& shot : project.shots) {
+        each(shot.params.conditioning);
+        for (core::Take& take : shot.takes) each(take.params.conditioning);
+    }
+}
+
+/// Restoring an autosave: the whole project replaced, and put back by undo.
+class ReplaceProject final : public core::Command {
+public:
+    explicit ReplaceProject(core::Project project) : new_(std::move(project)) {}
+    core::Result<void> redo(core::Project& p) override {
+        FL_TRY(new_.check_invariants());
+        old_ = std::move(p);
+        p = new_;
+        return core::ok();
+    }
+    void undo(core::Project& p) override { p = old_; }
+    std::string text() const override { return "Restore autosave"; }
+
+private:
+    core::Project new_;
+    core::Project old_;
+};
+
 /// "name.mp4" → "name-2.mp4", "name-3.mp4", ... for the n-th alternative.
 fs::path numbered(const fs::path& path, int n) {
     fs::path out = path;
@@ -168,7 +201,7 @@ core::Result<void> ProjectDocument::save_as(const fs::path& path) {
     std::map<fs::path, Copy> copies;
     std::set<fs::path> destinations;
     core::Project next = project_;
-    for_each_media_reference(next, [&](std::string& file) {
+    const auto plan_copy = [&](std::string& file) {
         if (file.empty()) return;
         const fs::path source = core::resolve_media_reference(file, old_base);
         const fs::path folder = owner_of(source);
@@ -190,7 +223,10 @@ core::Result<void> ProjectDocument::save_as(const fs::path& path) {
         }
         destinations.insert(copy.to);
         copies.emplace(source, copy);
-    });
+    };
+    for_each_media_reference(next, plan_copy);
+    // Keyframes exported into the media folder (e.g. "last frame → next shot") travel with it too.
+    for_each_conditioning_file(next, plan_copy);
 
     // Copy; on any failure remove what this save created, so disk and memory stay as they were.
     std::vector<fs::path> created;
@@ -228,10 +264,16 @@ core::Result<void> ProjectDocument::save_as(const fs::path& path) {
     }
 
     // Point the references at the copies, then store them relative to the new folder where possible.
-    for_each_media_reference(next, [&](std::string& file) {
+    const auto point_at_copy = [&](std::string& file) {
         if (file.empty()) return;
         auto it = copies.find(core::resolve_media_reference(file, old_base));
         if (it != copies.end()) file = it->second.to.string();
+    };
+    for_each_media_reference(next, point_at_copy);
+    for_each_conditioning_file(next, point_at_copy);
+    for_each_conditioning_file(next, [&](std::string& file) {
+        if (file.empty()) return;
+        file = core::media_reference_for(core::resolve_media_reference(file, old_base), new_base);
     });
     if (auto rebased = core::rebase_media_references(next, old_base, new_base); !rebased) {
         roll_back();
@@ -249,13 +291,56 @@ core::Result<void> ProjectDocument::save_as(const fs::path& path) {
     // Relative references kept in the undo history were written for the old folder; once the folder
     // changes they would resolve to nothing, so that history cannot be replayed safely.
     const bool history_stale = !path_.empty() && old_base != new_base;
+    remove_autosave();  // the saved file holds everything the autosave did
     if (!path_.empty() && media_dir() != new_media) former_media_.push_back(media_dir());
     project_ = std::move(next);
     path_ = target;
     if (history_stale) stack_.clear();
     stack_.set_clean();
+    remove_autosave();
     emit changed();
     return core::ok();
+}
+
+fs::path ProjectDocument::autosave_path() const {
+    if (path_.empty()) return {};
+    fs::path side = path_;
+    side += ".autosave";
+    return side;
+}
+
+core::Result<bool> ProjectDocument::write_autosave() {
+    const fs::path side = autosave_path();
+    if (side.empty()) return false;
+    // Media references are relative to the project's folder, which is the autosave's folder too.
+    FL_TRY(core::write_file_atomically(side, core::project_to_json(project_)));
+    return true;
+}
+
+bool ProjectDocument::has_newer_autosave() const {
+    const fs::path side = autosave_path();
+    if (side.empty()) return false;
+    std::error_code ec;
+    if (!fs::is_regular_file(side, ec)) return false;
+    const auto autosaved = fs::last_write_time(side, ec);
+    if (ec) return false;
+    const auto saved = fs::last_write_time(path_, ec);
+    return ec || autosaved > saved;
+}
+
+core::Result<void> ProjectDocument::restore_autosave() {
+    const fs::path side = autosave_path();
+    if (side.empty()) return core::fail("the project has no file, so it has no autosave");
+    auto loaded = core::load_project(side);
+    if (!loaded) return core::fail("cannot restore the autosave: " + loaded.message());
+    return push(std::make_unique<ReplaceProject>(std::move(loaded).value()));
+}
+
+void ProjectDocument::remove_autosave() {
+    const fs::path side = autosave_path();
+    if (side.empty()) return;
+    std::error_code ec;
+    fs::remove(side, ec);
 }
 
 fs::path ProjectDocument::media_dir() const {

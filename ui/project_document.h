@@ -59,6 +59,19 @@ public:
     /// written atomically. On error the project in memory and on disk is unchanged.
     core::Result<void> save_as(const std::filesystem::path& path);
 
+    /// The autosave side file: "<project>.flproj.autosave" beside the project file; empty while unsaved.
+    std::filesystem::path autosave_path() const;
+    /// Writes the project to autosave_path() atomically (the project file itself is not touched).
+    /// Returns false without writing when the project has no file yet.
+    core::Result<bool> write_autosave();
+    /// True when an autosave exists that is newer than the project file (work a crash may have lost).
+    bool has_newer_autosave() const;
+    /// Replaces the project with the autosave's content, as one undoable step (the document is then
+    /// modified, so the user decides whether to save it). On error nothing changes.
+    core::Result<void> restore_autosave();
+    /// Deletes the autosave side file (after a save, or when the user discards the changes).
+    void remove_autosave();
+
     /// Folder where generated media goes: "<project>.media/" beside the file, or the unsaved-media folder.
     std::filesystem::path media_dir() const;
     /// Where takes of a never-saved project go: "$TMP/frameloom-<pid>-XXXXXX/media", one per document.

@@ -1,6 +1,18 @@
 #include "ui/shot_inspector.h"
 
+#include <QCheckBox>
 #include <QComboBox>
+#include <QDragEnterEvent>
+#include <QDropEvent>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QListWidget>
+#include <QMimeData>
+#include <QUrl>
+#include <QVBoxLayout>
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
 #include <QDoubleSpinBox>
 #include <QFormLayout>
 #include <QHBoxLayout>
@@ -12,6 +24,7 @@
 #include <QSpinBox>
 
 #include "frameloom/core/edit.h"
+#include "frameloom/inference/generator.h"
 #include "frameloom/core/time.h"
 #include "frameloom/inference/model_store.h"
 #include "ui/project_document.h"
@@ -26,7 +39,40 @@ constexpr const char* kSamplers[] = {"euler", "unipc", "dpm++"};
 constexpr const char* kRates[] = {"8", "12", "15", "16", "24000/1001", "24", "25", "30000/1001", "30"};
 
 QString size_text(int w, int h) { return QStringLiteral("%1x%2").arg(w).arg(h); }
+
+struct Aspect {
+    const char* name;
+    double ratio;  // width / height
+};
+constexpr Aspect kAspects[] = {{"16:9", 16.0 / 9.0}, {"9:16", 9.0 / 16.0}, {"1:1", 1.0}, {"2.39:1", 2.39}};
+constexpr const char* kCustomAspect = "custom";
+constexpr const char* kImageFilter = "Images (*.png *.jpg *.jpeg *.bmp *.webp);;All files (*)";
 }  // namespace
+
+QStringList ShotInspector::aspectPresets() {
+    QStringList out;
+    for (const Aspect& a : kAspects) out << QString::fromLatin1(a.name);
+    return out;
+}
+
+QSize ShotInspector::aspectSize(const QString& preset, QSize base, int multiple) {
+    double ratio = 0.0;
+    for (const Aspect& a : kAspects)
+        if (preset == QLatin1String(a.name)) ratio = a.ratio;
+    if (ratio <= 0.0 || !base.isValid() || multiple <= 0) return base;
+    // Same pixel area as the model's own size, the shorter side rounded first so the ratio is kept
+    // as well as the grid allows.
+    const double area = static_cast<double>(base.width()) * base.height();
+    const auto round_to = [multiple](double v) {
+        return std::max(multiple, static_cast<int>(std::lround(v / multiple)) * multiple);
+    };
+    if (ratio >= 1.0) {
+        const int h = round_to(std::sqrt(area / ratio));
+        return {round_to(h * ratio), h};
+    }
+    const int w = round_to(std::sqrt(area * ratio));
+    return {w, round_to(w / ratio)};
+}
 
 ShotInspector::ShotInspector(ProjectDocument* document, QWidget* parent)
     : QWidget(parent), document_(document) {
@@ -46,8 +92,14 @@ ShotInspector::ShotInspector(ProjectDocument* document, QWidget* parent)
     model_ = new QComboBox(this);
     model_->setObjectName("model");
     model_->setToolTip(tr("Models found in the model store (frameloom models lists them)"));
-    for (const auto& card : inference::ModelStore(inference::ModelStore::default_roots()).list())
-        if (card.missing_files().empty()) model_->addItem(QString::fromStdString(card.id));
+    for (const auto& card : inference::ModelStore(inference::ModelStore::default_roots()).list()) {
+        if (!card.missing_files().empty()) continue;
+        model_->addItem(QString::fromStdString(card.id));
+        const core::GenerationParams defaults = inference::default_params(card);
+        const QSize size(defaults.width, defaults.height);
+        model_sizes_[QString::fromStdString(card.id)] = size;
+        for (const std::string& alias : card.aliases) model_sizes_[QString::fromStdString(alias)] = size;
+    }
     sampler_ = new QComboBox(this);
     sampler_->setObjectName("sampler");
     for (const char* s : kSamplers) sampler_->addItem(QString::fromLatin1(s));
@@ -57,9 +109,54 @@ ShotInspector::ShotInspector(ProjectDocument* document, QWidget* parent)
     seed_->setValidator(new QRegularExpressionValidator(QRegularExpression("[0-9]{1,19}"), seed_));
     randomise_ = new QPushButton(tr("Randomise"), this);
     randomise_->setObjectName("randomiseSeed");
+    seed_lock_ = new QCheckBox(tr("Lock"), this);
+    seed_lock_->setObjectName("seedLock");
+    seed_lock_->setChecked(true);
+    seed_lock_->setToolTip(tr("Locked: Generate uses this seed. Unlocked: every generation draws a new seed."));
     auto* seed_row = new QHBoxLayout;
     seed_row->addWidget(seed_, 1);
+    seed_row->addWidget(seed_lock_);
     seed_row->addWidget(randomise_);
+
+    aspect_ = new QComboBox(this);
+    aspect_->setObjectName("aspect");
+    for (const QString& a : aspectPresets()) aspect_->addItem(a);
+    aspect_->addItem(QString::fromLatin1(kCustomAspect));
+    aspect_->setToolTip(tr("Picks a size of this aspect that the model supports"));
+
+    references_ = new QListWidget(this);
+    references_->setObjectName("references");
+    references_->setMaximumHeight(80);
+    references_->setToolTip(tr("Reference images of a character or object (drop image files here)"));
+    add_reference_ = new QPushButton(tr("Add…"), this);
+    add_reference_->setObjectName("addReference");
+    remove_reference_ = new QPushButton(tr("Remove"), this);
+    remove_reference_->setObjectName("removeReference");
+    auto* ref_box = new QVBoxLayout;
+    ref_box->addWidget(references_);
+    auto* ref_buttons = new QHBoxLayout;
+    ref_buttons->addWidget(add_reference_);
+    ref_buttons->addWidget(remove_reference_);
+    ref_box->addLayout(ref_buttons);
+
+    const auto keyframe_row = [this](QLineEdit*& line, QPushButton*& choose, QPushButton*& clear, const char* name) {
+        line = new QLineEdit(this);
+        line->setObjectName(QString::fromLatin1(name));
+        line->setReadOnly(true);
+        line->setPlaceholderText(tr("none"));
+        choose = new QPushButton(tr("File…"), this);
+        choose->setObjectName(QStringLiteral("choose_%1").arg(QString::fromLatin1(name)));
+        clear = new QPushButton(tr("Clear"), this);
+        clear->setObjectName(QStringLiteral("clear_%1").arg(QString::fromLatin1(name)));
+        auto* row = new QHBoxLayout;
+        row->addWidget(line, 1);
+        row->addWidget(choose);
+        row->addWidget(clear);
+        return row;
+    };
+    QHBoxLayout* first_row = keyframe_row(first_frame_, choose_first_, clear_first_, "firstFrame");
+    QHBoxLayout* last_row = keyframe_row(last_frame_, choose_last_, clear_last_, "lastFrame");
+    setAcceptDrops(true);
 
     steps_ = new QSpinBox(this);
     steps_->setObjectName("steps");
@@ -93,9 +190,13 @@ ShotInspector::ShotInspector(ProjectDocument* document, QWidget* parent)
     form->addRow(tr("Steps"), steps_);
     form->addRow(tr("Guidance"), guidance_);
     form->addRow(tr("Shift"), shift_);
+    form->addRow(tr("Aspect"), aspect_);
     form->addRow(tr("Size"), size_);
     form->addRow(tr("Frames"), frames_);
     form->addRow(tr("FPS"), fps_);
+    form->addRow(tr("References"), ref_box);
+    form->addRow(tr("First frame"), first_row);
+    form->addRow(tr("Last frame"), last_row);
 
     connect(prompt_, &QPlainTextEdit::textChanged, this, &ShotInspector::commit);
     connect(negative_, &QPlainTextEdit::textChanged, this, &ShotInspector::commit);
@@ -111,6 +212,26 @@ ShotInspector::ShotInspector(ProjectDocument* document, QWidget* parent)
     connect(fps_, &QComboBox::currentIndexChanged, this, &ShotInspector::commit);
     connect(fps_->lineEdit(), &QLineEdit::editingFinished, this, &ShotInspector::commit);
     connect(document_, &ProjectDocument::changed, this, &ShotInspector::refresh);
+    connect(aspect_, &QComboBox::activated, this, [this](int index) {
+        const QString preset = aspect_->itemText(index);
+        if (preset != QLatin1String(kCustomAspect)) applyAspect(preset);
+    });
+    connect(add_reference_, &QPushButton::clicked, this, [this] {
+        const QStringList files =
+            QFileDialog::getOpenFileNames(this, tr("Add reference images"), QString(), tr(kImageFilter));
+        if (!files.isEmpty()) addReferenceFiles(files);
+    });
+    connect(remove_reference_, &QPushButton::clicked, this, [this] { removeReference(references_->currentRow()); });
+    connect(choose_first_, &QPushButton::clicked, this, [this] {
+        const QString file = QFileDialog::getOpenFileName(this, tr("First frame"), QString(), tr(kImageFilter));
+        if (!file.isEmpty()) setFirstFrameFile(file);
+    });
+    connect(choose_last_, &QPushButton::clicked, this, [this] {
+        const QString file = QFileDialog::getOpenFileName(this, tr("Last frame"), QString(), tr(kImageFilter));
+        if (!file.isEmpty()) setLastFrameFile(file);
+    });
+    connect(clear_first_, &QPushButton::clicked, this, [this] { setFirstFrameFile({}); });
+    connect(clear_last_, &QPushButton::clicked, this, [this] { setLastFrameFile({}); });
 
     set_enabled(false);
 }
@@ -121,8 +242,10 @@ void ShotInspector::setShot(const std::string& shot_id) {
 }
 
 void ShotInspector::set_enabled(bool enabled) {
-    for (QWidget* w : std::initializer_list<QWidget*>{prompt_, negative_, model_, seed_, randomise_, sampler_, steps_,
-                                                      guidance_, shift_, size_, frames_, fps_}) {
+    for (QWidget* w : std::initializer_list<QWidget*>{
+             prompt_, negative_, model_, seed_, randomise_, sampler_, steps_, guidance_, shift_, size_, frames_, fps_,
+             seed_lock_, aspect_, references_, add_reference_, remove_reference_, first_frame_, choose_first_,
+             clear_first_, last_frame_, choose_last_, clear_last_}) {
         w->setEnabled(enabled);
     }
 }
@@ -135,6 +258,9 @@ void ShotInspector::refresh() {
         prompt_->clear();
         negative_->clear();
         seed_->clear();
+        references_->clear();
+        first_frame_->clear();
+        last_frame_->clear();
         updating_ = false;
         return;
     }
@@ -168,7 +294,142 @@ void ShotInspector::refresh() {
         rate_index = fps_->count() - 1;
     }
     fps_->setCurrentIndex(rate_index);
+    int aspect_index = aspect_->findText(QString::fromLatin1(kCustomAspect));
+    const QSize base = model_base_size();
+    for (const QString& preset : aspectPresets())
+        if (aspectSize(preset, base) == QSize(p.width, p.height)) aspect_index = aspect_->findText(preset);
+    aspect_->setCurrentIndex(aspect_index);
+    const auto& c = p.conditioning;
+    // Rebuilt only when the references changed, so a row selected for Remove survives other edits.
+    QStringList shown;
+    for (int i = 0; i < references_->count(); ++i) shown << references_->item(i)->toolTip();
+    QStringList wanted;
+    for (const std::string& r : c.references) wanted << QString::fromStdString(r);
+    if (shown != wanted) {
+        references_->clear();
+        for (const QString& r : wanted) {
+            auto* item = new QListWidgetItem(QFileInfo(r).fileName(), references_);
+            item->setToolTip(r);
+        }
+    }
+    first_frame_->setText(QString::fromStdString(c.first_frame));
+    last_frame_->setText(QString::fromStdString(c.last_frame));
     updating_ = false;
+}
+
+bool ShotInspector::seedLocked() const { return seed_lock_->isChecked(); }
+void ShotInspector::setSeedLocked(bool locked) { seed_lock_->setChecked(locked); }
+
+QSize ShotInspector::model_base_size() const {
+    const core::Shot* shot = document_->project().find_shot(shot_id_);
+    if (!shot) return {64, 64};
+    auto it = model_sizes_.find(QString::fromStdString(shot->params.model));
+    if (it != model_sizes_.end() && it->second.isValid()) return it->second;
+    return {shot->params.width, shot->params.height};
+}
+
+bool ShotInspector::applyAspect(const QString& preset) {
+    const core::Shot* shot = document_->project().find_shot(shot_id_);
+    if (!shot || !aspectPresets().contains(preset)) return false;
+    const QSize size = aspectSize(preset, model_base_size());
+    core::GenerationParams p = shot->params;
+    p.width = size.width();
+    p.height = size.height();
+    if (p == shot->params) return true;
+    auto result = document_->push(core::make_set_shot_params(shot_id_, std::move(p)));
+    if (!result) emit editFailed(QString::fromStdString(result.message()));
+    return result.ok();
+}
+
+bool ShotInspector::commit_conditioning(const std::string& what, core::Conditioning conditioning) {
+    const core::Shot* shot = document_->project().find_shot(shot_id_);
+    if (!shot) return false;
+    core::GenerationParams p = shot->params;
+    p.conditioning = std::move(conditioning);
+    if (p == shot->params) return true;
+    auto result = document_->push(core::make_set_shot_params(shot_id_, std::move(p)));
+    if (!result) emit editFailed(tr("cannot set %1: %2").arg(QString::fromStdString(what), QString::fromStdString(result.message())));
+    return result.ok();
+}
+
+bool ShotInspector::addReferenceFiles(const QStringList& files) {
+    const core::Shot* shot = document_->project().find_shot(shot_id_);
+    if (!shot || files.isEmpty()) return false;
+    core::Conditioning c = shot->params.conditioning;
+    for (const QString& file : files) {
+        const QFileInfo info(file);
+        if (!info.isFile()) {
+            emit editFailed(tr("reference image %1 does not exist").arg(file));
+            return false;
+        }
+        const std::string ref =
+            document_->media_reference(std::filesystem::path(info.absoluteFilePath().toStdString()));
+        if (std::find(c.references.begin(), c.references.end(), ref) == c.references.end()) c.references.push_back(ref);
+    }
+    return commit_conditioning("reference images", std::move(c));
+}
+
+bool ShotInspector::removeReference(int row) {
+    const core::Shot* shot = document_->project().find_shot(shot_id_);
+    if (!shot || row < 0 || row >= static_cast<int>(shot->params.conditioning.references.size())) return false;
+    core::Conditioning c = shot->params.conditioning;
+    c.references.erase(c.references.begin() + row);
+    return commit_conditioning("reference images", std::move(c));
+}
+
+bool ShotInspector::setFirstFrameFile(const QString& file) {
+    const core::Shot* shot = document_->project().find_shot(shot_id_);
+    if (!shot) return false;
+    core::Conditioning c = shot->params.conditioning;
+    if (file.isEmpty()) {
+        c.first_frame.clear();
+    } else {
+        const QFileInfo info(file);
+        if (!info.isFile()) {
+            emit editFailed(tr("first frame %1 does not exist").arg(file));
+            return false;
+        }
+        c.first_frame = document_->media_reference(std::filesystem::path(info.absoluteFilePath().toStdString()));
+    }
+    return commit_conditioning("the first frame", std::move(c));
+}
+
+bool ShotInspector::setLastFrameFile(const QString& file) {
+    const core::Shot* shot = document_->project().find_shot(shot_id_);
+    if (!shot) return false;
+    core::Conditioning c = shot->params.conditioning;
+    if (file.isEmpty()) {
+        c.last_frame.clear();
+    } else {
+        const QFileInfo info(file);
+        if (!info.isFile()) {
+            emit editFailed(tr("last frame %1 does not exist").arg(file));
+            return false;
+        }
+        c.last_frame = document_->media_reference(std::filesystem::path(info.absoluteFilePath().toStdString()));
+    }
+    return commit_conditioning("the last frame", std::move(c));
+}
+
+void ShotInspector::dragEnterEvent(QDragEnterEvent* event) {
+    if (!shot_id_.empty() && event->mimeData()->hasUrls()) event->acceptProposedAction();
+}
+
+void ShotInspector::dropEvent(QDropEvent* event) {
+    QStringList files;
+    for (const QUrl& url : event->mimeData()->urls())
+        if (url.isLocalFile()) files << url.toLocalFile();
+    if (files.isEmpty()) return;
+    dropFiles(files, event->position().toPoint());
+    event->acceptProposedAction();
+}
+
+bool ShotInspector::dropFiles(const QStringList& files, const QPoint& pos) {
+    if (files.isEmpty()) return false;
+    QWidget* target = childAt(pos);
+    if (target == first_frame_) return setFirstFrameFile(files.front());
+    if (target == last_frame_) return setLastFrameFile(files.front());
+    return addReferenceFiles(files);
 }
 
 void ShotInspector::randomiseSeed() {

@@ -1,12 +1,17 @@
 #pragma once
 /// Edits the generation parameters of the selected shot; every change is one merged UndoStack command.
 
+#include <QSize>
+#include <QStringList>
 #include <QWidget>
+#include <map>
 #include <string>
 
 #include "frameloom/core/shot.h"
 
+class QCheckBox;
 class QComboBox;
+class QListWidget;
 class QDoubleSpinBox;
 class QLineEdit;
 class QPlainTextEdit;
@@ -17,11 +22,35 @@ namespace fl::studio {
 
 class ProjectDocument;
 
-/// Prompt, negative prompt, model, seed (+ randomise), sampler, steps, guidance, shift, size, frames, fps.
+/// Prompt, negative prompt, model, seed (+ lock / randomise), sampler, steps, guidance, shift, aspect
+/// preset and size, frames, fps, reference images (add or drop files) and first/last keyframes.
 class ShotInspector : public QWidget {
     Q_OBJECT
 public:
     explicit ShotInspector(ProjectDocument* document, QWidget* parent = nullptr);
+
+    /// Aspect presets offered: "16:9", "9:16", "1:1", "2.39:1".
+    static QStringList aspectPresets();
+    /// The size for an aspect preset with about the pixel area of `base` (the model's own size), both
+    /// sides multiples of `multiple` (16: what every model accepts) and at least `multiple`.
+    /// 64x64 → 16:9 80x48, 9:16 48x80, 1:1 64x64, 2.39:1 112x48. Invalid preset: `base`.
+    static QSize aspectSize(const QString& preset, QSize base, int multiple = 16);
+
+    /// True when Generate keeps the shot's seed; false: every generation draws a fresh one.
+    bool seedLocked() const;
+    void setSeedLocked(bool locked);
+    /// Applies an aspect preset to the shot (one undo step).
+    bool applyAspect(const QString& preset);
+    /// Adds reference images to the shot (one undo step); files that do not exist are refused.
+    bool addReferenceFiles(const QStringList& files);
+    /// Removes the reference at `row` (one undo step).
+    bool removeReference(int row);
+    /// Sets (or clears, with an empty path) the first / last keyframe image (one undo step each).
+    bool setFirstFrameFile(const QString& file);
+    bool setLastFrameFile(const QString& file);
+    /// What dropping image files at `pos` does: onto a keyframe field, sets it; elsewhere, adds references.
+    /// dropEvent calls it; tests call it directly (offscreen Qt delivers no synthetic drop events).
+    bool dropFiles(const QStringList& files, const QPoint& pos);
 
     /// Shows a shot (empty id: nothing selected, fields disabled).
     void setShot(const std::string& shot_id);
@@ -37,7 +66,15 @@ signals:
     /// An edit was refused by the engine; the message is one line.
     void editFailed(const QString& message);
 
+protected:
+    void dragEnterEvent(QDragEnterEvent* event) override;
+    void dropEvent(QDropEvent* event) override;
+
 private:
+    /// Pushes new conditioning for the shot as one (unmerged) undo step.
+    bool commit_conditioning(const std::string& text_for_errors, core::Conditioning conditioning);
+    /// The model's own picture size (its card's defaults), else the shot's current size.
+    QSize model_base_size() const;
     /// Reads every field into params and pushes make_set_shot_params(merge=true) when they differ.
     void commit();
     void set_enabled(bool enabled);
@@ -58,6 +95,18 @@ private:
     QComboBox* size_ = nullptr;
     QSpinBox* frames_ = nullptr;
     QComboBox* fps_ = nullptr;
+    std::map<QString, QSize> model_sizes_;  ///< model id or alias → the size of its card's defaults
+    QCheckBox* seed_lock_ = nullptr;
+    QComboBox* aspect_ = nullptr;
+    QListWidget* references_ = nullptr;
+    QPushButton* add_reference_ = nullptr;
+    QPushButton* remove_reference_ = nullptr;
+    QLineEdit* first_frame_ = nullptr;
+    QPushButton* choose_first_ = nullptr;
+    QPushButton* clear_first_ = nullptr;
+    QLineEdit* last_frame_ = nullptr;
+    QPushButton* choose_last_ = nullptr;
+    QPushButton* clear_last_ = nullptr;
 };
 
 }  // namespace fl::studio

@@ -941,3 +941,165 @@ std::unique_ptr<Command> make_add_take_to_timeline(const Project& project, const
 }
 
 }  // namespace fl::core
+
+// ---- Storyboard and takes (the studio) ----
+
+namespace fl::core {
+
+namespace {
+
+/// Duplicating a shot:  [a][b][c] → [a][b][b copy][c]. The copy has the parameters, not the takes (those
+/// are files of the original), and a fresh id; undo removes it.
+class DuplicateShot final : public Command {
+public:
+    explicit DuplicateShot(std::string shot_id) : shot_id_(std::move(shot_id)) {}
+
+    Result<void> redo(Project& p) override {
+        const int i = p.shot_index(shot_id_);
+        if (i < 0) return no_shot(shot_id_);
+        Shot copy = p.shots[static_cast<size_t>(i)];
+        copy.id.clear();
+        copy.takes.clear();
+        copy.selected_take.clear();
+        copy.name = (copy.name.empty() ? shot_id_ : copy.name) + " copy";
+        add_ = std::make_unique<AddShot>(std::move(copy), i + 1);
+        return add_->redo(p);
+    }
+
+    void undo(Project& p) override { add_->undo(p); }
+    std::string text() const override { return "Duplicate shot"; }
+
+private:
+    std::string shot_id_;
+    std::unique_ptr<AddShot> add_;
+};
+
+class MoveShot final : public Command {
+public:
+    MoveShot(std::string shot_id, int to_index) : shot_id_(std::move(shot_id)), to_(to_index) {}
+
+    Result<void> redo(Project& p) override {
+        const int i = p.shot_index(shot_id_);
+        if (i < 0) return no_shot(shot_id_);
+        if (to_ < 0 || to_ >= static_cast<int>(p.shots.size()))
+            return fail("cannot move shot " + shot_id_ + " to position " + std::to_string(to_ + 1) +
+                        ": the storyboard has " + std::to_string(p.shots.size()) + " shots");
+        if (to_ == i) return fail("shot " + shot_id_ + " is already at position " + std::to_string(to_ + 1));
+        from_ = i;
+        Shot shot = std::move(p.shots[static_cast<size_t>(i)]);
+        p.shots.erase(p.shots.begin() + i);
+        p.shots.insert(p.shots.begin() + to_, std::move(shot));
+        return ok();
+    }
+
+    void undo(Project& p) override {
+        Shot shot = std::move(p.shots[static_cast<size_t>(to_)]);
+        p.shots.erase(p.shots.begin() + to_);
+        p.shots.insert(p.shots.begin() + from_, std::move(shot));
+    }
+
+    std::string text() const override { return "Move shot"; }
+
+private:
+    std::string shot_id_;
+    int to_;
+    int from_ = 0;
+};
+
+/// Picking take t2 of a shot whose take t1 is on the timeline:
+///   before  V1: [a][shot:t1 (16)][c]      selected t1
+///   after   V1: [a][shot:t2 (16)][c]      selected t2   (same place; length from t2 where there is room)
+/// With no clip of the shot on the timeline, t2 is appended at the end of the first video track.
+/// Undo restores the tracks and the selection as they were.
+class PickTake final : public Command {
+public:
+    PickTake(std::string shot_id, std::string take_id, int64_t frame_count)
+        : shot_id_(std::move(shot_id)), take_id_(std::move(take_id)), frame_count_(frame_count) {}
+
+    Result<void> redo(Project& p) override {
+        Shot* shot = p.find_shot(shot_id_);
+        if (!shot) return no_shot(shot_id_);
+        const Take* take = shot->find_take(take_id_);
+        if (!take) return fail("shot " + shot_id_ + " has no take " + take_id_);
+        if (frame_count_ <= 0)
+            return fail("cannot pick take " + take_id_ + ": it has no frames (" + std::to_string(frame_count_) + ")");
+        std::vector<Track> tracks = p.sequence.tracks;
+        bool on_timeline = false;
+        bool changed = shot->selected_take != take_id_;
+        for (Track& track : tracks) {
+            for (Clip& clip : track.clips) {
+                if (clip.source.shot_id != shot_id_) continue;
+                on_timeline = true;
+                if (clip.source.take_id == take_id_) continue;
+                changed = true;
+                clip.source.take_id = take_id_;
+                clip.source.file = take->file;
+                if (clip.in >= frame_count_) clip.in = 0;
+                if (clip.in == 0 && track.is_free(clip.position, frame_count_, clip.id))
+                    clip.out = frame_count_;
+                else
+                    clip.out = std::max(clip.in + 1, std::min(clip.out, frame_count_));
+            }
+        }
+        saved_next_ = p.next_id;
+        if (!on_timeline) {
+            Track* track = nullptr;
+            for (Track& t : tracks)
+                if (t.kind == TrackKind::Video) {
+                    track = &t;
+                    break;
+                }
+            if (!track) return fail("cannot put take " + take_id_ + " on the timeline: the sequence has no video track");
+            Clip clip;
+            clip.id = p.fresh_id("clip");
+            clip.name = shot->name.empty() ? shot->id : shot->name;
+            clip.source = ClipSource{shot->id, take->id, take->file};
+            clip.out = frame_count_;
+            clip.position = track->end();
+            track->clips.push_back(std::move(clip));
+            changed = true;
+        }
+        if (!changed) {
+            p.next_id = saved_next_;
+            return fail("take " + take_id_ + " is already the picked take of shot " + shot_id_);
+        }
+        old_tracks_ = std::move(p.sequence.tracks);
+        old_selected_ = shot->selected_take;
+        p.sequence.tracks = std::move(tracks);
+        shot->selected_take = take_id_;
+        return ok();
+    }
+
+    void undo(Project& p) override {
+        p.sequence.tracks = old_tracks_;
+        p.find_shot(shot_id_)->selected_take = old_selected_;
+        p.next_id = saved_next_;
+    }
+
+    std::string text() const override { return "Pick take"; }
+
+private:
+    std::string shot_id_;
+    std::string take_id_;
+    int64_t frame_count_;
+    std::vector<Track> old_tracks_;
+    std::string old_selected_;
+    int64_t saved_next_ = 1;
+};
+
+}  // namespace
+
+std::unique_ptr<Command> make_duplicate_shot(const std::string& shot_id) {
+    return std::make_unique<DuplicateShot>(shot_id);
+}
+
+std::unique_ptr<Command> make_move_shot(const std::string& shot_id, int to_index) {
+    return std::make_unique<MoveShot>(shot_id, to_index);
+}
+
+std::unique_ptr<Command> make_pick_take(const std::string& shot_id, const std::string& take_id,
+                                        int64_t frame_count) {
+    return std::make_unique<PickTake>(shot_id, take_id, frame_count);
+}
+
+}  // namespace fl::core

@@ -116,6 +116,21 @@ std::unique_ptr<Command> make_add_audio_clip(const std::string& track_id, const 
                                              int64_t position, int64_t frames, double gain_db = 0.0,
                                              std::string name = {});
 
+// ---- Storyboard and takes (the studio). ----
+
+/// Copies a shot's parameters (not its takes) into a new shot right after it, named "<name> copy".
+std::unique_ptr<Command> make_duplicate_shot(const std::string& shot_id);
+/// Moves a shot to `to_index` in the storyboard (0-based, counted in the storyboard without the shot):
+///   before  [a][b][c][d]   move b to 2
+///   after   [a][c][b][d]
+std::unique_ptr<Command> make_move_shot(const std::string& shot_id, int to_index);
+/// Picks a take as the shot's selected take and puts it on the timeline: clips of other takes of the
+/// shot switch to it (a clip that showed a whole take, in = 0, takes the new take's `frame_count` when
+/// the track has room; otherwise its out is kept, clamped to `frame_count`); when no clip of the shot
+/// is on the timeline, one is appended at the end of the first video track.
+std::unique_ptr<Command> make_pick_take(const std::string& shot_id, const std::string& take_id,
+                                        int64_t frame_count);
+
 /// "Generating a shot adds a take and puts it on the timeline": adds the take to the shot, selects it
 /// and appends a clip of its full length at the end of the first video track, as one undo step.
 std::unique_ptr<Command> make_add_take_to_timeline(const Project& project, const std::string& shot_id,

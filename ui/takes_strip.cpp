@@ -1,0 +1,155 @@
+#include "ui/takes_strip.h"
+
+#include <QCheckBox>
+#include <QGridLayout>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QPushButton>
+#include <QSignalBlocker>
+#include <QSpinBox>
+#include <QVBoxLayout>
+
+#include "frameloom/core/media_paths.h"
+#include "ui/take_scores.h"
+#include "ui/thumbnail_cache.h"
+
+namespace fl::studio {
+
+namespace {
+QString qs(const std::string& s) { return QString::fromStdString(s); }
+constexpr int kThumb = 96;
+}  // namespace
+
+TakesStrip::TakesStrip(ThumbnailCache* thumbnails, QWidget* parent) : QWidget(parent), thumbnails_(thumbnails) {
+    setObjectName("takesStrip");
+    auto* layout = new QVBoxLayout(this);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->addWidget(new QLabel(tr("Takes"), this));
+    list_ = new QListWidget(this);
+    list_->setObjectName("takeList");
+    list_->setViewMode(QListView::IconMode);
+    list_->setFlow(QListView::LeftToRight);
+    list_->setWrapping(false);
+    list_->setMovement(QListView::Static);
+    list_->setIconSize(QSize(kThumb, kThumb));
+    list_->setGridSize(QSize(kThumb + 90, kThumb + 64));
+    list_->setWordWrap(true);
+    list_->setMinimumHeight(kThumb + 80);
+    list_->setToolTip(tr("Click to play a take, double-click to pick it"));
+    layout->addWidget(list_, 1);
+
+    auto* row = new QHBoxLayout;
+    count_ = new QSpinBox(this);
+    count_->setObjectName("variationCount");
+    count_->setRange(1, 16);
+    count_->setValue(2);
+    count_->setToolTip(tr("Number of variations (one seed each)"));
+    generate_n_ = new QPushButton(tr("Generate N"), this);
+    generate_n_->setObjectName("generateVariationsButton");
+    pick_ = new QPushButton(tr("Pick"), this);
+    pick_->setObjectName("pickTakeButton");
+    pick_->setToolTip(tr("Make this the shot's take and put it on the timeline"));
+    extend_ = new QPushButton(tr("Extend"), this);
+    extend_->setObjectName("extendTakeButton");
+    extend_->setToolTip(tr("Continue this take: a new take that starts with it"));
+    correct_ = new QCheckBox(tr("Correct"), this);
+    correct_->setObjectName("correctExtension");
+    correct_->setChecked(true);
+    correct_->setToolTip(tr("Extend matches the continuation's colour to the take (with a ramp at the seam), so "
+                            "chained extensions do not drift"));
+    last_frame_ = new QPushButton(tr("Last frame → next shot"), this);
+    last_frame_->setObjectName("lastFrameToNextButton");
+    last_frame_->setToolTip(tr("Use the last frame of this take as the next shot's first frame"));
+    row->addWidget(count_);
+    row->addWidget(generate_n_);
+    row->addStretch(1);
+    row->addWidget(pick_);
+    row->addWidget(extend_);
+    row->addWidget(correct_);
+    row->addWidget(last_frame_);
+    layout->addLayout(row);
+
+    connect(list_, &QListWidget::itemClicked, this,
+            [this](QListWidgetItem* item) { emit takeClicked(item->data(IdRole).toString()); });
+    connect(list_, &QListWidget::itemDoubleClicked, this,
+            [this](QListWidgetItem* item) { emit pickRequested(item->data(IdRole).toString()); });
+    connect(list_, &QListWidget::currentItemChanged, this, [this] { update_buttons(); });
+    connect(generate_n_, &QPushButton::clicked, this, [this] { emit generateVariationsRequested(count_->value()); });
+    connect(pick_, &QPushButton::clicked, this, [this] {
+        if (!currentTake().isEmpty()) emit pickRequested(currentTake());
+    });
+    connect(extend_, &QPushButton::clicked, this, [this] {
+        if (!currentTake().isEmpty()) emit extendRequested(currentTake());
+    });
+    connect(last_frame_, &QPushButton::clicked, this, [this] {
+        if (!currentTake().isEmpty()) emit lastFrameToNextRequested(currentTake());
+    });
+    update_buttons();
+}
+
+int TakesStrip::variationCount() const { return count_->value(); }
+void TakesStrip::setVariationCount(int n) { count_->setValue(n); }
+bool TakesStrip::correctExtensions() const { return correct_->isChecked(); }
+void TakesStrip::setCorrectExtensions(bool on) { correct_->setChecked(on); }
+
+QString TakesStrip::currentTake() const {
+    if (QListWidgetItem* item = list_->currentItem()) return item->data(IdRole).toString();
+    return qs(selected_);
+}
+
+void TakesStrip::update_buttons() {
+    const bool has = !currentTake().isEmpty();
+    pick_->setEnabled(has);
+    extend_->setEnabled(has);
+    last_frame_->setEnabled(has);
+}
+
+void TakesStrip::rebuild(const core::Shot* shot, const std::filesystem::path& project_dir,
+                         const std::map<std::string, consistency::TakeScores>& scores, const std::string& best) {
+    // Keep the card the user was looking at current across rebuilds.
+    const QString keep = list_->currentItem() ? list_->currentItem()->data(IdRole).toString() : QString();
+    QSignalBlocker block(list_);
+    list_->clear();
+    selected_ = shot ? shot->selected_take : std::string();
+    generate_n_->setEnabled(shot != nullptr);
+    count_->setEnabled(shot != nullptr);
+    if (!shot) {
+        update_buttons();
+        return;
+    }
+    QListWidgetItem* current = nullptr;
+    for (const core::Take& take : shot->takes) {
+        QString text = tr("%1 · seed %2").arg(qs(take.id)).arg(take.params.seed);
+        if (!take.params.conditioning.extend.empty()) text += tr(" · extended");
+        auto it = scores.find(take.id);
+        const QString score = it == scores.end() ? tr("not scored") : qs(describe_scores(it->second));
+        text += QStringLiteral("\n") + score;
+        const bool is_best = take.id == best;
+        if (is_best) text += tr("\n★ best");
+        auto* item = new QListWidgetItem(text, list_);
+        item->setData(IdRole, qs(take.id));
+        item->setData(ScoreRole, it == scores.end() ? QString() : score);
+        item->setData(BestRole, is_best);
+        const QPixmap thumb =
+            thumbnails_->first_frame(core::resolve_media_reference(take.file, project_dir), kThumb);
+        if (!thumb.isNull()) item->setIcon(QIcon(thumb));
+        item->setToolTip(tr("%1\n%2\n%3 steps · %4x%5 · %6 frames\n%7")
+                             .arg(qs(take.file), qs(take.created))
+                             .arg(take.params.steps)
+                             .arg(take.params.width)
+                             .arg(take.params.height)
+                             .arg(take.params.frames)
+                             .arg(qs(take.params.prompt)));
+        if (take.id == shot->selected_take) {
+            QFont bold = item->font();
+            bold.setBold(true);
+            item->setFont(bold);
+            if (!current) current = item;
+        }
+        if (!keep.isEmpty() && qs(take.id) == keep) current = item;
+    }
+    if (current) list_->setCurrentItem(current);
+    update_buttons();
+}
+
+}  // namespace fl::studio
