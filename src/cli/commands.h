@@ -23,6 +23,9 @@ int run_render(const std::vector<std::string>& args);
 /// `frameloom synth-music -o OUT.wav --seconds N [--seed N]`: the project's own music.
 int run_synth_music(const std::vector<std::string>& args);
 
+/// `frameloom demo [--out DIR]`: generates the demo project (storyboard, takes, cut, music).
+int run_demo(const std::vector<std::string>& args);
+
 /// Prints "frameloom: <message>" on stderr and returns `status`.
 int report_error(const std::string& message, int status = 1);
 

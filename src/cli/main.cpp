@@ -22,10 +22,11 @@ commands:
   init-model  (re)build the embedded default model's files
   train       train a model on the procedural shapes world
   check       measure flicker, warping error, identity and seams of a clip or project
-  eval        measure how well a model follows shapes-world prompts
+  eval        measure how well a model follows shapes-world prompts (eval shapes | eval consistency)
   parity      run a reference golden through this port and report max |delta|
   render      render a project's sequence to a film (H.264 MP4 or ProRes MOV)
   synth-music write a synthesised piece of music (WAV) for a project's music track
+  demo        build the demo project (a storyboard in the default model's world, generated, with music)
 
 Run `frameloom <command> --help` for a command's options.
 The studio is `frameloom-studio [PROJECT.flproj]`.
@@ -58,5 +59,6 @@ int main(int argc, char** argv) {
     if (command == "parity") return fl::cli::run_parity(args);
     if (command == "render") return fl::cli::run_render(args);
     if (command == "synth-music") return fl::cli::run_synth_music(args);
+    if (command == "demo") return fl::cli::run_demo(args);
     return fl::cli::report_error("unknown command '" + command + "': run `frameloom --help` for the list", 2);
 }

@@ -1,7 +1,9 @@
 // The frameloom command line as a user runs it: exit status and a one-line reason on bad input.
 #include <gtest/gtest.h>
 
+#include "frameloom/core/project_file.h"
 #include "frameloom/inference/safetensors.h"
+#include "frameloom/media/probe.h"
 
 #include "support/run_frameloom.h"
 #include <sys/wait.h>
@@ -231,6 +233,34 @@ TEST_F(CliStore, GenerateWithMissingFilesSaysWhichAndWhere) {
     EXPECT_EQ(r.err.find("vae/"), std::string::npos) << r.err;
     EXPECT_NE(r.err.find(store_.string()), std::string::npos) << r.err;
     EXPECT_FALSE(fs::exists(out));
+}
+
+}  // namespace
+
+namespace {
+
+TEST_F(Cli, DemoBuildsAProjectThatRendersInOneCommand) {
+    const CliRun demo = run("demo --out " + (dir_ / "demo").string());
+    ASSERT_EQ(demo.status, 0) << demo.err;
+    const fs::path project_file = dir_ / "demo" / "shapes-demo.flproj";
+    EXPECT_NE(demo.out.find(project_file.string()), std::string::npos) << demo.out;
+    auto project = fl::core::load_project(project_file);
+    ASSERT_TRUE(project.ok()) << project.message();
+    ASSERT_EQ(project->shots.size(), 4u);
+    EXPECT_FALSE(project->shots[1].params.conditioning.extend.empty());     // an extension of shot 1
+    EXPECT_EQ(project->shots[3].params.conditioning.references.size(), 1u);  // a reference image
+    for (const auto& shot : project->shots) EXPECT_EQ(shot.takes.size(), 1u) << shot.name;
+    int audio_tracks = 0;
+    for (const auto& track : project->sequence.tracks) audio_tracks += track.kind == fl::core::TrackKind::Audio;
+    EXPECT_EQ(audio_tracks, 1);
+
+    const fs::path film = dir_ / "film.mp4";
+    const CliRun render = run("render " + project_file.string() + " -o " + film.string());
+    ASSERT_EQ(render.status, 0) << render.err;
+    auto info = fl::media::probe(film);
+    ASSERT_TRUE(info.ok()) << info.message();
+    EXPECT_EQ(info->frame_count, project->sequence.duration());
+    EXPECT_TRUE(info->has_audio);
 }
 
 }  // namespace
