@@ -82,6 +82,13 @@ PreviewPlayer::PreviewPlayer(QWidget* parent) : QWidget(parent) {
     canvas_->setFocusPolicy(Qt::ClickFocus);
     new QShortcut(QKeySequence(Qt::Key_Space), this, this, &PreviewPlayer::togglePlay,
                   Qt::WidgetWithChildrenShortcut);
+    // Editors' transport keys: J/K/L shuttle, arrows step one frame.
+    const std::pair<int, void (PreviewPlayer::*)()> keys[] = {
+        {Qt::Key_J, &PreviewPlayer::playReverse}, {Qt::Key_K, &PreviewPlayer::stop},
+        {Qt::Key_L, &PreviewPlayer::playForward}, {Qt::Key_Left, &PreviewPlayer::stepBack},
+        {Qt::Key_Right, &PreviewPlayer::stepForward}};
+    for (const auto& [key, slot] : keys)
+        new QShortcut(QKeySequence(key), this, this, slot, Qt::WidgetWithChildrenShortcut);
     connect(slider_, &QSlider::valueChanged, this, [this](int v) { seek(v); });
     connect(timer_, &QTimer::timeout, this, &PreviewPlayer::tick);
     update_controls();
@@ -92,7 +99,7 @@ PreviewPlayer::~PreviewPlayer() = default;
 void PreviewPlayer::clear() {
     pause();
     mode_ = Mode::None;
-    segments_.clear();
+    sequence_.reset();
     readers_.clear();
     reader_errors_.clear();
     frame_ = 0;
@@ -107,7 +114,7 @@ void PreviewPlayer::showFile(const fs::path& path) {
     pause();
     mode_ = Mode::File;
     file_ = path;
-    segments_.clear();
+    sequence_.reset();
     frame_ = 0;
     frame_count_ = 0;
     rate_ = core::FrameRate{8, 1};
@@ -123,16 +130,8 @@ void PreviewPlayer::showSequence(const core::Project& project, const fs::path& p
     if (!was_sequence) pause();
     mode_ = Mode::Sequence;
     rate_ = project.sequence.fps;
-    segments_.clear();
-    // Later video tracks are drawn over earlier ones, as in any editor: search them last to first.
-    for (auto t = project.sequence.tracks.rbegin(); t != project.sequence.tracks.rend(); ++t) {
-        if (t->kind != core::TrackKind::Video) continue;
-        for (const core::Clip& clip : t->clips) {
-            fs::path file(clip.source.file);
-            if (file.is_relative() && !project_dir.empty()) file = (project_dir / file).lexically_normal();
-            segments_.push_back(Segment{clip.position, clip.end(), clip.in, file});
-        }
-    }
+    // A fresh compositor per edit: it holds a copy of the project, so it never sees a half-made change.
+    sequence_ = std::make_unique<media::SequenceFrames>(project, project_dir);
     frame_count_ = project.sequence.duration();
     if (!was_sequence) frame_ = 0;
     frame_ = std::clamp<int64_t>(frame_, 0, std::max<int64_t>(frame_count_ - 1, 0));
@@ -143,14 +142,46 @@ bool PreviewPlayer::isPlaying() const { return timer_->isActive(); }
 
 void PreviewPlayer::play() {
     if (mode_ == Mode::None || frame_count_ <= 1) return;
+    play_rate_ = 1;
     if (frame_ >= frame_count_ - 1) seek(0);
-    const double fps = rate_.to_double() > 0 ? rate_.to_double() : 8.0;
+    start_timer();
+}
+
+void PreviewPlayer::start_timer() {
+    const double fps = (rate_.to_double() > 0 ? rate_.to_double() : 8.0) * std::abs(play_rate_);
     timer_->start(std::max(1, static_cast<int>(1000.0 / fps + 0.5)));
     update_controls();
 }
 
+void PreviewPlayer::playForward() {
+    if (mode_ == Mode::None || frame_count_ <= 1) return;
+    play_rate_ = (isPlaying() && play_rate_ > 0) ? std::min(play_rate_ * 2, 4) : 1;
+    if (frame_ >= frame_count_ - 1) seek(0);
+    start_timer();
+}
+
+void PreviewPlayer::playReverse() {
+    if (mode_ == Mode::None || frame_count_ <= 1) return;
+    play_rate_ = (isPlaying() && play_rate_ < 0) ? std::max(play_rate_ * 2, -4) : -1;
+    if (frame_ <= 0) seek(frame_count_ - 1);
+    start_timer();
+}
+
+void PreviewPlayer::stop() { pause(); }
+
+void PreviewPlayer::stepBack() {
+    pause();
+    seek(frame_ - 1);
+}
+
+void PreviewPlayer::stepForward() {
+    pause();
+    seek(frame_ + 1);
+}
+
 void PreviewPlayer::pause() {
     timer_->stop();
+    play_rate_ = 1;
     update_controls();
 }
 
@@ -164,11 +195,12 @@ void PreviewPlayer::seek(qint64 index) {
 }
 
 void PreviewPlayer::tick() {
-    if (frame_ + 1 >= frame_count_) {
+    const int64_t next = frame_ + (play_rate_ < 0 ? -1 : 1);
+    if (next < 0 || next >= frame_count_) {
         pause();
         return;
     }
-    ++frame_;
+    frame_ = next;
     render();
 }
 
@@ -215,17 +247,15 @@ void PreviewPlayer::render() {
     if (mode_ == Mode::File) {
         image_ = decode(file_, frame_);
     } else if (mode_ == Mode::Sequence) {
-        for (const Segment& s : segments_) {
-            if (frame_ < s.start || frame_ >= s.end) continue;
-            // Clip times are sequence frames; the media may run at another rate.
-            int64_t source = s.in + (frame_ - s.start);
-            if (media::VideoReader* reader = reader_for(s.file)) {
-                const core::FrameRate media_rate = reader->info().fps;
-                if (media_rate.num > 0 && media_rate != rate_)
-                    source = core::rescale_frames(source, rate_, media_rate);
+        if (sequence_ && frame_count_ > 0) {
+            auto frame = sequence_->frame(frame_);
+            if (frame) {
+                image_ = QImage(frame->rgb.data(), frame->width, frame->height, frame->width * 3,
+                                QImage::Format_RGB888)
+                             .copy();  // the Frame's buffer dies with this scope
+            } else {
+                error_ = tr("media offline: %1").arg(QString::fromStdString(frame.message()));
             }
-            image_ = decode(s.file, source);
-            break;
         }
     }
     QString message = error_;

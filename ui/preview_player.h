@@ -13,6 +13,7 @@
 #include "frameloom/core/project.h"
 #include "frameloom/core/time.h"
 #include "frameloom/media/decode.h"
+#include "frameloom/media/render.h"
 
 class QLabel;
 class QPushButton;
@@ -23,7 +24,9 @@ namespace fl::studio {
 
 class FrameCanvas;
 
-/// Centre panel: picture, play/pause, scrub slider and timecode.
+/// Centre panel: picture, play/pause, scrub slider and timecode. The sequence is composited by
+/// media::SequenceFrames, so speed, fades, crossfades and track order look as they will in the export.
+/// Pictures only: there is no audio playback (the studio does not link Qt Multimedia).
 class PreviewPlayer : public QWidget {
     Q_OBJECT
 public:
@@ -38,6 +41,8 @@ public:
     void clear();
 
     bool isPlaying() const;
+    /// Playback direction and rate: 1 = forward at the sequence rate, -2 = backwards twice as fast.
+    int playRate() const { return play_rate_; }
     bool isSequence() const { return mode_ == Mode::Sequence; }
     int64_t frame() const { return frame_; }
     int64_t frameCount() const { return frame_count_; }
@@ -50,6 +55,13 @@ public slots:
     void play();
     void pause();
     void togglePlay();
+    /// L: plays forward (again: faster, up to 4x). J: plays backwards (again: faster). K: stops.
+    void playForward();
+    void playReverse();
+    void stop();
+    /// Left/Right: one frame back/forward (pauses).
+    void stepBack();
+    void stepForward();
     /// Shows frame `index` (clamped).
     void seek(qint64 index);
 
@@ -59,13 +71,6 @@ signals:
 
 private:
     enum class Mode { None, File, Sequence };
-    /// A clip of the sequence flattened for lookup: what to show for sequence frames [start, end).
-    struct Segment {
-        int64_t start = 0;
-        int64_t end = 0;
-        int64_t in = 0;
-        std::filesystem::path file;
-    };
 
     void tick();
     void render();
@@ -76,7 +81,9 @@ private:
 
     Mode mode_ = Mode::None;
     std::filesystem::path file_;
-    std::vector<Segment> segments_;
+    std::unique_ptr<media::SequenceFrames> sequence_;
+    int play_rate_ = 1;
+    void start_timer();
     core::FrameRate rate_{8, 1};
     int64_t frame_ = 0;
     int64_t frame_count_ = 0;

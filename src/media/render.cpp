@@ -366,4 +366,25 @@ core::Result<void> render_sequence(const core::Project& project, const core::Seq
     return pending->commit();
 }
 
+struct SequenceFrames::Impl {
+    core::Project project;
+    MediaCache media;
+    Impl(core::Project p, fs::path base)
+        : project(std::move(p)),
+          media(project, std::move(base), project.sequence.width, project.sequence.height, project.sequence.fps, 48000) {}
+};
+
+SequenceFrames::SequenceFrames(core::Project project, fs::path media_base)
+    : impl_(std::make_unique<Impl>(std::move(project), std::move(media_base))) {}
+
+SequenceFrames::~SequenceFrames() = default;
+
+int64_t SequenceFrames::frame_count() const { return impl_->project.sequence.duration(); }
+
+core::Result<core::Frame> SequenceFrames::frame(int64_t f) {
+    if (impl_->project.sequence.width <= 0 || impl_->project.sequence.height <= 0)
+        return core::fail("the sequence has no picture size");
+    return compose(impl_->project.sequence, impl_->media, f);
+}
+
 }  // namespace fl::media

@@ -1,10 +1,13 @@
 #pragma once
 /// The export engine: a sequence rendered through libav* to a finished film.
 
+#include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <string>
 
 #include "frameloom/core/cancel.h"
+#include "frameloom/core/frame.h"
 #include "frameloom/core/project.h"
 #include "frameloom/core/result.h"
 
@@ -38,5 +41,26 @@ struct RenderOptions {
 /// found: ...", "cancelled by the user").
 core::Result<void> render_sequence(const core::Project& project, const core::Sequence& sequence,
                                    const std::filesystem::path& target, const RenderOptions& options = {});
+
+/// Composites single pictures of a sequence exactly as render_sequence does (same fades, crossfades,
+/// speed and track order), for the studio's preview. Keeps its own copy of the project; readers stay
+/// open between calls, so stepping forward decodes one frame.
+class SequenceFrames {
+public:
+    /// `media_base`: the folder relative media references resolve against (the project's).
+    SequenceFrames(core::Project project, std::filesystem::path media_base);
+    ~SequenceFrames();
+    SequenceFrames(const SequenceFrames&) = delete;
+    SequenceFrames& operator=(const SequenceFrames&) = delete;
+
+    /// Frames in the sequence (its duration).
+    int64_t frame_count() const;
+    /// The picture of sequence frame `f` at the sequence size (black where no clip is); error names the clip.
+    core::Result<core::Frame> frame(int64_t f);
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
 
 }  // namespace fl::media
