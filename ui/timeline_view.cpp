@@ -1,22 +1,43 @@
 #include "ui/timeline_view.h"
 
+#include <QContextMenuEvent>
+#include <QDialog>
+#include <QDialogButtonBox>
+#include <QFileDialog>
+#include <QFormLayout>
+#include <QInputDialog>
 #include <QKeyEvent>
+#include <QMenu>
 #include <QMouseEvent>
 #include <QPainter>
+#include <QPainterPath>
+#include <QSpinBox>
 #include <QWheelEvent>
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 
-#include "frameloom/core/edit.h"
-#include "frameloom/core/time.h"
+#include "frameloom/media/audio.h"
 #include "ui/project_document.h"
 
 namespace fl::studio {
 
+namespace {
+QString qs(const std::string& s) { return QString::fromStdString(s); }
+
+/// "2x", "1/2x", "1.5x": the speed badge.
+QString speed_badge(const core::Rational& speed) {
+    if (speed.den == 1) return QStringLiteral("%1x").arg(speed.num);
+    const double v = speed.to_double();
+    if (std::abs(v * 100.0 - std::round(v * 100.0)) < 1e-9) return QStringLiteral("%1x").arg(v);
+    return QStringLiteral("%1/%2x").arg(speed.num).arg(speed.den);
+}
+}  // namespace
+
 TimelineView::TimelineView(ProjectDocument* document, QWidget* parent)
     : QWidget(parent), document_(document) {
     setObjectName("timeline");
-    setMouseTracking(false);
+    setMouseTracking(true);  // the cursor shows when an edge can be trimmed
     setFocusPolicy(Qt::ClickFocus);
     connect(document_, &ProjectDocument::changed, this, &TimelineView::refresh);
     connect(document_, &ProjectDocument::replaced, this, [this] {
@@ -41,6 +62,10 @@ int TimelineView::track_at(int y) const {
     return index < static_cast<int>(document_->project().sequence.tracks.size()) ? index : -1;
 }
 
+QString TimelineView::timecode(int64_t frame) const {
+    return qs(core::FrameTime{frame, document_->project().sequence.fps}.timecode());
+}
+
 QRect TimelineView::clipRect(const std::string& track_id, const std::string& clip_id) const {
     const auto& tracks = document_->project().sequence.tracks;
     for (size_t t = 0; t < tracks.size(); ++t) {
@@ -49,11 +74,35 @@ QRect TimelineView::clipRect(const std::string& track_id, const std::string& cli
             if (clip.id != clip_id) continue;
             const int x0 = xForFrame(clip.position);
             const int x1 = xForFrame(clip.end());
-            const int y = kRulerHeight + static_cast<int>(t) * kTrackHeight;
+            const int y = yForTrack(static_cast<int>(t));
             return QRect(x0, y + 3, std::max(x1 - x0, 2), kTrackHeight - 6);
         }
     }
     return {};
+}
+
+int64_t TimelineView::snapFrame(int64_t frame, const std::string& ignore_clip) const {
+    if (!snapping_) return frame;
+    const double reach = kSnapPixels / pixels_per_frame_;
+    int64_t best = frame;
+    double best_distance = reach + 1.0;
+    auto consider = [&](int64_t target) {
+        const double d = std::abs(static_cast<double>(target - frame));
+        if (d <= reach && d < best_distance) {
+            best = target;
+            best_distance = d;
+        }
+    };
+    consider(playhead_);
+    consider(0);
+    for (const core::Track& track : document_->project().sequence.tracks) {
+        for (const core::Clip& clip : track.clips) {
+            if (clip.id == ignore_clip) continue;
+            consider(clip.position);
+            consider(clip.end());
+        }
+    }
+    return best;
 }
 
 QSize TimelineView::sizeHint() const {
@@ -110,6 +159,249 @@ void TimelineView::setPixelsPerFrame(double ppf) {
     refresh();
 }
 
+void TimelineView::zoomIn() { setPixelsPerFrame(pixels_per_frame_ * 1.5); }
+void TimelineView::zoomOut() { setPixelsPerFrame(pixels_per_frame_ / 1.5); }
+void TimelineView::setSnapping(bool on) { snapping_ = on; }
+
+const core::Clip* TimelineView::selected() const {
+    const core::Track* track = document_->project().sequence.find_track(selected_track_);
+    if (!track) return nullptr;
+    const int i = track->index_of(selected_clip_);
+    return i < 0 ? nullptr : &track->clips[static_cast<size_t>(i)];
+}
+
+// ---- edits ----
+
+bool TimelineView::apply(std::unique_ptr<core::Command> command) {
+    auto done = document_->push(std::move(command));
+    if (!done) {
+        emit editFailed(qs(done.message()));
+        return false;
+    }
+    return true;
+}
+
+bool TimelineView::add_track(core::TrackKind kind) {
+    core::Track track;
+    track.kind = kind;  // the command names it V2, A1, ... and gives it a fresh id
+    return apply(core::make_add_track(std::move(track)));
+}
+
+bool TimelineView::addVideoTrack() { return add_track(core::TrackKind::Video); }
+bool TimelineView::addAudioTrack() { return add_track(core::TrackKind::Audio); }
+
+bool TimelineView::moveClip(const QString& track_id, const QString& clip_id, const QString& to_track,
+                            qint64 position) {
+    const bool moved = apply(core::make_move_clip(track_id.toStdString(), clip_id.toStdString(),
+                                                  to_track.toStdString(), position));
+    if (moved && clip_id.toStdString() == selected_clip_ && to_track.toStdString() != selected_track_) {
+        selected_track_ = to_track.toStdString();
+        emit clipSelected(to_track, clip_id);
+    }
+    return moved;
+}
+
+bool TimelineView::trimIn(const QString& track_id, const QString& clip_id, qint64 new_in) {
+    return apply(core::make_trim_in(track_id.toStdString(), clip_id.toStdString(), new_in));
+}
+
+bool TimelineView::trimOut(const QString& track_id, const QString& clip_id, qint64 new_out) {
+    return apply(core::make_trim_out(track_id.toStdString(), clip_id.toStdString(), new_out));
+}
+
+bool TimelineView::splitAtPlayhead() {
+    // The selected clip when the playhead is inside it, else the topmost clip under the playhead.
+    const auto& seq = document_->project().sequence;
+    std::string track_id, clip_id;
+    if (const core::Clip* c = selected(); c && c->position < playhead_ && playhead_ < c->end()) {
+        track_id = selected_track_;
+        clip_id = c->id;
+    } else {
+        for (auto t = seq.tracks.rbegin(); t != seq.tracks.rend() && clip_id.empty(); ++t) {
+            for (const core::Clip& c : t->clips) {
+                if (c.position < playhead_ && playhead_ < c.end()) {
+                    track_id = t->id;
+                    clip_id = c.id;
+                }
+            }
+        }
+    }
+    if (clip_id.empty()) {
+        emit editFailed(tr("no clip under the playhead to split"));
+        return false;
+    }
+    return apply(core::make_split_clip(track_id, clip_id, playhead_));
+}
+
+bool TimelineView::rippleDeleteSelected() {
+    if (!selected()) {
+        emit editFailed(tr("select a clip to ripple delete"));
+        return false;
+    }
+    return apply(core::make_ripple_delete(selected_track_, selected_clip_));
+}
+
+bool TimelineView::deleteSelected() {
+    if (!selected()) {
+        emit editFailed(tr("select a clip to delete"));
+        return false;
+    }
+    return apply(core::make_remove_clip(selected_track_, selected_clip_));
+}
+
+bool TimelineView::setCrossfade(qint64 frames) {
+    if (!selected()) {
+        emit editFailed(tr("select the clip a crossfade leads into"));
+        return false;
+    }
+    return apply(frames == 0 ? core::make_clear_transition(selected_track_, selected_clip_)
+                             : core::make_set_transition(selected_track_, selected_clip_, frames));
+}
+
+bool TimelineView::setSpeed(const QString& speed) {
+    if (!selected()) {
+        emit editFailed(tr("select a clip to change its speed"));
+        return false;
+    }
+    auto parsed = core::parse_speed(speed.trimmed().toStdString());
+    if (!parsed) {
+        emit editFailed(qs(parsed.message()));
+        return false;
+    }
+    return apply(core::make_set_speed(selected_track_, selected_clip_, *parsed));
+}
+
+bool TimelineView::setFades(qint64 fade_in, qint64 fade_out) {
+    if (!selected()) {
+        emit editFailed(tr("select a clip to fade"));
+        return false;
+    }
+    return apply(core::make_set_fades(selected_track_, selected_clip_, fade_in, fade_out));
+}
+
+bool TimelineView::setGain(double gain_db) {
+    if (!selected()) {
+        emit editFailed(tr("select an audio clip to change its gain"));
+        return false;
+    }
+    return apply(core::make_set_gain(selected_track_, selected_clip_, gain_db));
+}
+
+bool TimelineView::addMusic(const QString& path) {
+    const std::filesystem::path file(path.toStdString());
+    auto seconds = media::probe_audio_seconds(file);
+    if (!seconds) {
+        emit editFailed(qs(seconds.message()));
+        return false;
+    }
+    const core::Project& project = document_->project();
+    const core::FrameRate fps = project.sequence.fps;
+    const int64_t frames = std::max<int64_t>(core::frames_for_seconds(*seconds, fps), 1);
+    const std::string name = file.filename().string();
+    const std::string reference = document_->media_reference(std::filesystem::absolute(file));
+
+    // The selected audio track, else the first; none: a new one in the same undo step.
+    const core::Track* track = nullptr;
+    if (const core::Track* t = project.sequence.find_track(selected_track_); t && t->kind == core::TrackKind::Audio)
+        track = t;
+    for (const core::Track& t : project.sequence.tracks)
+        if (!track && t.kind == core::TrackKind::Audio) track = &t;
+    std::string track_id;
+    int64_t position = playhead_;
+    std::vector<std::unique_ptr<core::Command>> steps;
+    if (track) {
+        track_id = track->id;
+        if (!track->is_free(position, frames)) position = track->end();
+    } else {
+        core::Project scratch = project;  // the id AddTrack would pick, known before it runs
+        core::Track fresh;
+        fresh.kind = core::TrackKind::Audio;
+        fresh.id = scratch.fresh_id("track");
+        track_id = fresh.id;
+        steps.push_back(core::make_add_track(std::move(fresh)));
+    }
+    steps.push_back(core::make_add_audio_clip(track_id, reference, position, frames, 0.0, name));
+    if (!apply(core::make_macro("Add music " + name, std::move(steps)))) return false;
+    if (const core::Track* t = document_->project().sequence.find_track(track_id)) {
+        for (const core::Clip& c : t->clips)
+            if (c.position == position) selectClip(qs(track_id), qs(c.id));
+    }
+    return true;
+}
+
+// ---- dialogs ----
+
+void TimelineView::promptCrossfade() {
+    const core::Clip* clip = selected();
+    if (!clip) {
+        emit editFailed(tr("select the clip a crossfade leads into"));
+        return;
+    }
+    bool ok = false;
+    const int frames = QInputDialog::getInt(this, tr("Crossfade"), tr("Crossfade from the previous clip (frames):"),
+                                            static_cast<int>(std::max<int64_t>(clip->transition_in, 4)), 0, 100000,
+                                            1, &ok);
+    if (ok) setCrossfade(frames);
+}
+
+void TimelineView::promptSpeed() {
+    const core::Clip* clip = selected();
+    if (!clip) {
+        emit editFailed(tr("select a clip to change its speed"));
+        return;
+    }
+    bool ok = false;
+    const QString text = QInputDialog::getText(this, tr("Clip speed"), tr("Speed (2 = twice as fast, 1/2 = half):"),
+                                               QLineEdit::Normal, qs(core::to_string(clip->speed)), &ok);
+    if (ok) setSpeed(text);
+}
+
+void TimelineView::promptFades() {
+    const core::Clip* clip = selected();
+    if (!clip) {
+        emit editFailed(tr("select a clip to fade"));
+        return;
+    }
+    QDialog dialog(this);
+    dialog.setWindowTitle(tr("Fades"));
+    auto* form = new QFormLayout(&dialog);
+    auto* in = new QSpinBox(&dialog);
+    auto* out = new QSpinBox(&dialog);
+    for (QSpinBox* box : {in, out}) {
+        box->setRange(0, static_cast<int>(clip->duration()));
+        box->setSuffix(tr(" frames"));
+    }
+    in->setValue(static_cast<int>(clip->fade_in));
+    out->setValue(static_cast<int>(clip->fade_out));
+    form->addRow(tr("Fade in:"), in);
+    form->addRow(tr("Fade out:"), out);
+    auto* buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, &dialog);
+    form->addRow(buttons);
+    connect(buttons, &QDialogButtonBox::accepted, &dialog, &QDialog::accept);
+    connect(buttons, &QDialogButtonBox::rejected, &dialog, &QDialog::reject);
+    if (dialog.exec() == QDialog::Accepted) setFades(in->value(), out->value());
+}
+
+void TimelineView::promptGain() {
+    const core::Clip* clip = selected();
+    if (!clip) {
+        emit editFailed(tr("select an audio clip to change its gain"));
+        return;
+    }
+    bool ok = false;
+    const double db = QInputDialog::getDouble(this, tr("Gain"), tr("Gain (dB):"), clip->gain_db, -96.0, 24.0, 1, &ok);
+    if (ok) setGain(db);
+}
+
+void TimelineView::promptAddMusic() {
+    const QString path = QFileDialog::getOpenFileName(this, tr("Add music"), QString(),
+                                                      tr("Audio (*.wav *.mp3 *.flac *.ogg *.m4a *.aac *.opus);;"
+                                                         "All files (*)"));
+    if (!path.isEmpty()) addMusic(path);
+}
+
+// ---- painting ----
+
 int64_t TimelineView::ruler_step() const {
     // A label every >= 90 px: whole frames below a second, whole seconds (then minutes) above.
     const int64_t fps =
@@ -131,13 +423,81 @@ int64_t TimelineView::ruler_step() const {
     return fps;
 }
 
+void TimelineView::paint_clip(QPainter& p, const core::Track& track, size_t index) {
+    const core::Clip& clip = track.clips[index];
+    const QRect r = clipRect(track.id, clip.id);
+    const bool selected = clip.id == selected_clip_ && track.id == selected_track_;
+    const bool video = track.kind == core::TrackKind::Video;
+    const QColor fill = video ? QColor(70, 110, 170) : QColor(70, 150, 100);
+    p.fillRect(r, selected ? fill.lighter(140) : fill);
+
+    // Fades: a dark wedge over the faded part, its edge the level ramp (0 at the clip's edge).
+    p.setPen(Qt::NoPen);
+    p.setBrush(QColor(0, 0, 0, 110));
+    const double ppf = pixels_per_frame_;
+    if (clip.fade_in > 0) {
+        const int w = static_cast<int>(std::lround(static_cast<double>(clip.fade_in) * ppf));
+        const QPoint wedge[] = {r.topLeft(), QPoint(r.left() + w, r.top()), r.bottomLeft()};
+        p.drawPolygon(wedge, 3);
+    }
+    if (clip.fade_out > 0) {
+        const int w = static_cast<int>(std::lround(static_cast<double>(clip.fade_out) * ppf));
+        const QPoint wedge[] = {QPoint(r.right() - w, r.top()), r.topRight(), r.bottomRight()};
+        p.drawPolygon(wedge, 3);
+    }
+
+    // Audio: the gain as a level line (0 dB at mid-height, ±24 dB at the edges) and its value.
+    QString label = qs(clip.name.empty() ? clip.id : clip.name);
+    if (!video) {
+        const double g = std::clamp(clip.gain_db, -24.0, 24.0) / 24.0;
+        const int y = r.center().y() - static_cast<int>(g * (r.height() / 2 - 2));
+        p.setPen(QPen(QColor(250, 230, 120), 1));
+        p.drawLine(r.left(), y, r.right(), y);
+        if (clip.gain_db != 0.0) label += QStringLiteral("  %1 dB").arg(clip.gain_db, 0, 'f', 1);
+    }
+
+    p.setBrush(Qt::NoBrush);
+    p.setPen(selected ? QPen(Qt::white, 2) : QPen(fill.darker(150), 1));
+    p.drawRect(r.adjusted(0, 0, -1, -1));
+
+    // Speed badge, top right.
+    QRect text = r.adjusted(4, 2, -4, -2);
+    if (clip.speed != core::Rational{1, 1}) {
+        const QString badge = speed_badge(clip.speed);
+        const int bw = p.fontMetrics().horizontalAdvance(badge) + 6;
+        const QRect b(r.right() - bw - 2, r.top() + 2, bw, p.fontMetrics().height());
+        if (b.left() > r.left() + 2) {
+            p.setPen(Qt::NoPen);
+            p.setBrush(QColor(230, 140, 40));
+            p.drawRoundedRect(b, 3, 3);
+            p.setPen(Qt::black);
+            p.drawText(b, Qt::AlignCenter, badge);
+            text.setRight(b.left() - 2);
+        }
+    }
+    p.setPen(Qt::white);
+    p.drawText(text, Qt::AlignLeft | Qt::AlignTop,
+               p.fontMetrics().elidedText(label, Qt::ElideRight, std::max(text.width(), 0)));
+
+    // A live crossfade into this clip: the shared frames drawn as a dissolve (an X over both clips).
+    const int64_t overlap = track.overlap_before(index);
+    if (overlap > 0) {
+        const QRect x(xForFrame(clip.position), r.top(), xForFrame(clip.position + overlap) - xForFrame(clip.position),
+                      r.height());
+        p.fillRect(x, QColor(200, 120, 220, 170));
+        p.setPen(QPen(Qt::white, 1));
+        p.drawLine(x.topLeft(), x.bottomRight());
+        p.drawLine(x.bottomLeft(), x.topRight());
+    }
+}
+
 void TimelineView::paintEvent(QPaintEvent*) {
     QPainter p(this);
     const auto& seq = document_->project().sequence;
     const QPalette& pal = palette();
     p.fillRect(rect(), pal.color(QPalette::Base));
 
-    // Ruler.
+    // Ruler: HH:MM:SS:FF at the sequence rate.
     p.fillRect(QRect(0, 0, width(), kRulerHeight), pal.color(QPalette::Window));
     p.setPen(pal.color(QPalette::WindowText));
     const int64_t step = ruler_step();
@@ -150,37 +510,25 @@ void TimelineView::paintEvent(QPaintEvent*) {
         const int x = xForFrame(f);
         const bool major = f % step == 0;
         p.drawLine(x, kRulerHeight - (major ? 10 : 5), x, kRulerHeight - 1);
-        if (major) {
-            p.drawText(x + 3, 12, QString::fromStdString(core::FrameTime{f, seq.fps}.timecode()));
-        }
+        if (major) p.drawText(x + 3, 12, timecode(f));
     }
     p.drawLine(0, kRulerHeight - 1, width(), kRulerHeight - 1);
 
     // Tracks and clips.
-    p.setFont(font());
     for (size_t t = 0; t < seq.tracks.size(); ++t) {
         const core::Track& track = seq.tracks[t];
-        const int y = kRulerHeight + static_cast<int>(t) * kTrackHeight;
-        p.fillRect(QRect(kHeaderWidth, y, width() - kHeaderWidth, kTrackHeight),
-                   t % 2 ? pal.color(QPalette::AlternateBase) : pal.color(QPalette::Base));
+        const int y = yForTrack(static_cast<int>(t));
+        const bool video = track.kind == core::TrackKind::Video;
+        QColor row = t % 2 ? pal.color(QPalette::AlternateBase) : pal.color(QPalette::Base);
+        if (!video) row = row.darker(106);
+        p.fillRect(QRect(kHeaderWidth, y, width() - kHeaderWidth, kTrackHeight), row);
         p.fillRect(QRect(0, y, kHeaderWidth, kTrackHeight), pal.color(QPalette::Button));
         p.setPen(pal.color(QPalette::ButtonText));
+        p.setFont(font());
         p.drawText(QRect(4, y, kHeaderWidth - 8, kTrackHeight), Qt::AlignVCenter | Qt::AlignLeft,
                    QString::fromStdString(track.name.empty() ? track.id : track.name));
-        for (const core::Clip& clip : track.clips) {
-            const QRect r = clipRect(track.id, clip.id);
-            const bool selected = clip.id == selected_clip_ && track.id == selected_track_;
-            const QColor fill =
-                track.kind == core::TrackKind::Video ? QColor(70, 110, 170) : QColor(70, 150, 100);
-            p.fillRect(r, selected ? fill.lighter(140) : fill);
-            p.setPen(selected ? QPen(Qt::white, 2) : QPen(fill.darker(150), 1));
-            p.drawRect(r.adjusted(0, 0, -1, -1));
-            p.setPen(Qt::white);
-            const QRect text = r.adjusted(4, 2, -4, -2);
-            const QString name = QString::fromStdString(clip.name.empty() ? clip.id : clip.name);
-            p.drawText(text, Qt::AlignLeft | Qt::AlignVCenter,
-                       p.fontMetrics().elidedText(name, Qt::ElideRight, text.width()));
-        }
+        p.setFont(small);
+        for (size_t i = 0; i < track.clips.size(); ++i) paint_clip(p, track, i);
         p.setPen(pal.color(QPalette::Mid));
         p.drawLine(0, y + kTrackHeight - 1, width(), y + kTrackHeight - 1);
     }
@@ -194,8 +542,11 @@ void TimelineView::paintEvent(QPaintEvent*) {
     p.drawPolygon(head, 3);
 }
 
+// ---- mouse and keys ----
+
 void TimelineView::mousePressEvent(QMouseEvent* event) {
     if (event->button() != Qt::LeftButton) return QWidget::mousePressEvent(event);
+    setFocus(Qt::MouseFocusReason);
     const QPoint pos = event->position().toPoint();
     if (pos.y() < kRulerHeight) {
         drag_ = Drag::Playhead;
@@ -207,13 +558,18 @@ void TimelineView::mousePressEvent(QMouseEvent* event) {
     const int t = track_at(pos.y());
     if (t >= 0) {
         const core::Track& track = document_->project().sequence.tracks[static_cast<size_t>(t)];
-        for (const core::Clip& clip : track.clips) {
-            if (clipRect(track.id, clip.id).contains(pos)) {
-                selectClip(QString::fromStdString(track.id), QString::fromStdString(clip.id));
-                drag_ = Drag::Clip;
-                grab_offset_ = frameAt(pos.x()) - clip.position;
-                return;
-            }
+        // Last first: of two clips sharing a crossfade, the later one is drawn on top.
+        for (auto c = track.clips.rbegin(); c != track.clips.rend(); ++c) {
+            const QRect r = clipRect(track.id, c->id);
+            if (!r.contains(pos)) continue;
+            selectClip(qs(track.id), qs(c->id));
+            grabbed_ = *c;
+            const bool wide = r.width() > 3 * kEdgeGrab;
+            if (wide && pos.x() - r.left() < kEdgeGrab) drag_ = Drag::TrimIn;
+            else if (wide && r.right() - pos.x() < kEdgeGrab) drag_ = Drag::TrimOut;
+            else drag_ = Drag::Clip;
+            grab_offset_ = frameAt(pos.x()) - c->position;
+            return;
         }
     }
     selectClip({}, {});
@@ -222,42 +578,81 @@ void TimelineView::mousePressEvent(QMouseEvent* event) {
 
 void TimelineView::mouseMoveEvent(QMouseEvent* event) {
     const QPoint pos = event->position().toPoint();
+    if (drag_ == Drag::None) {
+        // Hover: a resize cursor over a clip's edge.
+        Qt::CursorShape shape = Qt::ArrowCursor;
+        const int t = track_at(pos.y());
+        if (t >= 0) {
+            const core::Track& track = document_->project().sequence.tracks[static_cast<size_t>(t)];
+            for (const core::Clip& c : track.clips) {
+                const QRect r = clipRect(track.id, c.id);
+                if (r.contains(pos) && r.width() > 3 * kEdgeGrab &&
+                    (pos.x() - r.left() < kEdgeGrab || r.right() - pos.x() < kEdgeGrab))
+                    shape = Qt::SizeHorCursor;
+            }
+        }
+        setCursor(shape);
+        return;
+    }
     if (drag_ == Drag::Playhead) {
         const int64_t f = std::max<int64_t>(frameAt(pos.x()), 0);
         setPlayhead(f);
         emit playheadMoved(f);
         return;
     }
-    if (drag_ != Drag::Clip || selected_clip_.empty()) return;
+    const core::Clip* clip = selected();
+    if (!clip || !grabbed_) return;
     const auto& seq = document_->project().sequence;
     const core::Track* from = seq.find_track(selected_track_);
-    if (!from) return;
-    const int from_index = from->index_of(selected_clip_);
-    if (from_index < 0) return;
-    const core::Clip& clip = from->clips[static_cast<size_t>(from_index)];
-    const int64_t position = std::max<int64_t>(frameAt(pos.x()) - grab_offset_, 0);
+    const QString track_id = qs(selected_track_), clip_id = qs(selected_clip_);
+    const int64_t at = frameAt(pos.x());
+    const double speed = grabbed_->speed.to_double();
+
+    if (drag_ == Drag::TrimIn) {
+        // The head follows the mouse (snapped); the end stays. Source frames move by frames × speed.
+        const int64_t start = snapFrame(std::max<int64_t>(at, 0), selected_clip_);
+        int64_t new_in = grabbed_->in + static_cast<int64_t>(std::floor(static_cast<double>(start - grabbed_->position) * speed));
+        new_in = std::clamp<int64_t>(new_in, 0, grabbed_->out - 1);
+        if (new_in != clip->in) trimIn(track_id, clip_id, new_in);
+        return;
+    }
+    if (drag_ == Drag::TrimOut) {
+        const int64_t end = snapFrame(std::max<int64_t>(at + 1, grabbed_->position + 1), selected_clip_);
+        int64_t new_out = grabbed_->in + static_cast<int64_t>(std::ceil(static_cast<double>(end - grabbed_->position) * speed));
+        new_out = std::max<int64_t>(new_out, grabbed_->in + 1);
+        if (new_out != clip->out) trimOut(track_id, clip_id, new_out);
+        return;
+    }
+
+    // Move: the start or the end snaps to the nearest edge or the playhead.
+    int64_t position = std::max<int64_t>(at - grab_offset_, 0);
+    const int64_t snapped_start = snapFrame(position, selected_clip_);
+    const int64_t snapped_end = snapFrame(position + clip->duration(), selected_clip_) - clip->duration();
+    if (snapped_start != position) position = snapped_start;
+    else if (snapped_end != position && snapped_end >= 0) position = snapped_end;
     const int t = track_at(pos.y());
     std::string to_track = selected_track_;
-    if (t >= 0 && seq.tracks[static_cast<size_t>(t)].kind == from->kind)
+    if (t >= 0 && from && seq.tracks[static_cast<size_t>(t)].kind == from->kind)
         to_track = seq.tracks[static_cast<size_t>(t)].id;
-    if (position == clip.position && to_track == selected_track_) return;
-    // Consecutive moves of one clip merge in the UndoStack: the whole drag is one undo step.
-    // A refused move (overlap) changes nothing and the clip simply stays put.
+    if (position == clip->position && to_track == selected_track_) return;
+    // Consecutive moves of one clip merge in the UndoStack: the whole drag is one undo step. A refused
+    // move (overlap) changes nothing and the clip stays put, so the message is not shown mid-drag.
     auto moved = document_->push(core::make_move_clip(selected_track_, selected_clip_, to_track, position));
     if (moved && to_track != selected_track_) {
         selected_track_ = to_track;
-        emit clipSelected(QString::fromStdString(selected_track_), QString::fromStdString(selected_clip_));
+        emit clipSelected(qs(selected_track_), qs(selected_clip_));
     }
 }
 
 void TimelineView::mouseReleaseEvent(QMouseEvent* event) {
     drag_ = Drag::None;
+    grabbed_.reset();
     QWidget::mouseReleaseEvent(event);
 }
 
 void TimelineView::wheelEvent(QWheelEvent* event) {
     if (event->modifiers() & Qt::ControlModifier) {
-        setPixelsPerFrame(pixels_per_frame_ * (event->angleDelta().y() > 0 ? 1.25 : 0.8));
+        event->angleDelta().y() > 0 ? zoomIn() : zoomOut();
         event->accept();
         return;
     }
@@ -265,13 +660,62 @@ void TimelineView::wheelEvent(QWheelEvent* event) {
 }
 
 void TimelineView::keyPressEvent(QKeyEvent* event) {
-    if ((event->key() == Qt::Key_Delete || event->key() == Qt::Key_Backspace) && !selected_clip_.empty()) {
-        auto removed = document_->push(core::make_remove_clip(selected_track_, selected_clip_));
-        if (!removed) emit editFailed(QString::fromStdString(removed.message()));
-        event->accept();
-        return;
+    const bool shift = event->modifiers() & Qt::ShiftModifier;
+    switch (event->key()) {
+    case Qt::Key_Delete:
+    case Qt::Key_Backspace:
+        if (selected()) shift ? rippleDeleteSelected() : deleteSelected();
+        break;
+    case Qt::Key_S:
+        splitAtPlayhead();
+        break;
+    case Qt::Key_Plus:
+    case Qt::Key_Equal:
+        zoomIn();
+        break;
+    case Qt::Key_Minus:
+        zoomOut();
+        break;
+    default:
+        return QWidget::keyPressEvent(event);
     }
-    QWidget::keyPressEvent(event);
+    event->accept();
+}
+
+void TimelineView::contextMenuEvent(QContextMenuEvent* event) {
+    // Right-click selects the clip under the mouse first, as in any editor.
+    const int t = track_at(event->pos().y());
+    if (t >= 0) {
+        const core::Track& track = document_->project().sequence.tracks[static_cast<size_t>(t)];
+        for (auto c = track.clips.rbegin(); c != track.clips.rend(); ++c) {
+            if (clipRect(track.id, c->id).contains(event->pos())) {
+                selectClip(qs(track.id), qs(c->id));
+                break;
+            }
+        }
+    }
+    const core::Clip* clip = selected();
+    const core::Track* track = document_->project().sequence.find_track(selected_track_);
+    QMenu menu(this);
+    menu.addAction(tr("Split at playhead"), QKeySequence(Qt::Key_S), this, [this] { splitAtPlayhead(); });
+    if (clip) {
+        menu.addAction(tr("Crossfade with previous clip…"), this, [this] { promptCrossfade(); });
+        if (clip->transition_in > 0)
+            menu.addAction(tr("Remove crossfade"), this, [this] { setCrossfade(0); });
+        menu.addAction(tr("Speed…"), this, [this] { promptSpeed(); });
+        menu.addAction(tr("Fades…"), this, [this] { promptFades(); });
+        if (track && track->kind == core::TrackKind::Audio)
+            menu.addAction(tr("Gain…"), this, [this] { promptGain(); });
+        menu.addSeparator();
+        menu.addAction(tr("Delete"), QKeySequence(Qt::Key_Delete), this, [this] { deleteSelected(); });
+        menu.addAction(tr("Ripple delete"), QKeySequence(Qt::SHIFT | Qt::Key_Delete), this,
+                       [this] { rippleDeleteSelected(); });
+    }
+    menu.addSeparator();
+    menu.addAction(tr("Add video track"), this, [this] { addVideoTrack(); });
+    menu.addAction(tr("Add audio track"), this, [this] { addAudioTrack(); });
+    menu.addAction(tr("Add music…"), this, [this] { promptAddMusic(); });
+    menu.exec(event->globalPos());
 }
 
 }  // namespace fl::studio
