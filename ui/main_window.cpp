@@ -1,6 +1,9 @@
 #include "ui/main_window.h"
 
 #include <QAction>
+#include <QCheckBox>
+#include <QShortcut>
+#include <QToolButton>
 #include <QApplication>
 #include <QCloseEvent>
 #include <QDateTime>
@@ -29,6 +32,7 @@
 #include "frameloom/media/decode.h"
 #include "frameloom/media/encode.h"
 #include "frameloom/media/probe.h"
+#include "ui/export_dialog.h"
 #include "ui/generation_service.h"
 #include "ui/storyboard_panel.h"
 #include "ui/take_scores.h"
@@ -138,9 +142,42 @@ void MainWindow::create_layout() {
     timeline_scroll_->setObjectName("timelineScroll");
     timeline_scroll_->setWidgetResizable(true);
     timeline_scroll_->setWidget(timeline_);
+    // Above it: tracks, music, zoom and snapping.
+    auto* timeline_panel = new QWidget(this);
+    auto* timeline_layout = new QVBoxLayout(timeline_panel);
+    timeline_layout->setContentsMargins(0, 0, 0, 0);
+    timeline_layout->setSpacing(2);
+    auto* tools = new QHBoxLayout;
+    auto tool = [timeline_panel, tools](const QString& text, const char* name, const QString& tip) {
+        auto* button = new QToolButton(timeline_panel);
+        button->setText(text);
+        button->setObjectName(QString::fromLatin1(name));
+        button->setToolTip(tip);
+        tools->addWidget(button);
+        return button;
+    };
+    connect(tool(tr("+ Video track"), "addVideoTrackButton", tr("Add a video track (drawn over the ones above)")),
+            &QToolButton::clicked, timeline_, &TimelineView::addVideoTrack);
+    connect(tool(tr("+ Audio track"), "addAudioTrackButton", tr("Add an audio track")), &QToolButton::clicked,
+            timeline_, &TimelineView::addAudioTrack);
+    connect(tool(tr("Add music…"), "addMusicButton", tr("Put an audio file on an audio track at the playhead")),
+            &QToolButton::clicked, timeline_, &TimelineView::promptAddMusic);
+    tools->addStretch(1);
+    auto* snap = new QCheckBox(tr("Snap"), timeline_panel);
+    snap->setObjectName("snapCheck");
+    snap->setChecked(timeline_->snapping());
+    snap->setToolTip(tr("Snap to clip edges and the playhead"));
+    connect(snap, &QCheckBox::toggled, timeline_, &TimelineView::setSnapping);
+    tools->addWidget(snap);
+    connect(tool(tr("−"), "zoomOutButton", tr("Zoom out (Ctrl+wheel, -)")), &QToolButton::clicked, timeline_,
+            &TimelineView::zoomOut);
+    connect(tool(tr("+"), "zoomInButton", tr("Zoom in (Ctrl+wheel, +)")), &QToolButton::clicked, timeline_,
+            &TimelineView::zoomIn);
+    timeline_layout->addLayout(tools);
+    timeline_layout->addWidget(timeline_scroll_, 1);
     jobs_panel_ = new JobsPanel(this);
     auto* bottom = new QSplitter(Qt::Horizontal, this);
-    bottom->addWidget(timeline_scroll_);
+    bottom->addWidget(timeline_panel);
     bottom->addWidget(jobs_panel_);
     bottom->setStretchFactor(0, 3);
     bottom->setStretchFactor(1, 1);
@@ -194,6 +231,19 @@ void MainWindow::create_layout() {
                 const std::string& shot_id = track->clips[static_cast<size_t>(index)].source.shot_id;
                 if (!shot_id.empty() && document_->project().find_shot(shot_id)) selectShot(qs(shot_id));
             });
+    // Transport keys while the timeline has focus (the preview has its own): Space, J/K/L, Left/Right.
+    const std::pair<int, void (PreviewPlayer::*)()> transport[] = {
+        {Qt::Key_Space, &PreviewPlayer::togglePlay}, {Qt::Key_J, &PreviewPlayer::playReverse},
+        {Qt::Key_K, &PreviewPlayer::stop},           {Qt::Key_L, &PreviewPlayer::playForward},
+        {Qt::Key_Left, &PreviewPlayer::stepBack},    {Qt::Key_Right, &PreviewPlayer::stepForward}};
+    for (const auto& [key, slot] : transport) {
+        auto* shortcut = new QShortcut(QKeySequence(key), timeline_scroll_);
+        shortcut->setContext(Qt::WidgetWithChildrenShortcut);
+        connect(shortcut, &QShortcut::activated, this, [this, slot] {
+            if (!preview_->isSequence()) previewSequence();
+            (preview_->*slot)();
+        });
+    }
     connect(preview_, &PreviewPlayer::frameChanged, this, [this](qint64 frame) {
         if (preview_->isSequence()) timeline_->setPlayhead(frame);
     });
@@ -216,6 +266,11 @@ void MainWindow::create_actions() {
             &MainWindow::saveProject);
     connect(add(file, tr("Save &As…"), "actionSaveAs", QKeySequence::SaveAs), &QAction::triggered, this,
             [this] { saveProjectAs(); });
+    file->addSeparator();
+    connect(add(file, tr("&Export…"), "actionExport", QKeySequence(Qt::CTRL | Qt::Key_E)), &QAction::triggered,
+            this, [this] { fileExport(); });
+    connect(add(file, tr("Add &music…"), "actionAddMusicFile", QKeySequence()), &QAction::triggered, timeline_,
+            &TimelineView::promptAddMusic);
     file->addSeparator();
     QAction* quit = add(file, tr("&Quit"), "actionQuit", QKeySequence::Quit);
     quit->setMenuRole(QAction::QuitRole);
@@ -244,6 +299,36 @@ void MainWindow::create_actions() {
             this, [this] { generateVariations(takes_strip_->variationCount()); });
     connect(add(shot, tr("&Score takes"), "actionScoreTakes", QKeySequence()), &QAction::triggered, this,
             [this] { scoreTakes(); });
+
+    // Timeline: the keys (S, Shift+Del, Del) act while the timeline has focus, so they are shown, not bound.
+    QMenu* timeline = menuBar()->addMenu(tr("&Timeline"));
+    connect(add(timeline, tr("Add &video track"), "actionAddVideoTrack", QKeySequence()), &QAction::triggered,
+            timeline_, &TimelineView::addVideoTrack);
+    connect(add(timeline, tr("Add &audio track"), "actionAddAudioTrack", QKeySequence()), &QAction::triggered,
+            timeline_, &TimelineView::addAudioTrack);
+    connect(add(timeline, tr("Add &music…"), "actionAddMusic", QKeySequence()), &QAction::triggered, timeline_,
+            &TimelineView::promptAddMusic);
+    timeline->addSeparator();
+    connect(add(timeline, tr("&Split at playhead\tS"), "actionSplit", QKeySequence()), &QAction::triggered,
+            timeline_, &TimelineView::splitAtPlayhead);
+    connect(add(timeline, tr("&Ripple delete\tShift+Del"), "actionRippleDelete", QKeySequence()),
+            &QAction::triggered, timeline_, &TimelineView::rippleDeleteSelected);
+    connect(add(timeline, tr("&Delete clip\tDel"), "actionDeleteClip", QKeySequence()), &QAction::triggered,
+            timeline_, &TimelineView::deleteSelected);
+    timeline->addSeparator();
+    connect(add(timeline, tr("&Crossfade with previous clip…"), "actionCrossfade", QKeySequence()),
+            &QAction::triggered, timeline_, &TimelineView::promptCrossfade);
+    connect(add(timeline, tr("Clip s&peed…"), "actionSpeed", QKeySequence()), &QAction::triggered, timeline_,
+            &TimelineView::promptSpeed);
+    connect(add(timeline, tr("&Fades…"), "actionFades", QKeySequence()), &QAction::triggered, timeline_,
+            &TimelineView::promptFades);
+    connect(add(timeline, tr("Audio &gain…"), "actionGain", QKeySequence()), &QAction::triggered, timeline_,
+            &TimelineView::promptGain);
+    timeline->addSeparator();
+    connect(add(timeline, tr("Zoom &in"), "actionZoomIn", QKeySequence()), &QAction::triggered, timeline_,
+            &TimelineView::zoomIn);
+    connect(add(timeline, tr("Zoom &out"), "actionZoomOut", QKeySequence()), &QAction::triggered, timeline_,
+            &TimelineView::zoomOut);
 
     QMenu* help = menuBar()->addMenu(tr("&Help"));
     QAction* about = add(help, tr("&About Frameloom Studio"), "actionAbout", QKeySequence());
@@ -344,6 +429,17 @@ void MainWindow::previewTake(const QString& take_id) {
     const core::Take* take = shot ? shot->find_take(take_id.toStdString()) : nullptr;
     if (!take) return;
     preview_->showFile(document_->resolve_media(take->file));
+}
+
+ExportDialog* MainWindow::fileExport() {
+    if (!export_dialog_) {
+        export_dialog_ = new ExportDialog(document_, jobs_.get(), this);
+        connect(export_dialog_, &ExportDialog::exportFinished, this,
+                [this](bool, const QString& message) { statusBar()->showMessage(message, 8000); });
+    }
+    export_dialog_->show();
+    export_dialog_->raise();
+    return export_dialog_;
 }
 
 void MainWindow::previewSequence() {
@@ -742,6 +838,7 @@ void MainWindow::cancelJob(quint64 id) { jobs_->cancel(id); }
 
 void MainWindow::onJobChanged(const core::JobStatus& status) {
     jobs_panel_->updateJob(status);
+    if (export_dialog_) export_dialog_->onJobChanged(status);
     const bool finished = status.state == core::JobState::Done || status.state == core::JobState::Failed ||
                           status.state == core::JobState::Cancelled;
     if (!finished) return;

@@ -27,6 +27,7 @@ namespace fl::studio {
 class GenerationService;
 class JobsPanel;
 class PreviewPlayer;
+class ExportDialog;
 class ProjectDocument;
 class ShotInspector;
 class StoryboardPanel;
@@ -47,6 +48,8 @@ public:
     JobsPanel* jobsPanel() const { return jobs_panel_; }
     PreviewPlayer* preview() const { return preview_; }
     TimelineView* timeline() const { return timeline_; }
+    /// The export dialog (nullptr until File ▸ Export was first used).
+    ExportDialog* exportDialog() const { return export_dialog_; }
     ShotInspector* inspector() const { return inspector_; }
     StoryboardPanel* storyboard() const { return storyboard_; }
     TakesStrip* takesStrip() const { return takes_strip_; }
@@ -111,6 +114,8 @@ public slots:
     quint64 generate();
     /// Requests cancellation of a job.
     void cancelJob(quint64 id);
+    /// File ▸ Export…: shows the export dialog (created on first use) and returns it.
+    ExportDialog* fileExport();
     /// Shows the timeline sequence in the preview at the playhead.
     void previewSequence();
     /// Shows a take of the current shot in the preview.
@@ -185,6 +190,7 @@ private:
     TimelineView* timeline_ = nullptr;
     QScrollArea* timeline_scroll_ = nullptr;
     JobsPanel* jobs_panel_ = nullptr;
+    ExportDialog* export_dialog_ = nullptr;
     QPushButton* generate_button_ = nullptr;
 
     QAction* undo_action_ = nullptr;
