@@ -50,12 +50,8 @@ ExportDialog::ExportDialog(ProjectDocument* document, core::JobQueue* jobs, QWid
     auto* form = new QFormLayout;
     form->addRow(tr("File:"), path_row);
     form->addRow(tr("Format:"), format_);
-    const auto& seq = document_->project().sequence;
-    form->addRow(tr("Picture:"), new QLabel(tr("%1×%2 at %3 fps (from the sequence)")
-                                                .arg(seq.width)
-                                                .arg(seq.height)
-                                                .arg(QString::fromStdString(core::to_string(seq.fps))),
-                                            this));
+    picture_ = new QLabel(this);
+    form->addRow(tr("Picture:"), picture_);
     auto* buttons = new QHBoxLayout;
     buttons->addStretch(1);
     buttons->addWidget(export_);
@@ -67,12 +63,7 @@ ExportDialog::ExportDialog(ProjectDocument* document, core::JobQueue* jobs, QWid
     layout->addWidget(status_);
     layout->addLayout(buttons);
 
-    // A default target beside the project (or in the home folder for an unsaved one).
-    const fs::path base = document_->path().empty() ? fs::path(QDir::homePath().toStdString())
-                                                    : document_->path().parent_path();
-    const std::string stem = document_->path().empty() ? document_->project().name : document_->path().stem().string();
-    path_->setText(QString::fromStdString((base / (stem + ".mp4")).string()));
-
+    refresh();
     connect(browse, &QPushButton::clicked, this, &ExportDialog::browse);
     connect(format_, &QComboBox::currentIndexChanged, this, &ExportDialog::setFormat);
     connect(export_, &QPushButton::clicked, this, [this] { startExport(); });
@@ -80,6 +71,23 @@ ExportDialog::ExportDialog(ProjectDocument* document, core::JobQueue* jobs, QWid
     connect(close_, &QPushButton::clicked, this, &QDialog::close);
     update_controls();
     resize(560, sizeHint().height());
+}
+
+void ExportDialog::refresh() {
+    const auto& seq = document_->project().sequence;
+    picture_->setText(tr("%1×%2 at %3 fps, %4 (from the sequence)")
+                          .arg(seq.width)
+                          .arg(seq.height)
+                          .arg(QString::fromStdString(core::to_string(seq.fps)))
+                          .arg(QString::fromStdString(core::FrameTime{seq.duration(), seq.fps}.timecode())));
+    const std::string key = document_->path().string() + "#" + std::to_string(document_->epoch());
+    if (running_ || key == defaults_for_) return;
+    defaults_for_ = key;
+    // A default target beside the project (or in the home folder for an unsaved one).
+    const fs::path base = document_->path().empty() ? fs::path(QDir::homePath().toStdString())
+                                                    : document_->path().parent_path();
+    const std::string stem = document_->path().empty() ? document_->project().name : document_->path().stem().string();
+    path_->setText(QString::fromStdString((base / (stem + (format() == Mov ? ".mov" : ".mp4"))).string()));
 }
 
 QString ExportDialog::targetPath() const { return path_->text().trimmed(); }

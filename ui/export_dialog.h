@@ -4,6 +4,7 @@
 #include <QDialog>
 #include <QString>
 #include <cstdint>
+#include <string>
 
 #include "frameloom/core/job.h"
 
@@ -38,6 +39,9 @@ public:
     QString statusText() const;
 
 public slots:
+    /// Re-reads the sequence (picture line) and, when another project is open than at the last call, the
+    /// default target beside it. Called each time the dialog is shown.
+    void refresh();
     void setTargetPath(const QString& path);
     /// Also changes the target's extension to match (.mp4 / .mov).
     void setFormat(int format);
@@ -64,6 +68,8 @@ private:
     QComboBox* format_ = nullptr;
     QProgressBar* progress_ = nullptr;
     QLabel* status_ = nullptr;
+    QLabel* picture_ = nullptr;
+    std::string defaults_for_;  ///< the project (path and epoch) the default target was made for
     QPushButton* export_ = nullptr;
     QPushButton* cancel_ = nullptr;
     QPushButton* close_ = nullptr;

@@ -437,6 +437,7 @@ ExportDialog* MainWindow::fileExport() {
         connect(export_dialog_, &ExportDialog::exportFinished, this,
                 [this](bool, const QString& message) { statusBar()->showMessage(message, 8000); });
     }
+    export_dialog_->refresh();
     export_dialog_->show();
     export_dialog_->raise();
     return export_dialog_;

@@ -460,8 +460,10 @@ void TimelineView::paint_clip(QPainter& p, const core::Track& track, size_t inde
     p.setPen(selected ? QPen(Qt::white, 2) : QPen(fill.darker(150), 1));
     p.drawRect(r.adjusted(0, 0, -1, -1));
 
-    // Speed badge, top right.
-    QRect text = r.adjusted(4, 2, -4, -2);
+    // Speed badge, top right. The name starts after a crossfade into the clip, so both names stay readable.
+    const int64_t overlap = track.overlap_before(index);
+    const int overlap_px = overlap > 0 ? xForFrame(clip.position + overlap) - xForFrame(clip.position) : 0;
+    QRect text = r.adjusted(4 + overlap_px, 2, -4, -2);
     if (clip.speed != core::Rational{1, 1}) {
         const QString badge = speed_badge(clip.speed);
         const int bw = p.fontMetrics().horizontalAdvance(badge) + 6;
@@ -480,10 +482,8 @@ void TimelineView::paint_clip(QPainter& p, const core::Track& track, size_t inde
                p.fontMetrics().elidedText(label, Qt::ElideRight, std::max(text.width(), 0)));
 
     // A live crossfade into this clip: the shared frames drawn as a dissolve (an X over both clips).
-    const int64_t overlap = track.overlap_before(index);
     if (overlap > 0) {
-        const QRect x(xForFrame(clip.position), r.top(), xForFrame(clip.position + overlap) - xForFrame(clip.position),
-                      r.height());
+        const QRect x(xForFrame(clip.position), r.top(), overlap_px, r.height());
         p.fillRect(x, QColor(200, 120, 220, 170));
         p.setPen(QPen(Qt::white, 1));
         p.drawLine(x.topLeft(), x.bottomRight());
