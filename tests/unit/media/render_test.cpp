@@ -322,3 +322,42 @@ TEST_F(RenderTest, RenderFormatFollowsTheExtension) {
 
 }  // namespace
 }  // namespace fl::media
+
+namespace fl::media {
+namespace {
+
+TEST_F(RenderTest, SequenceFramesShowWhatTheFilmShows) {
+    // The studio's preview composites with SequenceFrames: every frame must match the rendered film.
+    const auto target = dir / "film.mp4";
+    ASSERT_TRUE(render_sequence(project, project.sequence, target, options()).ok());
+    auto film = decode_video(target);
+    ASSERT_TRUE(film.ok()) << film.message();
+    SequenceFrames frames(project, dir.path());
+    ASSERT_EQ(frames.frame_count(), 28);
+    ASSERT_EQ(film->frame_count(), 28);
+    for (int64_t f = 0; f < 28; ++f) {
+        auto picture = frames.frame(f);
+        ASSERT_TRUE(picture.ok()) << picture.message();
+        ASSERT_EQ(picture->width, kSize);
+        const Rgb want = mean_centre(film->frames[static_cast<size_t>(f)]);
+        SCOPED_TRACE("frame " + std::to_string(f));
+        EXPECT_COLOUR_NEAR(*picture, want, 4);
+    }
+    // Stepping backwards (the preview's J and Left) seeks and gives the same pictures.
+    auto again = frames.frame(5);
+    ASSERT_TRUE(again.ok());
+    EXPECT_COLOUR_NEAR(*again, mean_centre(film->frames[5]), 4);
+    auto first = frames.frame(0);
+    ASSERT_TRUE(first.ok());
+    EXPECT_COLOUR_NEAR(*first, (Rgb{0, 0, 0}), 2);  // frame 0 of the fade-in is black
+
+    // Missing media is an error naming the clip, not a crash.
+    std::filesystem::remove(dir / "blue.mp4");
+    SequenceFrames offline(project, dir.path());
+    auto missing = offline.frame(24);
+    ASSERT_FALSE(missing.ok());
+    EXPECT_NE(missing.message().find("clip"), std::string::npos) << missing.message();
+}
+
+}  // namespace
+}  // namespace fl::media
