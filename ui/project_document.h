@@ -43,6 +43,8 @@ public:
     core::Result<void> push(std::unique_ptr<core::Command> command);
     void undo();
     core::Result<void> redo();
+    /// Ends a continuous gesture (a timeline drag released): the next edit is a new undo step.
+    void end_gesture() { stack_.close_merge(); }
 
     /// Replaces the document with a fresh, empty project.
     void reset_new(const std::string& name = "Untitled");

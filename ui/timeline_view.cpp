@@ -341,7 +341,7 @@ void TimelineView::promptCrossfade() {
     const int frames = QInputDialog::getInt(this, tr("Crossfade"), tr("Crossfade from the previous clip (frames):"),
                                             static_cast<int>(std::max<int64_t>(clip->transition_in, 4)), 0, 100000,
                                             1, &ok);
-    if (ok) setCrossfade(frames);
+    if (ok && setCrossfade(frames)) document_->end_gesture();
 }
 
 void TimelineView::promptSpeed() {
@@ -353,7 +353,7 @@ void TimelineView::promptSpeed() {
     bool ok = false;
     const QString text = QInputDialog::getText(this, tr("Clip speed"), tr("Speed (2 = twice as fast, 1/2 = half):"),
                                                QLineEdit::Normal, qs(core::to_string(clip->speed)), &ok);
-    if (ok) setSpeed(text);
+    if (ok && setSpeed(text)) document_->end_gesture();
 }
 
 void TimelineView::promptFades() {
@@ -379,7 +379,8 @@ void TimelineView::promptFades() {
     form->addRow(buttons);
     connect(buttons, &QDialogButtonBox::accepted, &dialog, &QDialog::accept);
     connect(buttons, &QDialogButtonBox::rejected, &dialog, &QDialog::reject);
-    if (dialog.exec() == QDialog::Accepted) setFades(in->value(), out->value());
+    // A dialog is a discrete edit: the next fade edit of this clip is a new undo step.
+    if (dialog.exec() == QDialog::Accepted && setFades(in->value(), out->value())) document_->end_gesture();
 }
 
 void TimelineView::promptGain() {
@@ -390,7 +391,7 @@ void TimelineView::promptGain() {
     }
     bool ok = false;
     const double db = QInputDialog::getDouble(this, tr("Gain"), tr("Gain (dB):"), clip->gain_db, -96.0, 24.0, 1, &ok);
-    if (ok) setGain(db);
+    if (ok && setGain(db)) document_->end_gesture();
 }
 
 void TimelineView::promptAddMusic() {
@@ -645,6 +646,9 @@ void TimelineView::mouseMoveEvent(QMouseEvent* event) {
 }
 
 void TimelineView::mouseReleaseEvent(QMouseEvent* event) {
+    // One drag, one undo step: the engine merges the moves (or trims) of the drag, and this stops the
+    // next drag of the same clip from joining them.
+    if (drag_ == Drag::Clip || drag_ == Drag::TrimIn || drag_ == Drag::TrimOut) document_->end_gesture();
     drag_ = Drag::None;
     grabbed_.reset();
     QWidget::mouseReleaseEvent(event);

@@ -92,7 +92,8 @@ public slots:
     /// clip; its length is the file's (media::probe_audio_seconds). The new clip is selected.
     bool addMusic(const QString& path);
 
-    // ---- The same edits asking for their values in a dialog (menus, context menu). ----
+    // ---- The same edits asking for their values in a dialog (menus, context menu); each dialog is its own
+    // undo step (the slots above merge consecutive fade/gain edits of one clip, as a slider would). ----
     void promptCrossfade();
     void promptSpeed();
     void promptFades();

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <set>
+#include <utility>
 
 namespace fl::core {
 
@@ -24,8 +25,10 @@ Result<void> UndoStack::push(Project& project, std::unique_ptr<Command> cmd) {
         commands_.erase(commands_.begin() + static_cast<std::ptrdiff_t>(index_), commands_.end());
         if (clean_index_ > static_cast<long>(index_)) clean_index_ = -1;  // the saved state is gone for good
     }
-    // Never merge into the saved state: undoing the merged step would skip past it.
-    if (index_ > 0 && static_cast<long>(index_) != clean_index_) {
+    // Never merge into the saved state: undoing the merged step would skip past it; nor across the end of
+    // a gesture (close_merge).
+    const bool closed = std::exchange(merge_closed_, false);
+    if (index_ > 0 && static_cast<long>(index_) != clean_index_ && !closed) {
         Command& top = *commands_[index_ - 1];
         if (top.merge_id() >= 0 && top.merge_id() == cmd->merge_id() && top.merge_with(*cmd)) return ok();
     }

@@ -322,6 +322,19 @@ TEST_F(TimelineTest, MouseDragsMoveAndTrimAsOneUndoStepAndKeysEdit) {
     window_->document()->undo();
     EXPECT_EQ(project(), before);
 
+    // Two drags of blue in a row are two undo steps.
+    for (int64_t to : {24, 28}) {
+        const int64_t from = v1().clips[1].position + 2;
+        send_mouse(view, QEvent::MouseButtonPress, QPoint(view->xForFrame(from) + 4, y), Qt::LeftButton);
+        send_mouse(view, QEvent::MouseMove, QPoint(view->xForFrame(to + 2) + 4, y), Qt::LeftButton);
+        send_mouse(view, QEvent::MouseButtonRelease, QPoint(view->xForFrame(to + 2) + 4, y), Qt::NoButton);
+        EXPECT_EQ(v1().clips[1].position, to);
+    }
+    window_->document()->undo();
+    EXPECT_EQ(v1().clips[1].position, 24);
+    window_->document()->undo();
+    EXPECT_EQ(project(), before);
+
     // Drag red's right edge from 16 to 10 (trim out): one undo step.
     const QRect red = view->clipRect(v1().id, v1().clips[0].id);
     send_mouse(view, QEvent::MouseButtonPress, QPoint(red.right() - 2, y), Qt::LeftButton);

@@ -39,6 +39,9 @@ public:
     std::string redo_text() const;
     /// Marks the current state as saved (for the "modified" indicator).
     void set_clean() { clean_index_ = static_cast<long>(index_); }
+    /// Ends a continuous gesture (a drag released, a slider let go): the next command starts a new undo
+    /// step even when it could merge with the top one.
+    void close_merge() { merge_closed_ = true; }
     bool is_clean() const { return clean_index_ == static_cast<long>(index_); }
     void clear();
     size_t size() const { return commands_.size(); }
@@ -47,6 +50,7 @@ private:
     std::vector<std::unique_ptr<Command>> commands_;
     size_t index_ = 0;       ///< number of applied commands
     long clean_index_ = 0;   ///< index at last save (-1 if unreachable)
+    bool merge_closed_ = false;  ///< set by close_merge(): the next push does not merge
 };
 
 // ---- The edits of the foundation. Each is one user action. ----

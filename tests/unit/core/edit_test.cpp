@@ -288,6 +288,28 @@ TEST(EditClips, MovesOfDifferentClipsOrAcrossSavesDoNotMerge) {
     EXPECT_EQ(p.sequence.tracks[0].clips[0].position, 10);
 }
 
+TEST(EditClips, ClosedMergeStartsANewStep) {
+    // Two drags of one clip: the first released (close_merge) before the second begins.
+    Project p = sample_project();
+    UndoStack stack;
+    ASSERT_TRUE(stack.push(p, make_move_clip("track-1", "clip-7", "track-1", 70)).ok());
+    ASSERT_TRUE(stack.push(p, make_move_clip("track-1", "clip-7", "track-1", 80)).ok());
+    stack.close_merge();
+    ASSERT_TRUE(stack.push(p, make_move_clip("track-1", "clip-7", "track-1", 90)).ok());
+    ASSERT_TRUE(stack.push(p, make_move_clip("track-1", "clip-7", "track-1", 95)).ok());
+    EXPECT_EQ(stack.size(), 2u);
+    stack.undo(p);
+    EXPECT_VALID(p);
+    EXPECT_EQ(p.sequence.tracks[0].clips.back().position, 80);
+    // A refused command does not use up the closed state.
+    stack.close_merge();
+    EXPECT_FALSE(stack.push(p, make_move_clip("track-1", "clip-7", "track-1", -1)).ok());
+    ASSERT_TRUE(stack.push(p, make_move_clip("track-1", "clip-7", "track-1", 85)).ok());
+    EXPECT_EQ(stack.size(), 2u);  // the redo history was dropped, and 85 is a step of its own
+    stack.undo(p);
+    EXPECT_EQ(p.sequence.tracks[0].clips.back().position, 80);
+}
+
 // ---- Tracks and macros ----
 
 TEST(EditTracks, AddTrackNamesAndIdsItself) {
