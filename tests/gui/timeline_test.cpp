@@ -4,6 +4,12 @@
 #include <unistd.h>
 
 #include <QAction>
+#include <QDialogButtonBox>
+#include <QInputDialog>
+#include <QMenu>
+#include <QMenuBar>
+#include <QSpinBox>
+#include <QTimer>
 #include <QApplication>
 #include <QKeyEvent>
 #include <QMouseEvent>
@@ -70,6 +76,18 @@ void write_colour_clip(const fs::path& path, uint8_t r, uint8_t g, uint8_t b) {
     }
     auto written = fl::media::encode_mp4(video, path);
     ASSERT_TRUE(written.ok()) << written.message();
+}
+
+/// Answers the next modal dialog: `fill` sets its values, then it is accepted.
+void answer_next_dialog(const std::function<void(QDialog*)>& fill) {
+    QTimer::singleShot(0, [fill] {
+        QDialog* dialog = nullptr;
+        wait_until([&] { return (dialog = qobject_cast<QDialog*>(QApplication::activeModalWidget())) != nullptr; },
+                   5000);
+        ASSERT_NE(dialog, nullptr) << "no dialog opened";
+        fill(dialog);
+        dialog->accept();
+    });
 }
 
 class TimelineTest : public ::testing::Test {
@@ -250,6 +268,48 @@ TEST_F(TimelineTest, EditsThroughSlotsAreOneUndoStepEach) {
     // Move through the slot: to frame 40.
     ASSERT_TRUE(view->moveClip(track_id(), blue, track_id(), 40));
     EXPECT_EQ(v1().clips[1].position, 40);
+    expect_invariants();
+}
+
+TEST_F(TimelineTest, TimelineMenuAsksForValuesAndEachDialogIsOneStep) {
+    MainWindow& w = open_two_clips();
+    TimelineView* view = timeline();
+    auto trigger = [&](const char* name) {
+        auto* action = w.findChild<QAction*>(QString::fromLatin1(name));
+        ASSERT_NE(action, nullptr) << name;
+        action->trigger();
+    };
+    const fl::core::Project before = project();
+    view->selectClip(track_id(), clip_id(1));
+
+    answer_next_dialog([](QDialog* d) { static_cast<QInputDialog*>(d)->setIntValue(2); });
+    trigger("actionCrossfade");
+    EXPECT_EQ(v1().overlap_before(1), 2);
+
+    answer_next_dialog([](QDialog* d) { static_cast<QInputDialog*>(d)->setTextValue("1/2"); });
+    trigger("actionSpeed");
+    EXPECT_EQ(v1().clips[1].speed, (fl::core::Rational{1, 2}));
+    EXPECT_EQ(v1().clips[1].duration(), 32);
+
+    for (int fade_out : {5, 7}) {  // two dialogs on one clip: two undo steps
+        answer_next_dialog([fade_out](QDialog* d) {
+            const auto boxes = d->findChildren<QSpinBox*>();
+            ASSERT_EQ(boxes.size(), 2);
+            boxes[0]->setValue(3);
+            boxes[1]->setValue(fade_out);
+        });
+        trigger("actionFades");
+        EXPECT_EQ(v1().clips[1].fade_in, 3);
+        EXPECT_EQ(v1().clips[1].fade_out, fade_out);
+    }
+    window_->document()->undo();
+    EXPECT_EQ(v1().clips[1].fade_out, 5);
+    for (int i = 0; i < 3; ++i) window_->document()->undo();
+    EXPECT_EQ(project(), before);
+
+    trigger("actionAddVideoTrack");
+    trigger("actionAddAudioTrack");
+    EXPECT_EQ(project().sequence.tracks.size(), 3u);
     expect_invariants();
 }
 
@@ -446,7 +506,10 @@ TEST_F(TimelineTest, ExportWritesTheWholeFilmAndCancelLeavesNothing) {
     view->selectClip(track_id(), clip_id(1));
     ASSERT_TRUE(view->setCrossfade(2));  // 30 frames
 
-    fl::studio::ExportDialog* dialog = w.fileExport();
+    auto* export_action = w.findChild<QAction*>("actionExport");
+    ASSERT_NE(export_action, nullptr);
+    export_action->trigger();  // File ▸ Export…
+    fl::studio::ExportDialog* dialog = w.exportDialog();
     ASSERT_NE(dialog, nullptr);
     EXPECT_TRUE(dialog->isVisible());
     const fs::path mp4 = dir_ / "film.mp4";
