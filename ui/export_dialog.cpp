@@ -86,7 +86,8 @@ void ExportDialog::refresh() {
     // A default target beside the project (or in the home folder for an unsaved one).
     const fs::path base = document_->path().empty() ? fs::path(QDir::homePath().toStdString())
                                                     : document_->path().parent_path();
-    const std::string stem = document_->path().empty() ? document_->project().name : document_->path().stem().string();
+    const std::string stem =
+        document_->path().empty() ? document_->project().name : document_->path().stem().string();
     path_->setText(QString::fromStdString((base / (stem + (format() == Mov ? ".mov" : ".mp4"))).string()));
 }
 
@@ -97,8 +98,10 @@ QString ExportDialog::statusText() const { return status_->text(); }
 void ExportDialog::setTargetPath(const QString& path) {
     path_->setText(path);
     const QString suffix = QFileInfo(path).suffix().toLower();
-    if (suffix == "mov") setFormat(Mov);
-    else if (suffix == "mp4") setFormat(Mp4);
+    if (suffix == "mov")
+        setFormat(Mov);
+    else if (suffix == "mp4")
+        setFormat(Mp4);
 }
 
 void ExportDialog::setFormat(int format) {
@@ -126,7 +129,8 @@ quint64 ExportDialog::startExport() {
         return quint64{0};
     };
     if (target.empty()) return refuse(tr("choose a file to export to"));
-    if (auto format = media::render_format_for(target); !format) return refuse(QString::fromStdString(format.message()));
+    if (auto format = media::render_format_for(target); !format)
+        return refuse(QString::fromStdString(format.message()));
     if (document_->project().sequence.duration() <= 0)
         return refuse(tr("the timeline is empty: put clips on it before exporting"));
 
@@ -156,7 +160,8 @@ void ExportDialog::onJobChanged(const core::JobStatus& status) {
     if (status.id != job_id_ || job_id_ == 0) return;
     progress_->setValue(static_cast<int>(status.fraction() * 100.0 + 0.5));
     if (status.state == core::JobState::Running || status.state == core::JobState::Queued) {
-        if (!status.label.empty()) status_->setText(tr("Exporting: %1").arg(QString::fromStdString(status.label)));
+        if (!status.label.empty())
+            status_->setText(tr("Exporting: %1").arg(QString::fromStdString(status.label)));
         return;
     }
     running_ = false;

@@ -302,7 +302,8 @@ bool TimelineView::addMusic(const QString& path) {
 
     // The selected audio track, else the first; none: a new one in the same undo step.
     const core::Track* track = nullptr;
-    if (const core::Track* t = project.sequence.find_track(selected_track_); t && t->kind == core::TrackKind::Audio)
+    if (const core::Track* t = project.sequence.find_track(selected_track_);
+        t && t->kind == core::TrackKind::Audio)
         track = t;
     for (const core::Track& t : project.sequence.tracks)
         if (!track && t.kind == core::TrackKind::Audio) track = &t;
@@ -338,9 +339,9 @@ void TimelineView::promptCrossfade() {
         return;
     }
     bool ok = false;
-    const int frames = QInputDialog::getInt(this, tr("Crossfade"), tr("Crossfade from the previous clip (frames):"),
-                                            static_cast<int>(std::max<int64_t>(clip->transition_in, 4)), 0, 100000,
-                                            1, &ok);
+    const int frames =
+        QInputDialog::getInt(this, tr("Crossfade"), tr("Crossfade from the previous clip (frames):"),
+                             static_cast<int>(std::max<int64_t>(clip->transition_in, 4)), 0, 100000, 1, &ok);
     if (ok && setCrossfade(frames)) document_->end_gesture();
 }
 
@@ -351,8 +352,9 @@ void TimelineView::promptSpeed() {
         return;
     }
     bool ok = false;
-    const QString text = QInputDialog::getText(this, tr("Clip speed"), tr("Speed (2 = twice as fast, 1/2 = half):"),
-                                               QLineEdit::Normal, qs(core::to_string(clip->speed)), &ok);
+    const QString text =
+        QInputDialog::getText(this, tr("Clip speed"), tr("Speed (2 = twice as fast, 1/2 = half):"),
+                              QLineEdit::Normal, qs(core::to_string(clip->speed)), &ok);
     if (ok && setSpeed(text)) document_->end_gesture();
 }
 
@@ -390,14 +392,16 @@ void TimelineView::promptGain() {
         return;
     }
     bool ok = false;
-    const double db = QInputDialog::getDouble(this, tr("Gain"), tr("Gain (dB):"), clip->gain_db, -96.0, 24.0, 1, &ok);
+    const double db =
+        QInputDialog::getDouble(this, tr("Gain"), tr("Gain (dB):"), clip->gain_db, -96.0, 24.0, 1, &ok);
     if (ok && setGain(db)) document_->end_gesture();
 }
 
 void TimelineView::promptAddMusic() {
-    const QString path = QFileDialog::getOpenFileName(this, tr("Add music"), QString(),
-                                                      tr("Audio (*.wav *.mp3 *.flac *.ogg *.m4a *.aac *.opus);;"
-                                                         "All files (*)"));
+    const QString path =
+        QFileDialog::getOpenFileName(this, tr("Add music"), QString(),
+                                     tr("Audio (*.wav *.mp3 *.flac *.ogg *.m4a *.aac *.opus);;"
+                                        "All files (*)"));
     if (!path.isEmpty()) addMusic(path);
 }
 
@@ -566,9 +570,12 @@ void TimelineView::mousePressEvent(QMouseEvent* event) {
             selectClip(qs(track.id), qs(c->id));
             grabbed_ = *c;
             const bool wide = r.width() > 3 * kEdgeGrab;
-            if (wide && pos.x() - r.left() < kEdgeGrab) drag_ = Drag::TrimIn;
-            else if (wide && r.right() - pos.x() < kEdgeGrab) drag_ = Drag::TrimOut;
-            else drag_ = Drag::Clip;
+            if (wide && pos.x() - r.left() < kEdgeGrab)
+                drag_ = Drag::TrimIn;
+            else if (wide && r.right() - pos.x() < kEdgeGrab)
+                drag_ = Drag::TrimOut;
+            else
+                drag_ = Drag::Clip;
             grab_offset_ = frameAt(pos.x()) - c->position;
             return;
         }
@@ -612,14 +619,18 @@ void TimelineView::mouseMoveEvent(QMouseEvent* event) {
     if (drag_ == Drag::TrimIn) {
         // The head follows the mouse (snapped); the end stays. Source frames move by frames × speed.
         const int64_t start = snapFrame(std::max<int64_t>(at, 0), selected_clip_);
-        int64_t new_in = grabbed_->in + static_cast<int64_t>(std::floor(static_cast<double>(start - grabbed_->position) * speed));
+        int64_t new_in =
+            grabbed_->in +
+            static_cast<int64_t>(std::floor(static_cast<double>(start - grabbed_->position) * speed));
         new_in = std::clamp<int64_t>(new_in, 0, grabbed_->out - 1);
         if (new_in != clip->in) trimIn(track_id, clip_id, new_in);
         return;
     }
     if (drag_ == Drag::TrimOut) {
         const int64_t end = snapFrame(std::max<int64_t>(at + 1, grabbed_->position + 1), selected_clip_);
-        int64_t new_out = grabbed_->in + static_cast<int64_t>(std::ceil(static_cast<double>(end - grabbed_->position) * speed));
+        int64_t new_out =
+            grabbed_->in +
+            static_cast<int64_t>(std::ceil(static_cast<double>(end - grabbed_->position) * speed));
         new_out = std::max<int64_t>(new_out, grabbed_->in + 1);
         if (new_out != clip->out) trimOut(track_id, clip_id, new_out);
         return;
@@ -629,8 +640,10 @@ void TimelineView::mouseMoveEvent(QMouseEvent* event) {
     int64_t position = std::max<int64_t>(at - grab_offset_, 0);
     const int64_t snapped_start = snapFrame(position, selected_clip_);
     const int64_t snapped_end = snapFrame(position + clip->duration(), selected_clip_) - clip->duration();
-    if (snapped_start != position) position = snapped_start;
-    else if (snapped_end != position && snapped_end >= 0) position = snapped_end;
+    if (snapped_start != position)
+        position = snapped_start;
+    else if (snapped_end != position && snapped_end >= 0)
+        position = snapped_end;
     const int t = track_at(pos.y());
     std::string to_track = selected_track_;
     if (t >= 0 && from && seq.tracks[static_cast<size_t>(t)].kind == from->kind)
@@ -666,22 +679,22 @@ void TimelineView::wheelEvent(QWheelEvent* event) {
 void TimelineView::keyPressEvent(QKeyEvent* event) {
     const bool shift = event->modifiers() & Qt::ShiftModifier;
     switch (event->key()) {
-    case Qt::Key_Delete:
-    case Qt::Key_Backspace:
-        if (selected()) shift ? rippleDeleteSelected() : deleteSelected();
-        break;
-    case Qt::Key_S:
-        splitAtPlayhead();
-        break;
-    case Qt::Key_Plus:
-    case Qt::Key_Equal:
-        zoomIn();
-        break;
-    case Qt::Key_Minus:
-        zoomOut();
-        break;
-    default:
-        return QWidget::keyPressEvent(event);
+        case Qt::Key_Delete:
+        case Qt::Key_Backspace:
+            if (selected()) shift ? rippleDeleteSelected() : deleteSelected();
+            break;
+        case Qt::Key_S:
+            splitAtPlayhead();
+            break;
+        case Qt::Key_Plus:
+        case Qt::Key_Equal:
+            zoomIn();
+            break;
+        case Qt::Key_Minus:
+            zoomOut();
+            break;
+        default:
+            return QWidget::keyPressEvent(event);
     }
     event->accept();
 }

@@ -133,7 +133,7 @@ private:
     std::string selected_track_;
     std::string selected_clip_;
     enum class Drag { None, Playhead, Clip, TrimIn, TrimOut } drag_ = Drag::None;
-    int64_t grab_offset_ = 0;          ///< frames between the clip's start and the grab point
+    int64_t grab_offset_ = 0;            ///< frames between the clip's start and the grab point
     std::optional<core::Clip> grabbed_;  ///< the clip as it was when a trim drag began
 };
 

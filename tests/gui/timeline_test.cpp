@@ -4,17 +4,17 @@
 #include <unistd.h>
 
 #include <QAction>
+#include <QApplication>
 #include <QDialogButtonBox>
 #include <QInputDialog>
+#include <QKeyEvent>
 #include <QMenu>
 #include <QMenuBar>
-#include <QSpinBox>
-#include <QTimer>
-#include <QApplication>
-#include <QKeyEvent>
 #include <QMouseEvent>
 #include <QSignalSpy>
+#include <QSpinBox>
 #include <QTest>
+#include <QTimer>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -82,8 +82,9 @@ void write_colour_clip(const fs::path& path, uint8_t r, uint8_t g, uint8_t b) {
 void answer_next_dialog(const std::function<void(QDialog*)>& fill) {
     QTimer::singleShot(0, [fill] {
         QDialog* dialog = nullptr;
-        wait_until([&] { return (dialog = qobject_cast<QDialog*>(QApplication::activeModalWidget())) != nullptr; },
-                   5000);
+        wait_until(
+            [&] { return (dialog = qobject_cast<QDialog*>(QApplication::activeModalWidget())) != nullptr; },
+            5000);
         ASSERT_NE(dialog, nullptr) << "no dialog opened";
         fill(dialog);
         dialog->accept();
