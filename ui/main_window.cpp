@@ -245,7 +245,10 @@ void MainWindow::create_layout() {
         });
     }
     connect(preview_, &PreviewPlayer::frameChanged, this, [this](qint64 frame) {
-        if (preview_->isSequence()) timeline_->setPlayhead(frame);
+        if (!preview_->isSequence()) return;
+        timeline_->setPlayhead(frame);
+        // While playing, the timeline scrolls to keep the playhead in view.
+        if (preview_->isPlaying()) timeline_scroll_->ensureVisible(timeline_->xForFrame(frame), 0, 80, 0);
     });
     connect(jobs_panel_, &JobsPanel::cancelRequested, this, &MainWindow::cancelJob);
 }
