@@ -85,7 +85,7 @@ TEST(QueuedGenerations, BadEntriesNameTheFieldPath) {
     std::string text = good;  // the queued entries are written last: the last "params" is theirs
     const auto at = text.rfind("\"params\": {");
     ASSERT_NE(at, std::string::npos);
-    text.replace(at, 9, "\"paramz\"");
+    text.replace(at, 8, "\"paramz\"");
     auto r = project_from_json(text);
     ASSERT_FALSE(r.ok());
     const std::string err = r.message();
@@ -158,7 +158,7 @@ TEST(Relink, MovedFolderRelinksTakesClipsAndKeyframesByName) {
     Project p = m.project;
     RelinkReport report = relink_missing_media(p, dir.path(), dir / "archive");
     EXPECT_TRUE(report.missing.empty());
-    EXPECT_EQ(report.relinked, 4);  // take, its clip, the music clip, the keyframe
+    EXPECT_EQ(report.relinked, 5);  // take, its clip, the music clip, the keyframe of the shot and of the take
     EXPECT_EQ(p.shots[0].takes[0].file, "archive/moved/take.mp4");  // inside the project folder: relative
     EXPECT_EQ(p.sequence.tracks[0].clips[0].source.file, "archive/moved/take.mp4");
     EXPECT_EQ(p.sequence.tracks[1].clips[0].source.file, "archive/moved/music.wav");
@@ -177,7 +177,7 @@ TEST(Relink, TakeWithAnotherHashStaysMissingAndSoDoesItsClip) {
     Project p = m.project;
     RelinkReport report = relink_missing_media(p, dir.path(), other.path());
     EXPECT_EQ(report.missing, (std::vector<std::string>{"film.media/take.mp4"}));
-    EXPECT_EQ(report.relinked, 2);  // music and keyframe, by name (no hash known for them)
+    EXPECT_EQ(report.relinked, 3);  // music and the two keyframes, by name (no hash known for them)
     EXPECT_EQ(p.shots[0].takes[0].file, "film.media/take.mp4");
     EXPECT_EQ(p.sequence.tracks[0].clips[0].source.file, "film.media/take.mp4");
     // Outside the project folder: absolute.
