@@ -201,11 +201,24 @@ core::Result<void> ProjectDocument::save_as(const fs::path& path) {
     std::vector<fs::path> owned{unsaved_media_};
     if (!path_.empty()) owned.push_back(media_dir());
     owned.insert(owned.end(), former_media_.begin(), former_media_.end());
+    // The unsaved-media folder of another session ("$TMP/frameloom-<pid>-XXXXXX/media"): a take that
+    // finished there after a save is referenced by the autosave, and restoring that autosave brings the
+    // reference here. Temporary folders do not last, so such media travels with the project too.
+    const fs::path temp_root = fs::path(QDir::tempPath().toStdString()).lexically_normal();
+    const auto session_media_of = [&](const fs::path& file) -> fs::path {
+        if (!core::is_inside(file, temp_root)) return {};
+        const fs::path rel = file.lexically_normal().lexically_relative(temp_root);
+        auto part = rel.begin();
+        if (part == rel.end() || part->string().rfind("frameloom-", 0) != 0) return {};
+        const fs::path root = temp_root / *part;
+        if (++part == rel.end() || *part != "media") return {};
+        return root / "media";
+    };
     const auto owner_of = [&](const fs::path& file) -> fs::path {
         if (core::is_inside(file, new_media)) return {};  // already where it belongs
         for (const fs::path& folder : owned)
             if (core::is_inside(file, folder)) return folder;
-        return {};
+        return session_media_of(file);
     };
 
     // Plan the copies: source → destination inside new_media (same relative name, numbered on a clash
