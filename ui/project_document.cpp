@@ -116,15 +116,18 @@ ProjectDocument::~ProjectDocument() {
                 keep.insert(core::resolve_media_reference(ref, base));
         }
     }
-    if (keep.empty()) {
-        fs::remove_all(unsaved_root_, ec);
-        return;
-    }
     std::vector<fs::path> unreferenced;
+    bool kept_any = false;
     for (fs::recursive_directory_iterator it(unsaved_root_, ec), end; !ec && it != end; it.increment(ec)) {
         std::error_code type_ec;
-        if (it->is_regular_file(type_ec) && !keep.count(it->path().lexically_normal()))
-            unreferenced.push_back(it->path());
+        if (!it->is_regular_file(type_ec)) continue;
+        if (keep.count(it->path().lexically_normal())) kept_any = true;
+        else unreferenced.push_back(it->path());
+    }
+    if (ec) return;  // could not list it all: delete nothing rather than guess
+    if (!kept_any) {
+        fs::remove_all(unsaved_root_, ec);
+        return;
     }
     for (const fs::path& file : unreferenced) fs::remove(file, ec);
 }
