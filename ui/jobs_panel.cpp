@@ -122,7 +122,8 @@ void JobsPanel::updateJob(const core::JobStatus& status) {
         } else if (status.done > row.phase_done0 && status.done < status.total) {
             const double per_step = static_cast<double>(now - row.phase_t0) /
                                     static_cast<double>(status.done - row.phase_done0) / 1000.0;
-            row.eta = tr("about %1 left").arg(format_duration(per_step * static_cast<double>(status.total - status.done)));
+            row.eta = tr("about %1 left")
+                          .arg(format_duration(per_step * static_cast<double>(status.total - status.done)));
         }
     } else if (status.state != core::JobState::Running || status.total <= 0) {
         row.phase_total = -1;

@@ -31,14 +31,14 @@
 #include "frameloom/media/encode.h"
 #include "frameloom/media/probe.h"
 #include "ui/generation_service.h"
-#include "ui/storyboard_panel.h"
-#include "ui/take_scores.h"
-#include "ui/takes_strip.h"
-#include "ui/thumbnail_cache.h"
 #include "ui/jobs_panel.h"
 #include "ui/preview_player.h"
 #include "ui/project_document.h"
 #include "ui/shot_inspector.h"
+#include "ui/storyboard_panel.h"
+#include "ui/take_scores.h"
+#include "ui/takes_strip.h"
+#include "ui/thumbnail_cache.h"
 #include "ui/timeline_view.h"
 
 namespace fl::studio {
@@ -380,9 +380,9 @@ bool MainWindow::maybe_save() {
                      "again when it is opened?",
                      nullptr, static_cast<int>(unfinished))
                       .arg(qs(document_->project().name));
-        answer = QMessageBox::warning(
-            this, tr("Unsaved changes"), question,
-            QMessageBox::Save | QMessageBox::Discard | QMessageBox::Cancel, QMessageBox::Save);
+        answer = QMessageBox::warning(this, tr("Unsaved changes"), question,
+                                      QMessageBox::Save | QMessageBox::Discard | QMessageBox::Cancel,
+                                      QMessageBox::Save);
     }
     if (answer == QMessageBox::Save) return saveProject();
     if (answer != QMessageBox::Discard) return false;
@@ -435,6 +435,7 @@ bool MainWindow::openProject(const QString& path) {
 }
 
 void MainWindow::offer_relink() {
+    relink_folder_.clear();
     missing_media_.clear();
     for (const std::string& file : document_->missing_media()) missing_media_.append(qs(file));
     if (missing_media_.isEmpty()) return;
@@ -465,6 +466,7 @@ int MainWindow::relinkMedia() {
                                                        qs(project_dir().string()));
     }
     if (!folder.isEmpty()) {
+        relink_folder_ = folder;
         auto relinked = document_->relink_missing(fs::path(folder.toStdString()));
         if (!relinked) {
             show_error(tr("Cannot relink media"), qs(relinked.message()));
@@ -475,8 +477,9 @@ int MainWindow::relinkMedia() {
             thumbnails_->clear();
             rebuild_shot_list();
             rebuild_take_list();
-            statusBar()->showMessage(tr("Relinked %1 media file(s); %2 still missing").arg(found).arg(missing_media_.size()),
-                                     8000);
+            statusBar()->showMessage(
+                tr("Relinked %1 media file(s); %2 still missing").arg(found).arg(missing_media_.size()),
+                8000);
         }
     }
     if (!missing_media_.isEmpty()) {
@@ -786,9 +789,9 @@ quint64 MainWindow::submit_generation(const std::string& shot_id, const core::Ge
 std::vector<core::QueuedGeneration> MainWindow::unfinished_generations() const {
     std::vector<core::QueuedGeneration> out;
     const core::Project& project = document_->project();
-    for (const auto& [id, pending] : pending_) {  // by job id: submission order
-        if (pending.epoch != document_->epoch()) continue;       // work of a project no longer open
-        if (!project.find_shot(pending.shot_id)) continue;       // its shot was removed: nothing to add to
+    for (const auto& [id, pending] : pending_) {            // by job id: submission order
+        if (pending.epoch != document_->epoch()) continue;  // work of a project no longer open
+        if (!project.find_shot(pending.shot_id)) continue;  // its shot was removed: nothing to add to
         out.push_back(pending.request);
     }
     return out;
@@ -796,14 +799,22 @@ std::vector<core::QueuedGeneration> MainWindow::unfinished_generations() const {
 
 void MainWindow::requeue_saved_generations() {
     int queued = 0;
-    for (core::QueuedGeneration& q : document_->take_queued_generations()) {
+    std::vector<core::QueuedGeneration> saved = document_->take_queued_generations();
+    if (!relink_folder_.isEmpty() && !saved.empty()) {
+        // Their keyframes and extended clips moved with the rest of the media: the same folder relinks them.
+        core::Project holder;
+        holder.queued_generations = std::move(saved);
+        (void)core::relink_missing_media(holder, project_dir(), fs::path(relink_folder_.toStdString()));
+        saved = std::move(holder.queued_generations);
+    }
+    for (core::QueuedGeneration& q : saved) {
         if (!document_->project().find_shot(q.shot_id)) continue;  // the shot is gone: nothing to add to
         const std::string title = q.title.empty() ? "Generate " + q.shot_id : q.title;
         if (submit_generation(q.shot_id, q.params, q.to_timeline, title, q.correct_extension) != 0) ++queued;
     }
     if (queued > 0)
-        statusBar()->showMessage(tr("Queued again %n unfinished generation(s) of this project", nullptr, queued),
-                                 5000);
+        statusBar()->showMessage(
+            tr("Queued again %n unfinished generation(s) of this project", nullptr, queued), 5000);
 }
 
 quint64 MainWindow::retryJob(quint64 id) {
@@ -814,8 +825,8 @@ quint64 MainWindow::retryJob(quint64 id) {
         show_error(tr("Cannot retry"), tr("the shot of this job was removed"));
         return 0;
     }
-    const quint64 next = submit_generation(request.shot_id, request.params, request.to_timeline, request.title,
-                                           request.correct_extension);
+    const quint64 next = submit_generation(request.shot_id, request.params, request.to_timeline,
+                                           request.title, request.correct_extension);
     if (next != 0) {
         retryable_.erase(it);
         jobs_panel_->setRetryable(id, false);

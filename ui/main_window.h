@@ -63,7 +63,9 @@ public:
     void setRestorePrompt(std::function<bool(const QString&)> prompt) { restore_prompt_ = std::move(prompt); }
     /// Replaces the "where did the media go?" folder chooser (tests, scripts): called with the missing
     /// references, returns the folder to look in ("" = leave them missing).
-    void setRelinkPrompt(std::function<QString(const QStringList&)> prompt) { relink_prompt_ = std::move(prompt); }
+    void setRelinkPrompt(std::function<QString(const QStringList&)> prompt) {
+        relink_prompt_ = std::move(prompt);
+    }
     /// References of the open project whose files are still missing (after the last open or relink).
     const QStringList& missingMedia() const { return missing_media_; }
     /// Id of the shot shown in the inspector ("" when none).
@@ -160,8 +162,8 @@ private:
     void onJobChanged(const core::JobStatus& status);
     bool apply_generation(uint64_t job_id, const PendingGeneration& pending);
     /// Queues one generation of `shot` with `params`; 0 when refused (the error is shown).
-    quint64 submit_generation(const std::string& shot_id, const core::GenerationParams& params, bool to_timeline,
-                              const std::string& title, bool correct_extension = true);
+    quint64 submit_generation(const std::string& shot_id, const core::GenerationParams& params,
+                              bool to_timeline, const std::string& title, bool correct_extension = true);
     /// Generations of the current project not finished yet, oldest first (for the project file).
     std::vector<core::QueuedGeneration> unfinished_generations() const;
     /// Queues again the unfinished generations the opened file (or restored autosave) held.
@@ -200,6 +202,7 @@ private:
     std::function<bool(const QString&)> restore_prompt_;
     std::function<QString(const QStringList&)> relink_prompt_;
     QStringList missing_media_;
+    QString relink_folder_;  ///< the folder chosen at the last open's relink ("" when none)
     std::map<uint64_t, core::QueuedGeneration> retryable_;  ///< failed/cancelled generations, by job id
     QTimer* autosave_timer_ = nullptr;
 

@@ -121,8 +121,10 @@ ProjectDocument::~ProjectDocument() {
     for (fs::recursive_directory_iterator it(unsaved_root_, ec), end; !ec && it != end; it.increment(ec)) {
         std::error_code type_ec;
         if (!it->is_regular_file(type_ec)) continue;
-        if (keep.count(it->path().lexically_normal())) kept_any = true;
-        else unreferenced.push_back(it->path());
+        if (keep.count(it->path().lexically_normal()))
+            kept_any = true;
+        else
+            unreferenced.push_back(it->path());
     }
     if (ec) return;  // could not list it all: delete nothing rather than guess
     if (!kept_any) {
@@ -381,7 +383,8 @@ std::vector<std::string> ProjectDocument::missing_media() const {
 
 core::Result<std::vector<std::string>> ProjectDocument::relink_missing(const fs::path& folder) {
     std::error_code ec;
-    if (!fs::is_directory(folder, ec)) return core::fail("cannot relink media: " + folder.string() + " is not a folder");
+    if (!fs::is_directory(folder, ec))
+        return core::fail("cannot relink media: " + folder.string() + " is not a folder");
     core::Project next = project_;
     const fs::path base = path_.empty() ? fs::current_path() : path_.parent_path();
     core::RelinkReport report = core::relink_missing_media(next, base, folder);

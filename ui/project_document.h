@@ -83,7 +83,9 @@ public:
     }
     /// The unfinished generations the last open (or autosave restore) found in the file, handed over
     /// once: the caller queues them again. The in-memory project never holds them.
-    std::vector<core::QueuedGeneration> take_queued_generations() { return std::exchange(queued_on_open_, {}); }
+    std::vector<core::QueuedGeneration> take_queued_generations() {
+        return std::exchange(queued_on_open_, {});
+    }
 
     /// References (take, clip and conditioning files) whose file does not exist, distinct, in project order.
     std::vector<std::string> missing_media() const;

@@ -141,7 +141,8 @@ RelinkReport relink_missing_media(Project& project, const fs::path& base, const 
         const fs::path old = resolve_media_reference(file, base);
         if (auto it = by_name.find(old.filename().string()); it != by_name.end()) {
             for (const fs::path& candidate : it->second) {
-                if (!want_sha.empty() && hash_of(candidate) != want_sha) continue;  // same name, other content
+                if (!want_sha.empty() && hash_of(candidate) != want_sha)
+                    continue;  // same name, other content
                 found = media_reference_for(fs::absolute(candidate, ec).lexically_normal(), base);
                 break;
             }
@@ -176,8 +177,10 @@ RelinkReport relink_missing_media(Project& project, const fs::path& base, const 
         }
     for (Track& track : project.sequence.tracks)
         for (Clip& clip : track.clips) {
-            if (clip.source.file.empty() || exists_file(resolve_media_reference(clip.source.file, base))) continue;
-            if (auto it = take_moves.find(clip.source.file); it != take_moves.end() && !clip.source.take_id.empty()) {
+            if (clip.source.file.empty() || exists_file(resolve_media_reference(clip.source.file, base)))
+                continue;
+            if (auto it = take_moves.find(clip.source.file);
+                it != take_moves.end() && !clip.source.take_id.empty()) {
                 clip.source.file = it->second;
                 ++report.relinked;
                 continue;

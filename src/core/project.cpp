@@ -266,7 +266,8 @@ int Project::shot_index(const std::string& shot_id) const {
 
 Result<void> QueuedGeneration::check_invariants() const {
     if (shot_id.empty()) return fail("a queued generation names no shot");
-    if (auto r = params.check_invariants(); !r) return fail("queued generation of " + shot_id + ": " + r.message());
+    if (auto r = params.check_invariants(); !r)
+        return fail("queued generation of " + shot_id + ": " + r.message());
     return ok();
 }
 

@@ -167,7 +167,8 @@ TEST_F(StudioSafetyTest, RetryOfAFailedJobQueuesTheSameGenerationAgain) {
     ASSERT_TRUE(wait_until([&] { return finished.count() >= 1; }, kJobTimeoutMs));
     EXPECT_FALSE(finished.at(0).at(1).toBool());
     EXPECT_EQ(w.jobsPanel()->stateText(job).toStdString(), "failed");
-    EXPECT_TRUE(w.jobsPanel()->errorText(job).contains("start.png")) << w.jobsPanel()->errorText(job).toStdString();
+    EXPECT_TRUE(w.jobsPanel()->errorText(job).contains("start.png"))
+        << w.jobsPanel()->errorText(job).toStdString();
     ASSERT_TRUE(w.jobsPanel()->canRetry(job));
     EXPECT_TRUE(w.document()->project().shots.front().takes.empty());
 
@@ -219,6 +220,17 @@ TEST_F(StudioSafetyTest, RelinkAfterMovingTheMediaFolder) {
     gone.position = 8;
     gone.out = 8;
     project.sequence.tracks.front().clips.push_back(gone);
+    // A generation that was still queued at the last save, starting from a keyframe in the media folder.
+    fl::core::Frame key(64, 64);
+    std::fill(key.rgb.begin(), key.rgb.end(), uint8_t{90});
+    ASSERT_TRUE(fl::media::write_png(key, dir_ / "film.media" / "key.png").ok());
+    fl::core::QueuedGeneration queued;
+    queued.shot_id = shot.id;
+    queued.title = "Generate Opening";
+    queued.params = shot.params;
+    queued.params.conditioning.first_frame = "film.media/key.png";
+    queued.to_timeline = false;
+    project.queued_generations.push_back(queued);
     const fs::path path = save(project);
 
     // The user moves the media folder away (and renames it).
@@ -226,6 +238,7 @@ TEST_F(StudioSafetyTest, RelinkAfterMovingTheMediaFolder) {
     fs::rename(dir_ / "film.media", dir_ / "backup" / "film media old");
 
     MainWindow& w = window();
+    QSignalSpy finished(&w, &MainWindow::generationFinished);
     QStringList asked_for;
     int asked = 0;
     w.setRelinkPrompt([&](const QStringList& missing) {
@@ -235,18 +248,29 @@ TEST_F(StudioSafetyTest, RelinkAfterMovingTheMediaFolder) {
     });
     ASSERT_TRUE(w.openProject(QString::fromStdString(path.string()))) << w.lastError().toStdString();
     EXPECT_EQ(asked, 1);
-    EXPECT_EQ(asked_for, (QStringList{"film.media/take-a.mp4", "film.media/take-b.mp4", "film.media/gone.mp4"}));
+    EXPECT_EQ(asked_for,
+              (QStringList{"film.media/take-a.mp4", "film.media/take-b.mp4", "film.media/gone.mp4"}));
 
     const fl::core::Project& now = w.document()->project();
     const std::string moved = "backup/film media old/";
     EXPECT_EQ(now.shots[0].takes[0].file, moved + "take-a.mp4");
     EXPECT_EQ(now.shots[0].takes[1].file, moved + "take-b.mp4");
     EXPECT_EQ(now.sequence.tracks[0].clips[0].source.file, moved + "take-a.mp4");
-    for (const auto& take : now.shots[0].takes) EXPECT_TRUE(fs::exists(w.document()->resolve_media(take.file)));
+    for (const auto& take : now.shots[0].takes)
+        EXPECT_TRUE(fs::exists(w.document()->resolve_media(take.file)));
     // What was not found stays listed (and said).
     EXPECT_EQ(w.missingMedia(), QStringList{"film.media/gone.mp4"});
     EXPECT_TRUE(w.lastError().contains("gone.mp4")) << w.lastError().toStdString();
     EXPECT_TRUE(now.check_invariants().ok());
+
+    // The queued generation was relinked with the same folder and runs from the moved keyframe.
+    ASSERT_TRUE(wait_until([&] { return finished.count() >= 1; }, kJobTimeoutMs));
+    const quint64 requeued = finished.at(0).at(0).toULongLong();
+    ASSERT_TRUE(finished.at(0).at(1).toBool()) << w.jobsPanel()->errorText(requeued).toStdString();
+    ASSERT_EQ(w.document()->project().shots[0].takes.size(), 3u);
+    EXPECT_EQ(w.document()->project().shots[0].takes[2].params.conditioning.first_frame,
+              "backup/film media old/key.png");
+    w.document()->undo();  // the take the generation added
 
     // One undoable step, and the document is modified until saved.
     EXPECT_TRUE(w.document()->is_modified());
@@ -323,11 +347,13 @@ TEST_F(StudioSafetyTest, ReferencedTakeSurvivesTimelineRemovalAndProjectClose) {
     ASSERT_TRUE(back.openProject(QString::fromStdString(path.string()))) << back.lastError().toStdString();
     ASSERT_EQ(back.document()->project().shots.size(), 1u);
     ASSERT_EQ(back.document()->project().shots.front().takes.size(), 1u);
-    EXPECT_EQ(back.document()->resolve_media(back.document()->project().shots.front().takes[0].file), take_file);
+    EXPECT_EQ(back.document()->resolve_media(back.document()->project().shots.front().takes[0].file),
+              take_file);
     EXPECT_TRUE(back.missingMedia().isEmpty());
     // Saving now copies it into the project's own media folder; the temporary copy may then go.
     ASSERT_TRUE(back.saveProject()) << back.lastError().toStdString();
-    const fs::path kept = back.document()->resolve_media(back.document()->project().shots.front().takes[0].file);
+    const fs::path kept =
+        back.document()->resolve_media(back.document()->project().shots.front().takes[0].file);
     EXPECT_TRUE(fl::core::is_inside(kept, dir_ / "film.media")) << kept;
     EXPECT_TRUE(fs::exists(kept));
     std::error_code ec;

@@ -110,11 +110,11 @@ int64_t id_number(const std::string& id);
 /// A generation job that had not finished when the project was saved (queued or running). The file keeps
 /// it so the studio can queue it again when the project is opened ("queued_generations", optional).
 struct QueuedGeneration {
-    std::string shot_id;           ///< the shot whose take it makes
-    std::string title;             ///< the job's title in the jobs panel, e.g. "Generate Opening"
-    GenerationParams params;       ///< exactly what to generate (seed resolved); paths like the shot's
-    bool to_timeline = true;       ///< the take goes on the timeline (a plain Generate) or only joins the shot
-    bool correct_extension = true; ///< with conditioning.extend: colour-correct the continuation
+    std::string shot_id;      ///< the shot whose take it makes
+    std::string title;        ///< the job's title in the jobs panel, e.g. "Generate Opening"
+    GenerationParams params;  ///< exactly what to generate (seed resolved); paths like the shot's
+    bool to_timeline = true;  ///< the take goes on the timeline (a plain Generate) or only joins the shot
+    bool correct_extension = true;  ///< with conditioning.extend: colour-correct the continuation
 
     /// shot_id set, params structurally valid.
     Result<void> check_invariants() const;

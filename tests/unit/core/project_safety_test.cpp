@@ -158,7 +158,8 @@ TEST(Relink, MovedFolderRelinksTakesClipsAndKeyframesByName) {
     Project p = m.project;
     RelinkReport report = relink_missing_media(p, dir.path(), dir / "archive");
     EXPECT_TRUE(report.missing.empty());
-    EXPECT_EQ(report.relinked, 5);  // take, its clip, the music clip, the keyframe of the shot and of the take
+    EXPECT_EQ(report.relinked,
+              5);  // take, its clip, the music clip, the keyframe of the shot and of the take
     EXPECT_EQ(p.shots[0].takes[0].file, "archive/moved/take.mp4");  // inside the project folder: relative
     EXPECT_EQ(p.sequence.tracks[0].clips[0].source.file, "archive/moved/take.mp4");
     EXPECT_EQ(p.sequence.tracks[1].clips[0].source.file, "archive/moved/music.wav");
