@@ -179,6 +179,7 @@ void MainWindow::create_layout() {
     connect(takes_strip_, &TakesStrip::extendRequested, this, &MainWindow::extendTake);
     connect(takes_strip_, &TakesStrip::lastFrameToNextRequested, this, &MainWindow::useLastFrameForNextShot);
     connect(takes_strip_, &TakesStrip::generateVariationsRequested, this, &MainWindow::generateVariations);
+    connect(takes_strip_, &TakesStrip::removeRequested, this, &MainWindow::removeTake);
     connect(inspector_, &ShotInspector::editFailed, this,
             [this](const QString& message) { statusBar()->showMessage(message, 5000); });
     connect(timeline_, &TimelineView::editFailed, this,
@@ -648,6 +649,16 @@ QList<quint64> MainWindow::generateVariations(int count) {
         ids.append(id);
     }
     return ids;
+}
+
+bool MainWindow::removeTake(const QString& take_id) {
+    auto removed = document_->push(core::make_remove_take(current_shot_, take_id.toStdString()));
+    if (!removed) {
+        show_error(tr("Cannot remove take"), qs(removed.message()));
+        return false;
+    }
+    statusBar()->showMessage(tr("Removed %1 (its file is kept)").arg(take_id), 5000);
+    return true;
 }
 
 quint64 MainWindow::extendTake(const QString& take_id) {

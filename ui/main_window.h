@@ -110,6 +110,9 @@ public slots:
     /// Exports the last frame of a take of the selected shot to a PNG in the media folder and makes it the
     /// next shot's first frame (a new shot after this one when it is the last). One undo step.
     bool useLastFrameForNextShot(const QString& take_id);
+    /// Removes a take of the selected shot (one undo step). Its file is kept on disk: undo brings the take
+    /// back, and extensions or keyframes may have been made from it. Refused while a clip shows it.
+    bool removeTake(const QString& take_id);
     /// Measures the takes of every shot that have no scores yet (a background job); 0 when none.
     quint64 scoreTakes();
     /// Writes the autosave side file when there are unsaved changes; true when it was written.

@@ -219,7 +219,8 @@ private:
 
 class RemoveTake final : public Command {
 public:
-    RemoveTake(std::string shot_id, std::string take_id) : shot_id_(std::move(shot_id)), take_id_(std::move(take_id)) {}
+    RemoveTake(std::string shot_id, std::string take_id)
+        : shot_id_(std::move(shot_id)), take_id_(std::move(take_id)) {}
 
     Result<void> redo(Project& p) override {
         Shot* shot = p.find_shot(shot_id_);
@@ -237,7 +238,8 @@ public:
         old_selected_ = shot->selected_take;
         shot->takes.erase(it);
         // Only the project entry goes; the file stays, so undo (and anything made from it) still works.
-        if (shot->selected_take == take_id_) shot->selected_take = shot->takes.empty() ? "" : shot->takes.back().id;
+        if (shot->selected_take == take_id_)
+            shot->selected_take = shot->takes.empty() ? "" : shot->takes.back().id;
         return ok();
     }
 

@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <QApplication>
+#include <QListWidget>
+#include <QPushButton>
 #include <QSignalSpy>
 #include <QTest>
 #include <chrono>
@@ -20,6 +22,7 @@
 #include "ui/jobs_panel.h"
 #include "ui/main_window.h"
 #include "ui/project_document.h"
+#include "ui/takes_strip.h"
 
 namespace fs = std::filesystem;
 using fl::studio::JobsPanel;
@@ -325,6 +328,18 @@ TEST_F(StudioSafetyTest, ReferencedTakeSurvivesTimelineRemovalAndProjectClose) {
     ASSERT_EQ(track.clips.size(), 1u);
     ASSERT_TRUE(w.document()->push(fl::core::make_ripple_delete(track.id, track.clips.front().id)).ok());
     EXPECT_TRUE(fs::exists(take_file));
+    // Removing the take itself (the takes strip's Remove button) keeps its file too.
+    ASSERT_EQ(w.takesStrip()->list()->count(), 1);
+    w.takesStrip()->list()->setCurrentRow(0);
+    auto* remove = w.findChild<QPushButton*>("removeTakeButton");
+    ASSERT_NE(remove, nullptr);
+    ASSERT_TRUE(remove->isEnabled());
+    remove->click();
+    EXPECT_TRUE(w.document()->project().shots.front().takes.empty()) << w.lastError().toStdString();
+    EXPECT_EQ(w.document()->undo_stack().undo_text(), "Remove take");
+    EXPECT_TRUE(fs::exists(take_file));
+    w.document()->undo();
+    ASSERT_EQ(w.document()->project().shots.front().takes.size(), 1u);
     w.removeShot();
     EXPECT_TRUE(w.document()->project().shots.empty());
     EXPECT_TRUE(fs::exists(take_file));
