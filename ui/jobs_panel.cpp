@@ -1,5 +1,6 @@
 #include "ui/jobs_panel.h"
 
+#include <QElapsedTimer>
 #include <QGridLayout>
 #include <QLabel>
 #include <QProgressBar>
@@ -9,8 +10,20 @@
 
 namespace fl::studio {
 
+QString format_duration(double seconds) {
+    const auto s = static_cast<long long>(seconds + 0.5);
+    if (s < 1) return QObject::tr("<1 s");
+    if (s < 60) return QObject::tr("%1 s").arg(s);
+    if (s < 3600) return QObject::tr("%1 min %2 s").arg(s / 60).arg(s % 60);
+    return QObject::tr("%1 h %2 min").arg(s / 3600).arg((s % 3600) / 60);
+}
+
 JobsPanel::JobsPanel(QWidget* parent) : QWidget(parent) {
     setObjectName("jobsPanel");
+    now_ms_ = [timer = std::make_shared<QElapsedTimer>()] {
+        if (!timer->isValid()) timer->start();
+        return timer->elapsed();
+    };
     auto* outer = new QVBoxLayout(this);
     outer->setContentsMargins(0, 0, 0, 0);
     auto* heading = new QLabel(tr("Jobs"), this);
@@ -62,14 +75,20 @@ JobsPanel::Row& JobsPanel::row_for(uint64_t id) {
     row.error->hide();
     row.cancel = new QPushButton(tr("Cancel"), row.widget);
     row.cancel->setObjectName("cancel");
+    row.retry = new QPushButton(tr("Retry"), row.widget);
+    row.retry->setObjectName("retry");
+    row.retry->setToolTip(tr("Queue this generation again with the same settings and seed"));
+    row.retry->hide();
     grid->addWidget(row.title, 0, 0);
     grid->addWidget(row.state, 0, 1, Qt::AlignRight);
     grid->addWidget(row.progress, 1, 0);
     grid->addWidget(row.cancel, 1, 1);
+    grid->addWidget(row.retry, 1, 2);
     grid->addWidget(row.label, 2, 0, 1, 2);
     grid->addWidget(row.error, 3, 0, 1, 2);
     grid->setColumnStretch(0, 1);
     connect(row.cancel, &QPushButton::clicked, this, [this, id] { emit cancelRequested(id); });
+    connect(row.retry, &QPushButton::clicked, this, [this, id] { emit retryRequested(id); });
     rows_layout_->insertWidget(rows_layout_->count() - 1, row.widget);
     empty_hint_->hide();
     return rows_.emplace(id, row).first->second;
@@ -91,13 +110,60 @@ void JobsPanel::updateJob(const core::JobStatus& status) {
         row.progress->setRange(0, 1000);
         if (status.state == core::JobState::Done) row.progress->setValue(1000);
     }
+    // ETA per phase (loading, sampling steps, encoding frames count differently): measured from the
+    // phase's first counted report, so the model's load time does not inflate the sampling estimate.
+    row.eta.clear();
+    if (status.state == core::JobState::Running && status.total > 0) {
+        const qint64 now = now_ms_();
+        if (status.total != row.phase_total || status.done < row.phase_done0) {
+            row.phase_total = status.total;
+            row.phase_done0 = status.done;
+            row.phase_t0 = now;
+        } else if (status.done > row.phase_done0 && status.done < status.total) {
+            const double per_step = static_cast<double>(now - row.phase_t0) /
+                                    static_cast<double>(status.done - row.phase_done0) / 1000.0;
+            row.eta = tr("about %1 left")
+                          .arg(format_duration(per_step * static_cast<double>(status.total - status.done)));
+        }
+    } else if (status.state != core::JobState::Running || status.total <= 0) {
+        row.phase_total = -1;
+    }
     // A finished job's last step label ("encoding 16/16") would read as still running.
-    row.label->setText(status.state == core::JobState::Done ? QString() : QString::fromStdString(status.label));
+    QString label = status.state == core::JobState::Done ? QString() : QString::fromStdString(status.label);
+    if (finished) label.clear();
+    if (status.state == core::JobState::Cancelled) label = tr("cancelled");
+    if (!row.eta.isEmpty()) label += QStringLiteral(" · ") + row.eta;
+    row.label->setText(label);
     if (status.state == core::JobState::Failed && !status.error.empty()) {
         row.error->setText(QString::fromStdString(status.error));
         row.error->show();
     }
     row.cancel->setEnabled(!finished);
+    row.cancel->setVisible(!finished || row.retry->isHidden());
+}
+
+void JobsPanel::setRetryable(uint64_t id, bool retryable) {
+    auto it = rows_.find(id);
+    if (it == rows_.end()) return;
+    it->second.retry->setVisible(retryable);
+    it->second.retry->setEnabled(retryable);
+    it->second.cancel->setVisible(!retryable);
+}
+
+QString JobsPanel::etaText(uint64_t id) const {
+    auto it = rows_.find(id);
+    return it == rows_.end() ? QString() : it->second.eta;
+}
+
+bool JobsPanel::canRetry(uint64_t id) const {
+    auto it = rows_.find(id);
+    return it != rows_.end() && !it->second.retry->isHidden() && it->second.retry->isEnabled();
+}
+
+bool JobsPanel::clickRetry(uint64_t id) {
+    if (!canRetry(id)) return false;
+    rows_.at(id).retry->click();
+    return true;
 }
 
 void JobsPanel::setJobError(uint64_t id, const QString& message) {

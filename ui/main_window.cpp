@@ -25,6 +25,7 @@
 #include <system_error>
 
 #include "frameloom/core/edit.h"
+#include "frameloom/core/media_paths.h"
 #include "frameloom/core/time.h"
 #include "frameloom/inference/generator.h"
 #include "frameloom/inference/model_store.h"
@@ -34,14 +35,14 @@
 #include "frameloom/media/probe.h"
 #include "ui/export_dialog.h"
 #include "ui/generation_service.h"
-#include "ui/storyboard_panel.h"
-#include "ui/take_scores.h"
-#include "ui/takes_strip.h"
-#include "ui/thumbnail_cache.h"
 #include "ui/jobs_panel.h"
 #include "ui/preview_player.h"
 #include "ui/project_document.h"
 #include "ui/shot_inspector.h"
+#include "ui/storyboard_panel.h"
+#include "ui/take_scores.h"
+#include "ui/takes_strip.h"
+#include "ui/thumbnail_cache.h"
 #include "ui/timeline_view.h"
 
 namespace fl::studio {
@@ -69,6 +70,7 @@ MainWindow::MainWindow(std::vector<fs::path> model_roots, QWidget* parent)
     service_ = std::make_unique<GenerationService>(std::move(store));
     // The listener runs on the queue's worker thread: hand each snapshot to the GUI thread. Events
     // posted to this window are dropped if it is gone, and ~MainWindow joins the worker first anyway.
+    document_->set_queued_provider([this] { return unfinished_generations(); });
     jobs_ = std::make_unique<core::JobQueue>([this](const core::JobStatus& status) {
         QMetaObject::invokeMethod(
             this, [this, status] { onJobChanged(status); }, Qt::QueuedConnection);
@@ -214,6 +216,7 @@ void MainWindow::create_layout() {
     connect(takes_strip_, &TakesStrip::extendRequested, this, &MainWindow::extendTake);
     connect(takes_strip_, &TakesStrip::lastFrameToNextRequested, this, &MainWindow::useLastFrameForNextShot);
     connect(takes_strip_, &TakesStrip::generateVariationsRequested, this, &MainWindow::generateVariations);
+    connect(takes_strip_, &TakesStrip::removeRequested, this, &MainWindow::removeTake);
     connect(inspector_, &ShotInspector::editFailed, this,
             [this](const QString& message) { statusBar()->showMessage(message, 5000); });
     connect(timeline_, &TimelineView::editFailed, this,
@@ -251,6 +254,7 @@ void MainWindow::create_layout() {
         if (preview_->isPlaying()) timeline_scroll_->ensureVisible(timeline_->xForFrame(frame), 0, 80, 0);
     });
     connect(jobs_panel_, &JobsPanel::cancelRequested, this, &MainWindow::cancelJob);
+    connect(jobs_panel_, &JobsPanel::retryRequested, this, [this](quint64 id) { retryJob(id); });
 }
 
 void MainWindow::create_actions() {
@@ -269,6 +273,8 @@ void MainWindow::create_actions() {
             &MainWindow::saveProject);
     connect(add(file, tr("Save &As…"), "actionSaveAs", QKeySequence::SaveAs), &QAction::triggered, this,
             [this] { saveProjectAs(); });
+    connect(add(file, tr("&Relink media…"), "actionRelinkMedia", QKeySequence()), &QAction::triggered, this,
+            [this] { relinkMedia(); });
     file->addSeparator();
     connect(add(file, tr("&Export…"), "actionExport", QKeySequence(Qt::CTRL | Qt::Key_E)), &QAction::triggered,
             this, [this] { fileExport(); });
@@ -352,6 +358,8 @@ QString MainWindow::currentShot() const { return qs(current_shot_); }
 void MainWindow::on_document_replaced() {
     for (auto& [id, pending] : pending_) jobs_->cancel(id);  // results of the old project are dropped
     for (auto& [id, pending] : pending_scores_) jobs_->cancel(id);
+    retryable_.clear();  // retrying adds to a shot of the old project
+    missing_media_.clear();
     scores_.clear();
     take_frames_.clear();
     failed_shots_.clear();
@@ -461,13 +469,21 @@ void MainWindow::show_error(const QString& title, const QString& message) {
 }
 
 bool MainWindow::maybe_save() {
-    if (!document_->is_modified()) return true;
+    // Unfinished generations are work too: saving keeps them in the file, to be queued again on open.
+    const size_t unfinished = unfinished_generations().size();
+    if (!document_->is_modified() && unfinished == 0) return true;
     QMessageBox::StandardButton answer = unsaved_answer_;
     if (interactive_) {
-        answer = QMessageBox::warning(
-            this, tr("Unsaved changes"),
-            tr("Save the changes to \"%1\" first?").arg(qs(document_->project().name)),
-            QMessageBox::Save | QMessageBox::Discard | QMessageBox::Cancel, QMessageBox::Save);
+        const QString question =
+            document_->is_modified()
+                ? tr("Save the changes to \"%1\" first?").arg(qs(document_->project().name))
+                : tr("%n generation(s) of \"%1\" have not finished. Save the project so they are queued "
+                     "again when it is opened?",
+                     nullptr, static_cast<int>(unfinished))
+                      .arg(qs(document_->project().name));
+        answer = QMessageBox::warning(this, tr("Unsaved changes"), question,
+                                      QMessageBox::Save | QMessageBox::Discard | QMessageBox::Cancel,
+                                      QMessageBox::Save);
     }
     if (answer == QMessageBox::Save) return saveProject();
     if (answer != QMessageBox::Discard) return false;
@@ -514,7 +530,66 @@ bool MainWindow::openProject(const QString& path) {
             else statusBar()->showMessage(tr("Restored the autosave of %1").arg(path), 5000);
         }
     }
+    offer_relink();
+    requeue_saved_generations();  // after relinking, so the jobs see the relinked files
     return true;
+}
+
+void MainWindow::offer_relink() {
+    relink_folder_.clear();
+    missing_media_.clear();
+    for (const std::string& file : document_->missing_media()) missing_media_.append(qs(file));
+    if (missing_media_.isEmpty()) return;
+    relinkMedia();
+}
+
+int MainWindow::relinkMedia() {
+    missing_media_.clear();
+    for (const std::string& file : document_->missing_media()) missing_media_.append(qs(file));
+    if (missing_media_.isEmpty()) {
+        statusBar()->showMessage(tr("No media is missing"), 3000);
+        return 0;
+    }
+    QString folder;
+    if (relink_prompt_) {
+        folder = relink_prompt_(missing_media_);
+    } else if (interactive_) {
+        const QString first = missing_media_.front();
+        const bool ask =
+            QMessageBox::question(this, tr("Media missing"),
+                                  tr("%n media file(s) of this project cannot be found (e.g. \"%1\"). Were "
+                                     "they moved? Choose the folder that holds them now.",
+                                     nullptr, static_cast<int>(missing_media_.size()))
+                                      .arg(first),
+                                  QMessageBox::Yes | QMessageBox::No, QMessageBox::Yes) == QMessageBox::Yes;
+        if (ask)
+            folder = QFileDialog::getExistingDirectory(this, tr("Where did the media go?"),
+                                                       qs(project_dir().string()));
+    }
+    if (!folder.isEmpty()) {
+        relink_folder_ = folder;
+        auto relinked = document_->relink_missing(fs::path(folder.toStdString()));
+        if (!relinked) {
+            show_error(tr("Cannot relink media"), qs(relinked.message()));
+        } else {
+            const int found = static_cast<int>(missing_media_.size()) - static_cast<int>(relinked->size());
+            missing_media_.clear();
+            for (const std::string& file : *relinked) missing_media_.append(qs(file));
+            thumbnails_->clear();
+            rebuild_shot_list();
+            rebuild_take_list();
+            statusBar()->showMessage(
+                tr("Relinked %1 media file(s); %2 still missing").arg(found).arg(missing_media_.size()),
+                8000);
+        }
+    }
+    if (!missing_media_.isEmpty()) {
+        // Still missing: said once, with the files, so the user knows what will not play or render.
+        QStringList shown = missing_media_.mid(0, 5);
+        if (missing_media_.size() > 5) shown.append(tr("… and %1 more").arg(missing_media_.size() - 5));
+        show_error(tr("Media missing"), tr("missing media: %1").arg(shown.join(QStringLiteral(", "))));
+    }
+    return static_cast<int>(missing_media_.size());
 }
 
 void MainWindow::setAutosaveInterval(int ms) {
@@ -668,12 +743,22 @@ QList<quint64> MainWindow::generateVariations(int count) {
         core::GenerationParams params = copy.params;
         params.seed = base + static_cast<uint64_t>(i);
         const quint64 id = submit_generation(
-            copy, params, /*to_timeline=*/false,
+            copy.id, params, /*to_timeline=*/false,
             "Variation " + std::to_string(i + 1) + "/" + std::to_string(count) + " of " + name);
         if (id == 0) break;
         ids.append(id);
     }
     return ids;
+}
+
+bool MainWindow::removeTake(const QString& take_id) {
+    auto removed = document_->push(core::make_remove_take(current_shot_, take_id.toStdString()));
+    if (!removed) {
+        show_error(tr("Cannot remove take"), qs(removed.message()));
+        return false;
+    }
+    statusBar()->showMessage(tr("Removed %1 (its file is kept)").arg(take_id), 5000);
+    return true;
 }
 
 quint64 MainWindow::extendTake(const QString& take_id) {
@@ -694,7 +779,7 @@ quint64 MainWindow::extendTake(const QString& take_id) {
     params.conditioning.first_frame.clear();  // the source's frames are the start
     params.conditioning.last_frame.clear();
     const core::Shot copy = *shot;
-    return submit_generation(copy, params, /*to_timeline=*/false, "Extend " + take->id,
+    return submit_generation(copy.id, params, /*to_timeline=*/false, "Extend " + take->id,
                              takes_strip_->correctExtensions());
 }
 
@@ -769,11 +854,11 @@ quint64 MainWindow::generate() {
     core::GenerationParams params = shot->params;
     if (!inspector_->seedLocked()) params.seed = random_seed();  // the take records the seed it used
     const core::Shot copy = *shot;
-    return submit_generation(copy, params, /*to_timeline=*/true,
+    return submit_generation(copy.id, params, /*to_timeline=*/true,
                              "Generate " + (copy.name.empty() ? copy.id : copy.name));
 }
 
-quint64 MainWindow::submit_generation(const core::Shot& shot, const core::GenerationParams& params,
+quint64 MainWindow::submit_generation(const std::string& shot_id, const core::GenerationParams& params,
                                       bool to_timeline, const std::string& title, bool correct_extension) {
     auto valid = params.validate();
     if (!valid) {
@@ -781,11 +866,12 @@ quint64 MainWindow::submit_generation(const core::Shot& shot, const core::Genera
         return 0;
     }
     const QString stamp = QDateTime::currentDateTimeUtc().toString(QStringLiteral("yyyyMMdd-HHmmss"));
-    const fs::path target = document_->media_dir() / (shot.id + "-" + stamp.toStdString() + "-" +
+    const fs::path target = document_->media_dir() / (shot_id + "-" + stamp.toStdString() + "-" +
                                                       std::to_string(++generation_counter_) + ".mp4");
 
     auto result = std::make_shared<GeneratedTake>();
-    GenerationSpec spec{params, target, document_->resolve_media(".").parent_path(), correct_extension};
+    const fs::path media_base = document_->resolve_media(".").parent_path();
+    GenerationSpec spec{params, target, media_base, correct_extension};
     GenerationService* service = service_.get();
     const uint64_t id =
         jobs_->submit(title, [service, spec, result](core::JobContext& job) -> core::Result<void> {
@@ -794,10 +880,69 @@ quint64 MainWindow::submit_generation(const core::Shot& shot, const core::Genera
             *result = std::move(generated).value();
             return core::ok();
         });
-    pending_[id] = PendingGeneration{result, shot.id, document_->epoch(), to_timeline};
-    failed_shots_.erase(shot.id);
+    // The request as it can be stored or retried: conditioning paths made absolute, so a Save As into
+    // another folder (which re-expresses them) or a retry after one still finds the files.
+    core::QueuedGeneration request{shot_id, title, params, to_timeline, correct_extension};
+    const auto absolute = [&](std::string& file) {
+        if (!file.empty()) file = core::resolve_media_reference(file, media_base).string();
+    };
+    core::Conditioning& c = request.params.conditioning;
+    absolute(c.first_frame);
+    absolute(c.last_frame);
+    absolute(c.extend);
+    for (std::string& r : c.references) absolute(r);
+    pending_[id] = PendingGeneration{result, shot_id, document_->epoch(), to_timeline, std::move(request)};
+    failed_shots_.erase(shot_id);
     rebuild_shot_list();  // the card says "generating"
     return id;
+}
+
+std::vector<core::QueuedGeneration> MainWindow::unfinished_generations() const {
+    std::vector<core::QueuedGeneration> out;
+    const core::Project& project = document_->project();
+    for (const auto& [id, pending] : pending_) {            // by job id: submission order
+        if (pending.epoch != document_->epoch()) continue;  // work of a project no longer open
+        if (!project.find_shot(pending.shot_id)) continue;  // its shot was removed: nothing to add to
+        out.push_back(pending.request);
+    }
+    return out;
+}
+
+void MainWindow::requeue_saved_generations() {
+    int queued = 0;
+    std::vector<core::QueuedGeneration> saved = document_->take_queued_generations();
+    if (!relink_folder_.isEmpty() && !saved.empty()) {
+        // Their keyframes and extended clips moved with the rest of the media: the same folder relinks them.
+        core::Project holder;
+        holder.queued_generations = std::move(saved);
+        (void)core::relink_missing_media(holder, project_dir(), fs::path(relink_folder_.toStdString()));
+        saved = std::move(holder.queued_generations);
+    }
+    for (core::QueuedGeneration& q : saved) {
+        if (!document_->project().find_shot(q.shot_id)) continue;  // the shot is gone: nothing to add to
+        const std::string title = q.title.empty() ? "Generate " + q.shot_id : q.title;
+        if (submit_generation(q.shot_id, q.params, q.to_timeline, title, q.correct_extension) != 0) ++queued;
+    }
+    if (queued > 0)
+        statusBar()->showMessage(
+            tr("Queued again %n unfinished generation(s) of this project", nullptr, queued), 5000);
+}
+
+quint64 MainWindow::retryJob(quint64 id) {
+    auto it = retryable_.find(id);
+    if (it == retryable_.end()) return 0;
+    const core::QueuedGeneration request = it->second;
+    if (!document_->project().find_shot(request.shot_id)) {
+        show_error(tr("Cannot retry"), tr("the shot of this job was removed"));
+        return 0;
+    }
+    const quint64 next = submit_generation(request.shot_id, request.params, request.to_timeline,
+                                           request.title, request.correct_extension);
+    if (next != 0) {
+        retryable_.erase(it);
+        jobs_panel_->setRetryable(id, false);
+    }
+    return next;
 }
 
 quint64 MainWindow::scoreTakes() {
@@ -869,6 +1014,11 @@ void MainWindow::onJobChanged(const core::JobStatus& status) {
         }
     } else if (status.state == core::JobState::Failed && pending.epoch == document_->epoch()) {
         failed_shots_.insert(pending.shot_id);
+    }
+    if ((status.state == core::JobState::Failed || status.state == core::JobState::Cancelled) &&
+        pending.epoch == document_->epoch()) {
+        retryable_[status.id] = pending.request;
+        jobs_panel_->setRetryable(status.id, true);
     }
     rebuild_shot_list();  // the card's status follows
     if (applied) autosaveNow();  // a finished generation is work worth keeping

@@ -4,6 +4,7 @@
 #include <QMainWindow>
 #include <QMessageBox>
 #include <QString>
+#include <QStringList>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -15,6 +16,7 @@
 
 #include "frameloom/consistency/ranking.h"
 #include "frameloom/core/job.h"
+#include "frameloom/core/project.h"
 #include "frameloom/core/shot.h"
 
 class QAction;
@@ -62,6 +64,13 @@ public:
     /// Replaces the "restore the autosave?" question (tests, scripts): called with the project path,
     /// returns true to restore.
     void setRestorePrompt(std::function<bool(const QString&)> prompt) { restore_prompt_ = std::move(prompt); }
+    /// Replaces the "where did the media go?" folder chooser (tests, scripts): called with the missing
+    /// references, returns the folder to look in ("" = leave them missing).
+    void setRelinkPrompt(std::function<QString(const QStringList&)> prompt) {
+        relink_prompt_ = std::move(prompt);
+    }
+    /// References of the open project whose files are still missing (after the last open or relink).
+    const QStringList& missingMedia() const { return missing_media_; }
     /// Id of the shot shown in the inspector ("" when none).
     QString currentShot() const;
     /// Parameters a new shot starts from: the default model's defaults (core defaults without a model).
@@ -104,6 +113,9 @@ public slots:
     /// Exports the last frame of a take of the selected shot to a PNG in the media folder and makes it the
     /// next shot's first frame (a new shot after this one when it is the last). One undo step.
     bool useLastFrameForNextShot(const QString& take_id);
+    /// Removes a take of the selected shot (one undo step). Its file is kept on disk: undo brings the take
+    /// back, and extensions or keyframes may have been made from it. Refused while a clip shows it.
+    bool removeTake(const QString& take_id);
     /// Measures the takes of every shot that have no scores yet (a background job); 0 when none.
     quint64 scoreTakes();
     /// Writes the autosave side file when there are unsaved changes; true when it was written.
@@ -116,6 +128,12 @@ public slots:
     void cancelJob(quint64 id);
     /// File ▸ Export…: shows the export dialog (created on first use) and returns it.
     ExportDialog* fileExport();
+    /// Queues a failed or cancelled generation again with exactly its settings (same seed); returns the
+    /// new job's id, 0 when `id` is not a generation that can be retried.
+    quint64 retryJob(quint64 id);
+    /// File ▸ Relink media…: asks for the folder the missing media moved to and relinks what it holds
+    /// (one undo step); returns the number of references still missing.
+    int relinkMedia();
     /// Shows the timeline sequence in the preview at the playhead.
     void previewSequence();
     /// Shows a take of the current shot in the preview.
@@ -138,6 +156,9 @@ private:
         std::string shot_id;
         int epoch = 0;
         bool to_timeline = true;  ///< false: the take joins the shot, the pick and timeline stay
+        /// What was asked, to retry it or store it in the project while unfinished (conditioning paths
+        /// absolute).
+        core::QueuedGeneration request;
     };
     struct PendingScores {
         std::shared_ptr<std::map<std::string, consistency::TakeScores>> result;
@@ -149,8 +170,14 @@ private:
     void onJobChanged(const core::JobStatus& status);
     bool apply_generation(uint64_t job_id, const PendingGeneration& pending);
     /// Queues one generation of `shot` with `params`; 0 when refused (the error is shown).
-    quint64 submit_generation(const core::Shot& shot, const core::GenerationParams& params, bool to_timeline,
-                              const std::string& title, bool correct_extension = true);
+    quint64 submit_generation(const std::string& shot_id, const core::GenerationParams& params,
+                              bool to_timeline, const std::string& title, bool correct_extension = true);
+    /// Generations of the current project not finished yet, oldest first (for the project file).
+    std::vector<core::QueuedGeneration> unfinished_generations() const;
+    /// Queues again the unfinished generations the opened file (or restored autosave) held.
+    void requeue_saved_generations();
+    /// After open: asks where missing media went (relink prompt) and relinks; fills missing_media_.
+    void offer_relink();
     /// Frames of a take at the sequence's rate (from the generation, else probed from its file); 0 unknown.
     int64_t take_frames_at_sequence_rate(const core::Take& take);
     std::set<std::string> generating_shots() const;
@@ -181,6 +208,10 @@ private:
     std::set<std::string> failed_shots_;                     ///< shots whose last generation failed
     std::map<uint64_t, PendingScores> pending_scores_;
     std::function<bool(const QString&)> restore_prompt_;
+    std::function<QString(const QStringList&)> relink_prompt_;
+    QStringList missing_media_;
+    QString relink_folder_;  ///< the folder chosen at the last open's relink ("" when none)
+    std::map<uint64_t, core::QueuedGeneration> retryable_;  ///< failed/cancelled generations, by job id
     QTimer* autosave_timer_ = nullptr;
 
     StoryboardPanel* storyboard_ = nullptr;

@@ -39,12 +39,14 @@ void for_each_conditioning_file(core::Project& project, const std::function<void
         each(shot.params.conditioning);
         for (core::Take& take : shot.takes) each(take.params.conditioning);
     }
+    for (core::QueuedGeneration& q : project.queued_generations) each(q.params.conditioning);
 }
 
-/// Restoring an autosave: the whole project replaced, and put back by undo.
+/// Restoring an autosave or relinking media: the whole project replaced, and put back by undo.
 class ReplaceProject final : public core::Command {
 public:
-    explicit ReplaceProject(core::Project project) : new_(std::move(project)) {}
+    explicit ReplaceProject(core::Project project, std::string text = "Restore autosave")
+        : new_(std::move(project)), text_(std::move(text)) {}
     core::Result<void> redo(core::Project& p) override {
         FL_TRY(new_.check_invariants());
         old_ = std::move(p);
@@ -52,11 +54,12 @@ public:
         return core::ok();
     }
     void undo(core::Project& p) override { p = old_; }
-    std::string text() const override { return "Restore autosave"; }
+    std::string text() const override { return text_; }
 
 private:
     core::Project new_;
     core::Project old_;
+    std::string text_;
 };
 
 /// "name.mp4" → "name-2.mp4", "name-3.mp4", ... for the n-th alternative.
@@ -96,22 +99,39 @@ ProjectDocument::ProjectDocument(QObject* parent) : QObject(parent), project_(co
 }
 
 ProjectDocument::~ProjectDocument() {
-    // Saving copies unsaved media into "<project>.media/", so normally nothing saved points here. Keep
-    // the folder if the saved file still does (e.g. a copy failed and the user saved anyway elsewhere).
+    // Saving copies unsaved media into "<project>.media/", so normally nothing saved points here. A file
+    // that the saved project or its autosave still references (a copy failed and the user saved anyway
+    // elsewhere, a take that finished after the save and is only in the autosave) is kept; only files no
+    // project references are deleted.
+    std::error_code ec;
+    if (!fs::exists(unsaved_root_, ec)) return;
+    std::set<fs::path> keep;
     if (!path_.empty()) {
-        auto saved = core::load_project(path_);
-        if (saved) {
-            bool referenced = false;
-            const fs::path base = path_.parent_path();
-            for_each_media_reference(*saved, [&](std::string& file) {
-                if (core::is_inside(core::resolve_media_reference(file, base), unsaved_root_))
-                    referenced = true;
-            });
-            if (referenced) return;
+        const fs::path base = path_.parent_path();
+        for (const fs::path& file : {path_, autosave_path()}) {
+            if (!fs::exists(file, ec)) continue;
+            auto saved = core::load_project(file);
+            if (!saved) return;  // cannot tell what it references: delete nothing
+            for (const std::string& ref : core::media_references(*saved))
+                keep.insert(core::resolve_media_reference(ref, base));
         }
     }
-    std::error_code ec;
-    fs::remove_all(unsaved_root_, ec);
+    std::vector<fs::path> unreferenced;
+    bool kept_any = false;
+    for (fs::recursive_directory_iterator it(unsaved_root_, ec), end; !ec && it != end; it.increment(ec)) {
+        std::error_code type_ec;
+        if (!it->is_regular_file(type_ec)) continue;
+        if (keep.count(it->path().lexically_normal()))
+            kept_any = true;
+        else
+            unreferenced.push_back(it->path());
+    }
+    if (ec) return;  // could not list it all: delete nothing rather than guess
+    if (!kept_any) {
+        fs::remove_all(unsaved_root_, ec);
+        return;
+    }
+    for (const fs::path& file : unreferenced) fs::remove(file, ec);
 }
 
 core::Result<void> ProjectDocument::push(std::unique_ptr<core::Command> command) {
@@ -150,6 +170,7 @@ core::Result<void> ProjectDocument::open(const fs::path& path) {
     auto loaded = core::load_project(path);
     if (!loaded) return loaded.error();
     project_ = std::move(loaded).value();
+    queued_on_open_ = std::exchange(project_.queued_generations, {});
     stack_.clear();
     stack_.set_clean();
     std::error_code ec;
@@ -185,11 +206,24 @@ core::Result<void> ProjectDocument::save_as(const fs::path& path) {
     std::vector<fs::path> owned{unsaved_media_};
     if (!path_.empty()) owned.push_back(media_dir());
     owned.insert(owned.end(), former_media_.begin(), former_media_.end());
+    // The unsaved-media folder of another session ("$TMP/frameloom-<pid>-XXXXXX/media"): a take that
+    // finished there after a save is referenced by the autosave, and restoring that autosave brings the
+    // reference here. Temporary folders do not last, so such media travels with the project too.
+    const fs::path temp_root = fs::path(QDir::tempPath().toStdString()).lexically_normal();
+    const auto session_media_of = [&](const fs::path& file) -> fs::path {
+        if (!core::is_inside(file, temp_root)) return {};
+        const fs::path rel = file.lexically_normal().lexically_relative(temp_root);
+        auto part = rel.begin();
+        if (part == rel.end() || part->string().rfind("frameloom-", 0) != 0) return {};
+        const fs::path root = temp_root / *part;
+        if (++part == rel.end() || *part != "media") return {};
+        return root / "media";
+    };
     const auto owner_of = [&](const fs::path& file) -> fs::path {
         if (core::is_inside(file, new_media)) return {};  // already where it belongs
         for (const fs::path& folder : owned)
             if (core::is_inside(file, folder)) return folder;
-        return {};
+        return session_media_of(file);
     };
 
     // Plan the copies: source → destination inside new_media (same relative name, numbered on a clash
@@ -201,6 +235,7 @@ core::Result<void> ProjectDocument::save_as(const fs::path& path) {
     std::map<fs::path, Copy> copies;
     std::set<fs::path> destinations;
     core::Project next = project_;
+    if (queued_provider_) next.queued_generations = queued_provider_();
     const auto plan_copy = [&](std::string& file) {
         if (file.empty()) return;
         const fs::path source = core::resolve_media_reference(file, old_base);
@@ -293,6 +328,7 @@ core::Result<void> ProjectDocument::save_as(const fs::path& path) {
     const bool history_stale = !path_.empty() && old_base != new_base;
     remove_autosave();  // the saved file holds everything the autosave did
     if (!path_.empty() && media_dir() != new_media) former_media_.push_back(media_dir());
+    next.queued_generations.clear();  // saved in the file; the jobs themselves live in the queue
     project_ = std::move(next);
     path_ = target;
     if (history_stale) stack_.clear();
@@ -313,7 +349,9 @@ core::Result<bool> ProjectDocument::write_autosave() {
     const fs::path side = autosave_path();
     if (side.empty()) return false;
     // Media references are relative to the project's folder, which is the autosave's folder too.
-    FL_TRY(core::write_file_atomically(side, core::project_to_json(project_)));
+    core::Project copy = project_;
+    if (queued_provider_) copy.queued_generations = queued_provider_();
+    FL_TRY(core::write_file_atomically(side, core::project_to_json(copy)));
     return true;
 }
 
@@ -333,7 +371,25 @@ core::Result<void> ProjectDocument::restore_autosave() {
     if (side.empty()) return core::fail("the project has no file, so it has no autosave");
     auto loaded = core::load_project(side);
     if (!loaded) return core::fail("cannot restore the autosave: " + loaded.message());
-    return push(std::make_unique<ReplaceProject>(std::move(loaded).value()));
+    std::vector<core::QueuedGeneration> queued = std::exchange(loaded->queued_generations, {});
+    FL_TRY(push(std::make_unique<ReplaceProject>(std::move(loaded).value())));
+    queued_on_open_ = std::move(queued);  // the autosave's unfinished jobs replace the file's
+    return core::ok();
+}
+
+std::vector<std::string> ProjectDocument::missing_media() const {
+    return core::missing_media(project_, path_.empty() ? fs::current_path() : path_.parent_path());
+}
+
+core::Result<std::vector<std::string>> ProjectDocument::relink_missing(const fs::path& folder) {
+    std::error_code ec;
+    if (!fs::is_directory(folder, ec))
+        return core::fail("cannot relink media: " + folder.string() + " is not a folder");
+    core::Project next = project_;
+    const fs::path base = path_.empty() ? fs::current_path() : path_.parent_path();
+    core::RelinkReport report = core::relink_missing_media(next, base, folder);
+    if (report.relinked > 0) FL_TRY(push(std::make_unique<ReplaceProject>(std::move(next), "Relink media")));
+    return report.missing;
 }
 
 void ProjectDocument::remove_autosave() {

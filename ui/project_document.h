@@ -4,8 +4,10 @@
 #include <QObject>
 #include <QString>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "frameloom/core/edit.h"
@@ -25,7 +27,9 @@ class ProjectDocument : public QObject {
     Q_OBJECT
 public:
     explicit ProjectDocument(QObject* parent = nullptr);
-    /// Removes the unsaved-media folder unless the saved project still references something in it.
+    /// Removes the files of the unsaved-media folder that neither the saved project nor its autosave
+    /// references (takes, clips, keyframes, queued generations); the folder goes only when none is left.
+    /// When the saved file exists but cannot be read, nothing is removed.
     ~ProjectDocument() override;
 
     /// The project as it stands (read-only: edit it with push()).
@@ -74,6 +78,24 @@ public:
     /// Deletes the autosave side file (after a save, or when the user discards the changes).
     void remove_autosave();
 
+    /// Supplies the generation jobs not finished yet (queued or running), written into the project file
+    /// and the autosave as "queued_generations". Conditioning paths are in the document's current form.
+    void set_queued_provider(std::function<std::vector<core::QueuedGeneration>()> provider) {
+        queued_provider_ = std::move(provider);
+    }
+    /// The unfinished generations the last open (or autosave restore) found in the file, handed over
+    /// once: the caller queues them again. The in-memory project never holds them.
+    std::vector<core::QueuedGeneration> take_queued_generations() {
+        return std::exchange(queued_on_open_, {});
+    }
+
+    /// References (take, clip and conditioning files) whose file does not exist, distinct, in project order.
+    std::vector<std::string> missing_media() const;
+    /// Relinks every missing reference to a file of the same name in `folder` (or below it; takes with a
+    /// known sha256 only to a file with that content) as one undoable step ("Relink media"). Returns the
+    /// references still missing. Nothing found: no step is pushed and the project is unchanged.
+    core::Result<std::vector<std::string>> relink_missing(const std::filesystem::path& folder);
+
     /// Folder where generated media goes: "<project>.media/" beside the file, or the unsaved-media folder.
     std::filesystem::path media_dir() const;
     /// Where takes of a never-saved project go: "$TMP/frameloom-<pid>-XXXXXX/media", one per document.
@@ -97,6 +119,8 @@ private:
     std::filesystem::path unsaved_media_;  ///< unsaved_root_ / "media"
     std::vector<std::filesystem::path> former_media_;  ///< media folders of earlier saves since new/open
     int epoch_ = 0;
+    std::function<std::vector<core::QueuedGeneration>()> queued_provider_;
+    std::vector<core::QueuedGeneration> queued_on_open_;
 };
 
 }  // namespace fl::studio

@@ -66,7 +66,11 @@ TakesStrip::TakesStrip(ThumbnailCache* thumbnails, QWidget* parent) : QWidget(pa
     row->addWidget(pick_);
     row->addWidget(extend_);
     row->addWidget(correct_);
+    remove_ = new QPushButton(tr("Remove"), this);
+    remove_->setObjectName("removeTakeButton");
+    remove_->setToolTip(tr("Remove this take from the shot (undoable; its file is kept)"));
     row->addWidget(last_frame_);
+    row->addWidget(remove_);
     layout->addLayout(row);
 
     connect(list_, &QListWidget::itemClicked, this,
@@ -83,6 +87,9 @@ TakesStrip::TakesStrip(ThumbnailCache* thumbnails, QWidget* parent) : QWidget(pa
     });
     connect(last_frame_, &QPushButton::clicked, this, [this] {
         if (!currentTake().isEmpty()) emit lastFrameToNextRequested(currentTake());
+    });
+    connect(remove_, &QPushButton::clicked, this, [this] {
+        if (!currentTake().isEmpty()) emit removeRequested(currentTake());
     });
     update_buttons();
 }
@@ -102,6 +109,7 @@ void TakesStrip::update_buttons() {
     pick_->setEnabled(has);
     extend_->setEnabled(has);
     last_frame_->setEnabled(has);
+    remove_->setEnabled(has);
 }
 
 void TakesStrip::rebuild(const core::Shot* shot, const std::filesystem::path& project_dir,

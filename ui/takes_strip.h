@@ -47,6 +47,8 @@ signals:
     void pickRequested(const QString& take_id);
     void extendRequested(const QString& take_id);
     void lastFrameToNextRequested(const QString& take_id);
+    /// Remove the take from the shot (its file stays on disk).
+    void removeRequested(const QString& take_id);
     void generateVariationsRequested(int count);
 
 private:
@@ -61,6 +63,7 @@ private:
     QPushButton* extend_ = nullptr;
     QCheckBox* correct_ = nullptr;
     QPushButton* last_frame_ = nullptr;
+    QPushButton* remove_ = nullptr;
 };
 
 }  // namespace fl::studio

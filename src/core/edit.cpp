@@ -220,6 +220,48 @@ private:
     int index_ = 0;
 };
 
+class RemoveTake final : public Command {
+public:
+    RemoveTake(std::string shot_id, std::string take_id)
+        : shot_id_(std::move(shot_id)), take_id_(std::move(take_id)) {}
+
+    Result<void> redo(Project& p) override {
+        Shot* shot = p.find_shot(shot_id_);
+        if (!shot) return no_shot(shot_id_);
+        const auto it = std::find_if(shot->takes.begin(), shot->takes.end(),
+                                     [&](const Take& t) { return t.id == take_id_; });
+        if (it == shot->takes.end()) return fail("shot " + shot_id_ + " has no take " + take_id_);
+        for (const Track& t : p.sequence.tracks)
+            for (const Clip& c : t.clips)
+                if (c.source.shot_id == shot_id_ && c.source.take_id == take_id_)
+                    return fail("cannot remove take " + take_id_ + ": clip " + c.id + " on track " + t.id +
+                                " shows it (remove the clip first)");
+        index_ = it - shot->takes.begin();
+        removed_ = *it;
+        old_selected_ = shot->selected_take;
+        shot->takes.erase(it);
+        // Only the project entry goes; the file stays, so undo (and anything made from it) still works.
+        if (shot->selected_take == take_id_)
+            shot->selected_take = shot->takes.empty() ? "" : shot->takes.back().id;
+        return ok();
+    }
+
+    void undo(Project& p) override {
+        Shot* shot = p.find_shot(shot_id_);
+        shot->takes.insert(shot->takes.begin() + index_, removed_);
+        shot->selected_take = old_selected_;
+    }
+
+    std::string text() const override { return "Remove take"; }
+
+private:
+    std::string shot_id_;
+    std::string take_id_;
+    Take removed_;
+    std::string old_selected_;
+    std::ptrdiff_t index_ = 0;
+};
+
 class SetShotParams final : public Command {
 public:
     SetShotParams(std::string shot_id, GenerationParams params, bool merge)
@@ -908,6 +950,10 @@ std::unique_ptr<Command> make_rename_shot(const std::string& shot_id, std::strin
 
 std::unique_ptr<Command> make_add_take(const std::string& shot_id, Take take) {
     return std::make_unique<AddTake>(shot_id, std::move(take));
+}
+
+std::unique_ptr<Command> make_remove_take(const std::string& shot_id, const std::string& take_id) {
+    return std::make_unique<RemoveTake>(shot_id, take_id);
 }
 
 std::unique_ptr<Command> make_select_take(const std::string& shot_id, const std::string& take_id) {

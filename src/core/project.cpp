@@ -264,6 +264,13 @@ int Project::shot_index(const std::string& shot_id) const {
     return -1;
 }
 
+Result<void> QueuedGeneration::check_invariants() const {
+    if (shot_id.empty()) return fail("a queued generation names no shot");
+    if (auto r = params.check_invariants(); !r)
+        return fail("queued generation of " + shot_id + ": " + r.message());
+    return ok();
+}
+
 Result<void> Project::check_invariants() const {
     if (next_id < 1) return fail("next_id must be at least 1 (got " + std::to_string(next_id) + ")");
     // Shots, takes, tracks and clips share one id space, so any id names exactly one thing.
@@ -284,6 +291,7 @@ Result<void> Project::check_invariants() const {
             FL_TRY(claim(t.id, "take"));
         }
     }
+    for (const QueuedGeneration& q : queued_generations) FL_TRY(q.check_invariants());
     FL_TRY(sequence.check_invariants());
     for (const Track& track : sequence.tracks) {
         FL_TRY(claim(track.id, "track"));

@@ -294,6 +294,32 @@ Result<Take> take_from_json(const Json& j, const std::string& path) {
     return t;
 }
 
+Result<bool> read_bool(const Json& obj, const std::string& path, const std::string& key, bool fallback) {
+    const Json* v = member(obj, key);
+    if (!v) return fallback;
+    if (!v->is_boolean()) return field_error(join(path, key), "true or false", *v);
+    return v->get<bool>();
+}
+
+Result<QueuedGeneration> queued_generation_from_json(const Json& j, const std::string& path) {
+    FL_TRY(expect_object(j, path));
+    QueuedGeneration q;
+    FL_TRY(read_string(j, path, "shot_id", q.shot_id, true, true));
+    FL_TRY(read_string(j, path, "title", q.title));
+    auto to_timeline = read_bool(j, path, "to_timeline", true);
+    if (!to_timeline) return to_timeline.error();
+    q.to_timeline = *to_timeline;
+    auto correct = read_bool(j, path, "correct_extension", true);
+    if (!correct) return correct.error();
+    q.correct_extension = *correct;
+    auto p = require(j, path, "params");
+    if (!p) return p.error();
+    auto params = params_from_json(**p, join(path, "params"));
+    if (!params) return params.error();
+    q.params = std::move(*params);
+    return q;
+}
+
 Result<Shot> shot_from_json(const Json& j, const std::string& path) {
     FL_TRY(expect_object(j, path));
     Shot s;
@@ -452,6 +478,20 @@ std::string project_to_json(const Project& project) {
     for (const Track& t : project.sequence.tracks) tracks.push_back(track_to_json(t));
     seq["tracks"] = std::move(tracks);
     j["sequence"] = std::move(seq);
+    // Written only when there are some, so files without unfinished jobs stay as they were.
+    if (!project.queued_generations.empty()) {
+        OJson queued = OJson::array();
+        for (const QueuedGeneration& q : project.queued_generations) {
+            OJson e = OJson::object();
+            e["shot_id"] = q.shot_id;
+            e["title"] = q.title;
+            e["to_timeline"] = q.to_timeline;
+            e["correct_extension"] = q.correct_extension;
+            e["params"] = params_to_json(q.params);
+            queued.push_back(std::move(e));
+        }
+        j["queued_generations"] = std::move(queued);
+    }
     // Invalid UTF-8 in a user string must not make saving throw; it is replaced by U+FFFD.
     return j.dump(2, ' ', false, OJson::error_handler_t::replace) + "\n";
 }
@@ -496,6 +536,14 @@ Result<Project> project_from_json(const std::string& text) {
     auto sequence = sequence_from_json(**seq, "sequence");
     if (!sequence) return sequence.error();
     p.sequence = std::move(*sequence);
+    if (const Json* queued = member(j, "queued_generations")) {  // optional: missing = no unfinished jobs
+        if (!queued->is_array()) return field_error("queued_generations", "a list of generations", *queued);
+        for (size_t i = 0; i < queued->size(); ++i) {
+            auto q = queued_generation_from_json((*queued)[i], index("queued_generations", i));
+            if (!q) return q.error();
+            p.queued_generations.push_back(std::move(*q));
+        }
+    }
 
     if (auto r = p.check_invariants(); !r) return fail("the project is inconsistent: " + r.message());
     return p;

@@ -65,6 +65,10 @@ std::unique_ptr<Command> make_set_shot_params(const std::string& shot_id, Genera
 std::unique_ptr<Command> make_rename_shot(const std::string& shot_id, std::string name);
 /// Adds a take to a shot and selects it.
 std::unique_ptr<Command> make_add_take(const std::string& shot_id, Take take);
+/// Removes a take from its shot. Its file is left on disk (undo brings the take back, and other takes or
+/// keyframes may be made from it). Refused while a clip on the timeline shows the take; the shot's pick
+/// moves to its last remaining take.
+std::unique_ptr<Command> make_remove_take(const std::string& shot_id, const std::string& take_id);
 /// Selects a take of a shot.
 std::unique_ptr<Command> make_select_take(const std::string& shot_id, const std::string& take_id);
 /// Places a clip on a track (fails if it overlaps).

@@ -107,6 +107,20 @@ struct Sequence {
 /// Project::next_id stays above every such number, so fresh ids never collide.
 int64_t id_number(const std::string& id);
 
+/// A generation job that had not finished when the project was saved (queued or running). The file keeps
+/// it so the studio can queue it again when the project is opened ("queued_generations", optional).
+struct QueuedGeneration {
+    std::string shot_id;      ///< the shot whose take it makes
+    std::string title;        ///< the job's title in the jobs panel, e.g. "Generate Opening"
+    GenerationParams params;  ///< exactly what to generate (seed resolved); paths like the shot's
+    bool to_timeline = true;  ///< the take goes on the timeline (a plain Generate) or only joins the shot
+    bool correct_extension = true;  ///< with conditioning.extend: colour-correct the continuation
+
+    /// shot_id set, params structurally valid.
+    Result<void> check_invariants() const;
+    bool operator==(const QueuedGeneration&) const = default;
+};
+
 /// A Frameloom project: storyboard (shots) and one sequence.
 struct Project {
     static constexpr int kSchemaVersion = 1;
@@ -115,6 +129,9 @@ struct Project {
     std::vector<Shot> shots;
     Sequence sequence;
     int64_t next_id = 1;  ///< counter for fresh ids ("shot-7", "clip-8", ...)
+    /// Generation jobs unfinished at save time, oldest first (empty in most files). Not part of the edit
+    /// history: the studio fills it when saving and empties it when it queues them again on open.
+    std::vector<QueuedGeneration> queued_generations;
 
     /// A new project with one video track, ready to use.
     static Project make_new(const std::string& name = "Untitled");

@@ -188,3 +188,52 @@ TEST(PickTakeEdit, AppendsWhenTheShotIsNotOnTheTimeline) {
 
 }  // namespace
 }  // namespace fl::core
+
+namespace fl::core {
+namespace {
+
+/// The clip showing `take_id` as {track, clip} ids ({"", ""} when none).
+std::pair<std::string, std::string> clip_of(const Project& p, const std::string& take_id) {
+    for (const Track& t : p.sequence.tracks)
+        for (const Clip& c : t.clips)
+            if (c.source.take_id == take_id) return {t.id, c.id};
+    return {};
+}
+
+TEST(RemoveTakeEdit, RemovesTheEntryOnlyAndThePickMovesToTheLastTake) {
+    Project p = sample_project();
+    const Shot& a = p.shots.front();
+    ASSERT_EQ(a.takes.size(), 2u);
+    const std::string shown = a.takes[0].id;  // on the timeline
+    const std::string picked = a.takes[1].id;
+    ASSERT_EQ(a.selected_take, picked);
+    ASSERT_TRUE(clip_of(p, picked).second.empty());
+    EXPECT_EQ(exercise(p, make_remove_take(a.id, picked)), "Remove take");
+    const Shot& after = p.shots.front();
+    ASSERT_EQ(after.takes.size(), 1u);
+    EXPECT_EQ(after.takes[0].id, shown);
+    EXPECT_EQ(after.selected_take, shown);
+}
+
+TEST(RemoveTakeEdit, RefusedWhileAClipShowsTheTake) {
+    Project p = sample_project();
+    const std::string shot = p.shots.front().id;
+    const std::string shown = p.shots.front().takes[0].id;
+    const std::string picked = p.shots.front().selected_take;
+    const auto [track_id, clip_id] = clip_of(p, shown);
+    ASSERT_FALSE(clip_id.empty());
+    expect_fails(p, make_remove_take(shot, shown), "clip " + clip_id);
+    expect_fails(p, make_remove_take(shot, "take-999"), "has no take take-999");
+    expect_fails(p, make_remove_take("shot-999", shown), "no shot shot-999");
+
+    UndoStack stack;
+    ASSERT_TRUE(stack.push(p, make_remove_clip(track_id, clip_id)).ok());
+    exercise(p, make_remove_take(shot, shown));
+    EXPECT_EQ(p.shots.front().selected_take, picked);  // another take was picked: unchanged
+    exercise(p, make_remove_take(shot, picked));
+    EXPECT_TRUE(p.shots.front().takes.empty());
+    EXPECT_TRUE(p.shots.front().selected_take.empty());
+}
+
+}  // namespace
+}  // namespace fl::core
