@@ -29,6 +29,7 @@
 #include "frameloom/media/decode.h"
 #include "frameloom/media/encode.h"
 #include "frameloom/media/probe.h"
+#include "support/studio_fixture.h"
 #include "ui/jobs_panel.h"
 #include "ui/main_window.h"
 #include "ui/preview_player.h"
@@ -41,20 +42,11 @@ namespace fs = std::filesystem;
 using fl::studio::MainWindow;
 using fl::studio::ShotCardList;
 using fl::studio::TakesStrip;
+using fl::test::wait_until;
 
 namespace {
 
 constexpr int kJobTimeoutMs = 60000;
-
-bool wait_until(const std::function<bool()>& done, int timeout_ms) {
-    const auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-    while (!done()) {
-        if (std::chrono::steady_clock::now() > end) return false;
-        QCoreApplication::processEvents(QEventLoop::AllEvents, 20);
-        QTest::qSleep(5);
-    }
-    return true;
-}
 
 /// Mean absolute difference of two frames of one size (8-bit levels); 255 when the sizes differ.
 double mean_abs_diff(const fl::core::Frame& a, const fl::core::Frame& b) {
@@ -64,39 +56,16 @@ double mean_abs_diff(const fl::core::Frame& a, const fl::core::Frame& b) {
     return sum / static_cast<double>(a.rgb.size());
 }
 
-class StudioFlowTest : public ::testing::Test {
+class StudioFlowTest : public fl::test::StudioFixture {
 protected:
-    void SetUp() override {
-        const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-        dir_ = fs::temp_directory_path() / ("fl-flow-" + std::to_string(::getpid()) + "-" + info->name());
-        fs::remove_all(dir_);
-        fs::create_directories(dir_);
-    }
-    void TearDown() override {
-        window_.reset();
-        std::error_code ec;
-        fs::remove_all(dir_, ec);
-    }
+    StudioFlowTest() : StudioFixture("fl-flow") {}
 
     /// A saved project with one shot asking for a small, fast clip of the default model.
     fs::path write_project() {
-        fl::core::Project project = fl::core::Project::make_new("Film");
-        fl::core::Shot shot;
-        shot.id = project.fresh_id("shot");
-        shot.name = "Opening";
-        shot.params.prompt = "a red circle moving left on a black background";
-        shot.params.model = "default";
-        shot.params.seed = 7;
-        shot.params.steps = 2;
-        shot.params.width = 64;
-        shot.params.height = 64;
-        shot.params.frames = 16;
-        shot.params.fps = fl::core::FrameRate{8, 1};
-        project.shots.push_back(shot);
-        const fs::path path = dir_ / "film.flproj";
-        auto saved = fl::core::save_project(project, path);
-        EXPECT_TRUE(saved.ok()) << saved.message();
-        return path;
+        fl::core::Project project = fl::test::one_shot_project();
+        project.shots.front().params.width = 64;
+        project.shots.front().params.height = 64;
+        return fl::test::save_project_expect_ok(project, dir_ / "film.flproj");
     }
 
     MainWindow& open_window(const fs::path& project, std::function<bool(const QString&)> restore = {}) {
@@ -166,9 +135,6 @@ protected:
         const QPoint pos(target.center().x(), target.bottom() - 2);
         list->dropCurrentAt(pos);
     }
-
-    fs::path dir_;
-    std::unique_ptr<MainWindow> window_;
 };
 
 TEST_F(StudioFlowTest, StoryboardAddDuplicateReorderDeleteWithUndo) {

@@ -19,6 +19,7 @@
 #include "frameloom/core/project.h"
 #include "frameloom/core/project_file.h"
 #include "frameloom/media/encode.h"
+#include "support/studio_fixture.h"
 #include "ui/jobs_panel.h"
 #include "ui/main_window.h"
 #include "ui/project_document.h"
@@ -27,20 +28,11 @@
 namespace fs = std::filesystem;
 using fl::studio::JobsPanel;
 using fl::studio::MainWindow;
+using fl::test::wait_until;
 
 namespace {
 
 constexpr int kJobTimeoutMs = 60000;
-
-bool wait_until(const std::function<bool()>& done, int timeout_ms) {
-    const auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-    while (!done()) {
-        if (std::chrono::steady_clock::now() > end) return false;
-        QCoreApplication::processEvents(QEventLoop::AllEvents, 20);
-        QTest::qSleep(5);
-    }
-    return true;
-}
 
 /// A small clip of flat colour (a real MP4, so thumbnails and previews decode it).
 void write_clip(const fs::path& path, uint8_t shade) {
@@ -56,42 +48,20 @@ void write_clip(const fs::path& path, uint8_t shade) {
     ASSERT_TRUE(written.ok()) << written.message();
 }
 
-class StudioSafetyTest : public ::testing::Test {
+class StudioSafetyTest : public fl::test::StudioFixture {
 protected:
+    StudioSafetyTest() : StudioFixture("fl-safety") {}
+
     void SetUp() override {
         ASSERT_NE(QApplication::instance(), nullptr);
-        const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-        dir_ = fs::temp_directory_path() / ("fl-safety-" + std::to_string(::getpid()) + "-" + info->name());
-        fs::remove_all(dir_);
-        fs::create_directories(dir_);
-    }
-    void TearDown() override {
-        window_.reset();
-        std::error_code ec;
-        fs::remove_all(dir_, ec);
+        StudioFixture::SetUp();
     }
 
     /// One shot of the default model, small and quick (2 steps).
-    fl::core::Project starter() {
-        fl::core::Project project = fl::core::Project::make_new("Film");
-        fl::core::Shot shot;
-        shot.id = project.fresh_id("shot");
-        shot.name = "Opening";
-        shot.params.prompt = "a red circle moving left on a black background";
-        shot.params.model = "default";
-        shot.params.seed = 7;
-        shot.params.steps = 2;
-        shot.params.frames = 16;
-        shot.params.fps = fl::core::FrameRate{8, 1};
-        project.shots.push_back(shot);
-        return project;
-    }
+    fl::core::Project starter() { return fl::test::one_shot_project(2); }
 
     fs::path save(const fl::core::Project& project, const std::string& name = "film.flproj") {
-        const fs::path path = dir_ / name;
-        auto saved = fl::core::save_project(project, path);
-        EXPECT_TRUE(saved.ok()) << saved.message();
-        return path;
+        return fl::test::save_project_expect_ok(project, dir_ / name);
     }
 
     MainWindow& window() {
@@ -107,9 +77,6 @@ protected:
         EXPECT_TRUE(w.openProject(QString::fromStdString(project.string()))) << w.lastError().toStdString();
         return w;
     }
-
-    fs::path dir_;
-    std::unique_ptr<MainWindow> window_;
 };
 
 TEST_F(StudioSafetyTest, QueuedJobsAreSavedAndRequeuedOnReopen) {

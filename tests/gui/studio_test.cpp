@@ -25,6 +25,7 @@
 #include "frameloom/core/project_file.h"
 #include "frameloom/inference/generator.h"
 #include "frameloom/inference/model_store.h"
+#include "support/studio_fixture.h"
 #include "ui/jobs_panel.h"
 #include "ui/main_window.h"
 #include "ui/preview_player.h"
@@ -33,6 +34,8 @@
 
 namespace fs = std::filesystem;
 using fl::studio::MainWindow;
+using fl::test::send_mouse;
+using fl::test::wait_until;
 
 namespace {
 
@@ -45,61 +48,21 @@ std::string read_bytes(const fs::path& path) {
     return out.str();
 }
 
-/// Processes events until `done()` or the timeout; true when done.
-bool wait_until(const std::function<bool()>& done, int timeout_ms) {
-    const auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-    while (!done()) {
-        if (std::chrono::steady_clock::now() > end) return false;
-        QCoreApplication::processEvents(QEventLoop::AllEvents, 20);
-        QTest::qSleep(5);
-    }
-    return true;
-}
-
-void send_mouse(QWidget* widget, QEvent::Type type, QPoint pos, Qt::MouseButtons buttons) {
-    QMouseEvent event(type, QPointF(pos), QPointF(widget->mapToGlobal(pos)), Qt::LeftButton, buttons,
-                      Qt::NoModifier);
-    QApplication::sendEvent(widget, &event);
-}
-
-class StudioTest : public ::testing::Test {
+class StudioTest : public fl::test::StudioFixture {
 protected:
+    StudioTest() : StudioFixture("fl-gui") {}
+
     static void SetUpTestSuite() {
         // main.cpp creates the QApplication before any test runs.
         ASSERT_NE(QApplication::instance(), nullptr);
     }
 
-    void SetUp() override {
-        const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-        dir_ = fs::temp_directory_path() / ("fl-gui-" + std::to_string(::getpid()) + "-" + info->name());
-        fs::remove_all(dir_);
-        fs::create_directories(dir_);
-    }
-    void TearDown() override {
-        window_.reset();
-        std::error_code ec;
-        fs::remove_all(dir_, ec);
-    }
-
     /// A saved project with one shot asking for a small clip of the default model.
     fs::path write_project(int steps = 2) {
-        fl::core::Project project = fl::core::Project::make_new("Film");
-        fl::core::Shot shot;
-        shot.id = project.fresh_id("shot");
-        shot.name = "Opening";
-        shot.params.prompt = "a red circle moving left on a black background";
-        shot.params.model = "default";
-        shot.params.seed = 7;
-        shot.params.steps = steps;
-        shot.params.width = 64;
-        shot.params.height = 64;
-        shot.params.frames = 16;
-        shot.params.fps = fl::core::FrameRate{8, 1};
-        project.shots.push_back(shot);
-        const fs::path path = dir_ / "film.flproj";
-        auto saved = fl::core::save_project(project, path);
-        EXPECT_TRUE(saved.ok()) << saved.message();
-        return path;
+        fl::core::Project project = fl::test::one_shot_project(steps);
+        project.shots.front().params.width = 64;
+        project.shots.front().params.height = 64;
+        return fl::test::save_project_expect_ok(project, dir_ / "film.flproj");
     }
 
     MainWindow& open_window(const fs::path& project) {
@@ -150,9 +113,6 @@ protected:
         auto ok = window_->document()->project().check_invariants();
         EXPECT_TRUE(ok.ok()) << ok.message();
     }
-
-    fs::path dir_;
-    std::unique_ptr<MainWindow> window_;
 };
 
 TEST_F(StudioTest, GenerateAddsTakeAndClipUndoRedoAndSaveAsReloads) {

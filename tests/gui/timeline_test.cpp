@@ -28,6 +28,7 @@
 #include "frameloom/media/audio.h"
 #include "frameloom/media/encode.h"
 #include "frameloom/media/probe.h"
+#include "support/studio_fixture.h"
 #include "ui/export_dialog.h"
 #include "ui/main_window.h"
 #include "ui/preview_player.h"
@@ -37,24 +38,10 @@
 namespace fs = std::filesystem;
 using fl::studio::MainWindow;
 using fl::studio::TimelineView;
+using fl::test::send_mouse;
+using fl::test::wait_until;
 
 namespace {
-
-bool wait_until(const std::function<bool()>& done, int timeout_ms) {
-    const auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-    while (!done()) {
-        if (std::chrono::steady_clock::now() > end) return false;
-        QCoreApplication::processEvents(QEventLoop::AllEvents, 20);
-        QTest::qSleep(5);
-    }
-    return true;
-}
-
-void send_mouse(QWidget* widget, QEvent::Type type, QPoint pos, Qt::MouseButtons buttons) {
-    QMouseEvent event(type, QPointF(pos), QPointF(widget->mapToGlobal(pos)), Qt::LeftButton, buttons,
-                      Qt::NoModifier);
-    QApplication::sendEvent(widget, &event);
-}
 
 void send_key(QWidget* widget, int key, Qt::KeyboardModifiers modifiers = Qt::NoModifier) {
     QKeyEvent event(QEvent::KeyPress, key, modifiers);
@@ -91,20 +78,14 @@ void answer_next_dialog(const std::function<void(QDialog*)>& fill) {
     });
 }
 
-class TimelineTest : public ::testing::Test {
+class TimelineTest : public fl::test::StudioFixture {
 protected:
+    TimelineTest() : StudioFixture("fl-timeline") {}
+
     void SetUp() override {
-        const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-        dir_ = fs::temp_directory_path() / ("fl-timeline-" + std::to_string(::getpid()) + "-" + info->name());
-        fs::remove_all(dir_);
-        fs::create_directories(dir_);
+        StudioFixture::SetUp();
         write_colour_clip(dir_ / "red.mp4", 200, 30, 30);
         write_colour_clip(dir_ / "blue.mp4", 30, 30, 200);
-    }
-    void TearDown() override {
-        window_.reset();
-        std::error_code ec;
-        fs::remove_all(dir_, ec);
     }
 
     /// A saved project: V1 = [red 0..16)[blue 16..32), and a window on it.
@@ -124,9 +105,7 @@ protected:
             clip.position = v1.end();
             v1.clips.push_back(clip);
         }
-        const fs::path path = dir_ / "cut.flproj";
-        auto saved = fl::core::save_project(project, path);
-        EXPECT_TRUE(saved.ok()) << saved.message();
+        const fs::path path = fl::test::save_project_expect_ok(project, dir_ / "cut.flproj");
         window_ = std::make_unique<MainWindow>();
         window_->setInteractive(false);
         window_->setAutosaveInterval(0);
@@ -155,9 +134,6 @@ protected:
         EXPECT_EQ(project(), after);
         expect_invariants();
     }
-
-    fs::path dir_;
-    std::unique_ptr<MainWindow> window_;
 };
 
 TEST_F(TimelineTest, TracksTimecodeZoomAndSnapping) {
