@@ -3,48 +3,15 @@
 
 #include "frameloom/core/edit.h"
 #include "unit/core/core_test_util.h"
+#include "unit/core/edit_test_util.h"
 
 namespace fl::core {
 namespace {
 
+using test::exercise;
+using test::expect_fails;
 using test::sample_project;
 using test::sample_take;
-
-void expect_valid(const Project& p) {
-    const auto inv = p.check_invariants();
-    EXPECT_TRUE(inv.ok()) << inv.message();
-}
-
-/// do → undo (== before) → redo (== after the do), invariants checked at each step. Returns the text.
-std::string exercise(Project& p, std::unique_ptr<Command> cmd) {
-    UndoStack stack;
-    const Project before = p;
-    const auto r = stack.push(p, std::move(cmd));
-    EXPECT_TRUE(r.ok()) << r.message();
-    if (!r.ok()) return {};
-    expect_valid(p);
-    EXPECT_FALSE(p == before) << "the edit changed nothing";
-    const Project after = p;
-    const std::string text = stack.undo_text();
-    stack.undo(p);
-    expect_valid(p);
-    EXPECT_EQ(p, before) << "undo did not restore the project exactly";
-    const auto rr = stack.redo(p);
-    EXPECT_TRUE(rr.ok()) << rr.message();
-    expect_valid(p);
-    EXPECT_EQ(p, after) << "redo did not reproduce the edit";
-    return text;
-}
-
-void expect_fails(Project& p, std::unique_ptr<Command> cmd, const std::string& needle) {
-    UndoStack stack;
-    const Project before = p;
-    const auto r = stack.push(p, std::move(cmd));
-    ASSERT_FALSE(r.ok()) << "expected failure mentioning " << needle;
-    EXPECT_NE(r.message().find(needle), std::string::npos) << r.message();
-    EXPECT_EQ(p, before) << "a failed edit changed the project";
-    EXPECT_FALSE(stack.can_undo());
-}
 
 std::vector<std::string> shot_ids(const Project& p) {
     std::vector<std::string> ids;
@@ -69,7 +36,7 @@ TEST(StoryboardEdits, DuplicateShotCopiesParamsNotTakesRightAfterIt) {
     // A second duplicate gets another fresh id.
     ASSERT_TRUE(UndoStack().push(p, make_duplicate_shot(original.id)).ok());
     EXPECT_NE(p.shots[1].id, copy.id);
-    expect_valid(p);
+    EXPECT_VALID(p);
     expect_fails(p, make_duplicate_shot("shot-999"), "no shot shot-999");
 }
 
@@ -119,12 +86,12 @@ TEST(StoryboardEdits, AddDuplicateMoveRemoveAsOneHistory) {
     EXPECT_EQ(p.shots[0].name, "One copy");
     for (size_t i = states.size() - 1; i-- > 0;) {
         stack.undo(p);
-        expect_valid(p);
+        EXPECT_VALID(p);
         EXPECT_EQ(p, states[i]) << "after undo to state " << i;
     }
     for (size_t i = 1; i < states.size(); ++i) {
         ASSERT_TRUE(stack.redo(p).ok());
-        expect_valid(p);
+        EXPECT_VALID(p);
         EXPECT_EQ(p, states[i]) << "after redo to state " << i;
     }
 }

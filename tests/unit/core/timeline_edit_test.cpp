@@ -4,45 +4,19 @@
 
 #include "frameloom/core/edit.h"
 #include "frameloom/core/project_file.h"
+#include "unit/core/edit_test_util.h"
 
 namespace fl::core {
 namespace {
 
-#define EXPECT_VALID(p)                           \
-    do {                                          \
-        const auto inv_ = (p).check_invariants(); \
-        EXPECT_TRUE(inv_.ok()) << inv_.message(); \
-    } while (0)
+using test::expect_fails;
 
 /// do → check → undo → check (== before) → redo → check (== after the do); also through the project file.
 void exercise(Project& p, std::unique_ptr<Command> cmd) {
-    UndoStack stack;
-    const Project before = p;
-    const auto r = stack.push(p, std::move(cmd));
-    ASSERT_TRUE(r.ok()) << r.message();
-    EXPECT_VALID(p);
-    EXPECT_FALSE(p == before) << "the edit changed nothing";
-    const Project after = p;
-    stack.undo(p);
-    EXPECT_VALID(p);
-    EXPECT_EQ(p, before) << "undo did not restore the project exactly";
-    const auto rr = stack.redo(p);
-    ASSERT_TRUE(rr.ok()) << rr.message();
-    EXPECT_VALID(p);
-    EXPECT_EQ(p, after) << "redo did not reproduce the edit";
+    test::exercise(p, std::move(cmd));
     auto reloaded = project_from_json(project_to_json(p));
     ASSERT_TRUE(reloaded.ok()) << reloaded.message();
     EXPECT_EQ(*reloaded, p) << "the edited timeline does not survive the project file";
-}
-
-void expect_fails(Project& p, std::unique_ptr<Command> cmd, const std::string& needle) {
-    UndoStack stack;
-    const Project before = p;
-    const auto r = stack.push(p, std::move(cmd));
-    ASSERT_FALSE(r.ok()) << "expected failure mentioning " << needle;
-    EXPECT_NE(r.message().find(needle), std::string::npos) << r.message();
-    EXPECT_EQ(p, before) << "a failed edit changed the project";
-    EXPECT_FALSE(stack.can_undo());
 }
 
 /// V1: [clip-2 0..10)[clip-3 10..20)   [clip-4 30..40)    A1: [clip-6 0..40) music.wav
