@@ -77,14 +77,15 @@ private:
     SwrPtr swr_;
 };
 
-}  // namespace
+/// A demuxer on a file and the index of its best audio stream.
+struct AudioInput {
+    detail::InputPtr input;
+    int stream_index = -1;
+};
 
-core::Result<core::Audio> decode_audio(const fs::path& path, const AudioDecodeOptions& options) {
+/// Opens `path`, reads its stream info and picks its best audio stream; each error is one line.
+core::Result<AudioInput> open_audio_input(const fs::path& path) {
     const std::string where = path.string();
-    if (options.sample_rate < 8000 || options.sample_rate > 192000)
-        return core::fail("sample rate " + std::to_string(options.sample_rate) + " is out of range (8000 .. 192000)");
-    if (options.channels != 1 && options.channels != 2)
-        return core::fail("audio can be decoded to 1 or 2 channels, not " + std::to_string(options.channels));
     std::error_code ec;
     if (!fs::is_regular_file(path, ec)) return core::fail("file not found: " + where);
     AVFormatContext* raw = nullptr;
@@ -95,7 +96,23 @@ core::Result<core::Audio> decode_audio(const fs::path& path, const AudioDecodeOp
     if (err < 0) return core::fail("cannot read " + where + ": " + detail::av_error_text(err));
     const int stream_index = av_find_best_stream(input.get(), AVMEDIA_TYPE_AUDIO, -1, -1, nullptr, 0);
     if (stream_index < 0) return core::fail("no audio stream in " + where);
+    return AudioInput{std::move(input), stream_index};
+}
+
+}  // namespace
+
+core::Result<core::Audio> decode_audio(const fs::path& path, const AudioDecodeOptions& options) {
+    const std::string where = path.string();
+    if (options.sample_rate < 8000 || options.sample_rate > 192000)
+        return core::fail("sample rate " + std::to_string(options.sample_rate) + " is out of range (8000 .. 192000)");
+    if (options.channels != 1 && options.channels != 2)
+        return core::fail("audio can be decoded to 1 or 2 channels, not " + std::to_string(options.channels));
+    auto opened = open_audio_input(path);
+    if (!opened) return opened.error();
+    detail::InputPtr input = std::move(opened->input);
+    const int stream_index = opened->stream_index;
     const AVStream* stream = input->streams[stream_index];
+    int err = 0;
     const AVCodec* decoder = avcodec_find_decoder(stream->codecpar->codec_id);
     if (!decoder)
         return core::fail("cannot decode " + where + ": this FFmpeg has no decoder for " +
@@ -149,18 +166,10 @@ core::Result<core::Audio> decode_audio(const fs::path& path, const AudioDecodeOp
 }
 
 core::Result<double> probe_audio_seconds(const fs::path& path) {
-    const std::string where = path.string();
-    std::error_code ec;
-    if (!fs::is_regular_file(path, ec)) return core::fail("file not found: " + where);
-    AVFormatContext* raw = nullptr;
-    int err = avformat_open_input(&raw, path.c_str(), nullptr, nullptr);
-    if (err < 0) return core::fail("not an audio file: " + where + " (" + detail::av_error_text(err) + ")");
-    detail::InputPtr input(raw);
-    err = avformat_find_stream_info(input.get(), nullptr);
-    if (err < 0) return core::fail("cannot read " + where + ": " + detail::av_error_text(err));
-    const int index = av_find_best_stream(input.get(), AVMEDIA_TYPE_AUDIO, -1, -1, nullptr, 0);
-    if (index < 0) return core::fail("no audio stream in " + where);
-    const AVStream* stream = input->streams[index];
+    auto opened = open_audio_input(path);
+    if (!opened) return opened.error();
+    const detail::InputPtr input = std::move(opened->input);
+    const AVStream* stream = input->streams[opened->stream_index];
     if (stream->duration > 0) return static_cast<double>(stream->duration) * av_q2d(stream->time_base);
     if (input->duration > 0) return static_cast<double>(input->duration) / AV_TIME_BASE;
     auto decoded = decode_audio(path);

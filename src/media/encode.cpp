@@ -18,10 +18,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-/// Frames at or above this many pixels are encoded with x264's own threading; smaller ones on one thread,
-/// so re-encoding identical frames gives identical bytes on any machine.
-constexpr int64_t kThreadedPixels = 640 * 360;
-
 /// Size, rate and buffer checks that need no FFmpeg; each error is one line.
 core::Result<void> check_video(const core::Video& video, const EncodeOptions& options) {
     if (video.frames.empty()) return core::fail("video has no frames");
@@ -67,22 +63,8 @@ public:
         codec_.reset(avcodec_alloc_context3(encoder));
         if (!codec_) return fail("out of memory");
         AVCodecContext* c = codec_.get();
-        c->width = width;
-        c->height = height;
-        c->pix_fmt = AV_PIX_FMT_YUV420P;
-        c->sample_aspect_ratio = AVRational{1, 1};
-        // One tick per frame: pts = frame index, exact for any rational rate (30000/1001 included).
-        c->time_base = AVRational{static_cast<int>(fps.den), static_cast<int>(fps.num)};
-        c->framerate = AVRational{static_cast<int>(fps.num), static_cast<int>(fps.den)};
-        c->color_range = AVCOL_RANGE_MPEG;
-        c->colorspace = AVCOL_SPC_BT709;
-        c->color_primaries = AVCOL_PRI_BT709;
-        c->color_trc = AVCOL_TRC_BT709;
+        detail::configure_video_encoder(c, mux_.get(), width, height, AV_PIX_FMT_YUV420P, fps);
         c->chroma_sample_location = AVCHROMA_LOC_LEFT;
-        // A keyframe every ~2 s keeps seeking in players and the timeline cheap.
-        c->gop_size = static_cast<int>(std::clamp<double>(std::round(2.0 * fps.to_double()), 1.0, 600.0));
-        c->thread_count = static_cast<int64_t>(width) * height >= kThreadedPixels ? 0 : 1;
-        if (mux_->oformat->flags & AVFMT_GLOBALHEADER) c->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
 
         const std::string preset = options.preset && *options.preset ? options.preset : "medium";
         detail::Options x264;
@@ -93,11 +75,8 @@ public:
 
         stream_ = avformat_new_stream(mux_.get(), nullptr);
         if (!stream_) return fail("out of memory");
-        err = avcodec_parameters_from_context(stream_->codecpar, c);
+        err = detail::describe_video_stream(stream_, c);
         if (err < 0) return fail("cannot describe the video stream", err);
-        stream_->time_base = c->time_base;
-        stream_->avg_frame_rate = c->framerate;
-        stream_->r_frame_rate = c->framerate;
 
         err = avio_open(&mux_->pb, temp_.c_str(), AVIO_FLAG_WRITE);
         if (err < 0) return fail(detail::av_error_text(err));
@@ -119,17 +98,9 @@ public:
     }
 
     core::Result<void> add(const core::Frame& frame, int64_t index) {
-        const size_t row = static_cast<size_t>(frame.width) * 3;
-        for (int y = 0; y < frame.height; ++y)
-            std::memcpy(rgb_->data[0] + static_cast<ptrdiff_t>(rgb_->linesize[0]) * y, frame.rgb.data() + row * y, row);
-        detail::FramePtr yuv = detail::alloc_frame(AV_PIX_FMT_YUV420P, frame.width, frame.height);
+        detail::FramePtr yuv =
+            detail::rgb_to_encoder_frame(sws_.get(), rgb_.get(), frame, AV_PIX_FMT_YUV420P, index);
         if (!yuv) return fail("out of memory");
-        sws_scale(sws_.get(), rgb_->data, rgb_->linesize, 0, frame.height, yuv->data, yuv->linesize);
-        yuv->pts = index;
-        yuv->color_range = AVCOL_RANGE_MPEG;
-        yuv->colorspace = AVCOL_SPC_BT709;
-        yuv->color_primaries = AVCOL_PRI_BT709;
-        yuv->color_trc = AVCOL_TRC_BT709;
         yuv->chroma_location = AVCHROMA_LOC_LEFT;
         const int err = avcodec_send_frame(codec_.get(), yuv.get());
         if (err < 0) return fail("x264 failed on frame " + std::to_string(index), err);

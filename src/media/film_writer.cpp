@@ -26,20 +26,8 @@ core::Result<void> FilmWriter::open(const FilmSettings& s) {
     video_.reset(avcodec_alloc_context3(vcodec));
     if (!video_) return fail("out of memory");
     AVCodecContext* v = video_.get();
-    v->width = width;
-    v->height = height;
     pix_fmt_ = mp4 ? AV_PIX_FMT_YUV420P : AV_PIX_FMT_YUV422P10LE;
-    v->pix_fmt = pix_fmt_;
-    v->sample_aspect_ratio = AVRational{1, 1};
-    v->time_base = AVRational{static_cast<int>(fps.den), static_cast<int>(fps.num)};  // pts = frame index
-    v->framerate = AVRational{static_cast<int>(fps.num), static_cast<int>(fps.den)};
-    v->color_range = AVCOL_RANGE_MPEG;
-    v->colorspace = AVCOL_SPC_BT709;
-    v->color_primaries = AVCOL_PRI_BT709;
-    v->color_trc = AVCOL_TRC_BT709;
-    v->gop_size = static_cast<int>(std::clamp<double>(std::round(2.0 * fps.to_double()), 1.0, 600.0));
-    v->thread_count = static_cast<int64_t>(width) * height >= 640 * 360 ? 0 : 1;
-    if (mux_->oformat->flags & AVFMT_GLOBALHEADER) v->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
+    configure_video_encoder(v, mux_.get(), width, height, pix_fmt_, fps);
     Options vopts;
     if (mp4) {
         vopts.set("preset", s.preset.empty() ? "medium" : s.preset.c_str());
@@ -52,11 +40,8 @@ core::Result<void> FilmWriter::open(const FilmSettings& s) {
     if (err < 0) return fail(std::string("the ") + vname + " encoder refused the settings", err);
     vstream_ = avformat_new_stream(mux_.get(), nullptr);
     if (!vstream_) return fail("out of memory");
-    err = avcodec_parameters_from_context(vstream_->codecpar, v);
+    err = describe_video_stream(vstream_, v);
     if (err < 0) return fail("cannot describe the video stream", err);
-    vstream_->time_base = v->time_base;
-    vstream_->avg_frame_rate = v->framerate;
-    vstream_->r_frame_rate = v->framerate;
 
     // Audio: stereo at `rate`.
     audio_.reset(avcodec_alloc_context3(acodec));
@@ -98,17 +83,8 @@ core::Result<void> FilmWriter::open(const FilmSettings& s) {
 }
 
 core::Result<void> FilmWriter::add_video(const core::Frame& frame, int64_t index) {
-    const size_t row = static_cast<size_t>(frame.width) * 3;
-    for (int y = 0; y < frame.height; ++y)
-        std::memcpy(rgb_->data[0] + static_cast<ptrdiff_t>(rgb_->linesize[0]) * y, frame.rgb.data() + row * y, row);
-    FramePtr yuv = alloc_frame(pix_fmt_, frame.width, frame.height);
+    FramePtr yuv = rgb_to_encoder_frame(sws_.get(), rgb_.get(), frame, pix_fmt_, index);
     if (!yuv) return fail("out of memory");
-    sws_scale(sws_.get(), rgb_->data, rgb_->linesize, 0, frame.height, yuv->data, yuv->linesize);
-    yuv->pts = index;
-    yuv->color_range = AVCOL_RANGE_MPEG;
-    yuv->colorspace = AVCOL_SPC_BT709;
-    yuv->color_primaries = AVCOL_PRI_BT709;
-    yuv->color_trc = AVCOL_TRC_BT709;
     const int err = avcodec_send_frame(video_.get(), yuv.get());
     if (err < 0) return fail("the video encoder failed on frame " + std::to_string(index), err);
     return drain(video_.get(), vstream_);

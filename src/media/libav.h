@@ -1,8 +1,16 @@
 #pragma once
 /// Private to fl::media: owning handles for libav* objects and small helpers shared by probe, decode, encode.
 
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
 #include <memory>
 #include <string>
+
+#include "frameloom/core/frame.h"
+#include "frameloom/core/time.h"
 
 extern "C" {
 #include <libavcodec/avcodec.h>
@@ -89,6 +97,62 @@ inline FramePtr alloc_frame(AVPixelFormat format, int width, int height) {
     frame->height = height;
     if (av_frame_get_buffer(frame.get(), 0) < 0) return nullptr;
     return frame;
+}
+
+/// Frames at or above this many pixels are encoded with the encoder's own threading; smaller ones on one
+/// thread, so re-encoding identical frames gives identical bytes on any machine.
+constexpr int64_t kThreadedPixels = 640 * 360;
+
+/// Sets up a video encoder (before avcodec_open2) as every writer here does: size and pixel format, square
+/// pixels, one tick per frame (pts = frame index, exact for any rational rate, 30000/1001 included), BT.709
+/// limited-range tags, a keyframe every ~2 s (seeking in players and the timeline stays cheap), threads only
+/// from kThreadedPixels up, and a global header where the muxer `mux` wants one.
+inline void configure_video_encoder(AVCodecContext* c, const AVFormatContext* mux, int width, int height,
+                                    AVPixelFormat pix_fmt, core::FrameRate fps) {
+    c->width = width;
+    c->height = height;
+    c->pix_fmt = pix_fmt;
+    c->sample_aspect_ratio = AVRational{1, 1};
+    c->time_base = AVRational{static_cast<int>(fps.den), static_cast<int>(fps.num)};
+    c->framerate = AVRational{static_cast<int>(fps.num), static_cast<int>(fps.den)};
+    c->color_range = AVCOL_RANGE_MPEG;
+    c->colorspace = AVCOL_SPC_BT709;
+    c->color_primaries = AVCOL_PRI_BT709;
+    c->color_trc = AVCOL_TRC_BT709;
+    c->gop_size = static_cast<int>(std::clamp<double>(std::round(2.0 * fps.to_double()), 1.0, 600.0));
+    c->thread_count = static_cast<int64_t>(width) * height >= kThreadedPixels ? 0 : 1;
+    if (mux->oformat->flags & AVFMT_GLOBALHEADER) c->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
+}
+
+/// Describes `stream` from the opened video encoder `c`: codec parameters, time base and frame rates.
+/// Returns 0, or the negative AVERROR of avcodec_parameters_from_context.
+inline int describe_video_stream(AVStream* stream, const AVCodecContext* c) {
+    const int err = avcodec_parameters_from_context(stream->codecpar, c);
+    if (err < 0) return err;
+    stream->time_base = c->time_base;
+    stream->avg_frame_rate = c->framerate;
+    stream->r_frame_rate = c->framerate;
+    return 0;
+}
+
+/// `frame` converted for a video encoder: its RGB rows copied into `rgb` (RGB24 of the frame's size), scaled
+/// by `sws` into a new frame of `pix_fmt` with pts `index`, tagged BT.709 limited range; null when out of
+/// memory.
+inline FramePtr rgb_to_encoder_frame(SwsContext* sws, AVFrame* rgb, const core::Frame& frame,
+                                     AVPixelFormat pix_fmt, int64_t index) {
+    const size_t row = static_cast<size_t>(frame.width) * 3;
+    for (int y = 0; y < frame.height; ++y)
+        std::memcpy(rgb->data[0] + static_cast<ptrdiff_t>(rgb->linesize[0]) * y, frame.rgb.data() + row * y,
+                    row);
+    FramePtr yuv = alloc_frame(pix_fmt, frame.width, frame.height);
+    if (!yuv) return nullptr;
+    sws_scale(sws, rgb->data, rgb->linesize, 0, frame.height, yuv->data, yuv->linesize);
+    yuv->pts = index;
+    yuv->color_range = AVCOL_RANGE_MPEG;
+    yuv->colorspace = AVCOL_SPC_BT709;
+    yuv->color_primaries = AVCOL_PRI_BT709;
+    yuv->color_trc = AVCOL_TRC_BT709;
+    return yuv;
 }
 
 }  // namespace fl::media::detail
