@@ -114,7 +114,11 @@ Batch make_batch(const TrainOptions& o, const VideoCodec& codec, int step, int64
                 k[refs].fill_(1.0);
                 k[total - 1].fill_(1.0);
                 break;
-            case Mode::Extend: k.narrow(0, refs, std::uniform_int_distribution<int>(2, 8)(rng)).fill_(1.0); break;
+            case Mode::Extend: {
+                const int given = std::min(std::uniform_int_distribution<int>(2, 8)(rng), std::max(1, o.frames - 1));
+                k.narrow(0, refs, given).fill_(1.0);
+                break;
+            }
             case Mode::Reference: {
                 const int images = std::uniform_int_distribution<int>(1, 2)(rng);
                 std::vector<torch::Tensor> group;

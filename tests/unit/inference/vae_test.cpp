@@ -369,10 +369,13 @@ TEST(VideoCodec, PipelineGeneratesThroughTheWanVAE) {
     auto dit_config = WanDiTConfig::from_weights(*dit_file);
     ASSERT_TRUE(dit_config.ok()) << dit_config.message();
     dit_config->in_dim = dit_config->out_dim = 4;
+    dit_config->patch = {1, 2, 2};  // Wan's patch over the VAE latent (the default model's is 4×1×1)
     torch::manual_seed(0);
     WanDiT dit(*dit_config);
     const fs::path dit_path = root / "diffusion_models" / "vae-pipe-4ch.safetensors";
-    ASSERT_TRUE(write_safetensors(dit_path, module_blobs(*dit), dit_file->metadata()).ok());
+    auto metadata = dit_file->metadata();
+    metadata["model_type"] = "t2v";  // the default model is i2v-type (frame-mask flags); this one is plain t2v
+    ASSERT_TRUE(write_safetensors(dit_path, module_blobs(*dit), metadata).ok());
 
     nlohmann::json card = {{"id", "vae-pipe-4ch"},
                            {"architecture", "wan-dit"},
