@@ -412,6 +412,7 @@ int run_train(const std::vector<std::string>& argv) {
                   "  --steps N          total optimiser steps; a resumed run continues up to N (default: 1000)\n"
                   "  --batch N          clips per step (default: 8)\n"
                   "  --lr F             AdamW learning rate (default: 3e-4)\n"
+                  "  --loss-cap F       cap of the x0 loss weight 1/sigma^2 (min-SNR style; 0 = plain v-loss; default: 5)\n"
                   "  --seed N           data and noise seed (default: 0)\n"
                   "  --resume STATE     continue a run bit-exactly from a training state\n"
                   "  --checkpoint FILE  training state to write (default: out/train/<model>-state.safetensors)\n"
@@ -423,8 +424,8 @@ int run_train(const std::vector<std::string>& argv) {
     }
     if (argv[0] != "shapes") return report_error("unknown training set '" + argv[0] + "': use `frameloom train shapes`", 2);
     const std::vector<std::string> rest(argv.begin() + 1, argv.end());
-    auto args = Args::parse(rest, {"--model", "--steps", "--batch", "--lr", "--seed", "--resume", "--checkpoint", "--log",
-                                   "--every", "--device"},
+    auto args = Args::parse(rest, {"--model", "--steps", "--batch", "--lr", "--loss-cap", "--seed", "--resume", "--checkpoint",
+                                   "--log", "--every", "--device"},
                             {"--no-export"}, "train");
     if (!args) return report_error(args.message(), 2);
     auto policy = policy_from_args(*args);
@@ -440,11 +441,14 @@ int run_train(const std::vector<std::string>& argv) {
     auto seed = args->get_int("--seed", 0);
     auto every = args->get_int("--every", o.checkpoint_every);
     auto lr = args->get_double("--lr", o.learning_rate);
+    auto cap = args->get_double("--loss-cap", o.loss_cap);
     for (const auto* r : {&steps, &batch, &seed, &every})
         if (!*r) return report_error(r->message(), 2);
     if (!lr) return report_error(lr.message(), 2);
-    if (*steps < 1 || *batch < 1 || *every < 1 || *seed < 0 || !(*lr > 0.0))
-        return report_error("--steps, --batch and --every must be positive, --lr above 0 and --seed not negative", 2);
+    if (!cap) return report_error(cap.message(), 2);
+    if (*steps < 1 || *batch < 1 || *every < 1 || *seed < 0 || !(*lr > 0.0) || !(*cap >= 0.0))
+        return report_error("--steps, --batch and --every must be positive, --lr above 0, --loss-cap and --seed not negative", 2);
+    o.loss_cap = *cap;
     o.steps = static_cast<int>(*steps);
     o.batch = static_cast<int>(*batch);
     o.seed = static_cast<uint64_t>(*seed);

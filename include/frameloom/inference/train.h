@@ -24,6 +24,10 @@ struct TrainOptions {
     double text_dropout = 0.1;       ///< share of samples trained with the empty prompt (for CFG)
     double reference_share = 0.2;    ///< share of steps whose samples carry reference images
     double shift = 3.0;              ///< σ is drawn as shift(u), u ~ U(0, 1), like the sampling schedule
+    /// Caps the v-loss weight 1/σ² of x0-predicting models (in x0 terms) at this value, min-SNR style, so
+    /// the rare near-clean samples do not outweigh the noisy ones where an object's place and shape are
+    /// decided; 0 keeps the plain v-loss. Resuming with another cap restarts AdamW's moments.
+    double loss_cap = 5.0;
     uint64_t seed = 0;
     int width = 64, height = 64, frames = 16;
     int checkpoint_every = 100;      ///< steps between checkpoints (and at the end)

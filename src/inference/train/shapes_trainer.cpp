@@ -1,10 +1,10 @@
-#include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
 #include <chrono>
 #include <cmath>
 #include <deque>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <numeric>
 
 #include "frameloom/core/atomic_file.h"
@@ -28,6 +28,8 @@ constexpr int kWarmupSteps = 50;
 
 /// Every trainable tensor of the model under one name space: "text_encoder.<key>", "dit.<key>".
 struct Trainable {
+    int adam_start =
+        0;  ///< step AdamW's moments were last started from (bias correction and warm-up count from it)
     std::vector<std::string> names;
     std::vector<torch::Tensor> params;
     std::vector<torch::Tensor> adam_m, adam_v, ema;
@@ -58,8 +60,8 @@ enum class Mode { Text, FirstFrame, Keyframes, Extend, Reference };
 /// A training batch for one step, drawn from generators seeded by (seed, step) so a resumed run draws the
 /// same batches as an uninterrupted one.
 struct Batch {
-    torch::Tensor x0;                  // [B, C, F', h, w] latent of rendered clips (F' = F + reference frames)
-    FrameCondition condition;          // known / reference flags; clean = x0 on known frames
+    torch::Tensor x0;          // [B, C, F', h, w] latent of rendered clips (F' = F + reference frames)
+    FrameCondition condition;  // known / reference flags; clean = x0 on known frames
     std::vector<std::string> prompts;  // paraphrases, or "" for the CFG dropout share
 };
 
@@ -72,7 +74,8 @@ torch::Tensor reference_image(const shapes::Scene& scene, std::mt19937_64& rng, 
     shapes::Scene ref = scene;
     ref.motion = shapes::Motion::Still;
     ref.travel = 0.0;
-    ref.background = static_cast<shapes::Background>(std::uniform_int_distribution<int>(0, shapes::kBackgrounds - 1)(rng));
+    ref.background =
+        static_cast<shapes::Background>(std::uniform_int_distribution<int>(0, shapes::kBackgrounds - 1)(rng));
     ref.size = uniform(rng, 0.15, 0.30);
     ref.start_x = uniform(rng, ref.size / 2 + 0.02, 1.0 - ref.size / 2 - 0.02);
     ref.start_y = uniform(rng, ref.size / 2 + 0.02, 1.0 - ref.size / 2 - 0.02);
@@ -105,26 +108,33 @@ Batch make_batch(const TrainOptions& o, const VideoCodec& codec, int step, int64
             scene.start_y = uniform(rng, half, 1.0 - half);
         }
         std::string prompt = shapes::paraphrase(scene, rng);
-        torch::Tensor clip = video_to_tensor(shapes::render(scene, o.width, o.height, o.frames, {8, 1}));  // [3, F, H, W]
+        torch::Tensor clip =
+            video_to_tensor(shapes::render(scene, o.width, o.height, o.frames, {8, 1}));  // [3, F, H, W]
         auto k = known[i][0];
         switch (mode) {
-            case Mode::Text: break;
-            case Mode::FirstFrame: k[refs].fill_(1.0); break;
+            case Mode::Text:
+                break;
+            case Mode::FirstFrame:
+                k[refs].fill_(1.0);
+                break;
             case Mode::Keyframes:
                 k[refs].fill_(1.0);
                 k[total - 1].fill_(1.0);
                 break;
             case Mode::Extend: {
-                const int given = std::min(std::uniform_int_distribution<int>(2, 8)(rng), std::max(1, o.frames - 1));
+                const int given =
+                    std::min(std::uniform_int_distribution<int>(2, 8)(rng), std::max(1, o.frames - 1));
                 k.narrow(0, refs, given).fill_(1.0);
                 break;
             }
             case Mode::Reference: {
                 const int images = std::uniform_int_distribution<int>(1, 2)(rng);
                 std::vector<torch::Tensor> group;
-                for (int g = 0; g < images; ++g) group.push_back(reference_image(scene, rng, o.width, o.height));
+                for (int g = 0; g < images; ++g)
+                    group.push_back(reference_image(scene, rng, o.width, o.height));
                 std::vector<torch::Tensor> frames;
-                for (int64_t g = 0; g < refs; ++g) frames.push_back(group[static_cast<size_t>(g) % group.size()]);
+                for (int64_t g = 0; g < refs; ++g)
+                    frames.push_back(group[static_cast<size_t>(g) % group.size()]);
                 frames.push_back(clip);
                 clip = torch::cat(frames, 1);
                 k.narrow(0, 0, refs).fill_(1.0);
@@ -153,14 +163,17 @@ core::Result<void> save_state(const Trainable& t, int step, const TrainOptions& 
         blobs.push_back(to_blob("adam_v." + t.names[i], t.adam_v[i]));
         blobs.push_back(to_blob("ema." + t.names[i], t.ema[i]));
     }
-    char loss_text[32];
+    char loss_text[32], cap_text[32];
     std::snprintf(loss_text, sizeof loss_text, "%.6f", loss);
+    std::snprintf(cap_text, sizeof cap_text, "%.17g", o.loss_cap);
     return write_safetensors(o.checkpoint, blobs,
                              {{"format", kStateFormat},
                               {"step", std::to_string(step)},
                               {"seed", std::to_string(o.seed)},
                               {"batch", std::to_string(o.batch)},
-                              {"loss", loss_text}});
+                              {"loss", loss_text},
+                              {"loss_cap", cap_text},
+                              {"adam_start", std::to_string(t.adam_start)}});
 }
 
 /// Reads a training state into `t`; returns the step it was saved at. Seed and batch come from the state.
@@ -173,22 +186,38 @@ core::Result<int> load_state(Trainable& t, TrainOptions& o) {
         return it == meta.end() ? std::string() : it->second;
     };
     if (field("format") != kStateFormat)
-        return core::fail(o.resume.string() + " is not a Frameloom training state: pass a file written by `frameloom train`");
+        return core::fail(o.resume.string() +
+                          " is not a Frameloom training state: pass a file written by `frameloom train`");
     try {
         o.seed = std::stoull(field("seed"));
         o.batch = std::stoi(field("batch"));
         const int step = std::stoi(field("step"));
         torch::NoGradGuard no_grad;
         for (size_t i = 0; i < t.names.size(); ++i) {
-            for (auto [prefix_text, dst] : {std::pair{"param.", &t.params[i]}, std::pair{"adam_m.", &t.adam_m[i]},
-                                            std::pair{"adam_v.", &t.adam_v[i]}, std::pair{"ema.", &t.ema[i]}}) {
+            for (auto [prefix_text, dst] :
+                 {std::pair{"param.", &t.params[i]}, std::pair{"adam_m.", &t.adam_m[i]},
+                  std::pair{"adam_v.", &t.adam_v[i]}, std::pair{"ema.", &t.ema[i]}}) {
                 const std::string prefix = prefix_text;
                 auto tensor = read_tensor(*file, prefix + t.names[i]);
                 if (!tensor) return core::fail("training state does not fit this model: " + tensor.message());
                 if (tensor->sizes() != dst->sizes())
-                    return core::fail("training state does not fit this model: '" + prefix + t.names[i] + "' has another shape");
+                    return core::fail("training state does not fit this model: '" + prefix + t.names[i] +
+                                      "' has another shape");
                 dst->copy_(*tensor);
             }
+        }
+        // States from before the cap was recorded were trained on the plain v-loss.
+        const std::string cap_field = field("loss_cap");
+        const double saved_cap = cap_field.empty() ? 0.0 : std::stod(cap_field);
+        t.adam_start = field("adam_start").empty() ? 0 : std::stoi(field("adam_start"));
+        if (saved_cap != o.loss_cap) {
+            // Another loss weighting has gradients of another scale: AdamW's second moments would hold the
+            // steps back for a thousand steps, so its moments start again (with a fresh warm-up).
+            for (size_t i = 0; i < t.params.size(); ++i) {
+                t.adam_m[i].zero_();
+                t.adam_v[i].zero_();
+            }
+            t.adam_start = step;
         }
         return step;
     } catch (const std::exception&) {
@@ -201,8 +230,9 @@ void optimiser_step(Trainable& t, const TrainOptions& o, int step) {
     torch::NoGradGuard no_grad;
     const double progress = std::min(1.0, static_cast<double>(step) / std::max(1, o.steps));
     const double decay = 0.1 + 0.9 * 0.5 * (1.0 + std::cos(M_PI * progress));
-    const double lr = o.learning_rate * decay * std::min(1.0, static_cast<double>(step + 1) / kWarmupSteps);
-    const double bc1 = 1.0 - std::pow(kBeta1, step + 1), bc2 = 1.0 - std::pow(kBeta2, step + 1);
+    const int adam_steps = step - t.adam_start + 1;
+    const double lr = o.learning_rate * decay * std::min(1.0, static_cast<double>(adam_steps) / kWarmupSteps);
+    const double bc1 = 1.0 - std::pow(kBeta1, adam_steps), bc2 = 1.0 - std::pow(kBeta2, adam_steps);
     const double ema = std::min(o.ema_decay, (1.0 + step) / (10.0 + step));
     for (size_t i = 0; i < t.params.size(); ++i) {
         torch::Tensor& p = t.params[i];
@@ -228,14 +258,16 @@ core::Result<TrainResult> train_shapes(const ModelCard& card, const TrainOptions
     if (o.width % 16 || o.height % 16 || o.frames < 1)
         return core::fail("training size must be multiples of 16 with at least one frame");
     if (card.conditioning != "frame-mask" || card.codec != "patch")
-        return core::fail("model '" + card.id + "' cannot be trained on the shapes world: it needs the patch codec and "
+        return core::fail("model '" + card.id +
+                          "' cannot be trained on the shapes world: it needs the patch codec and "
                           "frame-mask conditioning (make one with `frameloom init-model`)");
     auto policy = o.policy.resolve();
     if (!policy) return policy.error();
     try {
         auto parts = load_wan_parts(card);
         if (!parts) return parts.error();
-        const torch::Device device = policy->device == DeviceKind::CUDA ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
+        const torch::Device device =
+            policy->device == DeviceKind::CUDA ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
         if (policy->device == DeviceKind::CPU) torch::set_num_threads(policy->cpu_threads);
         parts->t5->to(device);
         parts->dit->to(device);
@@ -267,7 +299,8 @@ core::Result<TrainResult> train_shapes(const ModelCard& card, const TrainOptions
                 return core::fail(core::kCancelledMessage);
             }
             const Batch batch = make_batch(o, *parts->codec, step, parts->dit->config().patch[0]);
-            auto gen = at::make_generator<at::CPUGeneratorImpl>(o.seed ^ (0xD1B54A32D192ED03ULL * (step + 1)));
+            auto gen =
+                at::make_generator<at::CPUGeneratorImpl>(o.seed ^ (0xD1B54A32D192ED03ULL * (step + 1)));
             const torch::Tensor x0 = batch.x0.to(device);
             const torch::Tensor noise = torch::randn(batch.x0.sizes(), gen, torch::kFloat32).to(device);
             torch::Tensor u = torch::rand({o.batch}, gen, torch::kFloat32);
@@ -276,16 +309,26 @@ core::Result<TrainResult> train_shapes(const ModelCard& card, const TrainOptions
             const torch::Tensor xt = (1.0 - s) * x0 + s * noise;
             const torch::Tensor target = noise - x0;  // the velocity the model learns
 
-            const torch::Tensor context = encode_prompts(parts->tokenizer, *parts->t5, batch.prompts, text_len).to(device);
+            const torch::Tensor context =
+                encode_prompts(parts->tokenizer, *parts->t5, batch.prompts, text_len).to(device);
             FrameCondition condition = batch.condition;
             condition.clean = condition.clean.to(device);
-            const torch::Tensor out = parts->dit->forward(frame_mask_input(xt, condition), sigma * 1000.0, context);
-            // An x0-predicting model is trained on the velocity it implies (x-prediction, v-loss).
-            const torch::Tensor pred = card.prediction == "x0" ? velocity_from_x0(xt, out, s) : out;
+            const torch::Tensor out =
+                parts->dit->forward(frame_mask_input(xt, condition), sigma * 1000.0, context);
+            // An x0-predicting model is trained on the velocity it implies (x-prediction, v-loss), whose
+            // error is the x0 error weighted by 1/σ²; with a cap the weight is min(1/σ², cap): v-loss ·
+            // min(1, cap·σ²).
+            const bool x0_model = card.prediction == "x0";
+            const torch::Tensor pred = x0_model ? velocity_from_x0(xt, out, s) : out;
+            const torch::Tensor sample_weight = x0_model && o.loss_cap > 0.0
+                                                    ? (s.pow(2) * o.loss_cap).clamp_max(1.0)
+                                                    : torch::ones_like(s);  // [B, 1, 1, 1, 1]
             // The loss covers the frames the model has to make: not the given ones, not the references.
-            const torch::Tensor weight = (1.0 - condition.known.to(device)).expand({x0.size(0), 1, x0.size(2), 1, 1});
+            const torch::Tensor frames_made =
+                (1.0 - condition.known.to(device)).expand({x0.size(0), 1, x0.size(2), 1, 1});
             const double per_frame = static_cast<double>(x0.size(1) * x0.size(3) * x0.size(4));
-            const torch::Tensor loss = ((pred - target).pow(2) * weight).sum() / (weight.sum() * per_frame);
+            const torch::Tensor loss = ((pred - target).pow(2) * frames_made * sample_weight).sum() /
+                                       (frames_made.sum() * per_frame);
             loss.backward();
             optimiser_step(t, o, step);
 
@@ -299,13 +342,15 @@ core::Result<TrainResult> train_shapes(const ModelCard& card, const TrainOptions
                 std::snprintf(label, sizeof label, "loss %.4f", loss_value);
                 o.progress(step + 1, o.steps, label);
             }
-            if ((step + 1) % o.checkpoint_every == 0 && step + 1 < o.steps) FL_TRY(save_state(t, step + 1, o, loss_value));
+            if ((step + 1) % o.checkpoint_every == 0 && step + 1 < o.steps)
+                FL_TRY(save_state(t, step + 1, o, loss_value));
         }
         FL_TRY(save_state(t, step, o, loss_value));
         result.last_step = step;
         result.last_loss = loss_value;
-        result.mean_loss_last_100 =
-            recent.empty() ? 0.0 : std::accumulate(recent.begin(), recent.end(), 0.0) / static_cast<double>(recent.size());
+        result.mean_loss_last_100 = recent.empty() ? 0.0
+                                                   : std::accumulate(recent.begin(), recent.end(), 0.0) /
+                                                         static_cast<double>(recent.size());
         result.seconds = std::chrono::duration<double>(Clock::now() - start).count();
         return result;
     } catch (const std::exception& e) {
@@ -325,14 +370,16 @@ core::Result<ModelCard> export_trained_model(const ModelCard& card, const std::f
     auto parts = load_wan_parts(card);
     if (!parts) return parts.error();
 
-    const auto write_part = [&](const torch::nn::Module& module, const std::string& prefix, const std::string& role) -> core::Result<void> {
+    const auto write_part = [&](const torch::nn::Module& module, const std::string& prefix,
+                                const std::string& role) -> core::Result<void> {
         std::vector<TensorBlob> blobs;
         for (const auto& item : module.named_parameters(true)) {
             auto tensor = read_tensor(*state, "ema." + prefix + item.key());
             if (!tensor) return tensor.error();
             blobs.push_back(to_blob(item.key(), tensor->to(torch::kFloat32)));
         }
-        for (const auto& item : module.named_buffers(true)) blobs.push_back(to_blob(item.key(), item.value()));
+        for (const auto& item : module.named_buffers(true))
+            blobs.push_back(to_blob(item.key(), item.value()));
         auto original = SafeTensorsFile::open(card.file(role));
         if (!original) return original.error();
         return write_safetensors(card.file(role), blobs, original->metadata());
@@ -348,14 +395,15 @@ core::Result<ModelCard> export_trained_model(const ModelCard& card, const std::f
         return core::fail("cannot read model card " + card.card_path.string() + ": " + e.what());
     }
     json["trained"] = true;
-    json["training"] = {{"command", command},
-                        {"steps", std::stoi(meta.count("step") ? meta.at("step") : "0")},
-                        {"final_loss", std::stod(meta.count("loss") ? meta.at("loss") : "0")},
-                        {"weights", "exponential moving average of the training weights"},
-                        {"data",
-                         "shapes world rendered on the fly (core/shapes_world): 336 training combinations of colour x "
-                         "shape x motion x background (84 held out), random size/start/travel, paraphrased prompts; "
-                         "text-only, first-frame, keyframe, extension and reference-image samples mixed"}};
+    json["training"] = {
+        {"command", command},
+        {"steps", std::stoi(meta.count("step") ? meta.at("step") : "0")},
+        {"final_loss", std::stod(meta.count("loss") ? meta.at("loss") : "0")},
+        {"weights", "exponential moving average of the training weights"},
+        {"data",
+         "shapes world rendered on the fly (core/shapes_world): 336 training combinations of colour x "
+         "shape x motion x background (84 held out), random size/start/travel, paraphrased prompts; "
+         "text-only, first-frame, keyframe, extension and reference-image samples mixed"}};
     if (meta.count("batch")) json["training"]["batch"] = std::stoi(meta.at("batch"));
     FL_TRY(core::write_file_atomically(card.card_path, json.dump(2) + "\n"));
     return load_model_card(card.card_path);

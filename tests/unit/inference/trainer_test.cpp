@@ -2,7 +2,6 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-
 #include <fstream>
 
 #include "frameloom/inference/generator.h"
@@ -46,7 +45,8 @@ std::vector<uint8_t> tensor_bytes(const std::filesystem::path& file, const std::
     EXPECT_TRUE(f.ok()) << f.message();
     std::vector<uint8_t> out;
     for (const auto& info : f->tensors())
-        if (info.name.rfind(prefix, 0) == 0) out.insert(out.end(), f->data(info), f->data(info) + info.nbytes);
+        if (info.name.rfind(prefix, 0) == 0)
+            out.insert(out.end(), f->data(info), f->data(info) + info.nbytes);
     return out;
 }
 
@@ -79,6 +79,28 @@ TEST(Trainer, ResumingGivesBitIdenticalWeights) {
         ASSERT_FALSE(a.empty());
         EXPECT_TRUE(a == b) << prefix << " differs after resume";
     }
+}
+
+TEST(Trainer, ResumingWithAnotherLossCapRestartsTheOptimiser) {
+    test::TempDir dir("fl-train");
+    auto card = build_default_model(dir.path() / "models", tiny_spec());
+    ASSERT_TRUE(card.ok()) << card.message();
+    TrainOptions first = tiny_options(dir.path(), 2);
+    first.loss_cap = 0.0;  // the plain v-loss
+    first.checkpoint = dir / "plain.safetensors";
+    ASSERT_TRUE(train_shapes(*card, first).ok());
+    TrainOptions second = tiny_options(dir.path(), 4);
+    second.resume = first.checkpoint;
+    second.checkpoint = dir / "capped.safetensors";
+    ASSERT_TRUE(train_shapes(*card, second).ok());
+
+    auto plain = SafeTensorsFile::open(first.checkpoint), capped = SafeTensorsFile::open(second.checkpoint);
+    ASSERT_TRUE(plain.ok() && capped.ok());
+    EXPECT_EQ(plain->metadata().at("loss_cap"), "0");
+    EXPECT_EQ(plain->metadata().at("adam_start"), "0");
+    EXPECT_EQ(capped->metadata().at("loss_cap"), "5");
+    EXPECT_EQ(capped->metadata().at("adam_start"), "2");  // moments started again at the resumed step
+    EXPECT_EQ(capped->metadata().at("step"), "4");
 }
 
 TEST(Trainer, LossFallsAndTheExportedModelGenerates) {
