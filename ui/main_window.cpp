@@ -29,6 +29,8 @@
 #include "frameloom/core/time.h"
 #include "frameloom/inference/generator.h"
 #include "frameloom/inference/model_store.h"
+#include "frameloom/consistency/continuity.h"
+#include "frameloom/media/clip_frames.h"
 #include "frameloom/media/conditioning.h"
 #include "frameloom/media/decode.h"
 #include "frameloom/media/encode.h"
@@ -334,6 +336,12 @@ void MainWindow::create_actions() {
     connect(add(timeline, tr("Audio &gain…"), "actionGain", QKeySequence()), &QAction::triggered, timeline_,
             &TimelineView::promptGain);
     timeline->addSeparator();
+    QAction* check_cuts = add(timeline, tr("C&heck cuts"), "actionCheckCuts", QKeySequence());
+    check_cuts->setToolTip(tr("Measure colour shift, brightness jump and motion at every cut (badges on the timeline)"));
+    connect(check_cuts, &QAction::triggered, this, [this] {
+        if (checkCuts() == 0) statusBar()->showMessage(tr("No cuts to check: put two clips next to each other on a video track"), 5000);
+    });
+    timeline->addSeparator();
     connect(add(timeline, tr("Zoom &in"), "actionZoomIn", QKeySequence()), &QAction::triggered, timeline_,
             &TimelineView::zoomIn);
     connect(add(timeline, tr("Zoom &out"), "actionZoomOut", QKeySequence()), &QAction::triggered, timeline_,
@@ -358,6 +366,8 @@ QString MainWindow::currentShot() const { return qs(current_shot_); }
 void MainWindow::on_document_replaced() {
     for (auto& [id, pending] : pending_) jobs_->cancel(id);  // results of the old project are dropped
     for (auto& [id, pending] : pending_scores_) jobs_->cancel(id);
+    for (auto& [id, pending] : pending_cuts_) jobs_->cancel(id);
+    timeline_->setCutScores({});
     retryable_.clear();  // retrying adds to a shot of the old project
     missing_media_.clear();
     scores_.clear();
@@ -983,6 +993,38 @@ quint64 MainWindow::scoreTakes() {
     return id;
 }
 
+quint64 MainWindow::checkCuts() {
+    const core::Project project = document_->project();  // the worker measures this copy
+    size_t cuts = 0;
+    for (const core::Track& track : project.sequence.tracks)
+        if (track.kind == core::TrackKind::Video && track.clips.size() > 1) cuts += track.clips.size() - 1;
+    if (cuts == 0) return 0;
+    auto result = std::make_shared<std::vector<CutScore>>();
+    const fs::path base = document_->resolve_media(".").parent_path();
+    const uint64_t id = jobs_->submit("Check cuts", [project, result, base, cuts](core::JobContext& job) -> core::Result<void> {
+        media::ClipFrames sources(base);
+        int64_t done = 0;
+        const auto frames_of = [&](const core::Clip& clip) -> core::Result<core::Video> {
+            if (job.cancelled()) return core::fail(core::kCancelledMessage);
+            job.progress(done, static_cast<int64_t>(cuts), "reading " + (clip.name.empty() ? clip.id : clip.name));
+            return sources.of(project, clip);
+        };
+        auto measured = consistency::measure_cuts(project, frames_of);
+        if (!measured) return measured.error();
+        for (const consistency::CutMetrics& m : *measured) {
+            const core::Track* track = project.sequence.find_track(m.track_id);
+            const int from = track ? track->index_of(m.from_clip) : -1, to = track ? track->index_of(m.to_clip) : -1;
+            if (from >= 0 && to >= 0)
+                result->push_back({m, track->clips[static_cast<size_t>(from)], track->clips[static_cast<size_t>(to)]});
+            ++done;
+        }
+        job.progress(done, done, "measured " + std::to_string(result->size()) + " cuts");
+        return core::ok();
+    });
+    pending_cuts_[id] = PendingCuts{result, document_->epoch()};
+    return id;
+}
+
 void MainWindow::cancelJob(quint64 id) { jobs_->cancel(id); }
 
 void MainWindow::onJobChanged(const core::JobStatus& status) {
@@ -991,6 +1033,20 @@ void MainWindow::onJobChanged(const core::JobStatus& status) {
     const bool finished = status.state == core::JobState::Done || status.state == core::JobState::Failed ||
                           status.state == core::JobState::Cancelled;
     if (!finished) return;
+    if (auto cit = pending_cuts_.find(status.id); cit != pending_cuts_.end()) {
+        const PendingCuts pending = cit->second;
+        pending_cuts_.erase(cit);
+        if (status.state == core::JobState::Done && pending.epoch == document_->epoch()) {
+            double worst = 0.0;
+            for (const CutScore& cut : *pending.result) worst = std::max(worst, cut.metrics.seam.delta_e);
+            timeline_->setCutScores(*pending.result);
+            statusBar()->showMessage(tr("%n cut(s) measured; largest colour shift \u0394E00 %1", "", static_cast<int>(pending.result->size()))
+                                         .arg(worst, 0, 'f', 1),
+                                     8000);
+        }
+        emit cutsChecked(status.id);
+        return;
+    }
     if (auto sit = pending_scores_.find(status.id); sit != pending_scores_.end()) {
         const PendingScores pending = sit->second;
         pending_scores_.erase(sit);

@@ -18,6 +18,7 @@
 #include "frameloom/core/job.h"
 #include "frameloom/core/project.h"
 #include "frameloom/core/shot.h"
+#include "ui/timeline_view.h"
 
 class QAction;
 class QPushButton;
@@ -118,6 +119,9 @@ public slots:
     bool removeTake(const QString& take_id);
     /// Measures the takes of every shot that have no scores yet (a background job); 0 when none.
     quint64 scoreTakes();
+    /// Timeline ▸ Check cuts: measures every cut between consecutive video clips (colour shift, brightness
+    /// jump, motion) in a background job; the timeline shows a badge per cut. 0 when there is no cut.
+    quint64 checkCuts();
     /// Writes the autosave side file when there are unsaved changes; true when it was written.
     bool autosaveNow();
     /// Shows a shot in the inspector and its takes in the take list.
@@ -144,6 +148,8 @@ signals:
     void generationFinished(quint64 job_id, bool applied);
     /// A scoring job ended.
     void scoringFinished(quint64 job_id);
+    /// A Check cuts job ended.
+    void cutsChecked(quint64 job_id);
     /// The autosave side file was written.
     void autosaved(const QString& path);
 
@@ -162,6 +168,10 @@ private:
     };
     struct PendingScores {
         std::shared_ptr<std::map<std::string, consistency::TakeScores>> result;
+        int epoch = 0;
+    };
+    struct PendingCuts {
+        std::shared_ptr<std::vector<CutScore>> result;
         int epoch = 0;
     };
 
@@ -207,6 +217,7 @@ private:
     std::map<std::string, int64_t> take_frames_;             ///< by take id, at the take's own rate
     std::set<std::string> failed_shots_;                     ///< shots whose last generation failed
     std::map<uint64_t, PendingScores> pending_scores_;
+    std::map<uint64_t, PendingCuts> pending_cuts_;
     std::function<bool(const QString&)> restore_prompt_;
     std::function<QString(const QStringList&)> relink_prompt_;
     QStringList missing_media_;

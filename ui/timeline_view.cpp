@@ -12,6 +12,7 @@
 #include <QPainter>
 #include <QPainterPath>
 #include <QSpinBox>
+#include <QToolTip>
 #include <QWheelEvent>
 #include <algorithm>
 #include <cmath>
@@ -538,6 +539,8 @@ void TimelineView::paintEvent(QPaintEvent*) {
         p.drawLine(0, y + kTrackHeight - 1, width(), y + kTrackHeight - 1);
     }
 
+    for (const CutScore* cut : currentCutScores()) paint_cut(p, *cut);
+
     // Playhead.
     const int x = xForFrame(playhead_);
     p.setPen(QPen(QColor(220, 50, 50), 1));
@@ -545,6 +548,103 @@ void TimelineView::paintEvent(QPaintEvent*) {
     p.setBrush(QColor(220, 50, 50));
     const QPoint head[] = {QPoint(x - 5, 0), QPoint(x + 5, 0), QPoint(x, 7)};
     p.drawPolygon(head, 3);
+}
+
+// ---- cut scores ----
+
+CutGrade grade_cut(const consistency::SeamMetrics& seam) {
+    const double jump = std::abs(seam.brightness_jump);
+    if (seam.delta_e < 3.0 && jump < 5.0) return CutGrade::Ok;
+    if (seam.delta_e < 8.0 && jump < 12.0) return CutGrade::Visible;
+    return CutGrade::Jump;
+}
+
+QString cut_badge_text(const consistency::SeamMetrics& seam) {
+    return QStringLiteral("\u0394E %1").arg(seam.delta_e, 0, 'f', 1);
+}
+
+QString cut_tooltip(const CutScore& cut) {
+    const consistency::SeamMetrics& s = cut.metrics.seam;
+    const char* grade = grade_cut(s) == CutGrade::Ok ? "hardly visible" : grade_cut(s) == CutGrade::Visible ? "visible" : "a jump";
+    return QStringLiteral("Cut %1 | %2: %3\ncolour shift \u0394E00 %4 (worst cell %5)\nbrightness jump %6 L*\n"
+                          "motion %7 \u2192 %8 px/frame (jump %9, direction change %10\u00b0)")
+        .arg(QString::fromStdString(cut.from.name.empty() ? cut.from.id : cut.from.name),
+             QString::fromStdString(cut.to.name.empty() ? cut.to.id : cut.to.name), QString::fromLatin1(grade))
+        .arg(s.delta_e, 0, 'f', 2)
+        .arg(s.delta_e_max, 0, 'f', 2)
+        .arg(s.brightness_jump, 0, 'f', 2)
+        .arg(s.speed_before, 0, 'f', 2)
+        .arg(s.speed_after, 0, 'f', 2)
+        .arg(s.motion_jump, 0, 'f', 2)
+        .arg(s.direction_change, 0, 'f', 0);
+}
+
+void TimelineView::setCutScores(std::vector<CutScore> cuts) {
+    cut_scores_ = std::move(cuts);
+    update();
+}
+
+std::vector<const CutScore*> TimelineView::currentCutScores() const {
+    std::vector<const CutScore*> out;
+    const auto& tracks = document_->project().sequence.tracks;
+    for (const CutScore& cut : cut_scores_) {
+        const auto track = std::find_if(tracks.begin(), tracks.end(),
+                                        [&](const core::Track& t) { return t.id == cut.metrics.track_id; });
+        if (track == tracks.end()) continue;
+        for (size_t i = 1; i < track->clips.size(); ++i) {
+            if (track->clips[i - 1] == cut.from && track->clips[i] == cut.to) {
+                out.push_back(&cut);
+                break;
+            }
+        }
+    }
+    return out;
+}
+
+QRect TimelineView::cutBadgeRect(const CutScore& cut) const {
+    const auto& tracks = document_->project().sequence.tracks;
+    for (size_t t = 0; t < tracks.size(); ++t) {
+        if (tracks[t].id != cut.metrics.track_id) continue;
+        const QFontMetrics metrics(font());
+        const int w = metrics.horizontalAdvance(cut_badge_text(cut.metrics.seam)) + 8;
+        const int h = metrics.height() + 2;
+        // Centred on the cut, at the bottom of the row (clip names are drawn at the top).
+        return QRect(xForFrame(cut.to.position) - w / 2, yForTrack(static_cast<int>(t)) + kTrackHeight - h - 3, w, h);
+    }
+    return {};
+}
+
+void TimelineView::paint_cut(QPainter& p, const CutScore& cut) {
+    const QRect r = cutBadgeRect(cut);
+    if (r.isNull()) return;
+    const CutGrade grade = grade_cut(cut.metrics.seam);
+    const QColor fill = grade == CutGrade::Ok        ? QColor(60, 150, 80)
+                        : grade == CutGrade::Visible ? QColor(200, 150, 40)
+                                                     : QColor(200, 60, 50);
+    p.save();
+    p.setPen(fill.darker(140));
+    p.setBrush(fill);
+    p.drawRoundedRect(r, 4, 4);
+    p.setPen(Qt::white);
+    p.setFont(font());
+    p.drawText(r, Qt::AlignCenter, cut_badge_text(cut.metrics.seam));
+    p.restore();
+}
+
+bool TimelineView::event(QEvent* event) {
+    if (event->type() == QEvent::ToolTip) {
+        auto* help = static_cast<QHelpEvent*>(event);
+        for (const CutScore* cut : currentCutScores()) {
+            if (cutBadgeRect(*cut).contains(help->pos())) {
+                QToolTip::showText(help->globalPos(), cut_tooltip(*cut), this);
+                return true;
+            }
+        }
+        QToolTip::hideText();
+        event->ignore();
+        return true;
+    }
+    return QWidget::event(event);
 }
 
 // ---- mouse and keys ----

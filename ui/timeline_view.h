@@ -7,7 +7,9 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
+#include "frameloom/consistency/continuity.h"
 #include "frameloom/core/edit.h"
 #include "frameloom/core/project.h"
 #include "frameloom/core/time.h"
@@ -15,6 +17,21 @@
 namespace fl::studio {
 
 class ProjectDocument;
+
+/// A measured cut as the timeline shows it: the seam's metrics and both clips as they were when measured,
+/// so an edit of either clip (a trim, a move, a removal) makes the score stale instead of wrong.
+struct CutScore {
+    consistency::CutMetrics metrics;
+    core::Clip from, to;
+};
+
+/// How a cut's badge is coloured: ok (ΔE00 < 3 and |ΔL*| < 5: hardly visible), visible (ΔE00 < 8 and
+/// |ΔL*| < 12), or a jump.
+enum class CutGrade { Ok, Visible, Jump };
+CutGrade grade_cut(const consistency::SeamMetrics& seam);
+/// The badge text ("ΔE 1.7") and its tooltip (every metric of the seam, one per line).
+QString cut_badge_text(const consistency::SeamMetrics& seam);
+QString cut_tooltip(const CutScore& cut);
 
 /// Paints the sequence of the document and turns mouse gestures into UndoStack commands.
 ///   ruler  | 00:00:00:00     00:00:01:00 ...     (click/drag: playhead)
@@ -51,6 +68,13 @@ public:
     /// The frame a dragged edge at `frame` lands on: the nearest clip edge (of any clip but `ignore_clip`)
     /// or the playhead within kSnapPixels, else `frame` itself (also when snapping is off).
     int64_t snapFrame(int64_t frame, const std::string& ignore_clip = {}) const;
+
+    /// Cut scores to draw as badges on the cuts (Timeline ▸ Check cuts); replaces earlier ones.
+    void setCutScores(std::vector<CutScore> cuts);
+    /// The scores still true of the sequence: both clips unchanged and still consecutive on their track.
+    std::vector<const CutScore*> currentCutScores() const;
+    /// Rectangle of a current cut's badge ({} when the score is stale or not found).
+    QRect cutBadgeRect(const CutScore& cut) const;
 
     QSize sizeHint() const override;
     QSize minimumSizeHint() const override;
@@ -116,6 +140,7 @@ protected:
     void wheelEvent(QWheelEvent* event) override;
     void keyPressEvent(QKeyEvent* event) override;
     void contextMenuEvent(QContextMenuEvent* event) override;
+    bool event(QEvent* event) override;  ///< tooltips of cut badges
 
 private:
     int track_at(int y) const;  ///< index of the track row under y, or -1
@@ -125,6 +150,7 @@ private:
     bool apply(std::unique_ptr<core::Command> command);
     bool add_track(core::TrackKind kind);
     void paint_clip(QPainter& p, const core::Track& track, size_t index);
+    void paint_cut(QPainter& p, const CutScore& cut);
 
     ProjectDocument* document_;
     int64_t playhead_ = 0;
@@ -135,6 +161,7 @@ private:
     enum class Drag { None, Playhead, Clip, TrimIn, TrimOut } drag_ = Drag::None;
     int64_t grab_offset_ = 0;            ///< frames between the clip's start and the grab point
     std::optional<core::Clip> grabbed_;  ///< the clip as it was when a trim drag began
+    std::vector<CutScore> cut_scores_;
 };
 
 }  // namespace fl::studio

@@ -12,6 +12,7 @@
 #include "frameloom/consistency/temporal.h"
 #include "frameloom/core/media_paths.h"
 #include "frameloom/core/project_file.h"
+#include "frameloom/media/clip_frames.h"
 #include "frameloom/media/decode.h"
 
 namespace fl::cli {
@@ -109,53 +110,17 @@ void print_seam(const json& s) {
         s["motion_jump"].get<double>(), s["direction_change"].get<double>());
 }
 
-/// Frames [clip.in, clip.out) of the clip's source, decoded once per file.
-class SourceCache {
-public:
-    core::Result<core::Video> frames_of(const core::Project& project, const core::Clip& clip,
-                                        const fs::path& base) {
-        std::string file = clip.source.file;
-        if (file.empty()) {
-            const core::Shot* shot = project.find_shot(clip.source.shot_id);
-            const core::Take* take = shot ? shot->find_take(clip.source.take_id) : nullptr;
-            if (!take)
-                return core::fail("clip " + clip.id + ": its take " + clip.source.take_id + " is missing");
-            file = take->file;
-        }
-        const fs::path path = core::resolve_media_reference(file, base);
-        auto it = cache_.find(path);
-        if (it == cache_.end()) {
-            auto video = media::decode_video(path);
-            if (!video) return core::fail("clip " + clip.id + ": " + video.message());
-            it = cache_.emplace(path, std::move(*video)).first;
-        }
-        const core::Video& all = it->second;
-        const int64_t n = all.frame_count();
-        if (clip.in >= n)
-            return core::fail("clip " + clip.id + " starts at source frame " + std::to_string(clip.in) +
-                              " but " + path.string() + " has " + std::to_string(n) + " frames");
-        core::Video out;
-        out.fps = all.fps;
-        out.frames.assign(all.frames.begin() + clip.in, all.frames.begin() + std::min(clip.out, n));
-        return out;
-    }
-
-private:
-    std::map<fs::path, core::Video> cache_;
-};
-
 int check_project(const fs::path& path, const std::vector<core::Frame>& references, bool as_json) {
     auto project = core::load_project(path);
     if (!project) return report_error(project.message());
     const fs::path base = fs::absolute(path).parent_path();
-    SourceCache sources;
+    media::ClipFrames sources(base);
+    const auto frames_of = [&](const core::Clip& clip) { return sources.of(*project, clip); };
     json clips = json::array(), seams = json::array();
     for (const core::Track& track : project->sequence.tracks) {
         if (track.kind != core::TrackKind::Video) continue;
-        std::optional<core::Video> previous;
-        std::string previous_id;
         for (const core::Clip& clip : track.clips) {
-            auto video = sources.frames_of(*project, clip, base);
+            auto video = frames_of(clip);
             if (!video) return report_error(video.message());
             auto report = clip_report(*video, references);
             if (!report) return report_error("clip " + clip.id + ": " + report.message());
@@ -164,20 +129,17 @@ int check_project(const fs::path& path, const std::vector<core::Frame>& referenc
             (*report)["track"] = track.id;
             (*report)["position"] = clip.position;
             clips.push_back(*report);
-            if (previous) {
-                auto seam = consistency::measure_seam(*previous, *video);
-                if (!seam)
-                    return report_error("cut " + previous_id + " | " + clip.id + ": " + seam.message());
-                json s = seam_report(*seam);
-                s["track"] = track.id;
-                s["from"] = previous_id;
-                s["to"] = clip.id;
-                s["position"] = clip.position;
-                seams.push_back(s);
-            }
-            previous = std::move(*video);
-            previous_id = clip.id;
         }
+    }
+    auto cuts = consistency::measure_cuts(*project, frames_of);
+    if (!cuts) return report_error(cuts.message());
+    for (const consistency::CutMetrics& cut : *cuts) {
+        json s = seam_report(cut.seam);
+        s["track"] = cut.track_id;
+        s["from"] = cut.from_clip;
+        s["to"] = cut.to_clip;
+        s["position"] = cut.position;
+        seams.push_back(s);
     }
     if (as_json) {
         json out{

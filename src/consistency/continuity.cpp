@@ -4,6 +4,7 @@
 #include <cmath>
 #include <numbers>
 #include <opencv2/imgproc.hpp>
+#include <optional>
 
 #include "consistency/cv_util.h"
 
@@ -77,6 +78,32 @@ core::Result<SeamMetrics> measure_seam(const core::Video& before, const core::Vi
         }
     }
     return s;
+}
+
+core::Result<std::vector<CutMetrics>> measure_cuts(const core::Project& project,
+                                                   const ClipFramesFn& frames_of,
+                                                   const SeamOptions& options) {
+    std::vector<CutMetrics> cuts;
+    for (const core::Track& track : project.sequence.tracks) {
+        if (track.kind != core::TrackKind::Video) continue;
+        // Before:  [ a ][ b ]   [ c ]     After: cuts a|b and b|c (consecutive clips, gaps included)
+        std::optional<core::Video> previous;
+        std::string previous_id;
+        for (const core::Clip& clip : track.clips) {
+            auto video = frames_of(clip);
+            if (!video)
+                return core::fail(previous ? "cut " + previous_id + " | " + clip.id + ": " + video.message()
+                                           : video.message());
+            if (previous) {
+                auto seam = measure_seam(*previous, *video, options);
+                if (!seam) return core::fail("cut " + previous_id + " | " + clip.id + ": " + seam.message());
+                cuts.push_back({track.id, previous_id, clip.id, clip.position, *seam});
+            }
+            previous = std::move(*video);
+            previous_id = clip.id;
+        }
+    }
+    return cuts;
 }
 
 }  // namespace fl::consistency

@@ -13,6 +13,7 @@
 #include "frameloom/core/audio.h"
 #include "frameloom/core/media_paths.h"
 #include "frameloom/media/audio.h"
+#include "frameloom/media/clip_frames.h"
 #include "frameloom/media/decode.h"
 #include "media/film_writer.h"
 #include "media/libav.h"
@@ -23,14 +24,6 @@ namespace fs = std::filesystem;
 namespace {
 
 // ---- Media of the clips ----
-
-/// The file a clip plays: its take's file while the take exists (it may have been relinked), else its own.
-std::string clip_file(const core::Project& project, const core::Clip& clip) {
-    if (const core::Shot* shot = project.find_shot(clip.source.shot_id))
-        if (const core::Take* take = shot->find_take(clip.source.take_id); take && !take->file.empty())
-            return take->file;
-    return clip.source.file;
-}
 
 std::string clip_label(const core::Clip& clip) {
     return "clip " + clip.id + (clip.name.empty() || clip.name == clip.id ? "" : " (" + clip.name + ")");

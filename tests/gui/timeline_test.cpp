@@ -539,3 +539,33 @@ TEST_F(TimelineTest, ExportWritesTheWholeFilmAndCancelLeavesNothing) {
 }
 
 }  // namespace
+
+TEST_F(TimelineTest, CheckCutsBadgesEachCutUntilAnEditChangesIt) {
+    open_two_clips();
+    QSignalSpy checked(window_.get(), &MainWindow::cutsChecked);
+    QAction* action = window_->findChild<QAction*>("actionCheckCuts");
+    ASSERT_NE(action, nullptr);
+    action->trigger();  // Timeline ▸ Check cuts
+    ASSERT_TRUE(wait_until([&] { return checked.count() == 1; }, 20000));
+    auto cuts = timeline()->currentCutScores();
+    ASSERT_EQ(cuts.size(), 1u);
+    const fl::studio::CutScore& cut = *cuts.front();
+    EXPECT_EQ(cut.metrics.from_clip, clip_id(0).toStdString());
+    EXPECT_EQ(cut.metrics.to_clip, clip_id(1).toStdString());
+    EXPECT_EQ(cut.metrics.position, 16);
+    EXPECT_GT(cut.metrics.seam.delta_e, 20.0);  // red into blue
+    EXPECT_EQ(fl::studio::grade_cut(cut.metrics.seam), fl::studio::CutGrade::Jump);
+    const QRect badge = timeline()->cutBadgeRect(cut);
+    EXPECT_TRUE(badge.contains(timeline()->xForFrame(16), badge.center().y()));
+    EXPECT_NE(fl::studio::cut_tooltip(cut).indexOf("brightness jump"), -1);
+    fl::consistency::SeamMetrics smooth;
+    smooth.delta_e = 1.2;
+    smooth.brightness_jump = -0.5;
+    EXPECT_EQ(fl::studio::grade_cut(smooth), fl::studio::CutGrade::Ok);
+
+    // A trim changes what meets at the cut: the score is stale and not drawn; undo brings it back.
+    ASSERT_TRUE(timeline()->trimOut(track_id(), clip_id(0), 12));
+    EXPECT_TRUE(timeline()->currentCutScores().empty());
+    window_->document()->undo();
+    EXPECT_EQ(timeline()->currentCutScores().size(), 1u);
+}

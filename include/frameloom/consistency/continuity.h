@@ -1,7 +1,12 @@
 #pragma once
 /// Continuity across a cut or an extension seam: colour shift, brightness jump, motion continuity.
 
+#include <functional>
+#include <string>
+#include <vector>
+
 #include "frameloom/core/frame.h"
+#include "frameloom/core/project.h"
 #include "frameloom/core/result.h"
 
 namespace fl::consistency {
@@ -27,5 +32,23 @@ struct SeamMetrics {
 /// is resized to `before`). Motion terms need two frames on a side and are 0 otherwise.
 core::Result<SeamMetrics> measure_seam(const core::Video& before, const core::Video& after,
                                        const SeamOptions& options = {});
+
+/// One cut of a timeline: two consecutive clips of a video track and the seam between them.
+struct CutMetrics {
+    std::string track_id;
+    std::string from_clip;  ///< the clip before the cut
+    std::string to_clip;    ///< the clip after it
+    int64_t position = 0;   ///< sequence frame where `to_clip` starts
+    SeamMetrics seam;
+};
+
+/// The frames a clip shows (frames [in, out) of its media); supplied by the caller, who owns decoding.
+using ClipFramesFn = std::function<core::Result<core::Video>(const core::Clip&)>;
+
+/// Measures every cut between consecutive clips on each video track of `project`, in track order. The first
+/// error (a clip whose media cannot be read) stops the walk and names the cut.
+core::Result<std::vector<CutMetrics>> measure_cuts(const core::Project& project,
+                                                   const ClipFramesFn& frames_of,
+                                                   const SeamOptions& options = {});
 
 }  // namespace fl::consistency

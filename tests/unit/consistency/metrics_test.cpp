@@ -4,6 +4,9 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <map>
+#include <string>
+#include <vector>
 
 #include "frameloom/consistency/color.h"
 #include "frameloom/consistency/continuity.h"
@@ -170,6 +173,56 @@ TEST(Seam, DifferentSizesAreResized) {
     auto s = measure_seam(clean_clip(-1, 2), small);
     ASSERT_TRUE(s.ok()) << s.message();
     EXPECT_EQ(s->motion_jump, 0.0);  // one frame after: no motion term
+}
+
+TEST(Seam, MeasureCutsWalksConsecutiveClipsOfVideoTracks) {
+    // V1 = [a][b][c] where b|c has a planted jump; A1 holds a clip that is never measured.
+    const core::Video clean = clean_clip();
+    std::map<std::string, core::Video> media{
+        {"a", slice(clean, 0, 8)}, {"b", slice(clean, 8, 16)}, {"c", with_jump(slice(clean, 16, 24))}};
+    core::Project project = core::Project::make_new("cuts");
+    core::Track& v1 = project.sequence.tracks.front();
+    for (const char* id : {"a", "b", "c"}) {
+        core::Clip clip;
+        clip.id = id;
+        clip.source.file = std::string(id) + ".mp4";
+        clip.in = 0;
+        clip.out = 8;
+        clip.position = v1.end();
+        v1.clips.push_back(clip);
+    }
+    const std::string v1_id = v1.id;  // v1 is a reference into the tracks, which grow below
+    core::Track audio;
+    audio.id = "A-music";
+    audio.kind = core::TrackKind::Audio;
+    core::Clip music;
+    music.id = "m";
+    music.out = 8;
+    audio.clips.push_back(music);
+    project.sequence.tracks.push_back(audio);
+    std::vector<std::string> asked;
+    const auto frames_of = [&](const core::Clip& clip) -> core::Result<core::Video> {
+        asked.push_back(clip.id);
+        if (!media.count(clip.id)) return core::fail("no media for " + clip.id);
+        return media.at(clip.id);
+    };
+    auto cuts = measure_cuts(project, frames_of);
+    ASSERT_TRUE(cuts.ok()) << cuts.message();
+    ASSERT_EQ(cuts->size(), 2u);
+    EXPECT_EQ((std::vector<std::string>{"a", "b", "c"}), asked);  // the audio clip is not read
+    EXPECT_EQ((*cuts)[0].from_clip, "a");
+    EXPECT_EQ((*cuts)[0].to_clip, "b");
+    EXPECT_EQ((*cuts)[0].position, 8);
+    EXPECT_EQ((*cuts)[1].track_id, v1_id);
+    EXPECT_EQ((*cuts)[1].position, 16);
+    EXPECT_LT((*cuts)[0].seam.delta_e, 1.5);  // a continuous cut
+    EXPECT_GT((*cuts)[1].seam.delta_e, 8.0);  // the planted jump, found at its cut only
+
+    // A clip whose media cannot be read stops the walk with a message naming the cut.
+    media.erase("c");
+    auto broken = measure_cuts(project, frames_of);
+    ASSERT_FALSE(broken.ok());
+    EXPECT_NE(broken.message().find("cut b | c"), std::string::npos) << broken.message();
 }
 
 TEST(Errors, EmptyOrRaggedInputIsAnError) {
