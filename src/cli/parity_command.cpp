@@ -15,7 +15,8 @@ constexpr const char* kParityHelp =
 Runs this port of a reference golden's component on the golden's inputs and prints, for every output,
 max |delta| against the golden's tensor of the same name. Reads PREFIX.io.safetensors, and
 PREFIX.weights.safetensors when the component has weights; the io file's metadata "component" says what
-to run: wan-dit (t2v, Wan2.2 ti2v), umt5-encoder or flow-unipc. CPU, fp32.
+to run: wan-dit (t2v, Wan2.2 ti2v), umt5-encoder, wan-vae, wan22-vae, clip-vision or flow-unipc.
+CPU, fp32.
 
   --write PATH     also write the outputs, under the golden's tensor names, to this safetensors file
   --tolerance F    exit with status 1 when an output's max |delta| exceeds F (default: 1e-4)

@@ -9,8 +9,11 @@
 #include <sstream>
 
 #include "frameloom/inference/safetensors.h"
+#include "inference/arch/wan/clip.h"
 #include "inference/arch/wan/dit.h"
 #include "inference/arch/wan/t5.h"
+#include "inference/arch/wan/vae.h"
+#include "inference/arch/wan/vae22.h"
 #include "inference/sampler.h"
 #include "inference/tensor_io.h"
 
@@ -103,6 +106,70 @@ core::Result<Outputs> run_umt5(const ParityInputs& in, std::string& detail) {
     return Outputs{{"out", out.to(torch::kFloat32).contiguous()}};
 }
 
+/// `t` in the golden's own shape for `name` (the port may keep a batch axis the golden drops).
+core::Result<Tensor> as_golden_shape(const SafeTensorsFile& io, const std::string& name, const Tensor& t) {
+    const TensorInfo* golden = io.find(name);
+    if (!golden) return t.contiguous();
+    int64_t numel = 1;
+    for (const int64_t d : golden->shape) numel *= d;
+    if (numel != t.numel())
+        return core::fail("parity: output '" + name + "' has " + std::to_string(t.numel()) +
+                          " values, the golden " + std::to_string(numel));
+    return t.reshape(golden->shape).contiguous();
+}
+
+/// Wan2.1 / Wan2.2 VAE: video [3,T,H,W] in [-1,1] → latent (normalised mu of the chunked causal encode)
+/// and decoded (chunked decode of the golden's latent, before the clamp). latent_mean/latent_std come
+/// from the io file, the architecture from the weights' shapes.
+core::Result<Outputs> run_wan_vae(const ParityInputs& in, std::string& detail, bool v22) {
+    auto config = v22 ? wan::wan22_vae_config(*in.weights) : wan::WanVAEConfig::from_weights(*in.weights);
+    if (!config) return core::fail("parity: " + config.message());
+    for (auto [name, field] :
+         {std::pair{"latent_mean", &config->latent_mean}, std::pair{"latent_std", &config->latent_std}}) {
+        auto stats = input(in.io, name);
+        if (!stats) return stats.error();
+        const Tensor d = stats->to(torch::kFloat64).contiguous();
+        field->assign(d.data_ptr<double>(), d.data_ptr<double>() + d.numel());
+    }
+    FL_TRY(config->validate());
+    wan::WanVAE vae(*config);
+    FL_TRY(load_module(*vae, *in.weights, config->prefix));
+    vae->eval();
+    auto video = input(in.io, "video");
+    if (!video) return video.error();
+    auto latent_in = input(in.io, "latent");
+    if (!latent_in) return latent_in.error();
+    FL_TRY(config->check_video(video->size(1), video->size(2), video->size(3)));
+    torch::NoGradGuard no_grad;
+    const Tensor latent = vae->encode(video->to(torch::kFloat32).unsqueeze(0))[0];       // [z, T', h, w]
+    const Tensor decoded = vae->decode(latent_in->to(torch::kFloat32).unsqueeze(0))[0];  // [3, T, H, W]
+    detail = std::string(v22 ? "Wan2.2" : "Wan2.1") + " layout, z_dim " + std::to_string(config->z_dim) +
+             ", " + std::to_string(video->size(1)) + " frames";
+    return Outputs{{"latent", latent.contiguous()}, {"decoded", decoded.contiguous()}};
+}
+
+/// CLIP ViT visual tower: image [3,H,W] in [-1,1] → pixels (the reference preprocessing) and out (tokens
+/// after all blocks but the last, no post-norm).
+core::Result<Outputs> run_clip_vision(const ParityInputs& in, std::string& detail) {
+    auto config = wan::CLIPVisionConfig::from_weights(*in.weights);
+    if (!config) return core::fail("parity: " + config.message());
+    wan::CLIPVision clip(*config);
+    // The checkpoint also holds the last block, post_norm and head, which Wan never runs (strict off).
+    FL_TRY(load_module(*clip, *in.weights, config->prefix, /*strict=*/false));
+    clip->eval();
+    auto image = input(in.io, "image");
+    if (!image) return image.error();
+    torch::NoGradGuard no_grad;
+    const Tensor pixels = wan::clip_preprocess(image->to(torch::kFloat32), config->image_size);
+    const Tensor out = clip->forward(pixels);
+    auto pixels_out = as_golden_shape(in.io, "pixels", pixels);
+    if (!pixels_out) return pixels_out.error();
+    auto tokens = as_golden_shape(in.io, "out", out);
+    if (!tokens) return tokens.error();
+    detail = std::to_string(config->num_layers) + " layers, " + std::to_string(config->image_size) + " px";
+    return Outputs{{"pixels", *pixels_out}, {"out", *tokens}};
+}
+
 /// UniPC on the synthetic field v(x, t) = 0.3·x + t/1000 (t the scheduler's integer timestep): timesteps,
 /// sigmas and x.k, the sample after step k, from x_init.
 core::Result<Outputs> run_flow_unipc(const ParityInputs& in, std::string& detail) {
@@ -153,6 +220,9 @@ const std::vector<Component>& components() {
         {"wan-dit", true, run_wan_dit},
         {"umt5-encoder", true, run_umt5},
         {"flow-unipc", false, run_flow_unipc},
+        {"wan-vae", true, [](const ParityInputs& in, std::string& d) { return run_wan_vae(in, d, false); }},
+        {"wan22-vae", true, [](const ParityInputs& in, std::string& d) { return run_wan_vae(in, d, true); }},
+        {"clip-vision", true, run_clip_vision},
     };
     return all;
 }
@@ -247,7 +317,7 @@ const std::vector<std::string>& parity_components() {
 }
 
 const std::vector<std::string>& parity_components_pending() {
-    static const std::vector<std::string> names = {"wan-vae", "wan22-vae", "clip-vision", "vace"};
+    static const std::vector<std::string> names = {"vace"};
     return names;
 }
 

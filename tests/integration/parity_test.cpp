@@ -85,6 +85,12 @@ TEST_F(Parity, WanDiTTI2V) { check("wan22_dit_ti2v_tiny", {"out.0"}); }
 
 TEST_F(Parity, UMT5Encoder) { check("umt5_tiny", {"out"}); }
 
+TEST_F(Parity, WanVAE) { check("wan_vae_tiny", {"latent", "decoded"}); }
+
+TEST_F(Parity, Wan22VAE) { check("wan22_vae_tiny", {"latent", "decoded"}); }
+
+TEST_F(Parity, CLIPVision) { check("clip_vision_tiny", {"pixels", "out"}); }
+
 TEST_F(Parity, FlowUniPC) {
     std::set<std::string> names = {"timesteps", "sigmas"};
     for (int k = 0; k < 12; ++k) names.insert("x." + std::to_string(k));
@@ -96,11 +102,11 @@ TEST_F(Parity, PendingAndBadInputsGiveOneLineErrors) {
     const fs::path vae = dir_ / "vae_tiny.io.safetensors";
     ASSERT_TRUE(fl::inference::write_safetensors(
                     vae, {{"video", fl::inference::DType::F32, {1}, std::vector<uint8_t>(4)}},
-                    {{"component", "wan-vae"}})
+                    {{"component", "vace"}})
                     .ok());
     CliResult r = frameloom("parity " + (dir_ / "vae_tiny").string());
     EXPECT_EQ(r.status, 1);
-    EXPECT_EQ(r.err, "frameloom: parity: component 'wan-vae' is not supported yet\n");
+    EXPECT_EQ(r.err, "frameloom: parity: component 'vace' is not supported yet\n");
     r = frameloom("parity " + (dir_ / "absent").string());
     EXPECT_NE(r.status, 0);
     EXPECT_NE(r.err.find("does not exist"), std::string::npos) << r.err;
