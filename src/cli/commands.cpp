@@ -13,12 +13,14 @@
 #include "cli/progress_bar.h"
 #include "frameloom/consistency/extension.h"
 #include "frameloom/core/atomic_file.h"
+#include "frameloom/core/contact_sheet.h"
 #include "frameloom/inference/bench.h"
 #include "frameloom/inference/generator.h"
 #include "frameloom/inference/model_builder.h"
 #include "frameloom/inference/model_store.h"
 #include "frameloom/inference/train.h"
 #include "frameloom/media/conditioning.h"
+#include "frameloom/media/decode.h"
 #include "frameloom/media/encode.h"
 #include "frameloom/media/probe.h"
 
@@ -342,6 +344,37 @@ int run_probe(const std::vector<std::string>& argv) {
     auto info = media::probe(args->positionals()[0]);
     if (!info) return report_error(info.message());
     std::fputs(media::describe(*info).c_str(), stdout);
+    return 0;
+}
+
+int run_sheet(const std::vector<std::string>& argv) {
+    if (wants_help(argv)) {
+        std::puts("usage: frameloom sheet CLIP -o SHEET.png [--columns N] [--every N] [--scale N]\n\n"
+                  "Writes a contact sheet: the clip's frames in a grid (every N-th frame, enlarged N times),\n"
+                  "left to right, top to bottom. Defaults: 8 columns, every frame, scale 1 (3 for clips under\n"
+                  "128 px wide).");
+        return 0;
+    }
+    auto args = Args::parse(argv, {"-o", "--columns", "--every", "--scale"}, {}, "sheet");
+    if (!args) return report_error(args.message(), 2);
+    if (args->positionals().size() != 1 || !args->get("-o"))
+        return report_error("sheet takes one clip and -o: frameloom sheet CLIP -o SHEET.png", 2);
+    auto video = media::decode_video(args->positionals()[0]);
+    if (!video) return report_error(video.message());
+    core::ContactSheetOptions o;
+    auto columns = args->get_int("--columns", o.columns);
+    auto every = args->get_int("--every", o.every);
+    auto scale = args->get_int("--scale", video->width() < 128 ? 3 : 1);
+    for (const auto* r : {&columns, &every, &scale})
+        if (!*r) return report_error(r->message(), 2);
+    o.columns = static_cast<int>(*columns);
+    o.every = static_cast<int>(*every);
+    o.scale = static_cast<int>(*scale);
+    auto sheet = core::contact_sheet(*video, o);
+    if (!sheet) return report_error(sheet.message(), 2);
+    const fs::path out = *args->get("-o");
+    if (auto written = media::write_png(*sheet, out); !written) return report_error(written.message());
+    std::printf("%s\n", fs::absolute(out).lexically_normal().c_str());
     return 0;
 }
 

@@ -26,6 +26,9 @@ int run_synth_music(const std::vector<std::string>& args);
 /// `frameloom demo [--out DIR]`: generates the demo project (storyboard, takes, cut, music).
 int run_demo(const std::vector<std::string>& args);
 
+/// `frameloom sheet CLIP -o SHEET.png`: a contact sheet of a clip's frames.
+int run_sheet(const std::vector<std::string>& args);
+
 /// Prints "frameloom: <message>" on stderr and returns `status`.
 int report_error(const std::string& message, int status = 1);
 

@@ -18,6 +18,7 @@ commands:
   generate    generate a shot from a text prompt and write it as an MP4
   models      list the models installed in the model store, and where
   probe       describe a video or image file
+  sheet       write a contact sheet (a clip's frames in a grid) as a PNG
   bench       time the generation pipeline on this machine
   init-model  (re)build the embedded default model's files
   train       train a model on the procedural shapes world
@@ -51,6 +52,7 @@ int main(int argc, char** argv) {
     if (command == "generate") return fl::cli::run_generate(args);
     if (command == "models") return fl::cli::run_models(args);
     if (command == "probe") return fl::cli::run_probe(args);
+    if (command == "sheet") return fl::cli::run_sheet(args);
     if (command == "bench") return fl::cli::run_bench(args);
     if (command == "init-model") return fl::cli::run_init_model(args);
     if (command == "train") return fl::cli::run_train(args);

@@ -1,20 +1,19 @@
 // The frameloom command line as a user runs it: exit status and a one-line reason on bad input.
 #include <gtest/gtest.h>
-
-#include "frameloom/core/project_file.h"
-#include "frameloom/inference/safetensors.h"
-#include "frameloom/media/probe.h"
-
-#include "support/run_frameloom.h"
 #include <sys/wait.h>
 
 #include <algorithm>
 #include <array>
-#include <cstdlib>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
+
+#include "frameloom/core/project_file.h"
+#include "frameloom/inference/safetensors.h"
+#include "frameloom/media/probe.h"
+#include "support/run_frameloom.h"
 
 namespace fs = std::filesystem;
 
@@ -43,7 +42,7 @@ protected:
 
 TEST_F(Cli, HelpEverywhere) {
     for (const char* cmd : {"--help", "generate --help", "models --help", "probe --help", "bench --help",
-                            "init-model --help", "check --help", "parity --help"}) {
+                            "init-model --help", "check --help", "parity --help", "sheet --help"}) {
         const CliRun r = run(cmd);
         EXPECT_EQ(r.status, 0) << cmd;
         EXPECT_NE(r.out.find("usage"), std::string::npos) << cmd;
@@ -52,14 +51,26 @@ TEST_F(Cli, HelpEverywhere) {
 
 TEST_F(Cli, GeneratesAShotAndPrintsItsPath) {
     const fs::path out = dir_ / "shot.mp4";
-    const CliRun r = run("generate --prompt 'a blue square moving up on a gray background' --steps 2 --frames 5 --seed 3 -o " +
-                      out.string());
+    const CliRun r = run(
+        "generate --prompt 'a blue square moving up on a gray background' --steps 2 --frames 5 --seed 3 -o " +
+        out.string());
     ASSERT_EQ(r.status, 0) << r.err;
     EXPECT_TRUE(fs::exists(out));
     EXPECT_NE(r.out.find(out.filename().string()), std::string::npos);
     const CliRun probe = run("probe " + out.string());
     EXPECT_EQ(probe.status, 0) << probe.err;
     EXPECT_NE(probe.out.find("h264"), std::string::npos) << probe.out;
+
+    // A contact sheet of the 5 frames, 3 per row, 64 px frames enlarged 3x: 2 rows with 2 px gaps.
+    const fs::path sheet = dir_ / "sheet.png";
+    const CliRun s = run("sheet " + out.string() + " --columns 3 -o " + sheet.string());
+    ASSERT_EQ(s.status, 0) << s.err;
+    auto info = fl::media::probe(sheet);
+    ASSERT_TRUE(info.ok()) << info.message();
+    EXPECT_EQ(info->width, 3 * 192 + 2 * 2);
+    EXPECT_EQ(info->height, 2 * 192 + 2);
+    expect_one_line_error(run("sheet " + out.string()), "-o");
+    expect_one_line_error(run("sheet " + out.string() + " --every 0 -o " + sheet.string()), "at least 1");
 }
 
 TEST_F(Cli, GenerateHelpListsSamplers) {
@@ -71,8 +82,9 @@ TEST_F(Cli, GenerateHelpListsSamplers) {
 TEST_F(Cli, GeneratesWithEachSampler) {
     for (const char* sampler : {"unipc", "dpm++"}) {
         const fs::path out = dir_ / (std::string("shot-") + (sampler[0] == 'u' ? "unipc" : "dpm") + ".mp4");
-        const CliRun r = run(std::string("generate --prompt 'a red circle' --steps 3 --frames 2 --seed 1 --sampler ") +
-                             sampler + " -o " + out.string());
+        const CliRun r =
+            run(std::string("generate --prompt 'a red circle' --steps 3 --frames 2 --seed 1 --sampler ") +
+                sampler + " -o " + out.string());
         ASSERT_EQ(r.status, 0) << sampler << ": " << r.err;
         EXPECT_TRUE(fs::exists(out)) << sampler;
         EXPECT_NE(r.err.find(std::string("3 ") + sampler + " steps"), std::string::npos) << r.err;
@@ -92,8 +104,9 @@ TEST_F(Cli, BadInputsGiveOneLineReasons) {
     expect_one_line_error(run("generate --prompt hi --sampler ddim -o " + out),
                           "--sampler: expected euler, unipc or dpm++, got 'ddim'");
     expect_one_line_error(run("generate --prompt hi -o " + out + " --sampler"), "--sampler needs a value");
-    expect_one_line_error(run("generate --prompt hi --steps 1 --frames 1 -o " + (dir_ / "missing" / "x.mp4").string()),
-                          "does not exist");
+    expect_one_line_error(
+        run("generate --prompt hi --steps 1 --frames 1 -o " + (dir_ / "missing" / "x.mp4").string()),
+        "does not exist");
     EXPECT_FALSE(fs::exists(out));
     expect_one_line_error(run("frobnicate"), "unknown command");
 
@@ -107,7 +120,8 @@ TEST_F(Cli, InterruptLeavesNoFileBehind) {
     // Ctrl-C during a long generation: exit 130, no target, no temp file in the folder.
     const fs::path out = dir_ / "long.mp4";
     const std::string cmd = "timeout --preserve-status -s INT 4 " + std::string(FL_BIN_DIR) +
-                            "/frameloom generate --prompt hi --steps 1000 --seed 1 -o " + out.string() + " 2>/dev/null";
+                            "/frameloom generate --prompt hi --steps 1000 --seed 1 -o " + out.string() +
+                            " 2>/dev/null";
     const int status = std::system(cmd.c_str());
     EXPECT_EQ(WEXITSTATUS(status), 130);
     EXPECT_TRUE(fs::is_empty(dir_)) << "left " << fs::directory_iterator(dir_)->path();
@@ -125,15 +139,17 @@ TEST_F(Cli, InitModelIsDeterministicAndBuildsTheCommittedArchitecture) {
         std::ifstream in(path, std::ios::binary);
         return std::string((std::istreambuf_iterator<char>(in)), {});
     };
-    for (const char* rel : {"shapes-tiny.json", "diffusion_models/shapes-tiny.safetensors",
-                            "text_encoders/shapes-tiny-t5.safetensors", "text_encoders/shapes-tiny-spm.model"}) {
+    for (const char* rel :
+         {"shapes-tiny.json", "diffusion_models/shapes-tiny.safetensors",
+          "text_encoders/shapes-tiny-t5.safetensors", "text_encoders/shapes-tiny-spm.model"}) {
         EXPECT_FALSE(bytes(a / rel).empty()) << rel;
         EXPECT_TRUE(bytes(a / rel) == bytes(b / rel)) << rel << " differs between two runs with seed 0";
     }
     EXPECT_TRUE(bytes(a / "text_encoders/shapes-tiny-spm.model") ==
                 bytes(fs::path(FL_SOURCE_MODELS_DIR) / "text_encoders/shapes-tiny-spm.model"))
         << "the committed tokenizer is not the one init-model trains";
-    for (const char* rel : {"diffusion_models/shapes-tiny.safetensors", "text_encoders/shapes-tiny-t5.safetensors"}) {
+    for (const char* rel :
+         {"diffusion_models/shapes-tiny.safetensors", "text_encoders/shapes-tiny-t5.safetensors"}) {
         auto fresh = fl::inference::SafeTensorsFile::open(a / rel);
         auto committed = fl::inference::SafeTensorsFile::open(fs::path(FL_SOURCE_MODELS_DIR) / rel);
         ASSERT_TRUE(fresh.ok() && committed.ok()) << rel;
@@ -152,15 +168,18 @@ TEST_F(Cli, ModelsListsTheDefaultModel) {
     EXPECT_NE(r.out.find("shapes-tiny (default)"), std::string::npos) << r.out;
 }
 
-/// A store of its own in front of the repository's models/: one shipped card copied in, some of its files faked.
+/// A store of its own in front of the repository's models/: one shipped card copied in, some of its files
+/// faked.
 class CliStore : public Cli {
 protected:
     void SetUp() override {
         Cli::SetUp();
         store_ = dir_ / "store";
-        for (const char* sub : {"diffusion_models", "text_encoders/umt5-xxl", "vae"}) fs::create_directories(store_ / sub);
+        for (const char* sub : {"diffusion_models", "text_encoders/umt5-xxl", "vae"})
+            fs::create_directories(store_ / sub);
         for (const char* id : {"wan2.1-i2v-14b-480p", "wan2.1-t2v-1.3b"})
-            fs::copy_file(fs::path(FL_SOURCE_MODELS_DIR) / (std::string(id) + ".json"), store_ / (std::string(id) + ".json"));
+            fs::copy_file(fs::path(FL_SOURCE_MODELS_DIR) / (std::string(id) + ".json"),
+                          store_ / (std::string(id) + ".json"));
         ::setenv("FRAMELOOM_MODELS", store_.c_str(), 1);
     }
     void TearDown() override {
@@ -172,7 +191,8 @@ protected:
 };
 
 TEST_F(CliStore, ModelsSaysWhatEachCardLacksAndWhereToGetIt) {
-    // Everything the i2v card needs but the CLIP vision encoder (an fp8 DiT and the fp8 text encoder, its alternatives).
+    // Everything the i2v card needs but the CLIP vision encoder (an fp8 DiT and the fp8 text encoder, its
+    // alternatives).
     touch("diffusion_models/wan2.1_i2v_480p_14B_fp8_e4m3fn.safetensors");
     touch("text_encoders/umt5_xxl_fp8_e4m3fn_scaled.safetensors");
     touch("text_encoders/umt5-xxl/spiece.model");
@@ -182,19 +202,22 @@ TEST_F(CliStore, ModelsSaysWhatEachCardLacksAndWhereToGetIt) {
     EXPECT_EQ(r.status, 0) << r.err;
     EXPECT_NE(r.out.find("shapes-tiny (default)  [ready"), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("wan2.1-i2v-14b-480p  [missing 1 of 5 files]"), std::string::npos) << r.out;
-    EXPECT_NE(r.out.find("wan2.1-i2v-14b-480p: CLIP vision encoder missing (clip_vision/clip_vision_h.safetensors)\n"
-                         "      get it from https://huggingface.co/Comfy-Org/Wan_2.1_ComfyUI_repackaged/"),
+    EXPECT_NE(r.out.find(
+                  "wan2.1-i2v-14b-480p: CLIP vision encoder missing (clip_vision/clip_vision_h.safetensors)\n"
+                  "      get it from https://huggingface.co/Comfy-Org/Wan_2.1_ComfyUI_repackaged/"),
               std::string::npos)
         << r.out;
     EXPECT_EQ(r.out.find("wan2.1-i2v-14b-480p: diffusion model missing"), std::string::npos) << r.out;
-    EXPECT_NE(r.out.find("wan2.1-t2v-1.3b: diffusion model missing (diffusion_models/wan2.1_t2v_1.3B_fp16.safetensors)"),
-              std::string::npos)
+    EXPECT_NE(
+        r.out.find(
+            "wan2.1-t2v-1.3b: diffusion model missing (diffusion_models/wan2.1_t2v_1.3B_fp16.safetensors)"),
+        std::string::npos)
         << r.out;
     EXPECT_NE(r.out.find("unrecognised: diffusion_models/foo.safetensors"), std::string::npos) << r.out;
     EXPECT_EQ(r.out.find("unrecognised: diffusion_models/wan2.1_i2v"), std::string::npos) << r.out;
     // Every shipped card is listed (the others come from the repository's models/).
-    for (const char* id : {"wan2.1-t2v-14b", "wan2.1-i2v-14b-720p", "wan2.1-flf2v-14b-720p", "wan2.1-vace-1.3b",
-                           "wan2.2-ti2v-5b"})
+    for (const char* id : {"wan2.1-t2v-14b", "wan2.1-i2v-14b-720p", "wan2.1-flf2v-14b-720p",
+                           "wan2.1-vace-1.3b", "wan2.2-ti2v-5b"})
         EXPECT_NE(r.out.find(std::string("\n") + id + "  ["), std::string::npos) << id << "\n" << r.out;
 
     touch("clip_vision_h.safetensors");  // in the wrong folder: still missing
@@ -226,8 +249,9 @@ TEST_F(CliStore, GenerateWithMissingFilesSaysWhichAndWhere) {
     touch("vae/wan_2.1_vae.safetensors");
     const fs::path out = dir_ / "shot.mp4";
     const CliRun r = run("generate --model wan2.1-t2v-1.3b --prompt hi -o " + out.string());
-    expect_one_line_error(r, "model 'wan2.1-t2v-1.3b' is missing diffusion model "
-                             "(diffusion_models/wan2.1_t2v_1.3B_fp16.safetensors)");
+    expect_one_line_error(r,
+                          "model 'wan2.1-t2v-1.3b' is missing diffusion model "
+                          "(diffusion_models/wan2.1_t2v_1.3B_fp16.safetensors)");
     EXPECT_NE(r.err.find("text_encoders/umt5_xxl_fp16.safetensors"), std::string::npos) << r.err;
     EXPECT_NE(r.err.find("text_encoders/umt5-xxl/spiece.model"), std::string::npos) << r.err;
     EXPECT_EQ(r.err.find("vae/"), std::string::npos) << r.err;
@@ -247,11 +271,12 @@ TEST_F(Cli, DemoBuildsAProjectThatRendersInOneCommand) {
     auto project = fl::core::load_project(project_file);
     ASSERT_TRUE(project.ok()) << project.message();
     ASSERT_EQ(project->shots.size(), 4u);
-    EXPECT_FALSE(project->shots[1].params.conditioning.extend.empty());     // an extension of shot 1
+    EXPECT_FALSE(project->shots[1].params.conditioning.extend.empty());      // an extension of shot 1
     EXPECT_EQ(project->shots[3].params.conditioning.references.size(), 1u);  // a reference image
     for (const auto& shot : project->shots) EXPECT_EQ(shot.takes.size(), 1u) << shot.name;
     int audio_tracks = 0;
-    for (const auto& track : project->sequence.tracks) audio_tracks += track.kind == fl::core::TrackKind::Audio;
+    for (const auto& track : project->sequence.tracks)
+        audio_tracks += track.kind == fl::core::TrackKind::Audio;
     EXPECT_EQ(audio_tracks, 1);
 
     const fs::path film = dir_ / "film.mp4";
