@@ -14,6 +14,7 @@
 #include "frameloom/core/project_file.h"
 #include "frameloom/media/clip_frames.h"
 #include "frameloom/media/decode.h"
+#include "frameloom/media/probe.h"
 
 namespace fl::cli {
 namespace fs = std::filesystem;
@@ -28,14 +29,30 @@ with references, identity. For a project (.flproj): the same for every clip on t
 seam per cut between consecutive clips of a track (colour shift, brightness jump, motion continuity).
 
   --reference IMG  a reference image of the subject (repeatable); adds `identity` (0-1, higher is better)
+  --seam-at N      a clip made by extension: also measure the join at frame N (the continuation's first)
   --json           print JSON: one object for a clip; {"project", "clips": [...], "seams": [...]} for a project
+
+In a project, takes made by extension with their source kept (`generate --extend --keep-source`, the
+studio's Extend) get their join measured the same way ("extension_seam" in a clip's JSON).
 
 Higher is worse for flicker (ΔE76 per frame), warp_error (8-bit levels), drift and delta_e (CIEDE2000);
 brightness_jump is L* after minus before. See docs/consistency.md for what each metric measures.
 )";
 
-/// Metrics of one clip as JSON (also the source of the text report).
-core::Result<json> clip_report(const core::Video& video, const std::vector<core::Frame>& references) {
+json seam_report(const consistency::SeamMetrics& s);
+
+/// Frames [from, to) of a clip.
+core::Video frames_between(const core::Video& video, int64_t from, int64_t to) {
+    core::Video out;
+    out.fps = video.fps;
+    out.frames.assign(video.frames.begin() + from, video.frames.begin() + to);
+    return out;
+}
+
+/// Metrics of one clip as JSON (also the source of the text report). `seam_at` > 0 is the first frame of
+/// an extension's continuation: the join is measured like a cut ("extension_seam").
+core::Result<json> clip_report(const core::Video& video, const std::vector<core::Frame>& references,
+                               int64_t seam_at = 0) {
     auto t = consistency::measure_temporal(video);
     if (!t) return t.error();
     json j;
@@ -56,6 +73,13 @@ core::Result<json> clip_report(const core::Video& video, const std::vector<core:
         if (id->keypoints >= 0) j["identity_keypoints"] = id->keypoints;
         if (id->faces >= 0) j["identity_faces"] = id->faces;
         j["identity_curve"] = id->per_frame;
+    }
+    if (seam_at > 0 && seam_at < video.frame_count()) {
+        auto seam = consistency::measure_seam(frames_between(video, 0, seam_at),
+                                              frames_between(video, seam_at, video.frame_count()));
+        if (!seam) return seam.error();
+        j["extension_seam"] = seam_report(*seam);
+        j["extension_seam"]["frame"] = seam_at;
     }
     return j;
 }
@@ -97,6 +121,14 @@ void print_clip(const std::string& title, const json& j) {
         if (j.contains("identity_faces")) std::printf(", faces %.3f", j["identity_faces"].get<double>());
         std::printf("\n");
     }
+    if (j.contains("extension_seam")) {
+        const json& e = j["extension_seam"];
+        std::printf(
+            "  extension seam at frame %lld: delta_e %.3f (worst cell %.3f), brightness_jump %+.3f L*, "
+            "motion jump %.2f px/frame\n",
+            e["frame"].get<long long>(), e["delta_e"].get<double>(), e["delta_e_max"].get<double>(),
+            e["brightness_jump"].get<double>(), e["motion_jump"].get<double>());
+    }
     std::printf("  score curve  %s\n", curve_text(j["score_curve"]).c_str());
 }
 
@@ -122,7 +154,16 @@ int check_project(const fs::path& path, const std::vector<core::Frame>& referenc
         for (const core::Clip& clip : track.clips) {
             auto video = frames_of(clip);
             if (!video) return report_error(video.message());
-            auto report = clip_report(*video, references);
+            // A take made by extension with its source kept joins the two at the source's last frame.
+            int64_t seam_at = 0;
+            const core::Shot* shot = project->find_shot(clip.source.shot_id);
+            const core::Take* take = shot ? shot->find_take(clip.source.take_id) : nullptr;
+            if (take && !take->params.conditioning.extend.empty() && take->params.conditioning.keep_source) {
+                auto source =
+                    media::probe(core::resolve_media_reference(take->params.conditioning.extend, base));
+                if (source && source->frame_count > clip.in) seam_at = source->frame_count - clip.in;
+            }
+            auto report = clip_report(*video, references, seam_at);
             if (!report) return report_error("clip " + clip.id + ": " + report.message());
             (*report)["clip"] = clip.id;
             (*report)["name"] = clip.name;
@@ -164,7 +205,7 @@ int run_check(const std::vector<std::string>& argv) {
             std::fputs(kCheckHelp, stdout);
             return 0;
         }
-    auto args = Args::parse(argv, {"--reference"}, {"--json"}, "check");
+    auto args = Args::parse(argv, {"--reference", "--seam-at"}, {"--json"}, "check");
     if (!args) return report_error(args.message(), 2);
     if (args->positionals().size() != 1)
         return report_error(
@@ -179,9 +220,15 @@ int run_check(const std::vector<std::string>& argv) {
     const bool as_json = args->has("--json");
     if (path.extension() == ".flproj") return check_project(path, references, as_json);
 
+    auto seam_at = args->get_int("--seam-at", 0);
+    if (!seam_at) return report_error(seam_at.message(), 2);
+    if (*seam_at < 0) return report_error("--seam-at takes a frame number of the clip (0 or more)", 2);
     auto video = media::decode_video(path);
     if (!video) return report_error(video.message());
-    auto report = clip_report(*video, references);
+    if (*seam_at >= video->frame_count())
+        return report_error("--seam-at " + std::to_string(*seam_at) + " is past the clip's " +
+                            std::to_string(video->frame_count()) + " frames");
+    auto report = clip_report(*video, references, *seam_at);
     if (!report) return report_error(report.message());
     (*report)["clip"] = fs::absolute(path).lexically_normal().string();
     if (as_json) {

@@ -117,6 +117,56 @@ TEST_F(Check, ProjectHasOneSeamPerCutAndFindsTheJump) {
     EXPECT_NE(text.out.find("seam"), std::string::npos);
 }
 
+TEST_F(Check, ExtensionSeamsOfAClipAndOfExtendedTakes) {
+    // An "extended" clip: 8 source frames, then 8 continuing frames with a colour jump at frame 8.
+    fl::core::Video extended = moving_disc(8, 0, 0);
+    for (auto& f : moving_disc(8, 8, 30).frames) extended.frames.push_back(f);
+    ASSERT_TRUE(fl::media::encode_mp4(moving_disc(8, 0, 0), dir_ / "source.mp4").ok());
+    ASSERT_TRUE(fl::media::encode_mp4(extended, dir_ / "extended.mp4").ok());
+
+    const CheckRun clip = run_frameloom("check " + (dir_ / "extended.mp4").string() + " --seam-at 8 --json");
+    ASSERT_EQ(clip.status, 0) << clip.err;
+    const json c = json::parse(clip.out);
+    ASSERT_TRUE(c.contains("extension_seam")) << clip.out;
+    EXPECT_EQ(c["extension_seam"]["frame"], 8);
+    EXPECT_GT(c["extension_seam"]["delta_e"].get<double>(), 5.0);
+    const CheckRun smooth =
+        run_frameloom("check " + (dir_ / "extended.mp4").string() + " --seam-at 4 --json");
+    ASSERT_EQ(smooth.status, 0) << smooth.err;
+    EXPECT_LT(json::parse(smooth.out)["extension_seam"]["delta_e"].get<double>(), 2.0);
+    const CheckRun past = run_frameloom("check " + (dir_ / "extended.mp4").string() + " --seam-at 16");
+    EXPECT_NE(past.status, 0);
+    EXPECT_NE(past.err.find("past the clip"), std::string::npos) << past.err;
+
+    // In a project, a take made by extension with its source kept is measured at the source's end.
+    auto project = fl::core::Project::make_new("extended");
+    fl::core::Shot shot;
+    shot.id = project.fresh_id("shot");
+    fl::core::Take take;
+    take.id = project.fresh_id("take");
+    take.file = "extended.mp4";
+    take.params.conditioning.extend = "source.mp4";
+    take.params.conditioning.keep_source = true;
+    shot.takes.push_back(take);
+    shot.selected_take = take.id;
+    project.shots.push_back(shot);
+    fl::core::Clip on_timeline;
+    on_timeline.id = project.fresh_id("clip");
+    on_timeline.source.shot_id = shot.id;
+    on_timeline.source.take_id = take.id;
+    on_timeline.in = 2;  // trimmed: the seam is at frame 8 − 2 of the clip
+    on_timeline.out = 16;
+    project.sequence.tracks.at(0).clips.push_back(on_timeline);
+    ASSERT_TRUE(fl::core::save_project(project, dir_ / "ext.flproj").ok());
+    const CheckRun p = run_frameloom("check " + (dir_ / "ext.flproj").string() + " --json");
+    ASSERT_EQ(p.status, 0) << p.err;
+    const json j = json::parse(p.out);
+    ASSERT_EQ(j["clips"].size(), 1u);
+    ASSERT_TRUE(j["clips"][0].contains("extension_seam")) << p.out;
+    EXPECT_EQ(j["clips"][0]["extension_seam"]["frame"], 6);
+    EXPECT_GT(j["clips"][0]["extension_seam"]["delta_e"].get<double>(), 5.0);
+}
+
 TEST_F(Check, HelpAndOneLineErrors) {
     const CheckRun help = run_frameloom("check --help");
     EXPECT_EQ(help.status, 0);
