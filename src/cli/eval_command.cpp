@@ -1,11 +1,10 @@
 // frameloom eval shapes: generates clips of held-out and training combinations and lets the judge name
 // what it sees, then prints accuracy tables.
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <numeric>
 #include <optional>
 
@@ -95,21 +94,36 @@ Json tally_json(const Tally& t) {
 }  // namespace
 
 int run_eval(const std::vector<std::string>& argv) {
-    if (argv.empty() || argv[0] == "--help" || argv[0] == "-h") {
-        std::puts("usage: frameloom eval shapes|consistency ...   (frameloom eval consistency --help)\n"
-                  "       frameloom eval shapes [--model ID] [--clips N] [--steps N] [--seed N] [--save DIR] [--json FILE]\n\n"
-                  "Generates N clips of held-out combinations and N of training combinations (canonical prompts and\n"
-                  "paraphrases), lets the OpenCV judge name each clip's colour, shape, motion and background, and\n"
-                  "prints the accuracy of each. For models with conditioning, also N held-out clips each of: first frame\n"
-                  "given (PSNR of frame 0), keyframes (PSNR of the last frame), extension of a rendered clip (position\n"
-                  "jump at the seam, colour and shape kept) and a reference image with \"the object ...\" prompts (colour\n"
-                  "and shape taken from the reference). --save keeps the generated MP4s; --json writes the figures.");
+    const auto asks_help = [](const std::string& a) { return a == "--help" || a == "-h"; };
+    if (argv.empty() || asks_help(argv[0]) ||
+        (argv[0] == "shapes" && std::any_of(argv.begin() + 1, argv.end(), asks_help))) {
+        std::puts(
+            "usage: frameloom eval shapes|consistency ...   (frameloom eval consistency --help)\n"
+            "       frameloom eval shapes [--model ID] [--clips N] [--steps N] [--guidance F] [--seed N] "
+            "[--save DIR]\n"
+            "                             [--json FILE] [--record]\n\n"
+            "Generates N clips of held-out combinations and N of training combinations (canonical prompts "
+            "and\n"
+            "paraphrases), lets the OpenCV judge name each clip's colour, shape, motion and background, and\n"
+            "prints the accuracy of each. For models with conditioning, also N held-out clips each of: first "
+            "frame\n"
+            "given (PSNR of frame 0), keyframes (PSNR of the last frame), extension of a rendered clip "
+            "(position\n"
+            "jump at the seam, colour and shape kept) and a reference image with \"the object ...\" prompts "
+            "(colour\n"
+            "and shape taken from the reference). --save keeps the generated MP4s; --json writes the "
+            "figures;\n"
+            "--record stores them in the model card's \"results\". Steps and guidance default to the "
+            "card's.");
         return argv.empty() ? 2 : 0;
     }
     if (argv[0] == "consistency") return run_eval_consistency({argv.begin() + 1, argv.end()});
     if (argv[0] != "shapes")
-        return report_error("unknown evaluation '" + argv[0] + "': use `frameloom eval shapes` or `frameloom eval consistency`", 2);
-    auto args = Args::parse({argv.begin() + 1, argv.end()}, {"--model", "--clips", "--steps", "--seed", "--save", "--json"},
+        return report_error("unknown evaluation '" + argv[0] +
+                                "': use `frameloom eval shapes` or `frameloom eval consistency`",
+                            2);
+    auto args = Args::parse({argv.begin() + 1, argv.end()},
+                            {"--model", "--clips", "--steps", "--guidance", "--seed", "--save", "--json"},
                             {"--record"}, "eval");
     if (!args) return report_error(args.message(), 2);
     auto clips = args->get_int("--clips", 40);
@@ -123,6 +137,11 @@ int run_eval(const std::vector<std::string>& argv) {
     auto steps = args->get_int("--steps", base.steps);
     if (!steps) return report_error(steps.message(), 2);
     base.steps = static_cast<int>(*steps);
+    auto guidance = args->get_double("--guidance", base.guidance);
+    if (!guidance) return report_error(guidance.message(), 2);
+    if (!(*guidance >= 1.0))
+        return report_error("--guidance must be 1 or more (1 = no classifier-free guidance)", 2);
+    base.guidance = *guidance;
     const auto save = args->get("--save");
     if (save) std::filesystem::create_directories(*save);
     const auto has_task = [&](const char* task) {
@@ -140,7 +159,8 @@ int run_eval(const std::vector<std::string>& argv) {
     int done = 0, index = 0;
     std::string failure;
     // Generates one clip; saves it when asked. Empty optional on error (failure holds the message).
-    const auto run = [&](inference::GenerateRequest request, const char* label) -> std::optional<core::Video> {
+    const auto run = [&](inference::GenerateRequest request,
+                         const char* label) -> std::optional<core::Video> {
         request.params.seed = static_cast<uint64_t>(*seed) * 1000 + static_cast<uint64_t>(index);
         auto video = (*generator)->generate(request);
         if (!video) {
@@ -160,13 +180,16 @@ int run_eval(const std::vector<std::string>& argv) {
         return std::move(*video);
     };
     const auto judge = [&](const core::Video& video) { return consistency::judge_shapes(video); };
-    const auto rendered = [&](const shapes::Scene& s) { return shapes::render(s, base.width, base.height, base.frames, base.fps); };
+    const auto rendered = [&](const shapes::Scene& s) {
+        return shapes::render(s, base.width, base.height, base.frames, base.fps);
+    };
 
     // Text only: held-out and training combinations, canonical prompts and paraphrases alternating.
     Tally held, train;
     for (int i = 0; i < n * 2; ++i) {
         const bool held_out = i % 2 == 0;
-        const shapes::Scene scene = shapes::random_scene(rng, held_out ? shapes::Split::HeldOut : shapes::Split::Train);
+        const shapes::Scene scene =
+            shapes::random_scene(rng, held_out ? shapes::Split::HeldOut : shapes::Split::Train);
         inference::GenerateRequest request;
         request.params = base;
         request.params.prompt = i % 4 < 2 ? shapes::canonical_prompt(scene) : shapes::paraphrase(scene, rng);
@@ -243,16 +266,19 @@ int run_eval(const std::vector<std::string>& argv) {
             if (!whole_judged) return report_error(whole_judged.message());
             extend_tally.add(scene, *whole_judged);
         }
-        for (int i = 0; i < n && has_task("reference"); ++i) {  // reference image, subject left out of the prompt
+        for (int i = 0; i < n && has_task("reference");
+             ++i) {  // reference image, subject left out of the prompt
             const shapes::Scene scene = shapes::random_scene(rng, shapes::Split::HeldOut);
             shapes::Scene still = scene;
             still.motion = shapes::Motion::Still;
-            still.background = static_cast<shapes::Background>((static_cast<int>(scene.background) + 1 + i % 3) % shapes::kBackgrounds);
+            still.background = static_cast<shapes::Background>(
+                (static_cast<int>(scene.background) + 1 + i % 3) % shapes::kBackgrounds);
             inference::GenerateRequest request;
             request.params = base;
             request.params.prompt = shapes::paraphrase_unnamed(scene, rng);
             request.params.conditioning.references = {"(rendered)"};
-            request.media.references = {shapes::render(still, base.width, base.height, 1, base.fps).frames.front()};
+            request.media.references = {
+                shapes::render(still, base.width, base.height, 1, base.fps).frames.front()};
             auto video = run(request, "reference");
             if (!video) return report_error(failure);
             auto judged = judge(*video);
@@ -265,13 +291,16 @@ int run_eval(const std::vector<std::string>& argv) {
     bar.finish();
 
     std::printf("model %s (%s), %d steps, guidance %.1f, seed %lld; %dx%d, %d frames\n\n", card->id.c_str(),
-                card->trained ? "trained" : "untrained", base.steps, base.guidance, static_cast<long long>(*seed),
-                base.width, base.height, base.frames);
-    std::printf("| task | combinations | clips | colour | shape | motion | background |\n|---|---|---|---|---|---|---|\n");
+                card->trained ? "trained" : "untrained", base.steps, base.guidance,
+                static_cast<long long>(*seed), base.width, base.height, base.frames);
+    std::printf(
+        "| task | combinations | clips | colour | shape | motion | background "
+        "|\n|---|---|---|---|---|---|---|\n");
     const auto row = [](const char* task, const char* combos, const Tally& t) {
         if (t.clips == 0) return;
-        std::printf("| %s | %s | %d | %.0f%% | %.0f%% | %.0f%% | %.0f%% |\n", task, combos, t.clips, pct(t.colour, t.clips),
-                    pct(t.shape, t.clips), pct(t.motion, t.clips), pct(t.background, t.clips));
+        std::printf("| %s | %s | %d | %.0f%% | %.0f%% | %.0f%% | %.0f%% |\n", task, combos, t.clips,
+                    pct(t.colour, t.clips), pct(t.shape, t.clips), pct(t.motion, t.clips),
+                    pct(t.background, t.clips));
     };
     row("text", "held-out", held);
     row("text", "training", train);
@@ -281,25 +310,33 @@ int run_eval(const std::vector<std::string>& argv) {
     Json report;
     report["model"] = card->id;
     report["steps"] = base.steps;
+    report["guidance"] = base.guidance;
     report["seed"] = *seed;
     report["text_held_out"] = tally_json(held);
     report["text_training"] = tally_json(train);
     if (!conditioned) {
-        std::printf("\nfirst frame / keyframes / extension / reference: n/a (model '%s' supports only text-to-video)\n",
-                    card->id.c_str());
+        std::printf(
+            "\nfirst frame / keyframes / extension / reference: n/a (model '%s' supports only "
+            "text-to-video)\n",
+            card->id.c_str());
     } else {
         std::printf("\n| measure | value |\n|---|---|\n");
         if (!first_psnr.empty())
-            std::printf("| first frame: PSNR of frame 0 vs the given image | mean %.1f dB, min %.1f dB |\n", mean(first_psnr),
-                        percentile(first_psnr, 0.0));
+            std::printf("| first frame: PSNR of frame 0 vs the given image | mean %.1f dB, min %.1f dB |\n",
+                        mean(first_psnr), percentile(first_psnr, 0.0));
         if (!key_last_psnr.empty())
-            std::printf("| keyframes: PSNR of frame 0 / last frame vs the given images | %.1f dB / %.1f dB (min %.1f) |\n",
-                        mean(key_first_psnr), mean(key_last_psnr), percentile(key_last_psnr, 0.0));
+            std::printf(
+                "| keyframes: PSNR of frame 0 / last frame vs the given images | %.1f dB / %.1f dB (min "
+                "%.1f) |\n",
+                mean(key_first_psnr), mean(key_last_psnr), percentile(key_last_psnr, 0.0));
         if (!seam_jump.empty())
-            std::printf("| extension: position jump at the seam (px; median / 90th percentile) | %.2f / %.2f (%zu seams) |\n",
-                        percentile(seam_jump, 0.5), percentile(seam_jump, 0.9), seam_jump.size());
+            std::printf(
+                "| extension: position jump at the seam (px; median / 90th percentile) | %.2f / %.2f (%zu "
+                "seams) |\n",
+                percentile(seam_jump, 0.5), percentile(seam_jump, 0.9), seam_jump.size());
         if (extend_found)
-            std::printf("| extension: continuation keeps colour and shape | %.0f%% |\n", pct(extend_same, extend_found));
+            std::printf("| extension: continuation keeps colour and shape | %.0f%% |\n",
+                        pct(extend_same, extend_found));
         if (reference_clips)
             std::printf("| reference: colour / shape match the reference | %.0f%% / %.0f%% |\n",
                         pct(reference_colour, reference_clips), pct(reference_shape, reference_clips));
@@ -318,7 +355,8 @@ int run_eval(const std::vector<std::string>& argv) {
                                {"shape", pct(reference_shape, reference_clips)}};
     }
     if (const auto out = args->get("--json")) {
-        if (auto w = core::write_file_atomically(*out, report.dump(2) + "\n"); !w) return report_error(w.message());
+        if (auto w = core::write_file_atomically(*out, report.dump(2) + "\n"); !w)
+            return report_error(w.message());
     }
     if (args->has("--record")) {
         std::string command = "frameloom eval shapes";
