@@ -2,6 +2,8 @@
 
 #include <chrono>
 #include <ctime>
+#include <memory>
+#include <optional>
 #include <system_error>
 
 #include "frameloom/consistency/extension.h"
@@ -25,6 +27,20 @@ std::string utc_now_iso8601() {
     return text;
 }
 }  // namespace
+
+inference::StepPreviewFn throttle_previews(inference::StepPreviewFn sink,
+                                           std::chrono::milliseconds interval) {
+    if (!sink) return {};
+    using Clock = std::chrono::steady_clock;
+    // The request lives on one worker thread, so the last time needs no lock.
+    auto last = std::make_shared<std::optional<Clock::time_point>>();
+    return [sink = std::move(sink), interval, last](int step, int steps, const core::Video& preview) {
+        const auto now = Clock::now();
+        if (*last && step < steps && now - **last < interval) return;
+        *last = now;
+        sink(step, steps, preview);
+    };
+}
 
 GenerationService::GenerationService(inference::ModelStore store, inference::DevicePolicy policy)
     : store_(std::move(store)), policy_(policy) {}
@@ -59,7 +75,8 @@ core::Result<GeneratedTake> GenerationService::run(const GenerationSpec& spec, c
     auto media = media::load_conditioning(spec.params.conditioning, spec.media_base);
     if (!media) return media.error();
     const std::vector<core::Frame> references = media->references;  // the request takes the media
-    inference::GenerateRequest request{spec.params, job.progress_fn(), job.cancel_fn(), std::move(*media)};
+    inference::GenerateRequest request{spec.params, job.progress_fn(), job.cancel_fn(), std::move(*media),
+                                       throttle_previews(spec.step_preview, kPreviewInterval)};
     auto video = (*generator)->generate(request);
     if (!video) return video.error();
     if (job.cancelled()) return core::fail(core::kCancelledMessage);

@@ -1,6 +1,7 @@
 #pragma once
 /// Runs one shot generation for the studio's job queue: load (cached) → generate → encode → hash.
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <map>
@@ -27,7 +28,17 @@ struct GenerationSpec {
     /// With conditioning.extend: run the consistency stage's colour correction on the continuation (matched
     /// to the source, with a ramp at the seam), as `frameloom generate --extend` does; false skips it.
     bool correct_extension = true;
+    /// Optional: receives the running generation's step previews on the worker thread, thinned by
+    /// throttle_previews to one per kPreviewInterval (the last step always comes through).
+    inference::StepPreviewFn step_preview;
 };
+
+/// The least time between two step previews handed to the GUI (decoding is cheap; painting is not free).
+inline constexpr std::chrono::milliseconds kPreviewInterval{200};
+
+/// Wraps `sink` so it sees the first step, then a step only once `interval` has passed since the last
+/// one it saw, and always the last step (so a finished job shows its final estimate).
+inference::StepPreviewFn throttle_previews(inference::StepPreviewFn sink, std::chrono::milliseconds interval);
 
 /// What a finished generation job hands back to the GUI thread.
 struct GeneratedTake {

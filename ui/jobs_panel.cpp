@@ -10,6 +10,11 @@
 
 namespace fl::studio {
 
+namespace {
+/// Height of a job row's step preview thumbnail, in pixels.
+constexpr int kPreviewHeight = 48;
+}  // namespace
+
 QString format_duration(double seconds) {
     const auto s = static_cast<long long>(seconds + 0.5);
     if (s < 1) return QObject::tr("<1 s");
@@ -73,6 +78,10 @@ JobsPanel::Row& JobsPanel::row_for(uint64_t id) {
     row.error->setWordWrap(true);
     row.error->setStyleSheet("color: #c0392b;");
     row.error->hide();
+    row.preview = new QLabel(row.widget);
+    row.preview->setObjectName("stepPreview");
+    row.preview->setFixedHeight(kPreviewHeight);
+    row.preview->hide();
     row.cancel = new QPushButton(tr("Cancel"), row.widget);
     row.cancel->setObjectName("cancel");
     row.retry = new QPushButton(tr("Retry"), row.widget);
@@ -86,6 +95,7 @@ JobsPanel::Row& JobsPanel::row_for(uint64_t id) {
     grid->addWidget(row.retry, 1, 2);
     grid->addWidget(row.label, 2, 0, 1, 2);
     grid->addWidget(row.error, 3, 0, 1, 2);
+    grid->addWidget(row.preview, 0, 3, 3, 1, Qt::AlignTop);
     grid->setColumnStretch(0, 1);
     connect(row.cancel, &QPushButton::clicked, this, [this, id] { emit cancelRequested(id); });
     connect(row.retry, &QPushButton::clicked, this, [this, id] { emit retryRequested(id); });
@@ -140,6 +150,24 @@ void JobsPanel::updateJob(const core::JobStatus& status) {
     }
     row.cancel->setEnabled(!finished);
     row.cancel->setVisible(!finished || row.retry->isHidden());
+}
+
+void JobsPanel::setPreview(uint64_t id, const QImage& image, int step, int steps) {
+    auto it = rows_.find(id);
+    if (image.isNull() || it == rows_.end()) return;  // a late preview of a row that was cleared
+    Row& row = it->second;
+    // Small model frames (64x64) are scaled up with hard pixels; large ones are filtered down.
+    const bool shrinking = image.height() > kPreviewHeight;
+    row.preview->setPixmap(QPixmap::fromImage(
+        image.scaledToHeight(kPreviewHeight, shrinking ? Qt::SmoothTransformation : Qt::FastTransformation)));
+    row.preview->setToolTip(
+        tr("Step %1/%2: the model's current estimate of the middle frame").arg(step).arg(steps));
+    row.preview->show();
+}
+
+QPixmap JobsPanel::previewPixmap(uint64_t id) const {
+    auto it = rows_.find(id);
+    return it == rows_.end() ? QPixmap() : it->second.preview->pixmap();
 }
 
 void JobsPanel::setRetryable(uint64_t id, bool retryable) {

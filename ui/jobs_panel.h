@@ -1,6 +1,9 @@
 #pragma once
-/// The list of background jobs: title, progress bar, step label with ETA, state, cancel and retry per job.
+/// The list of background jobs: title, progress bar, step label with ETA, state, cancel and retry per job,
+/// and a thumbnail of the current sampling step's estimate for generations.
 
+#include <QImage>
+#include <QPixmap>
 #include <QString>
 #include <QWidget>
 #include <cstdint>
@@ -29,6 +32,11 @@ public:
     void setJobError(uint64_t id, const QString& message);
     /// Shows (true) or hides the row's Retry button; it is only ever shown on failed or cancelled rows.
     void setRetryable(uint64_t id, bool retryable);
+    /// Shows `image` (the model's estimate after step `step` of `steps`) as the row's thumbnail; it stays
+    /// after the job ends, showing the last estimate. Unknown ids are ignored.
+    void setPreview(uint64_t id, const QImage& image, int step, int steps);
+    /// The row's thumbnail (null before the first preview or for unknown jobs).
+    QPixmap previewPixmap(uint64_t id) const;
     /// Removes every row.
     void clear();
     /// Replaces the clock the ETA is measured with (milliseconds, monotonic); tests make time pass.
@@ -67,6 +75,7 @@ private:
         QLabel* label = nullptr;
         QLabel* state = nullptr;
         QLabel* error = nullptr;
+        QLabel* preview = nullptr;  ///< objectName "stepPreview": hidden until the first step preview
         QPushButton* cancel = nullptr;
         QPushButton* retry = nullptr;
         // ETA of the running phase: when its first counted progress arrived, and how far it was then.

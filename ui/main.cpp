@@ -2,12 +2,19 @@
 
 #include <QApplication>
 #include <QCommandLineParser>
+#include <QDir>
+#include <QTimer>
 #include <cstdio>
 #include <cstring>
 
-#include "frameloom/media/probe.h"
-#include "ui/main_window.h"
 #include "frameloom/inference/process.h"
+#include "frameloom/media/probe.h"
+#include "ui/export_dialog.h"
+#include "ui/main_window.h"
+#include "ui/preview_player.h"
+#include "ui/project_document.h"
+#include "ui/storyboard_panel.h"
+#include "ui/timeline_view.h"
 
 namespace {
 constexpr const char* kUsage =
@@ -17,7 +24,46 @@ constexpr const char* kUsage =
     "  PROJECT        project file (.flproj) to open\n\n"
     "Options:\n"
     "  -h, --help     show this help\n"
-    "  -v, --version  show the version\n";
+    "  -v, --version  show the version\n\n"
+    "Environment:\n"
+    "  FL_SCREENSHOT_DIR=DIR  generate the first shot once, write PNGs of the window, storyboard,\n"
+    "                         timeline and export dialog into DIR, and quit (scripts/screenshots.sh)\n";
+
+/// Saves `widget` as DIR/name; prints what it wrote or why not.
+bool save_grab(QWidget* widget, const QString& dir, const char* name) {
+    const QString path = QDir(dir).filePath(QString::fromLatin1(name));
+    const bool ok = widget && widget->grab().save(path);
+    std::fprintf(ok ? stdout : stderr, "%s %s\n", ok ? "wrote" : "could not write", qUtf8Printable(path));
+    return ok;
+}
+
+/// The documentation screenshots: generates a variation of the first shot (so the jobs panel shows its step
+/// preview and the new take), shows the timeline at frame 20 in the preview, then grabs each part and quits.
+void take_screenshots(fl::studio::MainWindow& window, const QString& dir) {
+    window.setInteractive(false);  // an error goes to the status bar, not a dialog nobody can answer
+    const auto grab_all = [&window, dir] {
+        window.previewSequence();
+        window.preview()->seek(20);
+        QApplication::processEvents();
+        bool ok = save_grab(&window, dir, "studio-main-window.png");
+        ok = save_grab(window.storyboard(), dir, "studio-storyboard.png") && ok;
+        // The timeline with its tool row: the panel holding the scroll area it sits in.
+        auto* scroll = window.findChild<QWidget*>(QStringLiteral("timelineScroll"));
+        ok = save_grab(scroll ? scroll->parentWidget() : window.timeline(), dir, "studio-timeline.png") && ok;
+        fl::studio::ExportDialog* dialog = window.fileExport();
+        QApplication::processEvents();
+        ok = save_grab(dialog, dir, "studio-export-dialog.png") && ok;
+        QApplication::exit(ok ? 0 : 1);
+    };
+    QObject::connect(&window, &fl::studio::MainWindow::generationFinished, &window,
+                     [grab_all](quint64, bool) { QTimer::singleShot(300, grab_all); });
+    QTimer::singleShot(500, &window, [&window, grab_all] {
+        const auto& shots = window.document()->project().shots;
+        if (!shots.empty()) window.selectShot(QString::fromStdString(shots.front().id));
+        // A variation joins the shot's takes without touching the timeline.
+        if (shots.empty() || window.generateVariations(1).isEmpty()) grab_all();
+    });
+}
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -52,5 +98,7 @@ int main(int argc, char** argv) {
     fl::studio::MainWindow window;
     window.show();
     if (!args.isEmpty()) window.openProject(args.front());
+    if (qEnvironmentVariableIsSet("FL_SCREENSHOT_DIR"))
+        take_screenshots(window, qEnvironmentVariable("FL_SCREENSHOT_DIR"));
     return QApplication::exec();
 }

@@ -881,7 +881,20 @@ quint64 MainWindow::submit_generation(const std::string& shot_id, const core::Ge
 
     auto result = std::make_shared<GeneratedTake>();
     const fs::path media_base = document_->resolve_media(".").parent_path();
-    GenerationSpec spec{params, target, media_base, correct_extension};
+    GenerationSpec spec{params, target, media_base, correct_extension, {}};
+    // Step previews arrive on the worker: the frame is copied into a QImage there and handed to the GUI
+    // thread. The job id is only known once submit returns; the posted calls run after that, on this
+    // thread, so they read it without a lock.
+    auto job_id = std::make_shared<quint64>(0);
+    spec.step_preview = [this, job_id](int step, int steps, const core::Video& preview) {
+        if (preview.frames.empty()) return;
+        const core::Frame& f = preview.frames.front();
+        QImage image = QImage(f.rgb.data(), f.width, f.height, f.width * 3, QImage::Format_RGB888).copy();
+        QMetaObject::invokeMethod(
+            this,
+            [this, job_id, image, step, steps] { jobs_panel_->setPreview(*job_id, image, step, steps); },
+            Qt::QueuedConnection);
+    };
     GenerationService* service = service_.get();
     const uint64_t id =
         jobs_->submit(title, [service, spec, result](core::JobContext& job) -> core::Result<void> {
@@ -890,6 +903,7 @@ quint64 MainWindow::submit_generation(const std::string& shot_id, const core::Ge
             *result = std::move(generated).value();
             return core::ok();
         });
+    *job_id = id;
     // The request as it can be stored or retried: conditioning paths made absolute, so a Save As into
     // another folder (which re-expresses them) or a retry after one still finds the files.
     core::QueuedGeneration request{shot_id, title, params, to_timeline, correct_extension};

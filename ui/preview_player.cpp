@@ -1,7 +1,12 @@
 #include "ui/preview_player.h"
 
+#include <QAudioDevice>
+#include <QAudioFormat>
+#include <QAudioSink>
+#include <QByteArray>
 #include <QHBoxLayout>
 #include <QLabel>
+#include <QMediaDevices>
 #include <QPainter>
 #include <QPushButton>
 #include <QShortcut>
@@ -10,11 +15,24 @@
 #include <QStyle>
 #include <QTimer>
 #include <QVBoxLayout>
+#include <QtGlobal>
 #include <algorithm>
+#include <cmath>
 
 namespace fl::studio {
 
 namespace fs = std::filesystem;
+
+namespace {
+/// Sample rate of the preview's sound (the export's default).
+constexpr int kAudioRate = 48000;
+/// The sink's buffer: it rides out a slow frame, and is short enough that pausing silences at once.
+constexpr int kAudioBufferMs = 200;
+/// The sound is moved back to the picture (samples skipped or silence inserted) when it is further off.
+constexpr int kAudioSyncMs = 60;
+/// After a seek while playing, sound resumes once the picture has played this long without another.
+constexpr int kScrubQuietMs = 300;
+}  // namespace
 
 /// Paints the current picture scaled to fit, letterboxed, or a one-line message.
 class FrameCanvas : public QWidget {
@@ -94,12 +112,14 @@ PreviewPlayer::PreviewPlayer(QWidget* parent) : QWidget(parent) {
     update_controls();
 }
 
-PreviewPlayer::~PreviewPlayer() = default;
+PreviewPlayer::~PreviewPlayer() { stop_audio(); }
 
 void PreviewPlayer::clear() {
     pause();
     mode_ = Mode::None;
     sequence_.reset();
+    audio_mix_.reset();
+    sequence_project_ = core::Project{};
     readers_.clear();
     reader_errors_.clear();
     frame_ = 0;
@@ -132,6 +152,12 @@ void PreviewPlayer::showSequence(const core::Project& project, const fs::path& p
     rate_ = project.sequence.fps;
     // A fresh compositor per edit: it holds a copy of the project, so it never sees a half-made change.
     sequence_ = std::make_unique<media::SequenceFrames>(project, project_dir);
+    sequence_project_ = project;
+    sequence_dir_ = project_dir;
+    // The mix is made again when sound next starts; sound already playing goes on with the edited mix.
+    audio_mix_.reset();
+    if (sink_io_)
+        audio_mix_ = std::make_unique<media::SequenceAudio>(sequence_project_, sequence_dir_, kAudioRate);
     frame_count_ = project.sequence.duration();
     if (!was_sequence) frame_ = 0;
     frame_ = std::clamp<int64_t>(frame_, 0, std::max<int64_t>(frame_count_ - 1, 0));
@@ -149,8 +175,110 @@ void PreviewPlayer::play() {
 
 void PreviewPlayer::start_timer() {
     const double fps = (rate_.to_double() > 0 ? rate_.to_double() : 8.0) * std::abs(play_rate_);
-    timer_->start(std::max(1, static_cast<int>(1000.0 / fps + 0.5)));
+    restart_clock();
+    // Twice a frame: the clock decides the frame, the timer only looks at it.
+    timer_->start(std::max(1, static_cast<int>(500.0 / fps + 0.5)));
+    audio_wanted_ = mode_ == Mode::Sequence && play_rate_ == 1;
+    audio_unavailable_.clear();
+    if (audio_wanted_)
+        start_audio();
+    else
+        stop_audio();
     update_controls();
+}
+
+void PreviewPlayer::restart_clock() {
+    play_start_frame_ = frame_;
+    clock_.start();
+}
+
+void PreviewPlayer::start_audio() {
+    stop_audio();
+    if (!audio_wanted_) return;
+    if (!audio_mix_)
+        audio_mix_ = std::make_unique<media::SequenceAudio>(sequence_project_, sequence_dir_, kAudioRate);
+    if (!audio_mix_->has_audio()) {
+        audio_wanted_ = false;  // nothing to hear: do not look again until the next play
+        return;
+    }
+    const auto unavailable = [this](const QString& why) {
+        audio_wanted_ = false;
+        audio_unavailable_ = why;
+        if (!audio_logged_) qInfo("preview: %s; the sequence plays without sound", qUtf8Printable(why));
+        audio_logged_ = true;
+    };
+    const QAudioDevice device = QMediaDevices::defaultAudioOutput();
+    if (device.isNull()) return unavailable(tr("no audio output device"));
+    QAudioFormat format;
+    format.setSampleRate(kAudioRate);
+    format.setChannelCount(2);
+    format.setSampleFormat(QAudioFormat::Int16);
+    if (!device.isFormatSupported(format))
+        return unavailable(tr("the audio device %1 does not take 48 kHz stereo").arg(device.description()));
+    sink_ = new QAudioSink(device, format, this);
+    sink_->setBufferSize(kAudioRate * 4 * kAudioBufferMs / 1000);  // 4 bytes a stereo Int16 sample
+    sink_io_ = sink_->start();
+    if (!sink_io_ || sink_->error() != QAudio::NoError) {
+        stop_audio();
+        return unavailable(tr("the audio output could not be opened"));
+    }
+    audio_start_ = picture_sample();
+    audio_cursor_ = audio_start_;
+    audio_shift_ = 0;
+    feed_audio();
+}
+
+int64_t PreviewPlayer::picture_sample() const {
+    return audio_mix_->sample_of_frame(play_start_frame_) + clock_.elapsed() * kAudioRate / 1000;
+}
+
+void PreviewPlayer::feed_audio() {
+    if (!sink_io_ || !audio_mix_) return;
+    // The sample being heard: where the sink started, what it has played (processedUSecs), and the
+    // corrections so far. Sound that drifted from the picture is moved back: skipped ahead when late (the
+    // device was slow to start, or the GUI stalled), silence inserted when early.
+    const int64_t picture = picture_sample();
+    const int64_t heard = audio_start_ + sink_->processedUSecs() * kAudioRate / 1000000 + audio_shift_;
+    const int64_t drift = picture - heard;  // > 0: the sound is late
+    const int64_t tolerance = int64_t{kAudioRate} * kAudioSyncMs / 1000;
+    int64_t room = static_cast<int64_t>(sink_->bytesFree()) / 4;
+    if (drift > tolerance) {
+        audio_cursor_ += drift;
+        audio_shift_ += drift;
+    } else if (-drift > tolerance && room > 0) {
+        const int64_t pad = std::min(-drift, room);
+        sink_io_->write(QByteArray(static_cast<qsizetype>(pad * 4), '\0'));
+        audio_shift_ -= pad;
+        room -= pad;
+    }
+    const int64_t end = std::min(audio_cursor_ + room, audio_mix_->sample_count());
+    if (end <= audio_cursor_) return;
+    auto mixed = audio_mix_->mix(audio_cursor_, end);
+    if (!mixed) {
+        // A clip whose audio cannot be read: the picture shows its own "media offline"; go on silently.
+        stop_audio();
+        audio_wanted_ = false;
+        audio_unavailable_ = QString::fromStdString(mixed.message());
+        if (!audio_logged_)
+            qInfo("preview: %s; the sequence plays without sound", qUtf8Printable(audio_unavailable_));
+        audio_logged_ = true;
+        return;
+    }
+    QByteArray bytes(static_cast<qsizetype>(mixed->samples.size() * sizeof(qint16)), Qt::Uninitialized);
+    auto* out = reinterpret_cast<qint16*>(bytes.data());
+    for (size_t i = 0; i < mixed->samples.size(); ++i)
+        out[i] = static_cast<qint16>(std::lround(std::clamp(mixed->samples[i], -1.0f, 1.0f) * 32767.0f));
+    sink_io_->write(bytes);
+    audio_samples_mixed_ += end - audio_cursor_;
+    audio_cursor_ = end;
+}
+
+void PreviewPlayer::stop_audio() {
+    if (!sink_) return;
+    sink_->stop();
+    delete sink_;
+    sink_ = nullptr;
+    sink_io_ = nullptr;
 }
 
 void PreviewPlayer::playForward() {
@@ -181,6 +309,8 @@ void PreviewPlayer::stepForward() {
 
 void PreviewPlayer::pause() {
     timer_->stop();
+    audio_wanted_ = false;
+    stop_audio();
     play_rate_ = 1;
     update_controls();
 }
@@ -191,17 +321,36 @@ void PreviewPlayer::seek(qint64 index) {
     const int64_t clamped = std::clamp<int64_t>(index, 0, std::max<int64_t>(frame_count_ - 1, 0));
     if (clamped == frame_ && !image_.isNull()) return;
     frame_ = clamped;
+    if (isPlaying()) {
+        // Playing on from here; scrubbing is silent until the picture has run on for a moment.
+        restart_clock();
+        stop_audio();
+    }
     render();
 }
 
 void PreviewPlayer::tick() {
-    const int64_t next = frame_ + (play_rate_ < 0 ? -1 : 1);
-    if (next < 0 || next >= frame_count_) {
+    const double fps = rate_.to_double() > 0 ? rate_.to_double() : 8.0;
+    const auto advanced =
+        static_cast<int64_t>(static_cast<double>(clock_.elapsed()) * fps * std::abs(play_rate_) / 1000.0);
+    const int64_t target = play_start_frame_ + (play_rate_ < 0 ? -advanced : advanced);
+    if (target < 0 || target >= frame_count_) {
+        const int64_t end = play_rate_ < 0 ? 0 : std::max<int64_t>(frame_count_ - 1, 0);
+        if (frame_ != end) {
+            frame_ = end;
+            render();
+        }
         pause();
         return;
     }
-    frame_ = next;
-    render();
+    if (target != frame_) {
+        frame_ = target;
+        render();
+    }
+    if (sink_io_)
+        feed_audio();
+    else if (audio_wanted_ && clock_.elapsed() >= kScrubQuietMs)
+        start_audio();
 }
 
 media::VideoReader* PreviewPlayer::reader_for(const fs::path& file) {

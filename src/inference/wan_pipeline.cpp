@@ -166,17 +166,41 @@ core::Result<core::Video> WanPipeline::run(const GenerateRequest& request, Gener
         if (!predicts_x0) return out;
         return velocity_from_x0(xt, out, torch::full({1}, t / 1000.0, torch::TensorOptions().device(device_)));
     };
-    const TimestepVelocityFn velocity = [&](const torch::Tensor& xt, double t, int) {
-        if (!use_cfg) {
-            return finish(as_velocity(
-                dit_->forward(model_input(xt),
-                              torch::full({1}, t, torch::TensorOptions().dtype(torch::kFloat32).device(device_)), context),
-                xt, t));
+    // The step preview: the clean estimate x0 = x_t − σ·v (σ as as_velocity clamped it, so an x0 model's
+    // preview is its own prediction) of the latent frame under the middle output frame, decoded alone.
+    const int64_t source_frames = condition ? condition->source_frames : 0;  // decoded frames
+    const int64_t middle_frame = source_frames + (p.frames - source_frames) / 2;
+    const int64_t preview_latent = std::min<int64_t>(
+        refs + codec_->latent_frames(middle_frame + stride[0]) - 1, lt - 1);  // its latent frame
+    const auto send_preview = [&](const torch::Tensor& xt, const torch::Tensor& v, double t, int step) {
+        const double sigma = predicts_x0 ? std::max(t / 1000.0, kMinPredictionSigma) : t / 1000.0;
+        torch::Tensor x0 = (xt - sigma * v).narrow(2, preview_latent, 1);  // [1, C, 1, h, w]
+        if (condition) {
+            const torch::Tensor known = condition->known.to(device_).narrow(2, preview_latent, 1);
+            x0 = x0 * (1.0 - known) + condition->clean.narrow(2, preview_latent, 1) * known;
         }
-        const torch::Tensor both = dit_->forward(
-            model_input(torch::cat({xt, xt}, 0)),
-            torch::full({2}, t, torch::TensorOptions().dtype(torch::kFloat32).device(device_)), context);
-        return finish(as_velocity(apply_cfg(both.narrow(0, 0, 1), both.narrow(0, 1, 1), p.guidance), xt, t));
+        const core::Video frame =
+            tensor_to_video(codec_->decode(x0)[0].narrow(1, 0, 1), p.fps);  // [3, 1, H, W]
+        request.step_preview(step + 1, p.steps, frame);
+    };
+    const TimestepVelocityFn velocity = [&](const torch::Tensor& xt, double t, int step) {
+        torch::Tensor v;
+        if (!use_cfg) {
+            v = finish(as_velocity(
+                dit_->forward(
+                    model_input(xt),
+                    torch::full({1}, t, torch::TensorOptions().dtype(torch::kFloat32).device(device_)),
+                    context),
+                xt, t));
+        } else {
+            const torch::Tensor both = dit_->forward(
+                model_input(torch::cat({xt, xt}, 0)),
+                torch::full({2}, t, torch::TensorOptions().dtype(torch::kFloat32).device(device_)), context);
+            v = finish(as_velocity(apply_cfg(both.narrow(0, 0, 1), both.narrow(0, 1, 1), p.guidance), xt, t));
+        }
+        // Each solver calls the model once per step, so this is once per step, after the step's prediction.
+        if (request.step_preview) send_preview(xt, v, t, step);
+        return v;
     };
     start = Clock::now();
     const core::ProgressFn step_progress = [&](int64_t done, int64_t, const std::string& label) {

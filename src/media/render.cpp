@@ -380,4 +380,45 @@ core::Result<core::Frame> SequenceFrames::frame(int64_t f) {
     return compose(impl_->project.sequence, impl_->media, f);
 }
 
+struct SequenceAudio::Impl {
+    core::Project project;
+    int rate;
+    MediaCache media;
+    Impl(core::Project p, fs::path base, int sample_rate)
+        : project(std::move(p)),
+          rate(sample_rate),
+          media(project, std::move(base), project.sequence.width, project.sequence.height,
+                project.sequence.fps, sample_rate) {}
+};
+
+SequenceAudio::SequenceAudio(core::Project project, fs::path media_base, int sample_rate)
+    : impl_(std::make_unique<Impl>(std::move(project), std::move(media_base), sample_rate)) {}
+
+SequenceAudio::~SequenceAudio() = default;
+
+int SequenceAudio::sample_rate() const { return impl_->rate; }
+
+int64_t SequenceAudio::sample_of_frame(int64_t f) const {
+    const core::FrameRate fps = impl_->project.sequence.fps;
+    return fps.num > 0 ? media::sample_of_frame(f, fps, impl_->rate) : 0;
+}
+
+int64_t SequenceAudio::sample_count() const { return sample_of_frame(impl_->project.sequence.duration()); }
+
+bool SequenceAudio::has_audio() const {
+    for (const core::Track& track : impl_->project.sequence.tracks)
+        if (track.kind == core::TrackKind::Audio && !track.clips.empty()) return true;
+    return false;
+}
+
+core::Result<core::Audio> SequenceAudio::mix(int64_t s0, int64_t s1, const core::CancelFn& cancel) {
+    core::Audio out;
+    out.sample_rate = impl_->rate;
+    out.channels = 2;
+    if (s1 <= s0) return out;
+    if (impl_->project.sequence.fps.num <= 0) return core::fail("the sequence has no frame rate");
+    FL_TRY(mix_audio(impl_->project.sequence, impl_->media, impl_->rate, s0, s1, out.samples, cancel));
+    return out;
+}
+
 }  // namespace fl::media

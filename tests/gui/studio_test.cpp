@@ -5,12 +5,12 @@
 
 #include <QAction>
 #include <QApplication>
+#include <QComboBox>
 #include <QLabel>
 #include <QListWidget>
 #include <QMouseEvent>
 #include <QPushButton>
 #include <QSignalSpy>
-#include <QComboBox>
 #include <QSpinBox>
 #include <QTest>
 #include <chrono>
@@ -26,6 +26,7 @@
 #include "frameloom/inference/generator.h"
 #include "frameloom/inference/model_store.h"
 #include "support/studio_fixture.h"
+#include "ui/generation_service.h"
 #include "ui/jobs_panel.h"
 #include "ui/main_window.h"
 #include "ui/preview_player.h"
@@ -484,6 +485,45 @@ TEST_F(StudioTest, InspectorPicksSamplerAndModelUndoably) {
     EXPECT_EQ(w.document()->project().shots.front().params.sampler, "euler");
     EXPECT_EQ(sampler->currentText().toStdString(), "euler");
     expect_invariants();
+}
+
+TEST_F(StudioTest, GenerationShowsTheStepPreviewOnItsJobRow) {
+    MainWindow& w = open_window(write_project(/*steps=*/3));
+    select_first_shot();
+    auto [job, applied] = generate_and_wait();
+    ASSERT_NE(job, 0u);
+    ASSERT_TRUE(applied) << w.jobsPanel()->errorText(job).toStdString();
+    auto* row = w.jobsPanel()->findChild<QWidget*>(QStringLiteral("jobRow-%1").arg(job));
+    ASSERT_NE(row, nullptr);
+    auto* preview = row->findChild<QLabel*>("stepPreview");
+    ASSERT_NE(preview, nullptr);
+    // Done, the row keeps the last step's estimate: a 64x64 frame shown 48 px high, not a blank image.
+    EXPECT_FALSE(preview->isHidden());
+    const QPixmap pixmap = preview->pixmap();
+    ASSERT_FALSE(pixmap.isNull());
+    EXPECT_EQ(pixmap.height(), 48);
+    EXPECT_EQ(pixmap.width(), 48);
+    const QImage image = pixmap.toImage();
+    bool varied = false;
+    for (int y = 0; y < image.height() && !varied; ++y)
+        for (int x = 0; x < image.width() && !varied; ++x) varied = image.pixel(x, y) != image.pixel(0, 0);
+    EXPECT_TRUE(varied) << "the preview is one flat colour";
+    EXPECT_TRUE(preview->toolTip().contains("3/3")) << preview->toolTip().toStdString();
+    EXPECT_EQ(w.jobsPanel()->previewPixmap(job).cacheKey(), pixmap.cacheKey());
+}
+
+TEST(ThrottlePreviews, PassesTheFirstAndLastStepAndThinsTheRest) {
+    std::vector<int> seen;
+    auto sink = [&](int step, int, const fl::core::Video&) { seen.push_back(step); };
+    const fl::core::Video frame;
+    auto slow = fl::studio::throttle_previews(sink, std::chrono::hours(1));
+    for (int step = 1; step <= 5; ++step) slow(step, 5, frame);
+    EXPECT_EQ(seen, (std::vector<int>{1, 5}));
+    seen.clear();
+    auto every = fl::studio::throttle_previews(sink, std::chrono::milliseconds(0));
+    for (int step = 1; step <= 3; ++step) every(step, 3, frame);
+    EXPECT_EQ(seen, (std::vector<int>{1, 2, 3}));
+    EXPECT_FALSE(fl::studio::throttle_previews({}, std::chrono::milliseconds(0)));
 }
 
 TEST_F(StudioTest, CancelLeavesTheProjectAsItWas) {

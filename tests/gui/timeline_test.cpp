@@ -477,6 +477,55 @@ TEST_F(TimelineTest, PreviewHonoursFadesCrossfadesAndTransportKeys) {
     EXPECT_FALSE(preview->isPlaying());
 }
 
+TEST_F(TimelineTest, SequenceWithMusicPlaysWithSoundOrSilentlyWithoutADevice) {
+    MainWindow& w = open_two_clips();
+    fl::core::Audio tone;
+    tone.sample_rate = 48000;
+    tone.channels = 2;
+    for (int i = 0; i < 4 * 48000; ++i) {
+        const float v = 0.25f * static_cast<float>(std::sin(2.0 * M_PI * 440.0 * i / 48000.0));
+        tone.samples.push_back(v);
+        tone.samples.push_back(v);
+    }
+    ASSERT_TRUE(fl::media::write_wav(tone, dir_ / "music.wav").ok());
+    timeline()->setPlayhead(0);
+    ASSERT_TRUE(timeline()->addMusic(QString::fromStdString((dir_ / "music.wav").string())));
+    w.previewSequence();
+    fl::studio::PreviewPlayer* preview = w.preview();
+    ASSERT_TRUE(preview->isSequence());
+    preview->seek(0);
+
+    // Forward at 1x: sound plays, or (CI, offscreen, no sound hardware) the reason is noted and the
+    // pictures play on regardless; never an error dialog.
+    preview->play();
+    ASSERT_TRUE(preview->isPlaying());
+    EXPECT_TRUE(preview->audioPlaying() || !preview->audioUnavailable().isEmpty())
+        << "neither sound nor a reason for silence";
+    if (preview->audioPlaying()) {
+        EXPECT_GT(preview->audioSamplesMixed(), 0);
+    }
+    ASSERT_TRUE(wait_until([&] { return preview->frame() >= 4; }, 3000)) << "the pictures play";
+    EXPECT_FALSE(preview->image().isNull());
+    EXPECT_EQ(QApplication::activeModalWidget(), nullptr);
+    EXPECT_TRUE(w.lastError().isEmpty()) << w.lastError().toStdString();
+
+    // 2x, reverse and stepping are silent.
+    preview->playForward();
+    EXPECT_EQ(preview->playRate(), 2);
+    EXPECT_FALSE(preview->audioPlaying());
+    preview->playReverse();
+    EXPECT_FALSE(preview->audioPlaying());
+    preview->stepForward();
+    EXPECT_FALSE(preview->isPlaying());
+    EXPECT_FALSE(preview->audioPlaying());
+    // Playing to the end stops by itself on the last frame.
+    preview->seek(preview->frameCount() - 3);
+    preview->play();
+    ASSERT_TRUE(wait_until([&] { return !preview->isPlaying(); }, 3000));
+    EXPECT_EQ(preview->frame(), preview->frameCount() - 1);
+    EXPECT_FALSE(preview->audioPlaying());
+}
+
 TEST_F(TimelineTest, ExportWritesTheWholeFilmAndCancelLeavesNothing) {
     MainWindow& w = open_two_clips();
     TimelineView* view = timeline();

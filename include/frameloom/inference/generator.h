@@ -2,6 +2,7 @@
 /// The generation pipeline: prompt → text encoder → flow-matching sampler over the DiT → codec decode.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -15,6 +16,10 @@
 
 namespace fl::inference {
 
+/// Receives the model's current estimate of the clean clip after sampling step `step` (1-based) of
+/// `steps`: the middle frame of the clip at the requested size, as a one-frame video at the clip's rate.
+using StepPreviewFn = std::function<void(int step, int steps, const core::Video& preview)>;
+
 /// One generation: the parameters plus callbacks that belong to this request only.
 struct GenerateRequest {
     core::GenerationParams params;
@@ -23,6 +28,10 @@ struct GenerateRequest {
     /// The decoded pixels of params.conditioning (media::load_conditioning fills it from the paths). A
     /// request whose params name conditioning files but whose media is empty is refused.
     core::ConditioningMedia media;
+    /// Optional: called after each sampling step (on the generating thread) with the clean-video estimate
+    /// x0 = x_t − σ·v decoded through the codec; known frames of frame-mask models are exact. Costs one
+    /// one-frame decode per step, and nothing when unset.
+    StepPreviewFn step_preview;
 };
 
 /// Timings of the last generation (for `frameloom bench` and the studio's job details).

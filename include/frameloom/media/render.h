@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "frameloom/core/audio.h"
 #include "frameloom/core/cancel.h"
 #include "frameloom/core/frame.h"
 #include "frameloom/core/project.h"
@@ -57,6 +58,34 @@ public:
     int64_t frame_count() const;
     /// The picture of sequence frame `f` at the sequence size (black where no clip is); error names the clip.
     core::Result<core::Frame> frame(int64_t f);
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+/// Mixes the audio tracks of a sequence exactly as render_sequence does (the same code: gain, fades,
+/// crossfades, speed, clipping), for the studio's preview. Keeps its own copy of the project; each clip's
+/// audio is decoded once, on first use, and kept.
+class SequenceAudio {
+public:
+    /// `media_base`: the folder relative media references resolve against; `sample_rate`: of the mix.
+    SequenceAudio(core::Project project, std::filesystem::path media_base, int sample_rate = 48000);
+    ~SequenceAudio();
+    SequenceAudio(const SequenceAudio&) = delete;
+    SequenceAudio& operator=(const SequenceAudio&) = delete;
+
+    /// Sample rate of the mix.
+    int sample_rate() const;
+    /// First sample of sequence frame `f` (floor(f·rate/fps)), where the render puts it.
+    int64_t sample_of_frame(int64_t f) const;
+    /// Samples in the whole sequence (sample_of_frame of its duration).
+    int64_t sample_count() const;
+    /// True when some audio track holds a clip (otherwise every mix is silence).
+    bool has_audio() const;
+    /// Stereo float PCM of samples [s0, s1) of the sequence (silence outside clips and past the end), in
+    /// [-1, 1]; the error names the clip whose media cannot be read.
+    core::Result<core::Audio> mix(int64_t s0, int64_t s1, const core::CancelFn& cancel = {});
 
 private:
     struct Impl;

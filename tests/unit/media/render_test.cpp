@@ -3,8 +3,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <array>
 #include <cmath>
+#include <vector>
 
 #include "frameloom/core/edit.h"
 #include "frameloom/media/audio.h"
@@ -251,6 +253,65 @@ TEST_F(RenderTest, MovIsProResWithExactPcmAudio) {
     float peak_late = 0;
     for (int64_t i = 48000; i < 48000 + 4800; ++i) peak_late = std::max(peak_late, std::abs(audio->samples[static_cast<size_t>(2 * i)]));
     EXPECT_NEAR(peak_late, 0.25, 0.01);  // −6 dB of 0.5
+}
+
+TEST_F(RenderTest, SequenceAudioMixesWhatTheFilmPlays) {
+    // The preview's sound: a second audio track at double speed with +2 dB crossing the first, mixed in
+    // odd-sized chunks, must give the samples the .mov carries (16-bit PCM: within one step of 1/32767).
+    core::UndoStack undo;
+    core::Track a2;
+    a2.kind = core::TrackKind::Audio;
+    ASSERT_TRUE(undo.push(project, core::make_add_track(a2)).ok());
+    const std::string a2_id = project.sequence.tracks.back().id;
+    ASSERT_TRUE(undo.push(project, core::make_add_audio_clip(a2_id, "tone.wav", 6, 12, 2.0)).ok());
+    const std::string clip_id = project.sequence.tracks.back().clips[0].id;
+    ASSERT_TRUE(undo.push(project, core::make_set_speed(a2_id, clip_id, core::Rational{2, 1})).ok());
+    ASSERT_TRUE(undo.push(project, core::make_set_fades(a2_id, clip_id, 2, 2)).ok());
+    ASSERT_TRUE(project.check_invariants().ok());
+
+    const auto target = dir / "film.mov";
+    ASSERT_TRUE(render_sequence(project, project.sequence, target, options()).ok());
+    auto film = decode_audio(target);
+    ASSERT_TRUE(film.ok()) << film.message();
+
+    SequenceAudio sound(project, dir.path());
+    EXPECT_TRUE(sound.has_audio());
+    EXPECT_EQ(sound.sample_rate(), 48000);
+    EXPECT_EQ(sound.sample_of_frame(1), 6000);
+    ASSERT_EQ(sound.sample_count(), film->frame_count());
+    std::vector<float> mixed;
+    for (int64_t s0 = 0; s0 < sound.sample_count(); s0 += 1001) {
+        auto chunk = sound.mix(s0, std::min<int64_t>(s0 + 1001, sound.sample_count()));
+        ASSERT_TRUE(chunk.ok()) << chunk.message();
+        ASSERT_EQ(chunk->channels, 2);
+        mixed.insert(mixed.end(), chunk->samples.begin(), chunk->samples.end());
+    }
+    ASSERT_EQ(mixed.size(), film->samples.size());
+    float worst = 0, loudest = 0;
+    for (size_t i = 0; i < mixed.size(); ++i) {
+        worst = std::max(worst, std::abs(mixed[i] - film->samples[i]));
+        loudest = std::max(loudest, std::abs(mixed[i]));
+    }
+    EXPECT_LT(worst, 1.5f / 32767.0f);
+    EXPECT_GT(loudest, 0.7f) << "the tones overlap: the mix is louder than either alone (0.25, 0.63)";
+
+    // A range starting mid-film (the preview playing from the playhead) is the same samples; past the end
+    // is silence.
+    const int64_t from = sound.sample_of_frame(13);
+    auto late = sound.mix(from, from + 480);
+    ASSERT_TRUE(late.ok());
+    for (size_t i = 0; i < late->samples.size(); ++i)
+        ASSERT_NEAR(late->samples[i], film->samples[static_cast<size_t>(2 * from) + i], 1.5f / 32767.0f) << i;
+    auto after = sound.mix(sound.sample_count(), sound.sample_count() + 100);
+    ASSERT_TRUE(after.ok());
+    EXPECT_EQ(after->samples, std::vector<float>(200, 0.0f));
+
+    // Missing media is an error naming the clip.
+    std::filesystem::remove(dir / "tone.wav");
+    SequenceAudio offline(project, dir.path());
+    auto missing = offline.mix(0, 100);
+    ASSERT_FALSE(missing.ok());
+    EXPECT_NE(missing.message().find("clip"), std::string::npos) << missing.message();
 }
 
 TEST_F(RenderTest, MissingMediaFailsAndLeavesNoFile) {
