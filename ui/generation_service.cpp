@@ -80,15 +80,18 @@ core::Result<GeneratedTake> GenerationService::run(const GenerationSpec& spec, c
     auto video = (*generator)->generate(request);
     if (!video) return video.error();
     if (job.cancelled()) return core::fail(core::kCancelledMessage);
-    if (!spec.params.conditioning.extend.empty() && spec.correct_extension && !request.media.extend_source.frames.empty()) {
+    if (!spec.params.conditioning.extend.empty() && spec.correct_extension &&
+        !request.media.extend_source.frames.empty()) {
         // The consistency stage after each extension, so chains of extensions do not drift in colour: the
         // continuation (not the kept source) is matched to the source.
         job.progress(0, 0, "correcting the continuation");
         const core::Video& source = request.media.extend_source;
-        const size_t kept = request.media.keep_source ? std::min(source.frames.size(), video->frames.size()) : 0;
+        const size_t kept =
+            request.media.keep_source ? std::min(source.frames.size(), video->frames.size()) : 0;
         core::Video continuation;
         continuation.fps = video->fps;
-        continuation.frames.assign(video->frames.begin() + static_cast<std::ptrdiff_t>(kept), video->frames.end());
+        continuation.frames.assign(video->frames.begin() + static_cast<std::ptrdiff_t>(kept),
+                                   video->frames.end());
         if (!continuation.frames.empty()) {
             auto corrected = consistency::correct_extension(source, source, continuation);
             if (!corrected) return core::fail("correcting the extension: " + corrected.message());
@@ -125,7 +128,9 @@ core::Result<GeneratedTake> GenerationService::run(const GenerationSpec& spec, c
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     out.frame_count = video->frame_count();
     job.progress(0, 0, "measuring consistency");
-    if (auto scores = measure_take(*video, references)) {
+    // A take that extends a kept source joins the two after the source's frames: its seam is scored too.
+    const int64_t seam_at = request.media.keep_source ? request.media.extend_source.frame_count() : 0;
+    if (auto scores = measure_take(*video, references, seam_at)) {
         out.scores = std::move(scores).value();
     } else {
         out.scores_error = scores.message();

@@ -1,10 +1,8 @@
 #include "ui/main_window.h"
 
 #include <QAction>
-#include <QCheckBox>
-#include <QShortcut>
-#include <QToolButton>
 #include <QApplication>
+#include <QCheckBox>
 #include <QCloseEvent>
 #include <QDateTime>
 #include <QFileDialog>
@@ -17,19 +15,21 @@
 #include <QPushButton>
 #include <QRandomGenerator>
 #include <QScrollArea>
+#include <QShortcut>
 #include <QSignalBlocker>
 #include <QSplitter>
 #include <QStatusBar>
 #include <QTimer>
+#include <QToolButton>
 #include <QVBoxLayout>
 #include <system_error>
 
+#include "frameloom/consistency/continuity.h"
 #include "frameloom/core/edit.h"
 #include "frameloom/core/media_paths.h"
 #include "frameloom/core/time.h"
 #include "frameloom/inference/generator.h"
 #include "frameloom/inference/model_store.h"
-#include "frameloom/consistency/continuity.h"
 #include "frameloom/media/clip_frames.h"
 #include "frameloom/media/conditioning.h"
 #include "frameloom/media/decode.h"
@@ -160,12 +160,14 @@ void MainWindow::create_layout() {
         tools->addWidget(button);
         return button;
     };
-    connect(tool(tr("+ Video track"), "addVideoTrackButton", tr("Add a video track (drawn over the ones above)")),
-            &QToolButton::clicked, timeline_, &TimelineView::addVideoTrack);
+    connect(
+        tool(tr("+ Video track"), "addVideoTrackButton", tr("Add a video track (drawn over the ones above)")),
+        &QToolButton::clicked, timeline_, &TimelineView::addVideoTrack);
     connect(tool(tr("+ Audio track"), "addAudioTrackButton", tr("Add an audio track")), &QToolButton::clicked,
             timeline_, &TimelineView::addAudioTrack);
-    connect(tool(tr("Add music…"), "addMusicButton", tr("Put an audio file on an audio track at the playhead")),
-            &QToolButton::clicked, timeline_, &TimelineView::promptAddMusic);
+    connect(
+        tool(tr("Add music…"), "addMusicButton", tr("Put an audio file on an audio track at the playhead")),
+        &QToolButton::clicked, timeline_, &TimelineView::promptAddMusic);
     tools->addStretch(1);
     auto* snap = new QCheckBox(tr("Snap"), timeline_panel);
     snap->setObjectName("snapCheck");
@@ -205,14 +207,15 @@ void MainWindow::create_layout() {
     connect(storyboard_, &StoryboardPanel::deleteRequested, this, &MainWindow::removeShot);
     connect(storyboard_, &StoryboardPanel::shotSelected, this, &MainWindow::selectShot);
     connect(storyboard_, &StoryboardPanel::shotMoveRequested, this, &MainWindow::moveShot);
-    connect(storyboard_, &StoryboardPanel::shotRenamed, this, [this](const QString& shot_id, const QString& text) {
-        const std::string id = shot_id.toStdString();
-        const core::Shot* shot = document_->project().find_shot(id);
-        const std::string name = text.toStdString();
-        if (!shot || name.empty() || name == shot->name) return rebuild_shot_list();
-        auto renamed = document_->push(core::make_rename_shot(id, name));
-        if (!renamed) show_error(tr("Cannot rename shot"), qs(renamed.message()));
-    });
+    connect(storyboard_, &StoryboardPanel::shotRenamed, this,
+            [this](const QString& shot_id, const QString& text) {
+                const std::string id = shot_id.toStdString();
+                const core::Shot* shot = document_->project().find_shot(id);
+                const std::string name = text.toStdString();
+                if (!shot || name.empty() || name == shot->name) return rebuild_shot_list();
+                auto renamed = document_->push(core::make_rename_shot(id, name));
+                if (!renamed) show_error(tr("Cannot rename shot"), qs(renamed.message()));
+            });
     connect(takes_strip_, &TakesStrip::takeClicked, this, &MainWindow::previewTake);
     connect(takes_strip_, &TakesStrip::pickRequested, this, &MainWindow::pickTake);
     connect(takes_strip_, &TakesStrip::extendRequested, this, &MainWindow::extendTake);
@@ -278,10 +281,10 @@ void MainWindow::create_actions() {
     connect(add(file, tr("&Relink media…"), "actionRelinkMedia", QKeySequence()), &QAction::triggered, this,
             [this] { relinkMedia(); });
     file->addSeparator();
-    connect(add(file, tr("&Export…"), "actionExport", QKeySequence(Qt::CTRL | Qt::Key_E)), &QAction::triggered,
-            this, [this] { fileExport(); });
-    connect(add(file, tr("Add &music…"), "actionAddMusicFile", QKeySequence()), &QAction::triggered, timeline_,
-            &TimelineView::promptAddMusic);
+    connect(add(file, tr("&Export…"), "actionExport", QKeySequence(Qt::CTRL | Qt::Key_E)),
+            &QAction::triggered, this, [this] { fileExport(); });
+    connect(add(file, tr("Add &music…"), "actionAddMusicFile", QKeySequence()), &QAction::triggered,
+            timeline_, &TimelineView::promptAddMusic);
     file->addSeparator();
     QAction* quit = add(file, tr("&Quit"), "actionQuit", QKeySequence::Quit);
     quit->setMenuRole(QAction::QuitRole);
@@ -306,8 +309,8 @@ void MainWindow::create_actions() {
     shot->addSeparator();
     generate_action_ = add(shot, tr("&Generate"), "actionGenerate", QKeySequence(Qt::CTRL | Qt::Key_Return));
     connect(generate_action_, &QAction::triggered, this, [this] { generate(); });
-    connect(add(shot, tr("Generate &variations"), "actionGenerateVariations", QKeySequence()), &QAction::triggered,
-            this, [this] { generateVariations(takes_strip_->variationCount()); });
+    connect(add(shot, tr("Generate &variations"), "actionGenerateVariations", QKeySequence()),
+            &QAction::triggered, this, [this] { generateVariations(takes_strip_->variationCount()); });
     connect(add(shot, tr("&Score takes"), "actionScoreTakes", QKeySequence()), &QAction::triggered, this,
             [this] { scoreTakes(); });
 
@@ -317,8 +320,8 @@ void MainWindow::create_actions() {
             timeline_, &TimelineView::addVideoTrack);
     connect(add(timeline, tr("Add &audio track"), "actionAddAudioTrack", QKeySequence()), &QAction::triggered,
             timeline_, &TimelineView::addAudioTrack);
-    connect(add(timeline, tr("Add &music…"), "actionAddMusic", QKeySequence()), &QAction::triggered, timeline_,
-            &TimelineView::promptAddMusic);
+    connect(add(timeline, tr("Add &music…"), "actionAddMusic", QKeySequence()), &QAction::triggered,
+            timeline_, &TimelineView::promptAddMusic);
     timeline->addSeparator();
     connect(add(timeline, tr("&Split at playhead\tS"), "actionSplit", QKeySequence()), &QAction::triggered,
             timeline_, &TimelineView::splitAtPlayhead);
@@ -337,9 +340,12 @@ void MainWindow::create_actions() {
             &TimelineView::promptGain);
     timeline->addSeparator();
     QAction* check_cuts = add(timeline, tr("C&heck cuts"), "actionCheckCuts", QKeySequence());
-    check_cuts->setToolTip(tr("Measure colour shift, brightness jump and motion at every cut (badges on the timeline)"));
+    check_cuts->setToolTip(
+        tr("Measure colour shift, brightness jump and motion at every cut (badges on the timeline)"));
     connect(check_cuts, &QAction::triggered, this, [this] {
-        if (checkCuts() == 0) statusBar()->showMessage(tr("No cuts to check: put two clips next to each other on a video track"), 5000);
+        if (checkCuts() == 0)
+            statusBar()->showMessage(
+                tr("No cuts to check: put two clips next to each other on a video track"), 5000);
     });
     timeline->addSeparator();
     connect(add(timeline, tr("Zoom &in"), "actionZoomIn", QKeySequence()), &QAction::triggered, timeline_,
@@ -424,7 +430,8 @@ std::set<std::string> MainWindow::generating_shots() const {
 }
 
 void MainWindow::rebuild_shot_list() {
-    storyboard_->rebuild(document_->project(), project_dir(), current_shot_, generating_shots(), failed_shots_);
+    storyboard_->rebuild(document_->project(), project_dir(), current_shot_, generating_shots(),
+                         failed_shots_);
 }
 
 void MainWindow::rebuild_take_list() {
@@ -536,8 +543,10 @@ bool MainWindow::openProject(const QString& path) {
         }
         if (restore) {
             auto restored = document_->restore_autosave();
-            if (!restored) show_error(tr("Cannot restore autosave"), qs(restored.message()));
-            else statusBar()->showMessage(tr("Restored the autosave of %1").arg(path), 5000);
+            if (!restored)
+                show_error(tr("Cannot restore autosave"), qs(restored.message()));
+            else
+                statusBar()->showMessage(tr("Restored the autosave of %1").arg(path), 5000);
         }
     }
     offer_relink();
@@ -975,6 +984,7 @@ quint64 MainWindow::scoreTakes() {
         std::string take_id;
         fs::path file;
         core::Conditioning references;
+        fs::path extended_source;  ///< the clip a take extended with its source kept ("" otherwise)
     };
     std::vector<Item> items;
     for (const core::Shot& shot : document_->project().shots) {
@@ -982,27 +992,35 @@ quint64 MainWindow::scoreTakes() {
             if (scores_.count(take.id)) continue;
             core::Conditioning refs;
             refs.references = shot.params.conditioning.references;
-            items.push_back({take.id, document_->resolve_media(take.file), refs});
+            const core::Conditioning& made = take.params.conditioning;
+            const fs::path source =
+                !made.extend.empty() && made.keep_source ? document_->resolve_media(made.extend) : fs::path();
+            items.push_back({take.id, document_->resolve_media(take.file), refs, source});
         }
     }
     if (items.empty()) return 0;
     auto result = std::make_shared<std::map<std::string, consistency::TakeScores>>();
     const fs::path base = document_->resolve_media(".").parent_path();
-    const uint64_t id = jobs_->submit("Score takes", [items, result, base](core::JobContext& job) -> core::Result<void> {
-        int64_t done = 0;
-        for (const Item& item : items) {
-            if (job.cancelled()) return core::fail(core::kCancelledMessage);
-            job.progress(done, static_cast<int64_t>(items.size()), "measuring " + item.take_id);
-            auto video = media::decode_video(item.file);
-            auto refs = media::load_conditioning(item.references, base);
-            if (video && refs) {
-                if (auto scores = measure_take(*video, refs->references)) (*result)[item.take_id] = *scores;
+    const uint64_t id =
+        jobs_->submit("Score takes", [items, result, base](core::JobContext& job) -> core::Result<void> {
+            int64_t done = 0;
+            for (const Item& item : items) {
+                if (job.cancelled()) return core::fail(core::kCancelledMessage);
+                job.progress(done, static_cast<int64_t>(items.size()), "measuring " + item.take_id);
+                auto video = media::decode_video(item.file);
+                auto refs = media::load_conditioning(item.references, base);
+                int64_t seam_at = 0;  // an extension's join is after the source's frames
+                if (!item.extended_source.empty())
+                    if (auto source = media::probe(item.extended_source)) seam_at = source->frame_count;
+                if (video && refs) {
+                    if (auto scores = measure_take(*video, refs->references, seam_at))
+                        (*result)[item.take_id] = *scores;
+                }
+                ++done;
             }
-            ++done;
-        }
-        job.progress(done, done, "measured " + std::to_string(result->size()) + " takes");
-        return core::ok();
-    });
+            job.progress(done, done, "measured " + std::to_string(result->size()) + " takes");
+            return core::ok();
+        });
     pending_scores_[id] = PendingScores{result, document_->epoch()};
     return id;
 }
@@ -1015,26 +1033,30 @@ quint64 MainWindow::checkCuts() {
     if (cuts == 0) return 0;
     auto result = std::make_shared<std::vector<CutScore>>();
     const fs::path base = document_->resolve_media(".").parent_path();
-    const uint64_t id = jobs_->submit("Check cuts", [project, result, base, cuts](core::JobContext& job) -> core::Result<void> {
-        media::ClipFrames sources(base);
-        int64_t done = 0;
-        const auto frames_of = [&](const core::Clip& clip) -> core::Result<core::Video> {
-            if (job.cancelled()) return core::fail(core::kCancelledMessage);
-            job.progress(done, static_cast<int64_t>(cuts), "reading " + (clip.name.empty() ? clip.id : clip.name));
-            return sources.of(project, clip);
-        };
-        auto measured = consistency::measure_cuts(project, frames_of);
-        if (!measured) return measured.error();
-        for (const consistency::CutMetrics& m : *measured) {
-            const core::Track* track = project.sequence.find_track(m.track_id);
-            const int from = track ? track->index_of(m.from_clip) : -1, to = track ? track->index_of(m.to_clip) : -1;
-            if (from >= 0 && to >= 0)
-                result->push_back({m, track->clips[static_cast<size_t>(from)], track->clips[static_cast<size_t>(to)]});
-            ++done;
-        }
-        job.progress(done, done, "measured " + std::to_string(result->size()) + " cuts");
-        return core::ok();
-    });
+    const uint64_t id = jobs_->submit(
+        "Check cuts", [project, result, base, cuts](core::JobContext& job) -> core::Result<void> {
+            media::ClipFrames sources(base);
+            int64_t done = 0;
+            const auto frames_of = [&](const core::Clip& clip) -> core::Result<core::Video> {
+                if (job.cancelled()) return core::fail(core::kCancelledMessage);
+                job.progress(done, static_cast<int64_t>(cuts),
+                             "reading " + (clip.name.empty() ? clip.id : clip.name));
+                return sources.of(project, clip);
+            };
+            auto measured = consistency::measure_cuts(project, frames_of);
+            if (!measured) return measured.error();
+            for (const consistency::CutMetrics& m : *measured) {
+                const core::Track* track = project.sequence.find_track(m.track_id);
+                const int from = track ? track->index_of(m.from_clip) : -1,
+                          to = track ? track->index_of(m.to_clip) : -1;
+                if (from >= 0 && to >= 0)
+                    result->push_back(
+                        {m, track->clips[static_cast<size_t>(from)], track->clips[static_cast<size_t>(to)]});
+                ++done;
+            }
+            job.progress(done, done, "measured " + std::to_string(result->size()) + " cuts");
+            return core::ok();
+        });
     pending_cuts_[id] = PendingCuts{result, document_->epoch()};
     return id;
 }
@@ -1054,7 +1076,8 @@ void MainWindow::onJobChanged(const core::JobStatus& status) {
             double worst = 0.0;
             for (const CutScore& cut : *pending.result) worst = std::max(worst, cut.metrics.seam.delta_e);
             timeline_->setCutScores(*pending.result);
-            statusBar()->showMessage(tr("%n cut(s) measured; largest colour shift \u0394E00 %1", "", static_cast<int>(pending.result->size()))
+            statusBar()->showMessage(tr("%n cut(s) measured; largest colour shift \u0394E00 %1", "",
+                                        static_cast<int>(pending.result->size()))
                                          .arg(worst, 0, 'f', 1),
                                      8000);
         }
@@ -1090,7 +1113,7 @@ void MainWindow::onJobChanged(const core::JobStatus& status) {
         retryable_[status.id] = pending.request;
         jobs_panel_->setRetryable(status.id, true);
     }
-    rebuild_shot_list();  // the card's status follows
+    rebuild_shot_list();         // the card's status follows
     if (applied) autosaveNow();  // a finished generation is work worth keeping
     emit generationFinished(status.id, applied);
 }

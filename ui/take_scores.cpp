@@ -2,13 +2,15 @@
 
 #include <cstdio>
 
+#include "frameloom/consistency/continuity.h"
 #include "frameloom/consistency/identity.h"
 #include "frameloom/consistency/temporal.h"
 
 namespace fl::studio {
 
 core::Result<consistency::TakeScores> measure_take(const core::Video& video,
-                                                   const std::vector<core::Frame>& references) {
+                                                   const std::vector<core::Frame>& references,
+                                                   int64_t seam_at) {
     auto temporal = consistency::measure_temporal(video);
     if (!temporal) return core::fail("cannot measure the take: " + temporal.message());
     consistency::TakeScores scores;
@@ -18,6 +20,15 @@ core::Result<consistency::TakeScores> measure_take(const core::Video& video,
         auto identity = consistency::measure_identity(video, references);
         if (!identity) return core::fail("cannot measure identity: " + identity.message());
         scores.identity = identity->clip;
+    }
+    if (seam_at > 0 && seam_at < video.frame_count()) {
+        core::Video before, after;
+        before.fps = after.fps = video.fps;
+        before.frames.assign(video.frames.begin(), video.frames.begin() + seam_at);
+        after.frames.assign(video.frames.begin() + seam_at, video.frames.end());
+        auto seam = consistency::measure_seam(before, after);
+        if (!seam) return core::fail("cannot measure the extension seam: " + seam.message());
+        scores.extension_seam = *seam;
     }
     return scores;
 }
@@ -42,6 +53,10 @@ std::string describe_scores(const consistency::TakeScores& scores) {
     std::string out = text;
     if (scores.identity) {
         std::snprintf(text, sizeof text, " · identity %.2f", *scores.identity);
+        out += text;
+    }
+    if (scores.extension_seam) {
+        std::snprintf(text, sizeof text, " · seam ΔE %.1f", scores.extension_seam->delta_e);
         out += text;
     }
     return out;

@@ -336,6 +336,12 @@ TEST_F(StudioFlowTest, ExtendTakeStartsWithTheSource) {
             << "frame " << i;
     EXPECT_EQ(w.takeScores().count(extended.id), 1u);
     EXPECT_TRUE(w.takesStrip()->list()->item(1)->text().contains("extended"));
+    // The join is scored (after the source's frames) and shown on the take; a plain take has no seam.
+    const auto& extended_scores = w.takeScores().at(extended.id);
+    ASSERT_TRUE(extended_scores.extension_seam.has_value());
+    EXPECT_GE(extended_scores.extension_seam->delta_e, 0.0);
+    EXPECT_FALSE(w.takeScores().at(source.id).extension_seam.has_value());
+    EXPECT_TRUE(w.takesStrip()->list()->item(1)->text().contains("seam"));
 
     // Without the consistency stage's correction the same continuation (same seed) comes out differently:
     // the correction ran on the first one.

@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "frameloom/consistency/continuity.h"
+
 namespace fl::consistency {
 
 /// The measured scores of one take.
@@ -13,6 +15,9 @@ struct TakeScores {
     std::optional<double> identity;  ///< clip identity in [0, 1], when the shot has references
     double flicker = 0.0;            ///< TemporalMetrics::flicker
     double warp_error = 0.0;         ///< TemporalMetrics::warp_error
+    /// The join of a take made by extension with its source kept (not part of the ranking: every
+    /// take of a shot extends the same source, so it tells takes apart only by the seam they made).
+    std::optional<SeamMetrics> extension_seam = std::nullopt;
 };
 
 /// Weights of the ranking: score = identity_weight·identity + temporal_weight·temporal, where
