@@ -3,7 +3,7 @@
 #   docs/screenshots/studio-main-window.png    the whole window (after generating a variation of the first
 #                                              shot, so the jobs panel shows its last step preview)
 #   docs/screenshots/studio-storyboard.png     the storyboard panel
-#   docs/screenshots/studio-timeline.png       the timeline
+#   docs/screenshots/studio-timeline.png       the timeline, with the cut badges of Timeline > Check cuts
 #   docs/screenshots/studio-export-dialog.png  File > Export
 # The studio does the grabbing itself when FL_SCREENSHOT_DIR is set (ui/main.cpp) and quits when done.
 # Usage: scripts/screenshots.sh [BUILD_DIR] [OUT_DIR]     (defaults: build, docs/screenshots)

@@ -38,7 +38,8 @@ bool save_grab(QWidget* widget, const QString& dir, const char* name) {
 }
 
 /// The documentation screenshots: generates a variation of the first shot (so the jobs panel shows its step
-/// preview and the new take), shows the timeline at frame 20 in the preview, then grabs each part and quits.
+/// preview and the new take), checks the cuts (badges on the timeline), shows the timeline at frame 20 in
+/// the preview, then grabs each part and quits.
 void take_screenshots(fl::studio::MainWindow& window, const QString& dir) {
     window.setInteractive(false);  // an error goes to the status bar, not a dialog nobody can answer
     const auto grab_all = [&window, dir] {
@@ -55,8 +56,13 @@ void take_screenshots(fl::studio::MainWindow& window, const QString& dir) {
         ok = save_grab(dialog, dir, "studio-export-dialog.png") && ok;
         QApplication::exit(ok ? 0 : 1);
     };
+    // After the variation, Timeline ▸ Check cuts, so the timeline shows its cut badges.
+    QObject::connect(&window, &fl::studio::MainWindow::cutsChecked, &window,
+                     [grab_all](quint64) { QTimer::singleShot(300, grab_all); });
     QObject::connect(&window, &fl::studio::MainWindow::generationFinished, &window,
-                     [grab_all](quint64, bool) { QTimer::singleShot(300, grab_all); });
+                     [&window, grab_all](quint64, bool) {
+                         if (window.checkCuts() == 0) QTimer::singleShot(300, grab_all);
+                     });
     QTimer::singleShot(500, &window, [&window, grab_all] {
         const auto& shots = window.document()->project().shots;
         if (!shots.empty()) window.selectShot(QString::fromStdString(shots.front().id));
