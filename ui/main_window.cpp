@@ -22,6 +22,7 @@
 #include <QTimer>
 #include <QToolButton>
 #include <QVBoxLayout>
+#include <cstring>
 #include <system_error>
 
 #include "frameloom/consistency/continuity.h"
@@ -313,6 +314,11 @@ void MainWindow::create_actions() {
             &QAction::triggered, this, [this] { generateVariations(takes_strip_->variationCount()); });
     connect(add(shot, tr("&Score takes"), "actionScoreTakes", QKeySequence()), &QAction::triggered, this,
             [this] { scoreTakes(); });
+    shot->addSeparator();
+    connect(add(shot, tr("Use preview frame as &first frame"), "actionFrameToFirst", QKeySequence()),
+            &QAction::triggered, this, [this] { useShownFrameAsKeyframe(false); });
+    connect(add(shot, tr("Use preview frame as &last frame"), "actionFrameToLast", QKeySequence()),
+            &QAction::triggered, this, [this] { useShownFrameAsKeyframe(true); });
 
     // Timeline: the keys (S, Shift+Del, Del) act while the timeline has focus, so they are shown, not bound.
     QMenu* timeline = menuBar()->addMenu(tr("&Timeline"));
@@ -859,6 +865,48 @@ bool MainWindow::useLastFrameForNextShot(const QString& take_id) {
     }
     statusBar()->showMessage(tr("The last frame of %1 starts the next shot").arg(take_id), 5000);
     selectShot(qs(next_id));
+    return true;
+}
+
+bool MainWindow::useShownFrameAsKeyframe(bool last) {
+    const QString title = last ? tr("Cannot set the last frame") : tr("Cannot set the first frame");
+    const core::Shot* shot = document_->project().find_shot(current_shot_);
+    if (!shot) {
+        show_error(title, tr("select the shot the frame is for"));
+        return false;
+    }
+    const QImage shown = preview_->image().convertToFormat(QImage::Format_RGB888);
+    if (shown.isNull()) {
+        show_error(title, tr("the preview shows nothing: show a take or the timeline and stop on the frame"));
+        return false;
+    }
+    core::Frame frame(shown.width(), shown.height());
+    for (int y = 0; y < shown.height(); ++y)
+        std::memcpy(frame.pixel(0, y), shown.constScanLine(y), static_cast<size_t>(shown.width()) * 3);
+    const fs::path folder = document_->media_dir();
+    std::error_code ec;
+    fs::create_directories(folder, ec);
+    // A fresh name each time: an earlier keyframe file stays for undo.
+    const fs::path png =
+        folder / (shot->id + (last ? "-last-" : "-first-") + "frame" + std::to_string(preview_->frame()) +
+                  "-" + std::to_string(QDateTime::currentMSecsSinceEpoch()) + ".png");
+    if (auto written = media::write_png(frame, png); !written) {
+        show_error(title, qs(written.message()));
+        return false;
+    }
+    core::GenerationParams params = shot->params;
+    (last ? params.conditioning.last_frame : params.conditioning.first_frame) =
+        document_->media_reference(png);
+    if (!last) params.conditioning.extend.clear();  // a first frame and an extension both set the start
+    if (auto done = document_->push(core::make_set_shot_params(shot->id, params)); !done) {
+        show_error(title, qs(done.message()));
+        return false;
+    }
+    statusBar()->showMessage(tr("Frame %1 of the preview is the %2 frame of %3")
+                                 .arg(preview_->frame() + 1)
+                                 .arg(last ? tr("last") : tr("first"))
+                                 .arg(qs(shot->name.empty() ? shot->id : shot->name)),
+                             5000);
     return true;
 }
 

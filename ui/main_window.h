@@ -114,6 +114,11 @@ public slots:
     /// Exports the last frame of a take of the selected shot to a PNG in the media folder and makes it the
     /// next shot's first frame (a new shot after this one when it is the last). One undo step.
     bool useLastFrameForNextShot(const QString& take_id);
+    /// Shot ▸ Use preview frame as first/last frame: the picture the preview shows (a frame of a take or of
+    /// the timeline) becomes the selected shot's first (`last` false) or last keyframe, written as a PNG in
+    /// the media folder. One undo step; false (and the reason shown) when nothing is shown or no shot is
+    /// selected.
+    bool useShownFrameAsKeyframe(bool last);
     /// Removes a take of the selected shot (one undo step). Its file is kept on disk: undo brings the take
     /// back, and extensions or keyframes may have been made from it. Refused while a clip shows it.
     bool removeTake(const QString& take_id);

@@ -19,6 +19,7 @@
 #include <QUrl>
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <functional>
 
@@ -298,7 +299,8 @@ TEST_F(StudioFlowTest, GenerateTwoTakesScoresThemAndPicksOne) {
     // Decoded from the MP4 rather than measured on the generated frames: close, not identical.
     for (const auto& id : {a.id, b.id}) {
         EXPECT_NEAR(w.takeScores().at(id).flicker, before.at(id).flicker, 0.5 + 0.5 * before.at(id).flicker);
-        EXPECT_NEAR(w.takeScores().at(id).warp_error, before.at(id).warp_error, 1.0 + 0.5 * before.at(id).warp_error);
+        EXPECT_NEAR(w.takeScores().at(id).warp_error, before.at(id).warp_error,
+                    1.0 + 0.5 * before.at(id).warp_error);
     }
     EXPECT_FALSE(w.bestTake(QString::fromStdString(shot_id)).isEmpty());
 }
@@ -313,7 +315,8 @@ TEST_F(StudioFlowTest, ExtendTakeStartsWithTheSource) {
 
     w.takesStrip()->list()->setCurrentRow(0);
     click("extendTakeButton");
-    ASSERT_EQ(wait_generations(finished, 2), 2) << w.jobsPanel()->errorText(finished.at(1).at(0).toULongLong()).toStdString();
+    ASSERT_EQ(wait_generations(finished, 2), 2)
+        << w.jobsPanel()->errorText(finished.at(1).at(0).toULongLong()).toStdString();
     const fl::core::Shot& shot = doc.project().shots.front();
     ASSERT_EQ(shot.takes.size(), 2u);
     const fl::core::Take extended = shot.takes[1];
@@ -332,7 +335,9 @@ TEST_F(StudioFlowTest, ExtendTakeStartsWithTheSource) {
     EXPECT_GT(extended_video->frame_count(), source_video->frame_count());
     // Every frame of the source comes first (up to two rounds of H.264 loss on a 64 px clip).
     for (int64_t i = 0; i < source_video->frame_count(); ++i)
-        EXPECT_LT(mean_abs_diff(extended_video->frames[static_cast<size_t>(i)], source_video->frames[static_cast<size_t>(i)]), 12.0)
+        EXPECT_LT(mean_abs_diff(extended_video->frames[static_cast<size_t>(i)],
+                                source_video->frames[static_cast<size_t>(i)]),
+                  12.0)
             << "frame " << i;
     EXPECT_EQ(w.takeScores().count(extended.id), 1u);
     EXPECT_TRUE(w.takesStrip()->list()->item(1)->text().contains("extended"));
@@ -357,7 +362,8 @@ TEST_F(StudioFlowTest, ExtendTakeStartsWithTheSource) {
     auto uncorrected_video = fl::media::decode_video(doc.resolve_media(uncorrected.file));
     ASSERT_TRUE(uncorrected_video.ok());
     EXPECT_EQ(uncorrected_video->frame_count(), extended_video->frame_count());
-    EXPECT_LT(mean_abs_diff(uncorrected_video->frames.front(), extended_video->frames.front()), 1.0);  // same source
+    EXPECT_LT(mean_abs_diff(uncorrected_video->frames.front(), extended_video->frames.front()),
+              1.0);  // same source
 
     // Picking the extension lengthens the shot's clip to the whole extended take.
     ASSERT_TRUE(w.pickTake(QString::fromStdString(extended.id))) << w.lastError().toStdString();
@@ -406,12 +412,56 @@ TEST_F(StudioFlowTest, LastFrameBecomesTheNextShotsFirstFrame) {
     params.steps = 2;
     ASSERT_TRUE(doc.push(fl::core::make_set_shot_params(second, params)).ok());
     action("actionGenerate")->trigger();
-    ASSERT_EQ(wait_generations(finished, 2), 2) << w.jobsPanel()->errorText(finished.at(1).at(0).toULongLong()).toStdString();
+    ASSERT_EQ(wait_generations(finished, 2), 2)
+        << w.jobsPanel()->errorText(finished.at(1).at(0).toULongLong()).toStdString();
     ASSERT_EQ(doc.project().shots[1].takes.size(), 1u);
     auto generated = fl::media::decode_video(doc.resolve_media(doc.project().shots[1].takes[0].file));
     ASSERT_TRUE(generated.ok());
     // Frame 0 of the new shot is the exported frame (up to H.264 loss).
     EXPECT_LT(mean_abs_diff(generated->frames.front(), *image), 12.0);
+}
+
+TEST_F(StudioFlowTest, PreviewFrameBecomesAKeyframeOfTheSelectedShot) {
+    MainWindow& w = open_window(write_project());
+    fl::studio::ProjectDocument& doc = *w.document();
+    QSignalSpy finished(&w, &MainWindow::generationFinished);
+    action("actionGenerate")->trigger();
+    ASSERT_EQ(wait_generations(finished, 1), 1);
+    const fl::core::Shot shot = doc.project().shots.front();
+    const fl::core::Take take = shot.takes.front();
+
+    // Frame 5 of the take, shown in the preview, becomes the shot's last keyframe (Shot menu).
+    w.previewTake(QString::fromStdString(take.id));
+    w.preview()->seek(5);
+    const QImage shown = w.preview()->image().convertToFormat(QImage::Format_RGB888);
+    ASSERT_FALSE(shown.isNull());
+    action("actionFrameToLast")->trigger();
+    const std::string last = doc.project().shots.front().params.conditioning.last_frame;
+    ASSERT_FALSE(last.empty()) << w.lastError().toStdString();
+    auto image = fl::media::decode_image(doc.resolve_media(last));
+    ASSERT_TRUE(image.ok()) << image.message();
+    ASSERT_EQ(image->width, shown.width());
+    for (int y = 0; y < shown.height(); ++y)
+        ASSERT_EQ(0, std::memcmp(image->pixel(0, y), shown.constScanLine(y),
+                                 static_cast<size_t>(shown.width()) * 3));
+    EXPECT_TRUE(doc.project().shots.front().params.conditioning.first_frame.empty());
+    expect_invariants();
+
+    // The first keyframe from the timeline's picture; each is one undo step.
+    w.previewSequence();
+    w.preview()->seek(2);
+    ASSERT_TRUE(w.useShownFrameAsKeyframe(false)) << w.lastError().toStdString();
+    EXPECT_FALSE(doc.project().shots.front().params.conditioning.first_frame.empty());
+    action("actionUndo")->trigger();
+    EXPECT_TRUE(doc.project().shots.front().params.conditioning.first_frame.empty());
+    action("actionUndo")->trigger();
+    EXPECT_EQ(doc.project().shots.front().params, shot.params);
+
+    // Nothing shown: refused with a reason, nothing changes.
+    w.preview()->clear();
+    EXPECT_FALSE(w.useShownFrameAsKeyframe(false));
+    EXPECT_NE(w.lastError().indexOf("preview shows nothing"), -1) << w.lastError().toStdString();
+    EXPECT_EQ(doc.project().shots.front().params, shot.params);
 }
 
 TEST_F(StudioFlowTest, InspectorAspectSeedReferencesAndKeyframes) {
@@ -451,7 +501,8 @@ TEST_F(StudioFlowTest, InspectorAspectSeedReferencesAndKeyframes) {
     ASSERT_TRUE(fl::media::write_png(red, dir_ / "hero2.png").ok());
     ShotInspector* inspector = w.inspector();
     ASSERT_TRUE(inspector->addReferenceFiles({QString::fromStdString((dir_ / "hero.png").string())}));
-    EXPECT_EQ(doc.project().shots.front().params.conditioning.references, std::vector<std::string>{"hero.png"});
+    EXPECT_EQ(doc.project().shots.front().params.conditioning.references,
+              std::vector<std::string>{"hero.png"});
     auto* refs = child<QListWidget>("references");
     EXPECT_EQ(refs->count(), 1);
     // Dropped onto the form (not a keyframe field): a reference.
@@ -481,7 +532,8 @@ TEST_F(StudioFlowTest, InspectorAspectSeedReferencesAndKeyframes) {
     EXPECT_FALSE(child<QCheckBox>("seedLock")->isChecked());
     QSignalSpy finished(&w, &MainWindow::generationFinished);
     action("actionGenerate")->trigger();
-    ASSERT_EQ(wait_generations(finished, 1), 1) << w.jobsPanel()->errorText(finished.at(0).at(0).toULongLong()).toStdString();
+    ASSERT_EQ(wait_generations(finished, 1), 1)
+        << w.jobsPanel()->errorText(finished.at(0).at(0).toULongLong()).toStdString();
     const fl::core::Take take = doc.project().shots.front().takes.front();
     EXPECT_NE(take.params.seed, 7u);
     EXPECT_EQ(doc.project().shots.front().params.seed, 7u);
