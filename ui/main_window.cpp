@@ -220,6 +220,7 @@ void MainWindow::create_layout() {
     connect(takes_strip_, &TakesStrip::takeClicked, this, &MainWindow::previewTake);
     connect(takes_strip_, &TakesStrip::pickRequested, this, &MainWindow::pickTake);
     connect(takes_strip_, &TakesStrip::extendRequested, this, &MainWindow::extendTake);
+    connect(takes_strip_, &TakesStrip::remixRequested, this, &MainWindow::remixTake);
     connect(takes_strip_, &TakesStrip::lastFrameToNextRequested, this, &MainWindow::useLastFrameForNextShot);
     connect(takes_strip_, &TakesStrip::generateVariationsRequested, this, &MainWindow::generateVariations);
     connect(takes_strip_, &TakesStrip::removeRequested, this, &MainWindow::removeTake);
@@ -865,6 +866,28 @@ bool MainWindow::useLastFrameForNextShot(const QString& take_id) {
     }
     statusBar()->showMessage(tr("The last frame of %1 starts the next shot").arg(take_id), 5000);
     selectShot(qs(next_id));
+    return true;
+}
+
+bool MainWindow::remixTake(const QString& take_id) {
+    const core::Shot* shot = document_->project().find_shot(current_shot_);
+    const core::Take* take = shot ? shot->find_take(take_id.toStdString()) : nullptr;
+    if (!take) {
+        show_error(tr("Cannot remix"), tr("the selected shot has no take %1").arg(take_id));
+        return false;
+    }
+    const core::GenerationParams params = take->params;  // exactly what made the take: model, seed, all
+    if (params != shot->params) {
+        if (auto done = document_->push(core::make_set_shot_params(shot->id, params)); !done) {
+            show_error(tr("Cannot remix"), qs(done.message()));
+            return false;
+        }
+    }
+    inspector_->setSeedLocked(true);
+    inspector_->focusPrompt();
+    statusBar()->showMessage(
+        tr("Remix of %1: seed %2 locked; edit the prompt and generate").arg(take_id).arg(take->params.seed),
+        5000);
     return true;
 }
 

@@ -114,6 +114,9 @@ public slots:
     /// Exports the last frame of a take of the selected shot to a PNG in the media folder and makes it the
     /// next shot's first frame (a new shot after this one when it is the last). One undo step.
     bool useLastFrameForNextShot(const QString& take_id);
+    /// Remix: the selected shot takes a take's settings with its seed, and the seed is locked, so editing the
+    /// prompt and generating gives the same composition with the change. One undo step.
+    bool remixTake(const QString& take_id);
     /// Shot ▸ Use preview frame as first/last frame: the picture the preview shows (a frame of a take or of
     /// the timeline) becomes the selected shot's first (`last` false) or last keyframe, written as a PNG in
     /// the media folder. One undo step; false (and the reason shown) when nothing is shown or no shot is

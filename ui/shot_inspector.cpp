@@ -2,30 +2,30 @@
 
 #include <QCheckBox>
 #include <QComboBox>
+#include <QDoubleSpinBox>
 #include <QDragEnterEvent>
 #include <QDropEvent>
 #include <QFileDialog>
 #include <QFileInfo>
-#include <QListWidget>
-#include <QMimeData>
-#include <QUrl>
-#include <QVBoxLayout>
-#include <algorithm>
-#include <cmath>
-#include <filesystem>
-#include <QDoubleSpinBox>
 #include <QFormLayout>
 #include <QHBoxLayout>
 #include <QLineEdit>
+#include <QListWidget>
+#include <QMimeData>
 #include <QPlainTextEdit>
 #include <QPushButton>
 #include <QRandomGenerator>
 #include <QRegularExpressionValidator>
 #include <QSpinBox>
+#include <QUrl>
+#include <QVBoxLayout>
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
 
 #include "frameloom/core/edit.h"
-#include "frameloom/inference/generator.h"
 #include "frameloom/core/time.h"
+#include "frameloom/inference/generator.h"
 #include "frameloom/inference/model_store.h"
 #include "ui/project_document.h"
 
@@ -112,7 +112,8 @@ ShotInspector::ShotInspector(ProjectDocument* document, QWidget* parent)
     seed_lock_ = new QCheckBox(tr("Lock"), this);
     seed_lock_->setObjectName("seedLock");
     seed_lock_->setChecked(true);
-    seed_lock_->setToolTip(tr("Locked: Generate uses this seed. Unlocked: every generation draws a new seed."));
+    seed_lock_->setToolTip(
+        tr("Locked: Generate uses this seed. Unlocked: every generation draws a new seed."));
     auto* seed_row = new QHBoxLayout;
     seed_row->addWidget(seed_, 1);
     seed_row->addWidget(seed_lock_);
@@ -139,7 +140,8 @@ ShotInspector::ShotInspector(ProjectDocument* document, QWidget* parent)
     ref_buttons->addWidget(remove_reference_);
     ref_box->addLayout(ref_buttons);
 
-    const auto keyframe_row = [this](QLineEdit*& line, QPushButton*& choose, QPushButton*& clear, const char* name) {
+    const auto keyframe_row = [this](QLineEdit*& line, QPushButton*& choose, QPushButton*& clear,
+                                     const char* name) {
         line = new QLineEdit(this);
         line->setObjectName(QString::fromLatin1(name));
         line->setReadOnly(true);
@@ -221,13 +223,16 @@ ShotInspector::ShotInspector(ProjectDocument* document, QWidget* parent)
             QFileDialog::getOpenFileNames(this, tr("Add reference images"), QString(), tr(kImageFilter));
         if (!files.isEmpty()) addReferenceFiles(files);
     });
-    connect(remove_reference_, &QPushButton::clicked, this, [this] { removeReference(references_->currentRow()); });
+    connect(remove_reference_, &QPushButton::clicked, this,
+            [this] { removeReference(references_->currentRow()); });
     connect(choose_first_, &QPushButton::clicked, this, [this] {
-        const QString file = QFileDialog::getOpenFileName(this, tr("First frame"), QString(), tr(kImageFilter));
+        const QString file =
+            QFileDialog::getOpenFileName(this, tr("First frame"), QString(), tr(kImageFilter));
         if (!file.isEmpty()) setFirstFrameFile(file);
     });
     connect(choose_last_, &QPushButton::clicked, this, [this] {
-        const QString file = QFileDialog::getOpenFileName(this, tr("Last frame"), QString(), tr(kImageFilter));
+        const QString file =
+            QFileDialog::getOpenFileName(this, tr("Last frame"), QString(), tr(kImageFilter));
         if (!file.isEmpty()) setLastFrameFile(file);
     });
     connect(clear_first_, &QPushButton::clicked, this, [this] { setFirstFrameFile({}); });
@@ -243,9 +248,10 @@ void ShotInspector::setShot(const std::string& shot_id) {
 
 void ShotInspector::set_enabled(bool enabled) {
     for (QWidget* w : std::initializer_list<QWidget*>{
-             prompt_, negative_, model_, seed_, randomise_, sampler_, steps_, guidance_, shift_, size_, frames_, fps_,
-             seed_lock_, aspect_, references_, add_reference_, remove_reference_, first_frame_, choose_first_,
-             clear_first_, last_frame_, choose_last_, clear_last_}) {
+             prompt_,       negative_,    model_,      seed_,          randomise_,        sampler_,
+             steps_,        guidance_,    shift_,      size_,          frames_,           fps_,
+             seed_lock_,    aspect_,      references_, add_reference_, remove_reference_, first_frame_,
+             choose_first_, clear_first_, last_frame_, choose_last_,   clear_last_}) {
         w->setEnabled(enabled);
     }
 }
@@ -318,6 +324,11 @@ void ShotInspector::refresh() {
 }
 
 bool ShotInspector::seedLocked() const { return seed_lock_->isChecked(); }
+
+void ShotInspector::focusPrompt() {
+    prompt_->setFocus(Qt::OtherFocusReason);
+    prompt_->selectAll();
+}
 void ShotInspector::setSeedLocked(bool locked) { seed_lock_->setChecked(locked); }
 
 QSize ShotInspector::model_base_size() const {
@@ -348,7 +359,9 @@ bool ShotInspector::commit_conditioning(const std::string& what, core::Condition
     p.conditioning = std::move(conditioning);
     if (p == shot->params) return true;
     auto result = document_->push(core::make_set_shot_params(shot_id_, std::move(p)));
-    if (!result) emit editFailed(tr("cannot set %1: %2").arg(QString::fromStdString(what), QString::fromStdString(result.message())));
+    if (!result)
+        emit editFailed(tr("cannot set %1: %2")
+                            .arg(QString::fromStdString(what), QString::fromStdString(result.message())));
     return result.ok();
 }
 
@@ -364,14 +377,16 @@ bool ShotInspector::addReferenceFiles(const QStringList& files) {
         }
         const std::string ref =
             document_->media_reference(std::filesystem::path(info.absoluteFilePath().toStdString()));
-        if (std::find(c.references.begin(), c.references.end(), ref) == c.references.end()) c.references.push_back(ref);
+        if (std::find(c.references.begin(), c.references.end(), ref) == c.references.end())
+            c.references.push_back(ref);
     }
     return commit_conditioning("reference images", std::move(c));
 }
 
 bool ShotInspector::removeReference(int row) {
     const core::Shot* shot = document_->project().find_shot(shot_id_);
-    if (!shot || row < 0 || row >= static_cast<int>(shot->params.conditioning.references.size())) return false;
+    if (!shot || row < 0 || row >= static_cast<int>(shot->params.conditioning.references.size()))
+        return false;
     core::Conditioning c = shot->params.conditioning;
     c.references.erase(c.references.begin() + row);
     return commit_conditioning("reference images", std::move(c));
@@ -389,7 +404,8 @@ bool ShotInspector::setFirstFrameFile(const QString& file) {
             emit editFailed(tr("first frame %1 does not exist").arg(file));
             return false;
         }
-        c.first_frame = document_->media_reference(std::filesystem::path(info.absoluteFilePath().toStdString()));
+        c.first_frame =
+            document_->media_reference(std::filesystem::path(info.absoluteFilePath().toStdString()));
     }
     return commit_conditioning("the first frame", std::move(c));
 }
@@ -406,7 +422,8 @@ bool ShotInspector::setLastFrameFile(const QString& file) {
             emit editFailed(tr("last frame %1 does not exist").arg(file));
             return false;
         }
-        c.last_frame = document_->media_reference(std::filesystem::path(info.absoluteFilePath().toStdString()));
+        c.last_frame =
+            document_->media_reference(std::filesystem::path(info.absoluteFilePath().toStdString()));
     }
     return commit_conditioning("the last frame", std::move(c));
 }

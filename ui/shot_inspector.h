@@ -39,6 +39,8 @@ public:
     /// True when Generate keeps the shot's seed; false: every generation draws a fresh one.
     bool seedLocked() const;
     void setSeedLocked(bool locked);
+    /// Puts the keyboard focus in the prompt with its text selected (to edit it at once).
+    void focusPrompt();
     /// Applies an aspect preset to the shot (one undo step).
     bool applyAspect(const QString& preset);
     /// Adds reference images to the shot (one undo step); files that do not exist are refused.

@@ -20,7 +20,8 @@ QString qs(const std::string& s) { return QString::fromStdString(s); }
 constexpr int kThumb = 96;
 }  // namespace
 
-TakesStrip::TakesStrip(ThumbnailCache* thumbnails, QWidget* parent) : QWidget(parent), thumbnails_(thumbnails) {
+TakesStrip::TakesStrip(ThumbnailCache* thumbnails, QWidget* parent)
+    : QWidget(parent), thumbnails_(thumbnails) {
     setObjectName("takesStrip");
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
@@ -55,15 +56,21 @@ TakesStrip::TakesStrip(ThumbnailCache* thumbnails, QWidget* parent) : QWidget(pa
     correct_ = new QCheckBox(tr("Correct"), this);
     correct_->setObjectName("correctExtension");
     correct_->setChecked(true);
-    correct_->setToolTip(tr("Extend matches the continuation's colour to the take (with a ramp at the seam), so "
-                            "chained extensions do not drift"));
+    correct_->setToolTip(
+        tr("Extend matches the continuation's colour to the take (with a ramp at the seam), so "
+           "chained extensions do not drift"));
     last_frame_ = new QPushButton(tr("Last frame → next shot"), this);
     last_frame_->setObjectName("lastFrameToNextButton");
     last_frame_->setToolTip(tr("Use the last frame of this take as the next shot's first frame"));
     row->addWidget(count_);
     row->addWidget(generate_n_);
     row->addStretch(1);
+    remix_ = new QPushButton(tr("Remix"), this);
+    remix_->setObjectName("remixTakeButton");
+    remix_->setToolTip(
+        tr("Load this take's settings and seed (locked) into the shot: edit the prompt, then Generate"));
     row->addWidget(pick_);
+    row->addWidget(remix_);
     row->addWidget(extend_);
     row->addWidget(correct_);
     remove_ = new QPushButton(tr("Remove"), this);
@@ -78,12 +85,16 @@ TakesStrip::TakesStrip(ThumbnailCache* thumbnails, QWidget* parent) : QWidget(pa
     connect(list_, &QListWidget::itemDoubleClicked, this,
             [this](QListWidgetItem* item) { emit pickRequested(item->data(IdRole).toString()); });
     connect(list_, &QListWidget::currentItemChanged, this, [this] { update_buttons(); });
-    connect(generate_n_, &QPushButton::clicked, this, [this] { emit generateVariationsRequested(count_->value()); });
+    connect(generate_n_, &QPushButton::clicked, this,
+            [this] { emit generateVariationsRequested(count_->value()); });
     connect(pick_, &QPushButton::clicked, this, [this] {
         if (!currentTake().isEmpty()) emit pickRequested(currentTake());
     });
     connect(extend_, &QPushButton::clicked, this, [this] {
         if (!currentTake().isEmpty()) emit extendRequested(currentTake());
+    });
+    connect(remix_, &QPushButton::clicked, this, [this] {
+        if (!currentTake().isEmpty()) emit remixRequested(currentTake());
     });
     connect(last_frame_, &QPushButton::clicked, this, [this] {
         if (!currentTake().isEmpty()) emit lastFrameToNextRequested(currentTake());
@@ -108,12 +119,14 @@ void TakesStrip::update_buttons() {
     const bool has = !currentTake().isEmpty();
     pick_->setEnabled(has);
     extend_->setEnabled(has);
+    remix_->setEnabled(has);
     last_frame_->setEnabled(has);
     remove_->setEnabled(has);
 }
 
 void TakesStrip::rebuild(const core::Shot* shot, const std::filesystem::path& project_dir,
-                         const std::map<std::string, consistency::TakeScores>& scores, const std::string& best) {
+                         const std::map<std::string, consistency::TakeScores>& scores,
+                         const std::string& best) {
     // Keep the card the user was looking at current across rebuilds.
     const QString keep = list_->currentItem() ? list_->currentItem()->data(IdRole).toString() : QString();
     QSignalBlocker block(list_);

@@ -46,6 +46,8 @@ signals:
     void takeClicked(const QString& take_id);
     void pickRequested(const QString& take_id);
     void extendRequested(const QString& take_id);
+    /// Remix: the shot takes this take's settings and seed (locked), ready for an edited prompt.
+    void remixRequested(const QString& take_id);
     void lastFrameToNextRequested(const QString& take_id);
     /// Remove the take from the shot (its file stays on disk).
     void removeRequested(const QString& take_id);
@@ -64,6 +66,7 @@ private:
     QCheckBox* correct_ = nullptr;
     QPushButton* last_frame_ = nullptr;
     QPushButton* remove_ = nullptr;
+    QPushButton* remix_ = nullptr;
 };
 
 }  // namespace fl::studio

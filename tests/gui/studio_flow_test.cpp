@@ -421,6 +421,38 @@ TEST_F(StudioFlowTest, LastFrameBecomesTheNextShotsFirstFrame) {
     EXPECT_LT(mean_abs_diff(generated->frames.front(), *image), 12.0);
 }
 
+TEST_F(StudioFlowTest, RemixKeepsTheTakesSeedForAnEditedPrompt) {
+    MainWindow& w = open_window(write_project());
+    fl::studio::ProjectDocument& doc = *w.document();
+    QSignalSpy finished(&w, &MainWindow::generationFinished);
+    child<QCheckBox>("seedLock")->setChecked(false);  // the first take draws its own seed
+    action("actionGenerate")->trigger();
+    ASSERT_EQ(wait_generations(finished, 1), 1);
+    const fl::core::Take take = doc.project().shots.front().takes.front();
+    const fl::core::GenerationParams before = doc.project().shots.front().params;
+
+    w.takesStrip()->list()->setCurrentRow(0);
+    click("remixTakeButton");
+    const std::string shot_id = doc.project().shots.front().id;
+    EXPECT_EQ(doc.project().shots.front().params, take.params);  // the take's settings, its seed included
+    EXPECT_TRUE(child<QCheckBox>("seedLock")->isChecked());
+    action("actionUndo")->trigger();
+    EXPECT_EQ(doc.project().shots.front().params, before);  // one undo step
+    action("actionRedo")->trigger();
+
+    // Edit the prompt and generate: the same seed, the new prompt.
+    fl::core::GenerationParams edited = doc.project().shots.front().params;
+    edited.prompt = "a green circle moving right on a black background";
+    ASSERT_TRUE(doc.push(fl::core::make_set_shot_params(shot_id, edited)).ok());
+    action("actionGenerate")->trigger();
+    ASSERT_EQ(wait_generations(finished, 2), 2)
+        << w.jobsPanel()->errorText(finished.at(1).at(0).toULongLong()).toStdString();
+    const fl::core::Take remix = doc.project().shots.front().takes.back();
+    EXPECT_EQ(remix.params.seed, take.params.seed);
+    EXPECT_EQ(remix.params.prompt, edited.prompt);
+    expect_invariants();
+}
+
 TEST_F(StudioFlowTest, PreviewFrameBecomesAKeyframeOfTheSelectedShot) {
     MainWindow& w = open_window(write_project());
     fl::studio::ProjectDocument& doc = *w.document();
