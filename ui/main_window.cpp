@@ -804,6 +804,10 @@ quint64 MainWindow::extendTake(const QString& take_id) {
     params.conditioning.keep_source = true;
     params.conditioning.first_frame.clear();  // the source's frames are the start
     params.conditioning.last_frame.clear();
+    // "by N s" in the takes strip: that much new footage (passes of the model); 0 = one pass.
+    const double seconds = takes_strip_->extendSeconds();
+    params.conditioning.extend_frames =
+        seconds > 0.0 ? std::max<int64_t>(1, std::llround(seconds * params.fps.to_double())) : 0;
     const core::Shot copy = *shot;
     return submit_generation(copy.id, params, /*to_timeline=*/false, "Extend " + take->id,
                              takes_strip_->correctExtensions());

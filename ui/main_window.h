@@ -108,8 +108,9 @@ public slots:
     QList<quint64> generateVariations(int count);
     /// Makes a take of the selected shot its picked take and puts it on the timeline (one undo step).
     bool pickTake(const QString& take_id);
-    /// Queues a continuation of a take of the selected shot: a new take that starts with it (its
-    /// continuation colour-corrected unless the takes strip's "Correct" is off).
+    /// Queues a continuation of a take of the selected shot: a new take that starts with it, continued by
+    /// the takes strip's "by N s" (one pass of the model when 0), its continuation colour-corrected unless
+    /// the takes strip's "Correct" is off.
     quint64 extendTake(const QString& take_id);
     /// Exports the last frame of a take of the selected shot to a PNG in the media folder and makes it the
     /// next shot's first frame (a new shot after this one when it is the last). One undo step.

@@ -1,6 +1,7 @@
 #include "ui/takes_strip.h"
 
 #include <QCheckBox>
+#include <QDoubleSpinBox>
 #include <QGridLayout>
 #include <QHBoxLayout>
 #include <QLabel>
@@ -53,6 +54,17 @@ TakesStrip::TakesStrip(ThumbnailCache* thumbnails, QWidget* parent)
     extend_ = new QPushButton(tr("Extend"), this);
     extend_->setObjectName("extendTakeButton");
     extend_->setToolTip(tr("Continue this take: a new take that starts with it"));
+    extend_seconds_ = new QDoubleSpinBox(this);
+    extend_seconds_->setObjectName("extendSeconds");
+    extend_seconds_->setRange(0.0, 600.0);
+    extend_seconds_->setSingleStep(0.5);
+    extend_seconds_->setDecimals(1);
+    extend_seconds_->setPrefix(tr("by "));
+    extend_seconds_->setSuffix(tr(" s"));
+    extend_seconds_->setSpecialValueText(tr("by 1 pass"));
+    extend_seconds_->setToolTip(
+        tr("How much Extend adds: seconds of new footage (passes of the model, each "
+           "continuing the last), or one pass of the model"));
     correct_ = new QCheckBox(tr("Correct"), this);
     correct_->setObjectName("correctExtension");
     correct_->setChecked(true);
@@ -72,6 +84,7 @@ TakesStrip::TakesStrip(ThumbnailCache* thumbnails, QWidget* parent)
     row->addWidget(pick_);
     row->addWidget(remix_);
     row->addWidget(extend_);
+    row->addWidget(extend_seconds_);
     row->addWidget(correct_);
     remove_ = new QPushButton(tr("Remove"), this);
     remove_->setObjectName("removeTakeButton");
@@ -109,6 +122,8 @@ int TakesStrip::variationCount() const { return count_->value(); }
 void TakesStrip::setVariationCount(int n) { count_->setValue(n); }
 bool TakesStrip::correctExtensions() const { return correct_->isChecked(); }
 void TakesStrip::setCorrectExtensions(bool on) { correct_->setChecked(on); }
+double TakesStrip::extendSeconds() const { return extend_seconds_->value(); }
+void TakesStrip::setExtendSeconds(double seconds) { extend_seconds_->setValue(seconds); }
 
 QString TakesStrip::currentTake() const {
     if (QListWidgetItem* item = list_->currentItem()) return item->data(IdRole).toString();

@@ -13,6 +13,7 @@
 #include "frameloom/core/shot.h"
 
 class QCheckBox;
+class QDoubleSpinBox;
 class QPushButton;
 class QSpinBox;
 
@@ -41,6 +42,9 @@ public:
     /// Whether Extend colour-corrects the continuation (the consistency stage); on by default.
     bool correctExtensions() const;
     void setCorrectExtensions(bool on);
+    /// Seconds Extend adds (0 = one pass of the model).
+    double extendSeconds() const;
+    void setExtendSeconds(double seconds);
 
 signals:
     void takeClicked(const QString& take_id);
@@ -64,6 +68,7 @@ private:
     QPushButton* pick_ = nullptr;
     QPushButton* extend_ = nullptr;
     QCheckBox* correct_ = nullptr;
+    QDoubleSpinBox* extend_seconds_ = nullptr;
     QPushButton* last_frame_ = nullptr;
     QPushButton* remove_ = nullptr;
     QPushButton* remix_ = nullptr;

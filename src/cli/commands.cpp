@@ -5,9 +5,8 @@
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
-#include <random>
-
 #include <nlohmann/json.hpp>
+#include <random>
 
 #include "cli/args.h"
 #include "cli/progress_bar.h"
@@ -73,6 +72,8 @@ Conditioning (models whose card lists the task; others say so and stop):
   --last-frame IMG   the shot ends on this image (with --first-frame: keyframes)
   --extend CLIP      continue this clip: the output is the continuation (the prompt may be omitted)
   --keep-source      with --extend: the output is the source clip followed by the continuation
+  --extend-seconds S with --extend: make S seconds of continuation (passes of the model, each continuing
+                     the last; default: one pass)
   --no-correct       with --extend: skip the consistency stage's colour correction of the continuation
                      (by default it is matched to the source, with a ramp at the seam, so chains do not drift)
   --reference IMG    a reference image of the subject, e.g. "the object moving right" (repeatable)
@@ -149,6 +150,15 @@ core::Result<core::GenerationParams> params_from_args(const Args& args, const in
     p.conditioning.last_frame = args.get("--last-frame").value_or("");
     p.conditioning.extend = args.get("--extend").value_or("");
     p.conditioning.keep_source = args.has("--keep-source");
+    if (auto seconds = args.get("--extend-seconds")) {
+        auto s = args.get_double("--extend-seconds", 0.0);
+        if (!s) return s.error();
+        if (!(*s > 0.0) || *s > 3600.0)
+            return core::fail("--extend-seconds must be above 0 and at most 3600 (got " + *seconds + ")");
+        if (p.conditioning.extend.empty())
+            return core::fail("--extend-seconds only applies with --extend CLIP");
+        p.conditioning.extend_frames = std::max<int64_t>(1, std::llround(*s * p.fps.to_double()));
+    }
     p.conditioning.references = args.all("--reference");
     if (p.conditioning.keep_source && p.conditioning.extend.empty())
         return core::fail("--keep-source only applies with --extend CLIP");
@@ -164,13 +174,14 @@ int run_generate(const std::vector<std::string>& argv) {
         return 0;
     }
     auto args = Args::parse(argv,
-                            {"--prompt", "-o", "--output", "--model", "--seed", "--steps", "--guidance", "--shift",
-                             "--sampler", "--negative", "--frames", "--fps", "--size", "--device", "--first-frame",
-                             "--last-frame", "--extend", "--reference"},
+                            {"--prompt", "-o", "--output", "--model", "--seed", "--steps", "--guidance",
+                             "--shift", "--sampler", "--negative", "--frames", "--fps", "--size", "--device",
+                             "--first-frame", "--last-frame", "--extend", "--extend-seconds", "--reference"},
                             {"--keep-source", "--no-correct"}, "generate");
     if (!args) return report_error(args.message(), 2);
     if (!args->positionals().empty())
-        return report_error("unexpected argument '" + args->positionals()[0] + "': put the prompt after --prompt", 2);
+        return report_error(
+            "unexpected argument '" + args->positionals()[0] + "': put the prompt after --prompt", 2);
     if (!args->get("--prompt") && !args->get("--extend"))
         return report_error("--prompt is required: say what the shot shows", 2);
     const auto output = args->get("-o") ? args->get("-o") : args->get("--output");
@@ -184,7 +195,8 @@ int run_generate(const std::vector<std::string>& argv) {
     auto params = params_from_args(*args, *card);
     if (!params) return report_error(params.message(), 2);
     // Check the destination before spending time generating.
-    if (auto pending = core::PendingFile::create(*output); !pending) return report_error(pending.message(), 1);
+    if (auto pending = core::PendingFile::create(*output); !pending)
+        return report_error(pending.message(), 1);
 
     // Read the conditioning files before loading the model: a bad path fails at once.
     auto media = media::load_conditioning(params->conditioning);
@@ -192,15 +204,17 @@ int run_generate(const std::vector<std::string>& argv) {
 
     auto generator = inference::Generator::load(*card, *policy);
     if (!generator) return report_error(generator.message());
-    std::fprintf(stderr, "generating %dx%d, %d frames at %s fps with %s on %s, seed %llu, %d %s steps\n", params->width,
-                 params->height, params->frames, core::to_string(params->fps).c_str(), card->id.c_str(),
-                 (*generator)->policy().describe().c_str(), static_cast<unsigned long long>(params->seed), params->steps,
-                 params->sampler.c_str());
+    std::fprintf(stderr, "generating %dx%d, %d frames at %s fps with %s on %s, seed %llu, %d %s steps\n",
+                 params->width, params->height, params->frames, core::to_string(params->fps).c_str(),
+                 card->id.c_str(), (*generator)->policy().describe().c_str(),
+                 static_cast<unsigned long long>(params->seed), params->steps, params->sampler.c_str());
     ProgressBar bar("generating");
     inference::GenerateRequest request;
     request.params = *params;
     request.media = std::move(*media);
-    request.progress = [&](int64_t done, int64_t total, const std::string& label) { bar.update(done, total, label); };
+    request.progress = [&](int64_t done, int64_t total, const std::string& label) {
+        bar.update(done, total, label);
+    };
     request.cancel = interrupt_cancel();
     inference::GenerateStats stats;
     auto video = (*generator)->generate(request, &stats);
@@ -212,7 +226,8 @@ int run_generate(const std::vector<std::string>& argv) {
         const size_t kept = request.media.keep_source ? source.frames.size() : 0;
         core::Video continuation;
         continuation.fps = video->fps;
-        continuation.frames.assign(video->frames.begin() + static_cast<std::ptrdiff_t>(kept), video->frames.end());
+        continuation.frames.assign(video->frames.begin() + static_cast<std::ptrdiff_t>(kept),
+                                   video->frames.end());
         auto corrected = consistency::correct_extension(source, source, continuation);
         if (!corrected) return report_error("correcting the extension: " + corrected.message());
         video->frames.resize(kept);
@@ -221,7 +236,9 @@ int run_generate(const std::vector<std::string>& argv) {
 
     ProgressBar encode_bar("encoding  ");
     media::EncodeOptions options;
-    options.progress = [&](int64_t done, int64_t total, const std::string& label) { encode_bar.update(done, total, label); };
+    options.progress = [&](int64_t done, int64_t total, const std::string& label) {
+        encode_bar.update(done, total, label);
+    };
     options.cancel = request.cancel;
     auto written = media::encode_mp4(*video, *output, options);
     encode_bar.finish();
@@ -232,10 +249,13 @@ int run_generate(const std::vector<std::string>& argv) {
 
 int run_models(const std::vector<std::string>& argv) {
     if (wants_help(argv)) {
-        std::puts("usage: frameloom models [--json]\n\nLists every model card found in the model store folders: ready, or which files it\n"
-                  "still lacks, where to put them and where to get them. Also lists checkpoint files in the store that no\n"
-                  "card claims. Folders searched: $FRAMELOOM_MODELS, ./models, the repository's models/.\n\n"
-                  "  --json   the same as one JSON object, for scripts");
+        std::puts(
+            "usage: frameloom models [--json]\n\nLists every model card found in the model store folders: "
+            "ready, or which files it\n"
+            "still lacks, where to put them and where to get them. Also lists checkpoint files in the store "
+            "that no\n"
+            "card claims. Folders searched: $FRAMELOOM_MODELS, ./models, the repository's models/.\n\n"
+            "  --json   the same as one JSON object, for scripts");
         return 0;
     }
     auto args = Args::parse(argv, {}, {"--json"}, "models");
@@ -270,8 +290,10 @@ int run_models(const std::vector<std::string>& argv) {
             m["files"] = files;
             m["missing"] = nlohmann::json::array();
             for (const auto& piece : missing)
-                m["missing"].push_back(nlohmann::ordered_json{
-                    {"role", piece.role}, {"what", piece.what}, {"path", piece.path}, {"source", piece.source}});
+                m["missing"].push_back(nlohmann::ordered_json{{"role", piece.role},
+                                                              {"what", piece.what},
+                                                              {"path", piece.path},
+                                                              {"source", piece.source}});
             m["sizes"] = nlohmann::json::array();
             for (const auto& size : card.sizes)
                 m["sizes"].push_back(std::to_string(size.width) + "x" + std::to_string(size.height));
@@ -284,7 +306,8 @@ int run_models(const std::vector<std::string>& argv) {
         }
         out["unrecognised"] = nlohmann::json::array();
         for (const auto& u : unrecognised)
-            out["unrecognised"].push_back(nlohmann::ordered_json{{"root", u.root.string()}, {"path", u.relative.string()}});
+            out["unrecognised"].push_back(
+                nlohmann::ordered_json{{"root", u.root.string()}, {"path", u.relative.string()}});
         std::printf("%s\n", out.dump(2).c_str());
         return cards.empty() ? 1 : 0;
     }
@@ -292,7 +315,8 @@ int run_models(const std::vector<std::string>& argv) {
     std::printf("model store folders:\n");
     for (const auto& root : store.roots()) std::printf("  %s\n", root.c_str());
     if (cards.empty()) {
-        std::printf("no models found: run `frameloom init-model` or put model cards in one of the folders above\n");
+        std::printf(
+            "no models found: run `frameloom init-model` or put model cards in one of the folders above\n");
         return 1;
     }
     std::printf("\n");
@@ -304,13 +328,16 @@ int run_models(const std::vector<std::string>& argv) {
         const std::string status = missing.empty() ? (card.trained ? "ready" : "ready, untrained")
                                                    : "missing " + std::to_string(missing.size()) + " of " +
                                                          std::to_string(card.files.size()) + " files";
-        std::printf("%s%s  [%s]\n  %s\n", card.id.c_str(), aliases.c_str(), status.c_str(), card.name.c_str());
+        std::printf("%s%s  [%s]\n  %s\n", card.id.c_str(), aliases.c_str(), status.c_str(),
+                    card.name.c_str());
         if (missing.empty()) {
             for (const auto& [role, rel] : card.files)
-                std::printf("  %-20s %s\n", (inference::describe_role(role) + ":").c_str(), card.file(role).c_str());
+                std::printf("  %-20s %s\n", (inference::describe_role(role) + ":").c_str(),
+                            card.file(role).c_str());
         } else {
             for (const auto& piece : missing) {
-                std::printf("  %s: %s missing (%s)\n", card.id.c_str(), piece.what.c_str(), piece.path.c_str());
+                std::printf("  %s: %s missing (%s)\n", card.id.c_str(), piece.what.c_str(),
+                            piece.path.c_str());
                 if (!piece.source.empty()) std::printf("      get it from %s\n", piece.source.c_str());
             }
         }
@@ -320,12 +347,12 @@ int run_models(const std::vector<std::string>& argv) {
         for (const auto& sz : card.sizes)
             sizes += (sizes.empty() ? "" : ", ") + std::to_string(sz.width) + "x" + std::to_string(sz.height);
         if (!tasks.empty() || !sizes.empty())
-            std::printf("  tasks: %s%s%s\n", tasks.empty() ? "-" : tasks.c_str(), sizes.empty() ? "" : "; sizes: ",
-                        sizes.c_str());
+            std::printf("  tasks: %s%s%s\n", tasks.empty() ? "-" : tasks.c_str(),
+                        sizes.empty() ? "" : "; sizes: ", sizes.c_str());
         std::printf("  defaults: %dx%d, %d frames at %s fps, %d %s steps, guidance %.1f, shift %.1f\n",
                     card.defaults.width, card.defaults.height, card.defaults.frames,
-                    core::to_string(card.defaults.fps).c_str(), card.defaults.steps, card.defaults.sampler.c_str(),
-                    card.defaults.guidance, card.defaults.shift);
+                    core::to_string(card.defaults.fps).c_str(), card.defaults.steps,
+                    card.defaults.sampler.c_str(), card.defaults.guidance, card.defaults.shift);
         std::printf("  card: %s\n\n", card.card_path.c_str());
     }
     for (const auto& u : unrecognised)
@@ -335,7 +362,9 @@ int run_models(const std::vector<std::string>& argv) {
 
 int run_probe(const std::vector<std::string>& argv) {
     if (wants_help(argv)) {
-        std::puts("usage: frameloom probe FILE\n\nDescribes a video or image: container, codec, size, frame rate, frame count, duration.");
+        std::puts(
+            "usage: frameloom probe FILE\n\nDescribes a video or image: container, codec, size, frame rate, "
+            "frame count, duration.");
         return 0;
     }
     auto args = Args::parse(argv, {}, {}, "probe");
@@ -349,10 +378,11 @@ int run_probe(const std::vector<std::string>& argv) {
 
 int run_sheet(const std::vector<std::string>& argv) {
     if (wants_help(argv)) {
-        std::puts("usage: frameloom sheet CLIP -o SHEET.png [--columns N] [--every N] [--scale N]\n\n"
-                  "Writes a contact sheet: the clip's frames in a grid (every N-th frame, enlarged N times),\n"
-                  "left to right, top to bottom. Defaults: 8 columns, every frame, scale 1 (3 for clips under\n"
-                  "128 px wide).");
+        std::puts(
+            "usage: frameloom sheet CLIP -o SHEET.png [--columns N] [--every N] [--scale N]\n\n"
+            "Writes a contact sheet: the clip's frames in a grid (every N-th frame, enlarged N times),\n"
+            "left to right, top to bottom. Defaults: 8 columns, every frame, scale 1 (3 for clips under\n"
+            "128 px wide).");
         return 0;
     }
     auto args = Args::parse(argv, {"-o", "--columns", "--every", "--scale"}, {}, "sheet");
@@ -380,14 +410,16 @@ int run_sheet(const std::vector<std::string>& argv) {
 
 int run_bench(const std::vector<std::string>& argv) {
     if (wants_help(argv)) {
-        std::puts("usage: frameloom bench [--model ID] [--device cpu|cuda|auto] [--runs N] [--steps N] [--frames N] [--size WxH]\n"
-                  "                       [--sampler euler|unipc|dpm++]\n\n"
-                  "Times text encoding, each sampling step, decoding and H.264 encoding, and reports peak memory.\n"
-                  "One warm-up run, then the median of --runs timed runs (default 3).");
+        std::puts(
+            "usage: frameloom bench [--model ID] [--device cpu|cuda|auto] [--runs N] [--steps N] [--frames "
+            "N] [--size WxH]\n"
+            "                       [--sampler euler|unipc|dpm++]\n\n"
+            "Times text encoding, each sampling step, decoding and H.264 encoding, and reports peak memory.\n"
+            "One warm-up run, then the median of --runs timed runs (default 3).");
         return 0;
     }
-    auto args = Args::parse(argv, {"--model", "--device", "--runs", "--steps", "--frames", "--size", "--sampler"}, {},
-                            "bench");
+    auto args = Args::parse(
+        argv, {"--model", "--device", "--runs", "--steps", "--frames", "--size", "--sampler"}, {}, "bench");
     if (!args) return report_error(args.message(), 2);
     auto policy = policy_from_args(*args);
     if (!policy) return report_error(policy.message(), 2);
@@ -396,20 +428,24 @@ int run_bench(const std::vector<std::string>& argv) {
     const inference::ModelStore store(inference::ModelStore::default_roots());
     auto card = store.find(args->get("--model").value_or("default"));
     if (!card) return report_error(card.message(), 2);
-    std::vector<std::string> param_args = {"--prompt", "a red circle moving left on a black background", "--seed", "1"};
+    std::vector<std::string> param_args = {"--prompt", "a red circle moving left on a black background",
+                                           "--seed", "1"};
     for (const char* name : {"--steps", "--frames", "--size", "--sampler"})
         if (auto v = args->get(name)) param_args.insert(param_args.end(), {name, *v});
-    auto parsed = Args::parse(param_args, {"--prompt", "--seed", "--steps", "--frames", "--size", "--sampler"}, {}, "bench");
+    auto parsed = Args::parse(
+        param_args, {"--prompt", "--seed", "--steps", "--frames", "--size", "--sampler"}, {}, "bench");
     auto params = params_from_args(*parsed, *card);
     if (!params) return report_error(params.message(), 2);
 
-    auto report = inference::bench_generation(*card, *policy, *params, static_cast<int>(std::max<long long>(1, *runs)));
+    auto report =
+        inference::bench_generation(*card, *policy, *params, static_cast<int>(std::max<long long>(1, *runs)));
     if (!report) return report_error(report.message());
     // Encoding is timed here: the inference bench has no FFmpeg.
     const fs::path tmp = fs::temp_directory_path() / "frameloom-bench.mp4";
     const auto start = std::chrono::steady_clock::now();
     auto written = media::encode_mp4(report->video, tmp);
-    const double encode_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const double encode_seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     std::error_code ec;
     fs::remove(tmp, ec);
     if (!written) return report_error(written.message());
@@ -419,9 +455,11 @@ int run_bench(const std::vector<std::string>& argv) {
 
 int run_init_model(const std::vector<std::string>& argv) {
     if (wants_help(argv)) {
-        std::puts("usage: frameloom init-model [--out DIR] [--seed N]\n\n"
-                  "Writes the embedded default model (tokenizer, text encoder, DiT and card) into DIR (default: models).\n"
-                  "Its weights are a seeded random initialisation; the same seed gives the same weights.");
+        std::puts(
+            "usage: frameloom init-model [--out DIR] [--seed N]\n\n"
+            "Writes the embedded default model (tokenizer, text encoder, DiT and card) into DIR (default: "
+            "models).\n"
+            "Its weights are a seeded random initialisation; the same seed gives the same weights.");
         return 0;
     }
     auto args = Args::parse(argv, {"--out", "--seed"}, {}, "init-model");
@@ -438,27 +476,33 @@ int run_init_model(const std::vector<std::string>& argv) {
 
 int run_train(const std::vector<std::string>& argv) {
     if (wants_help(argv) || argv.empty()) {
-        std::puts("usage: frameloom train shapes [--steps N] [--resume STATE] [--device cpu|cuda|auto] [options]\n\n"
-                  "Trains a model on the procedural shapes world (rendered on the fly), then writes the EMA weights\n"
-                  "into the model's files and marks its card trained.\n\n"
-                  "  --model ID         model to train, starting from its current weights (default: default)\n"
-                  "  --steps N          total optimiser steps; a resumed run continues up to N (default: 1000)\n"
-                  "  --batch N          clips per step (default: 8)\n"
-                  "  --lr F             AdamW learning rate (default: 3e-4)\n"
-                  "  --loss-cap F       cap of the x0 loss weight 1/sigma^2 (min-SNR style; 0 = plain v-loss; default: 5)\n"
-                  "  --seed N           data and noise seed (default: 0)\n"
-                  "  --resume STATE     continue a run bit-exactly from a training state\n"
-                  "  --checkpoint FILE  training state to write (default: out/train/<model>-state.safetensors)\n"
-                  "  --log FILE         loss log CSV (default: out/train/<model>-loss.csv)\n"
-                  "  --every N          steps between checkpoints (default: 100)\n"
-                  "  --no-export        keep the model's files unchanged (only write the training state)\n"
-                  "  --device D         cpu, cuda or auto");
+        std::puts(
+            "usage: frameloom train shapes [--steps N] [--resume STATE] [--device cpu|cuda|auto] "
+            "[options]\n\n"
+            "Trains a model on the procedural shapes world (rendered on the fly), then writes the EMA "
+            "weights\n"
+            "into the model's files and marks its card trained.\n\n"
+            "  --model ID         model to train, starting from its current weights (default: default)\n"
+            "  --steps N          total optimiser steps; a resumed run continues up to N (default: 1000)\n"
+            "  --batch N          clips per step (default: 8)\n"
+            "  --lr F             AdamW learning rate (default: 3e-4)\n"
+            "  --loss-cap F       cap of the x0 loss weight 1/sigma^2 (min-SNR style; 0 = plain v-loss; "
+            "default: 5)\n"
+            "  --seed N           data and noise seed (default: 0)\n"
+            "  --resume STATE     continue a run bit-exactly from a training state\n"
+            "  --checkpoint FILE  training state to write (default: out/train/<model>-state.safetensors)\n"
+            "  --log FILE         loss log CSV (default: out/train/<model>-loss.csv)\n"
+            "  --every N          steps between checkpoints (default: 100)\n"
+            "  --no-export        keep the model's files unchanged (only write the training state)\n"
+            "  --device D         cpu, cuda or auto");
         return argv.empty() ? 2 : 0;
     }
-    if (argv[0] != "shapes") return report_error("unknown training set '" + argv[0] + "': use `frameloom train shapes`", 2);
+    if (argv[0] != "shapes")
+        return report_error("unknown training set '" + argv[0] + "': use `frameloom train shapes`", 2);
     const std::vector<std::string> rest(argv.begin() + 1, argv.end());
-    auto args = Args::parse(rest, {"--model", "--steps", "--batch", "--lr", "--loss-cap", "--seed", "--resume", "--checkpoint",
-                                   "--log", "--every", "--device"},
+    auto args = Args::parse(rest,
+                            {"--model", "--steps", "--batch", "--lr", "--loss-cap", "--seed", "--resume",
+                             "--checkpoint", "--log", "--every", "--device"},
                             {"--no-export"}, "train");
     if (!args) return report_error(args.message(), 2);
     auto policy = policy_from_args(*args);
@@ -480,7 +524,9 @@ int run_train(const std::vector<std::string>& argv) {
     if (!lr) return report_error(lr.message(), 2);
     if (!cap) return report_error(cap.message(), 2);
     if (*steps < 1 || *batch < 1 || *every < 1 || *seed < 0 || !(*lr > 0.0) || !(*cap >= 0.0))
-        return report_error("--steps, --batch and --every must be positive, --lr above 0, --loss-cap and --seed not negative", 2);
+        return report_error(
+            "--steps, --batch and --every must be positive, --lr above 0, --loss-cap and --seed not negative",
+            2);
     o.loss_cap = *cap;
     o.steps = static_cast<int>(*steps);
     o.batch = static_cast<int>(*batch);
@@ -492,11 +538,15 @@ int run_train(const std::vector<std::string>& argv) {
     o.checkpoint = args->get("--checkpoint").value_or((out_dir / (card->id + "-state.safetensors")).string());
     o.loss_log = args->get("--log").value_or((out_dir / (card->id + "-loss.csv")).string());
     std::error_code ec;
-    fs::create_directories(fs::path(o.checkpoint).parent_path().empty() ? "." : fs::path(o.checkpoint).parent_path(), ec);
-    fs::create_directories(fs::path(o.loss_log).parent_path().empty() ? "." : fs::path(o.loss_log).parent_path(), ec);
+    fs::create_directories(
+        fs::path(o.checkpoint).parent_path().empty() ? "." : fs::path(o.checkpoint).parent_path(), ec);
+    fs::create_directories(
+        fs::path(o.loss_log).parent_path().empty() ? "." : fs::path(o.loss_log).parent_path(), ec);
 
     ProgressBar bar("training");
-    o.progress = [&](int64_t done, int64_t total, const std::string& label) { bar.update(done, total, label); };
+    o.progress = [&](int64_t done, int64_t total, const std::string& label) {
+        bar.update(done, total, label);
+    };
     o.cancel = interrupt_cancel();
     auto result = inference::train_shapes(*card, o);
     bar.finish();

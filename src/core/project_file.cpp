@@ -30,6 +30,7 @@ OJson params_to_json(const GenerationParams& p) {
     cond["last_frame"] = p.conditioning.last_frame;
     cond["extend"] = p.conditioning.extend;
     cond["keep_source"] = p.conditioning.keep_source;
+    if (p.conditioning.extend_frames > 0) cond["extend_frames"] = p.conditioning.extend_frames;
     cond["references"] = p.conditioning.references;
     OJson j = OJson::object();
     j["prompt"] = p.prompt;
@@ -265,6 +266,8 @@ Result<GenerationParams> params_from_json(const Json& j, const std::string& path
             if (!keep->is_boolean()) return field_error(join(cpath, "keep_source"), "true or false", *keep);
             p.conditioning.keep_source = keep->get<bool>();
         }
+        if (member(*c, "extend_frames"))
+            FL_TRY(read_int64(*c, cpath, "extend_frames", p.conditioning.extend_frames, 0, 100000, "a frame count from 0 to 100000"));
         if (const Json* refs = member(*c, "references")) {
             const std::string rpath = join(cpath, "references");
             if (!refs->is_array()) return field_error(rpath, "a list of texts", *refs);

@@ -22,6 +22,10 @@ Result<void> GenerationParams::validate() const {
     if (sampler != "euler" && sampler != "unipc" && sampler != "dpm++")
         return fail("sampler '" + sampler + "' is unknown: use euler, unipc or dpm++");
     if (model.empty()) return fail("model is empty: use --model default or a model id from `frameloom models`");
+    if (conditioning.extend_frames < 0 || conditioning.extend_frames > 100000)
+        return fail("the extension length must be 0 to 100000 frames (got " + std::to_string(conditioning.extend_frames) + ")");
+    if (conditioning.extend_frames > 0 && conditioning.extend.empty())
+        return fail("an extension length needs a clip to extend: add --extend CLIP");
     return ok();
 }
 

@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <chrono>
-#include <optional>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include "inference/frame_conditioning.h"
@@ -33,11 +33,13 @@ WanPipeline::WanPipeline(ModelCard card, DevicePolicy policy, Tokenizer tokenize
       codec_(std::move(codec)),
       device_(device) {}
 
-core::Result<std::unique_ptr<WanPipeline>> WanPipeline::load(const ModelCard& card, const DevicePolicy& requested) {
+core::Result<std::unique_ptr<WanPipeline>> WanPipeline::load(const ModelCard& card,
+                                                             const DevicePolicy& requested) {
     const auto start = Clock::now();
     auto policy = requested.resolve();
     if (!policy) return policy.error();
-    const torch::Device device = policy->device == DeviceKind::CUDA ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
+    const torch::Device device =
+        policy->device == DeviceKind::CUDA ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
     auto parts = load_wan_parts(card, device);
     if (!parts) return parts.error();
     auto& t5 = parts->t5;
@@ -48,10 +50,11 @@ core::Result<std::unique_ptr<WanPipeline>> WanPipeline::load(const ModelCard& ca
     dit->eval();
     // The text encoder stays on the CPU: it is small next to the DiT and frees the GPU for sampling.
     dit->to(device);
-    dit->set_precision(policy->precision == Precision::BF16 ? wan::DiTPrecision::BF16 : wan::DiTPrecision::F32);
+    dit->set_precision(policy->precision == Precision::BF16 ? wan::DiTPrecision::BF16
+                                                            : wan::DiTPrecision::F32);
 
-    auto pipeline = std::unique_ptr<WanPipeline>(
-        new WanPipeline(card, *policy, std::move(parts->tokenizer), t5, dit, std::move(parts->codec), device));
+    auto pipeline = std::unique_ptr<WanPipeline>(new WanPipeline(card, *policy, std::move(parts->tokenizer),
+                                                                 t5, dit, std::move(parts->codec), device));
     pipeline->load_seconds_ = seconds_since(start);
     return pipeline;
 }
@@ -76,14 +79,16 @@ core::Result<void> WanPipeline::check_request(const core::GenerationParams& p) c
     const auto stride = codec_->stride();
     const int64_t gh = stride[1] * dit_->config().patch[1], gw = stride[2] * dit_->config().patch[2];
     if (p.height % gh != 0 || p.width % gw != 0)
-        return core::fail("size " + std::to_string(p.width) + "x" + std::to_string(p.height) + " does not fit model '" +
-                          card_.id + "': width and height must be multiples of " + std::to_string(gw));
+        return core::fail("size " + std::to_string(p.width) + "x" + std::to_string(p.height) +
+                          " does not fit model '" + card_.id + "': width and height must be multiples of " +
+                          std::to_string(gw));
     if (auto fits = codec_->check_video(p.frames, p.height, p.width); !fits)
         return core::fail("model '" + card_.id + "': " + fits.message());
     // Frame-mask models sample whole tokens and cut the extra frames; others need whole tokens.
     if (card_.conditioning.empty() && codec_->latent_frames(p.frames) % dit_->config().patch[0] != 0)
         return core::fail("model '" + card_.id + "': " + std::to_string(p.frames) +
-                          " frames do not fit the DiT's temporal patch of " + std::to_string(dit_->config().patch[0]));
+                          " frames do not fit the DiT's temporal patch of " +
+                          std::to_string(dit_->config().patch[0]));
     return core::ok();
 }
 
@@ -94,6 +99,8 @@ torch::Tensor WanPipeline::encode_text(const std::string& prompt) {
 
 core::Result<core::Video> WanPipeline::generate(const GenerateRequest& request, GenerateStats* stats) {
     try {
+        if (!request.media.extend_source.frames.empty() && request.media.extend_frames > 0)
+            return run_chain(request, stats);
         return run(request, stats);
     } catch (const std::exception& e) {
         std::string what = e.what();
@@ -102,14 +109,80 @@ core::Result<core::Video> WanPipeline::generate(const GenerateRequest& request, 
     }
 }
 
+core::Result<core::Video> WanPipeline::run_chain(const GenerateRequest& request, GenerateStats* stats) {
+    // Before: source [s0 … sN]          want = extend_frames new frames
+    // After:  [s0 … sN | pass 0 | pass 1 | …] cut to N + want (keep_source) or [pass 0 | pass 1 | …] cut to
+    // want
+    const core::GenerationParams& p = request.params;
+    const core::ConditioningMedia& media = request.media;
+    const int64_t want = media.extend_frames;
+    const int64_t per_pass =
+        p.frames - std::min<int64_t>({kExtendFrames, media.extend_source.frame_count(), p.frames - 1});
+    if (per_pass <= 0) return core::fail("an extension needs at least 2 frames per pass (--frames)");
+    const int passes = static_cast<int>((want + per_pass - 1) / per_pass);
+    const int units = p.steps + 2;  // run()'s progress units per pass
+    const int64_t kept = media.keep_source ? media.extend_source.frame_count() : 0;
+    core::Video out;
+    out.fps = p.fps;
+    GenerateStats total;
+    for (int pass = 0; pass < passes; ++pass) {
+        GenerateRequest r;
+        r.params = p;
+        r.params.seed = p.seed + static_cast<uint64_t>(pass);  // fresh noise for each pass
+        r.cancel = request.cancel;
+        r.media.references = media.references;
+        if (pass == 0) {
+            r.media.extend_source = media.extend_source;  // the first pass keeps (or not) the source, resized
+            r.media.keep_source = media.keep_source;
+        } else {
+            // Later passes continue the frames made so far (the last kExtendFrames are all a pass reads).
+            r.media.extend_source.fps = out.fps;
+            const auto from = out.frames.end() - std::min<int64_t>(kExtendFrames, out.frame_count());
+            r.media.extend_source.frames.assign(from, out.frames.end());
+        }
+        if (request.progress)
+            r.progress = [&, pass](int64_t done, int64_t, const std::string& label) {
+                request.progress(
+                    pass * units + done, passes * units,
+                    label + " (pass " + std::to_string(pass + 1) + "/" + std::to_string(passes) + ")");
+            };
+        if (request.step_preview)
+            r.step_preview = [&, pass](int step, int steps, const core::Video& preview) {
+                request.step_preview(pass * steps + step, passes * steps, preview);
+            };
+        GenerateStats one;
+        auto part = run(r, &one);
+        if (!part) return part.error();
+        if (part->frames.empty())
+            return core::fail("extension pass " + std::to_string(pass + 1) + " made no frames");
+        for (auto& frame : part->frames) out.frames.push_back(std::move(frame));
+        total.text_encode_seconds += one.text_encode_seconds;
+        total.sampling_seconds += one.sampling_seconds;
+        total.decode_seconds += one.decode_seconds;
+        total.tokens = one.tokens;
+    }
+    out.frames.resize(static_cast<size_t>(std::min<int64_t>(out.frame_count(), kept + want)));
+    if (stats) {
+        total.load_seconds = load_seconds_;
+        total.seconds_per_step = total.sampling_seconds / (static_cast<double>(p.steps) * passes);
+        total.peak_rss_bytes = peak_rss_bytes();
+        *stats = total;
+    }
+    return out;
+}
+
 core::Result<core::Video> WanPipeline::run(const GenerateRequest& request, GenerateStats* stats) {
     const core::GenerationParams& p = request.params;
     FL_TRY(check_request(p));
     const auto& named = p.conditioning;
     const auto& media = request.media;
-    if ((!named.first_frame.empty() && !media.first_frame) || (!named.last_frame.empty() && !media.last_frame) ||
-        (!named.extend.empty() && media.extend_source.frames.empty()) || named.references.size() != media.references.size())
-        return core::fail("the conditioning files were not read: load them with media::load_conditioning before generating");
+    if ((!named.first_frame.empty() && !media.first_frame) ||
+        (!named.last_frame.empty() && !media.last_frame) ||
+        (!named.extend.empty() && media.extend_source.frames.empty()) ||
+        named.references.size() != media.references.size())
+        return core::fail(
+            "the conditioning files were not read: load them with media::load_conditioning before "
+            "generating");
     torch::NoGradGuard no_grad;
     GenerateStats local;
     local.load_seconds = load_seconds_;
@@ -120,7 +193,8 @@ core::Result<core::Video> WanPipeline::run(const GenerateRequest& request, Gener
 
     auto start = Clock::now();
     const bool use_cfg = p.guidance != 1.0;
-    const std::string negative = p.negative_prompt.empty() ? card_.defaults.negative_prompt : p.negative_prompt;
+    const std::string negative =
+        p.negative_prompt.empty() ? card_.defaults.negative_prompt : p.negative_prompt;
     torch::Tensor context = encode_text(p.prompt);
     if (use_cfg) context = torch::cat({context, encode_text(negative)}, 0);  // [2, L, D]: cond, uncond
     context = context.to(device_);
@@ -136,8 +210,8 @@ core::Result<core::Video> WanPipeline::run(const GenerateRequest& request, Gener
     int64_t sampled_frames = codec_->latent_frames(p.frames);
     if (card_.conditioning == "frame-mask") {
         sampled_frames = (sampled_frames + pt - 1) / pt * pt;
-        auto made = make_frame_condition(request.media, *codec_, p.frames, sampled_frames, p.height, p.width, pt,
-                                         kExtendFrames);
+        auto made = make_frame_condition(request.media, *codec_, p.frames, sampled_frames, p.height, p.width,
+                                         pt, kExtendFrames);
         if (!made) return made.error();
         condition = std::move(*made);
         condition->clean = condition->clean.to(device_);
@@ -145,17 +219,21 @@ core::Result<core::Video> WanPipeline::run(const GenerateRequest& request, Gener
     const int64_t refs = condition ? condition->ref_frames : 0;
     const int64_t lt = sampled_frames + refs;
     auto generator = at::make_generator<at::CPUGeneratorImpl>(p.seed);
-    torch::Tensor x = torch::randn({1, c, lt, h, w}, generator, torch::TensorOptions().dtype(torch::kFloat32));
+    torch::Tensor x =
+        torch::randn({1, c, lt, h, w}, generator, torch::TensorOptions().dtype(torch::kFloat32));
     x = x.to(device_);
     const torch::Tensor noise = x.clone();
-    local.tokens = (lt / dit_->config().patch[0]) * (h / dit_->config().patch[1]) * (w / dit_->config().patch[2]);
+    local.tokens =
+        (lt / dit_->config().patch[0]) * (h / dit_->config().patch[1]) * (w / dit_->config().patch[2]);
 
     auto kind = parse_sampler(p.sampler);
     if (!kind) return kind.error();
     // t is σ·1000 for Euler and the scheduler's integer timestep for UniPC and DPM++, as the reference.
     // Frame-mask models see known frames clean beside their flags, and those frames follow their exact
     // straight path from the noise to the given pixels (frame_conditioning.h).
-    const auto model_input = [&](const torch::Tensor& xt) { return condition ? frame_mask_input(xt, *condition) : xt; };
+    const auto model_input = [&](const torch::Tensor& xt) {
+        return condition ? frame_mask_input(xt, *condition) : xt;
+    };
     const auto finish = [&](const torch::Tensor& v) {
         return condition ? keep_known(v, noise - condition->clean, *condition) : v;
     };
@@ -164,7 +242,8 @@ core::Result<core::Video> WanPipeline::run(const GenerateRequest& request, Gener
     const bool predicts_x0 = card_.prediction == "x0";
     const auto as_velocity = [&](const torch::Tensor& out, const torch::Tensor& xt, double t) {
         if (!predicts_x0) return out;
-        return velocity_from_x0(xt, out, torch::full({1}, t / 1000.0, torch::TensorOptions().device(device_)));
+        return velocity_from_x0(xt, out,
+                                torch::full({1}, t / 1000.0, torch::TensorOptions().device(device_)));
     };
     // The step preview: the clean estimate x0 = x_t − σ·v (σ as as_velocity clamped it, so an x0 model's
     // preview is its own prediction) of the latent frame under the middle output frame, decoded alone.

@@ -31,6 +31,9 @@ private:
     WanPipeline(ModelCard card, DevicePolicy policy, Tokenizer tokenizer, wan::T5Encoder t5, wan::WanDiT dit,
                 std::unique_ptr<VideoCodec> codec, torch::Device device);
     core::Result<core::Video> run(const GenerateRequest& request, GenerateStats* stats);
+    /// An extension of media.extend_frames new frames: passes of run(), each continuing the last one's
+    /// frames (seed + pass), joined and cut to the length.
+    core::Result<core::Video> run_chain(const GenerateRequest& request, GenerateStats* stats);
     core::Result<void> check_request(const core::GenerationParams& params) const;
 
     ModelCard card_;

@@ -38,6 +38,7 @@ core::Result<core::ConditioningMedia> load_conditioning(const core::Conditioning
         media.extend_source = std::move(*video);
     }
     media.keep_source = c.keep_source;
+    media.extend_frames = c.extend_frames;
     return media;
 }
 

@@ -371,6 +371,30 @@ TEST_F(StudioFlowTest, ExtendTakeStartsWithTheSource) {
     expect_invariants();
 }
 
+TEST_F(StudioFlowTest, ExtendBySecondsChainsPassesOfTheModel) {
+    MainWindow& w = open_window(write_project());
+    fl::studio::ProjectDocument& doc = *w.document();
+    QSignalSpy finished(&w, &MainWindow::generationFinished);
+    action("actionGenerate")->trigger();
+    ASSERT_EQ(wait_generations(finished, 1), 1);
+    const fl::core::Take source = doc.project().shots.front().takes.front();
+    auto source_video = fl::media::decode_video(doc.resolve_media(source.file));
+    ASSERT_TRUE(source_video.ok());
+
+    w.takesStrip()->setExtendSeconds(2.5);  // 20 frames at 8 fps: two passes of the default model
+    w.takesStrip()->list()->setCurrentRow(0);
+    click("extendTakeButton");
+    ASSERT_EQ(wait_generations(finished, 2), 2)
+        << w.jobsPanel()->errorText(finished.at(1).at(0).toULongLong()).toStdString();
+    const fl::core::Take extended = doc.project().shots.front().takes.back();
+    const int64_t frames = std::llround(2.5 * extended.params.fps.to_double());
+    EXPECT_EQ(extended.params.conditioning.extend_frames, frames);
+    auto video = fl::media::decode_video(doc.resolve_media(extended.file));
+    ASSERT_TRUE(video.ok());
+    EXPECT_EQ(video->frame_count(), source_video->frame_count() + frames);
+    expect_invariants();
+}
+
 TEST_F(StudioFlowTest, LastFrameBecomesTheNextShotsFirstFrame) {
     MainWindow& w = open_window(write_project());
     fl::studio::ProjectDocument& doc = *w.document();

@@ -105,7 +105,8 @@ TEST_F(GenerateE2E, GeneratesEncodesAndDecodesBack) {
             mean_gen[i % 3] += video->frames[f].rgb[i];
             mean_dec[i % 3] += decoded->frames[f].rgb[i];
         }
-        for (int c = 0; c < 3; ++c) EXPECT_NEAR(mean_gen[c] / (n / 3.0), mean_dec[c] / (n / 3.0), 4.0) << "frame " << f;
+        for (int c = 0; c < 3; ++c)
+            EXPECT_NEAR(mean_gen[c] / (n / 3.0), mean_dec[c] / (n / 3.0), 4.0) << "frame " << f;
     }
 }
 
@@ -115,7 +116,8 @@ TEST_F(GenerateE2E, SameSeedGivesBitIdenticalFramesAndOtherSeedDiffers) {
     auto a = generator_->generate(request);
     auto b = generator_->generate(request);
     ASSERT_TRUE(a.ok() && b.ok());
-    for (size_t f = 0; f < a->frames.size(); ++f) EXPECT_EQ(a->frames[f].rgb, b->frames[f].rgb) << "frame " << f;
+    for (size_t f = 0; f < a->frames.size(); ++f)
+        EXPECT_EQ(a->frames[f].rgb, b->frames[f].rgb) << "frame " << f;
     request.params.seed = 8;
     auto c = generator_->generate(request);
     ASSERT_TRUE(c.ok());
@@ -131,7 +133,9 @@ TEST_F(GenerateE2E, DefaultModelStaysOnEulerAndEachSamplerIsDeterministic) {
         request.params = small_params(card_);
         request.params.sampler = sampler;
         int last_done = 0;
-        request.progress = [&](int64_t done, int64_t, const std::string&) { last_done = static_cast<int>(done); };
+        request.progress = [&](int64_t done, int64_t, const std::string&) {
+            last_done = static_cast<int>(done);
+        };
         auto a = generator_->generate(request);
         ASSERT_TRUE(a.ok()) << sampler << ": " << a.message();
         EXPECT_EQ(last_done, request.params.steps + 2) << sampler;
@@ -178,7 +182,6 @@ TEST_F(GenerateE2E, BadRequestsAreOneLineErrors) {
     EXPECT_NE(zero.message().find("frames"), std::string::npos);
     request.params.frames = -4;
     EXPECT_FALSE(generator_->generate(request).ok());
-
 
     request.params = small_params(card_);
     request.params.conditioning.first_frame = "x.png";  // named but never read
@@ -245,7 +248,43 @@ TEST_F(GenerateE2E, ExtensionGivesTheContinuationOrSourcePlusContinuation) {
     auto whole = generator_->generate(request);
     ASSERT_TRUE(whole.ok()) << whole.message();
     ASSERT_EQ(whole->frame_count(), 10 + 4);
-    for (int i = 0; i < 4; ++i) EXPECT_EQ(whole->frames[static_cast<size_t>(10 + i)].rgb, alone->frames[static_cast<size_t>(i)].rgb);
+    for (int i = 0; i < 4; ++i)
+        EXPECT_EQ(whole->frames[static_cast<size_t>(10 + i)].rgb, alone->frames[static_cast<size_t>(i)].rgb);
+}
+
+TEST_F(GenerateE2E, ExtensionByALengthChainsPasses) {
+    const core::Video source = rendered(10, 64, 48);
+    inference::GenerateRequest request;
+    request.params = small_params(card_);  // 8 frames a pass: 4 given, 4 new
+    request.params.prompt.clear();
+    request.params.conditioning.extend = "(in memory)";
+    request.media.extend_source = source;
+    request.media.extend_frames = request.params.conditioning.extend_frames = 11;  // 3 passes, cut to 11
+    std::vector<std::pair<int64_t, int64_t>> progress;
+    request.progress = [&](int64_t done, int64_t total, const std::string&) {
+        progress.emplace_back(done, total);
+    };
+    auto chain = generator_->generate(request);
+    ASSERT_TRUE(chain.ok()) << chain.message();
+    EXPECT_EQ(chain->frame_count(), 11);
+    ASSERT_FALSE(progress.empty());
+    EXPECT_EQ(progress.back().first, progress.back().second);  // one bar over every pass
+    EXPECT_EQ(progress.back().second, 3 * (request.params.steps + 2));
+
+    // The first pass is the plain one-pass extension (same seed); keep_source puts the source first.
+    inference::GenerateRequest one = request;
+    one.progress = {};
+    one.media.extend_frames = one.params.conditioning.extend_frames = 0;
+    auto single = generator_->generate(one);
+    ASSERT_TRUE(single.ok());
+    for (int i = 0; i < 4; ++i)
+        EXPECT_EQ(chain->frames[static_cast<size_t>(i)].rgb, single->frames[static_cast<size_t>(i)].rgb);
+    request.progress = {};
+    request.media.keep_source = request.params.conditioning.keep_source = true;
+    auto whole = generator_->generate(request);
+    ASSERT_TRUE(whole.ok());
+    ASSERT_EQ(whole->frame_count(), 10 + 11);
+    EXPECT_EQ(whole->frames[12].rgb, chain->frames[2].rgb);
 }
 
 TEST_F(GenerateE2E, ReferencesConditionButAreNotInTheOutput) {

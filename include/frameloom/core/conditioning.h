@@ -14,6 +14,7 @@ struct ConditioningMedia {
     std::optional<Frame> last_frame;   ///< the output's last frame (keyframes)
     Video extend_source;               ///< clip to continue (no frames = none)
     bool keep_source = false;          ///< output = source + continuation instead of the continuation alone
+    int64_t extend_frames = 0;         ///< new frames to make (0 = one pass of the model; Conditioning)
     std::vector<Frame> references;     ///< reference images of the subject
 
     bool empty() const {

@@ -16,6 +16,9 @@ struct Conditioning {
     std::string last_frame;               ///< image to end on (keyframes)
     std::string extend;                   ///< clip to continue
     bool keep_source = false;             ///< with `extend`: the output starts with the source clip
+    /// With `extend`: new frames to make. 0 = one pass of the model (its clip length less the frames it
+    /// continues from); more chains passes, each continuing the last, and cuts to this length.
+    int64_t extend_frames = 0;
     std::vector<std::string> references;  ///< reference images of a character or object
 
     bool operator==(const Conditioning&) const = default;

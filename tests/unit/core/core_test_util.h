@@ -69,6 +69,8 @@ inline Project sample_project() {
     a.params.conditioning.first_frame = "refs/first.png";
     a.params.conditioning.last_frame = "refs/last.png";
     a.params.conditioning.extend = "clips/prev.mp4";
+    a.params.conditioning.keep_source = true;
+    a.params.conditioning.extend_frames = 36;
     a.params.conditioning.references = {"refs/hero.png", "refs/dog.png"};
     a.takes.push_back(sample_take(p.fresh_id("take"), "takes/a1.mp4"));
     a.takes.push_back(sample_take(p.fresh_id("take"), "takes/a2.mp4"));

@@ -69,6 +69,27 @@ TEST(ProjectFile, SamplerRoundTripsAndIsChecked) {
     EXPECT_NE(bad.message().find("sampler"), std::string::npos) << bad.message();
 }
 
+TEST(ProjectFile, ExtensionLengthRoundTripsAndIsChecked) {
+    const Project p = sample_project();
+    const std::string text = project_to_json(p);
+    EXPECT_NE(text.find("\"extend_frames\": 36"), std::string::npos);
+    const auto back = project_from_json(text);
+    ASSERT_TRUE(back.ok()) << back.message();
+    EXPECT_EQ(back->shots[0].params.conditioning.extend_frames, 36);
+    const auto bad = project_from_json(replace_once(text, "\"extend_frames\": 36", "\"extend_frames\": -2"));
+    ASSERT_FALSE(bad.ok());
+    EXPECT_NE(bad.message().find("extend_frames"), std::string::npos) << bad.message();
+    // Files from before the field read as one pass.
+    const auto old = project_from_json(replace_once(text, ",\n          \"extend_frames\": 36", ""));
+    ASSERT_TRUE(old.ok()) << old.message();
+    EXPECT_EQ(old->shots[0].params.conditioning.extend_frames, 0);
+    // A length without a clip to extend is refused by validation.
+    GenerationParams lonely;
+    lonely.prompt = "a red circle";
+    lonely.conditioning.extend_frames = 8;
+    EXPECT_FALSE(lonely.validate().ok());
+}
+
 TEST(ProjectFile, HeaderAndRatesAreReadable) {
     const std::string text = project_to_json(sample_project());
     EXPECT_EQ(text.rfind("{\n  \"format\": \"frameloom-project\",\n  \"schema_version\": 1,", 0), 0u)
