@@ -23,14 +23,17 @@
 #include <filesystem>
 #include <functional>
 
+#include "frameloom/core/audio.h"
 #include "frameloom/core/edit.h"
 #include "frameloom/core/media_paths.h"
 #include "frameloom/core/project.h"
 #include "frameloom/core/project_file.h"
+#include "frameloom/media/audio.h"
 #include "frameloom/media/decode.h"
 #include "frameloom/media/encode.h"
 #include "frameloom/media/probe.h"
 #include "support/studio_fixture.h"
+#include "ui/export_dialog.h"
 #include "ui/jobs_panel.h"
 #include "ui/main_window.h"
 #include "ui/preview_player.h"
@@ -38,6 +41,7 @@
 #include "ui/shot_inspector.h"
 #include "ui/storyboard_panel.h"
 #include "ui/takes_strip.h"
+#include "ui/timeline_view.h"
 
 namespace fs = std::filesystem;
 using fl::studio::MainWindow;
@@ -137,6 +141,110 @@ protected:
         list->dropCurrentAt(pos);
     }
 };
+
+// The main flow, as a filmmaker goes: new project → storyboard of three shots → generate → pick takes →
+// arrange on the timeline → add music → export, and the exported film is checked.
+TEST_F(StudioFlowTest, NewProjectToExportedFilm) {
+    window_ = std::make_unique<MainWindow>();
+    window_->setInteractive(false);
+    window_->setAutosaveInterval(0);
+    window_->show();
+    MainWindow& w = *window_;
+    w.fileNew();
+    fl::studio::ProjectDocument& doc = *w.document();
+    ASSERT_TRUE(w.saveProjectAs(QString::fromStdString((dir_ / "film.flproj").string())))
+        << w.lastError().toStdString();
+
+    // Storyboard: the starter shot and two more, each with its own prompt.
+    action("actionNewShot")->trigger();
+    action("actionNewShot")->trigger();
+    ASSERT_EQ(doc.project().shots.size(), 3u);
+    const char* prompts[] = {"a red circle moving right on a dark blue background",
+                             "a yellow triangle moving left on a dark blue background",
+                             "a white square staying still on a black background"};
+    std::vector<std::string> ids;
+    for (size_t i = 0; i < 3; ++i) {
+        fl::core::GenerationParams params = doc.project().shots[i].params;
+        params.prompt = prompts[i];
+        params.steps = 4;
+        ids.push_back(doc.project().shots[i].id);
+        ASSERT_TRUE(doc.push(fl::core::make_set_shot_params(ids[i], params)).ok());
+    }
+
+    // Generate each shot: each first take lands on the timeline, in storyboard order.
+    QSignalSpy finished(&w, &MainWindow::generationFinished);
+    for (const auto& id : ids) {
+        w.selectShot(QString::fromStdString(id));
+        action("actionGenerate")->trigger();
+    }
+    ASSERT_EQ(wait_generations(finished, 3), 3);
+    const fl::core::Track& v1 = doc.project().sequence.tracks.front();
+    ASSERT_EQ(v1.clips.size(), 3u);
+    for (size_t i = 0; i < 3; ++i) EXPECT_EQ(v1.clips[i].source.shot_id, ids[i]);
+
+    // Pick takes: a second take of the middle shot, picked; its clip shows it.
+    w.selectShot(QString::fromStdString(ids[1]));
+    ASSERT_EQ(w.generateVariations(1).size(), 1);
+    ASSERT_EQ(wait_generations(finished, 4), 4);
+    const std::string second_take = doc.project().find_shot(ids[1])->takes.back().id;
+    ASSERT_TRUE(w.pickTake(QString::fromStdString(second_take))) << w.lastError().toStdString();
+    EXPECT_EQ(doc.project().sequence.tracks.front().clips[1].source.take_id, second_take);
+
+    // Arrange: a crossfade of 4 frames into the last clip, a fade-in on the first.
+    fl::studio::TimelineView* view = w.timeline();
+    const QString track = QString::fromStdString(v1.id);
+    view->selectClip(track, QString::fromStdString(v1.clips[2].id));
+    ASSERT_TRUE(view->setCrossfade(4));
+    view->selectClip(track, QString::fromStdString(v1.clips[0].id));
+    ASSERT_TRUE(view->setFades(4, 0));
+    const fl::core::Track& arranged = doc.project().sequence.tracks.front();
+    EXPECT_EQ(arranged.clips[2].transition_in, 4);
+    EXPECT_EQ(arranged.overlap_before(2), 4);
+    const int64_t film_frames = doc.project().sequence.duration();
+    EXPECT_EQ(film_frames, arranged.clips[2].end());
+
+    // Music: a 4-second tone from a file, at the start (the film's sound goes on silent after it).
+    fl::core::Audio tone;
+    tone.sample_rate = 48000;
+    tone.channels = 2;
+    for (int i = 0; i < 4 * 48000; ++i) {
+        const float v = 0.2f * static_cast<float>(std::sin(2.0 * M_PI * 330.0 * i / 48000.0));
+        tone.samples.insert(tone.samples.end(), {v, v});
+    }
+    ASSERT_TRUE(fl::media::write_wav(tone, dir_ / "music.wav").ok());
+    view->setPlayhead(0);
+    ASSERT_TRUE(view->addMusic(QString::fromStdString((dir_ / "music.wav").string())));
+    EXPECT_EQ(doc.project().sequence.duration(), film_frames);
+    expect_invariants();
+    ASSERT_TRUE(w.saveProject());
+
+    // Export: the whole film with its sound.
+    action("actionExport")->trigger();
+    fl::studio::ExportDialog* dialog = w.exportDialog();
+    ASSERT_NE(dialog, nullptr);
+    const fs::path film = dir_ / "film.mp4";
+    dialog->setTargetPath(QString::fromStdString(film.string()));
+    QSignalSpy exported(dialog, &fl::studio::ExportDialog::exportFinished);
+    ASSERT_NE(dialog->startExport(), 0u);
+    ASSERT_TRUE(wait_until([&] { return exported.count() > 0; }, kJobTimeoutMs));
+    ASSERT_TRUE(exported.at(0).at(0).toBool()) << exported.at(0).at(1).toString().toStdString();
+    auto info = fl::media::probe(film);
+    ASSERT_TRUE(info.ok()) << info.message();
+    EXPECT_EQ(info->frame_count, film_frames);
+    EXPECT_EQ(info->width, doc.project().sequence.width);
+    EXPECT_TRUE(info->has_audio);
+    auto sound = fl::media::probe_audio_seconds(film);
+    ASSERT_TRUE(sound.ok()) << sound.message();
+    EXPECT_NEAR(*sound, static_cast<double>(film_frames) / doc.project().sequence.fps.to_double(), 0.1);
+    // The first frame is black (the fade-in starts there); a frame of the middle shot is not.
+    auto frames = fl::media::decode_video(film);
+    ASSERT_TRUE(frames.ok());
+    double first = 0, middle = 0;
+    for (uint8_t v : frames->frames.front().rgb) first += v;
+    for (uint8_t v : frames->frames[24].rgb) middle += v;
+    EXPECT_LT(first / static_cast<double>(frames->frames.front().rgb.size()), 8.0);
+    EXPECT_GT(middle, first);
+}
 
 TEST_F(StudioFlowTest, StoryboardAddDuplicateReorderDeleteWithUndo) {
     MainWindow& w = open_window(write_project());
