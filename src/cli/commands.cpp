@@ -488,6 +488,8 @@ int run_train(const std::vector<std::string>& argv) {
             "  --lr F             AdamW learning rate (default: 3e-4)\n"
             "  --loss-cap F       cap of the x0 loss weight 1/sigma^2 (min-SNR style; 0 = plain v-loss; "
             "default: 5)\n"
+            "  --object-weight F  weight of the object's pixels in the loss, the background's being 1 "
+            "(default: 1)\n"
             "  --seed N           data and noise seed (default: 0)\n"
             "  --resume STATE     continue a run bit-exactly from a training state\n"
             "  --checkpoint FILE  training state to write (default: out/train/<model>-state.safetensors)\n"
@@ -501,8 +503,8 @@ int run_train(const std::vector<std::string>& argv) {
         return report_error("unknown training set '" + argv[0] + "': use `frameloom train shapes`", 2);
     const std::vector<std::string> rest(argv.begin() + 1, argv.end());
     auto args = Args::parse(rest,
-                            {"--model", "--steps", "--batch", "--lr", "--loss-cap", "--seed", "--resume",
-                             "--checkpoint", "--log", "--every", "--device"},
+                            {"--model", "--steps", "--batch", "--lr", "--loss-cap", "--object-weight",
+                             "--seed", "--resume", "--checkpoint", "--log", "--every", "--device"},
                             {"--no-export"}, "train");
     if (!args) return report_error(args.message(), 2);
     auto policy = policy_from_args(*args);
@@ -519,6 +521,11 @@ int run_train(const std::vector<std::string>& argv) {
     auto every = args->get_int("--every", o.checkpoint_every);
     auto lr = args->get_double("--lr", o.learning_rate);
     auto cap = args->get_double("--loss-cap", o.loss_cap);
+    auto object_weight = args->get_double("--object-weight", o.object_weight);
+    if (!object_weight) return report_error(object_weight.message(), 2);
+    if (!(*object_weight >= 1.0 && *object_weight <= 100.0))
+        return report_error("--object-weight must be from 1 to 100", 2);
+    o.object_weight = *object_weight;
     for (const auto* r : {&steps, &batch, &seed, &every})
         if (!*r) return report_error(r->message(), 2);
     if (!lr) return report_error(lr.message(), 2);

@@ -28,6 +28,8 @@ struct TrainOptions {
     /// the rare near-clean samples do not outweigh the noisy ones where an object's place and shape are
     /// decided; 0 keeps the plain v-loss. Resuming with another cap restarts AdamW's moments.
     double loss_cap = 5.0;
+    /// Weight of the object's pixels in the loss, the background's being 1 (1 = plain MSE).
+    double object_weight = 1.0;
     uint64_t seed = 0;
     int width = 64, height = 64, frames = 16;
     int checkpoint_every = 100;      ///< steps between checkpoints (and at the end)

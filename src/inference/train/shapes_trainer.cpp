@@ -61,6 +61,7 @@ enum class Mode { Text, FirstFrame, Keyframes, Extend, Reference };
 /// same batches as an uninterrupted one.
 struct Batch {
     torch::Tensor x0;          // [B, C, F', h, w] latent of rendered clips (F' = F + reference frames)
+    torch::Tensor object;      // [B, C, F', h, w] 1 where the pixel is the object's (not the background)
     FrameCondition condition;  // known / reference flags; clean = x0 on known frames
     std::vector<std::string> prompts;  // paraphrases, or "" for the CFG dropout share
 };
@@ -89,7 +90,7 @@ Batch make_batch(const TrainOptions& o, const VideoCodec& codec, int step, int64
     // the frame modes mixed.
     const bool reference_step = coin(rng) < o.reference_share;
     const int64_t refs = reference_step ? ref_group : 0, total = refs + o.frames;
-    std::vector<torch::Tensor> clips;
+    std::vector<torch::Tensor> clips, masks;
     torch::Tensor known = torch::zeros({o.batch, 1, total, 1, 1});
     torch::Tensor ref = torch::zeros({o.batch, 1, total, 1, 1});
     Batch batch;
@@ -144,9 +145,17 @@ Batch make_batch(const TrainOptions& o, const VideoCodec& codec, int step, int64
             }
         }
         batch.prompts.push_back(coin(rng) < o.text_dropout ? std::string() : prompt);
+        // The object's pixels: everything not exactly the background's colour (edges included).
+        const shapes::Rgb bg = shapes::rgb(scene.background);
+        const torch::Tensor bg_value =
+            torch::tensor({bg.r / 127.5 - 1.0, bg.g / 127.5 - 1.0, bg.b / 127.5 - 1.0}, torch::kFloat32)
+                .view({3, 1, 1, 1});
+        masks.push_back(
+            (clip - bg_value).abs().amax(0, /*keepdim=*/true).gt(0.01).to(torch::kFloat32).expand_as(clip));
         clips.push_back(clip);
     }
     batch.x0 = codec.encode(torch::stack(clips));
+    batch.object = codec.encode(torch::stack(masks));  // the patch codec only rearranges pixels
     batch.condition.known = known;
     batch.condition.ref = ref;
     batch.condition.ref_frames = refs;
@@ -173,6 +182,7 @@ core::Result<void> save_state(const Trainable& t, int step, const TrainOptions& 
                               {"batch", std::to_string(o.batch)},
                               {"loss", loss_text},
                               {"loss_cap", cap_text},
+                              {"object_weight", std::to_string(o.object_weight)},
                               {"adam_start", std::to_string(t.adam_start)}});
 }
 
@@ -327,8 +337,12 @@ core::Result<TrainResult> train_shapes(const ModelCard& card, const TrainOptions
             const torch::Tensor frames_made =
                 (1.0 - condition.known.to(device)).expand({x0.size(0), 1, x0.size(2), 1, 1});
             const double per_frame = static_cast<double>(x0.size(1) * x0.size(3) * x0.size(4));
-            const torch::Tensor loss = ((pred - target).pow(2) * frames_made * sample_weight).sum() /
-                                       (frames_made.sum() * per_frame);
+            // Object pixels weigh `object_weight` times the background's: a small object is a few percent of
+            // the frame, and a model that has only learned the background already has most of the loss.
+            const torch::Tensor pixel_weight = batch.object.to(device) * (o.object_weight - 1.0) + 1.0;
+            const torch::Tensor loss =
+                ((pred - target).pow(2) * frames_made * sample_weight * pixel_weight).sum() /
+                (frames_made.sum() * per_frame);
             loss.backward();
             optimiser_step(t, o, step);
 

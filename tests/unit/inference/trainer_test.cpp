@@ -103,6 +103,26 @@ TEST(Trainer, ResumingWithAnotherLossCapRestartsTheOptimiser) {
     EXPECT_EQ(capped->metadata().at("step"), "4");
 }
 
+TEST(Trainer, ObjectWeightRaisesTheLossOfTheSameBatch) {
+    test::TempDir dir("fl-train");
+    auto card = build_default_model(dir.path() / "models", tiny_spec());
+    ASSERT_TRUE(card.ok()) << card.message();
+    const auto first_loss = [&](double object_weight, const char* name) {
+        TrainOptions o = tiny_options(dir.path(), 1);
+        o.object_weight = object_weight;
+        o.checkpoint = dir / (std::string(name) + ".safetensors");
+        auto r = train_shapes(*card, o);
+        EXPECT_TRUE(r.ok()) << r.message();
+        return r.ok() ? r->last_loss : 0.0;
+    };
+    // The same step (data and noise come from the seed): weighting the object's pixels only adds loss.
+    const double plain = first_loss(1.0, "plain"), weighted = first_loss(10.0, "weighted");
+    EXPECT_GT(weighted, plain * 1.01);
+    auto state = SafeTensorsFile::open(dir / "weighted.safetensors");
+    ASSERT_TRUE(state.ok());
+    EXPECT_EQ(std::stod(state->metadata().at("object_weight")), 10.0);
+}
+
 TEST(Trainer, LossFallsAndTheExportedModelGenerates) {
     test::TempDir dir("fl-train");
     auto card = build_default_model(dir.path() / "models", tiny_spec());
