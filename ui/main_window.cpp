@@ -734,13 +734,16 @@ int64_t MainWindow::take_frames_at_sequence_rate(const core::Take& take) {
     return frames;
 }
 
-bool MainWindow::pickTake(const QString& take_id) {
+const core::Take* MainWindow::take_of_current_shot(const QString& take_id, const QString& action) {
     const core::Shot* shot = document_->project().find_shot(current_shot_);
     const core::Take* take = shot ? shot->find_take(take_id.toStdString()) : nullptr;
-    if (!take) {
-        show_error(tr("Cannot pick take"), tr("the selected shot has no take %1").arg(take_id));
-        return false;
-    }
+    if (!take) show_error(action, tr("the selected shot has no take %1").arg(take_id));
+    return take;
+}
+
+bool MainWindow::pickTake(const QString& take_id) {
+    const core::Take* take = take_of_current_shot(take_id, tr("Cannot pick take"));
+    if (!take) return false;
     const int64_t frames = take_frames_at_sequence_rate(*take);
     if (frames <= 0) {
         show_error(tr("Cannot pick take"), tr("cannot read %1").arg(qs(take->file)));
@@ -789,11 +792,8 @@ bool MainWindow::removeTake(const QString& take_id) {
 
 quint64 MainWindow::extendTake(const QString& take_id) {
     const core::Shot* shot = document_->project().find_shot(current_shot_);
-    const core::Take* take = shot ? shot->find_take(take_id.toStdString()) : nullptr;
-    if (!take) {
-        show_error(tr("Cannot extend take"), tr("the selected shot has no take %1").arg(take_id));
-        return 0;
-    }
+    const core::Take* take = take_of_current_shot(take_id, tr("Cannot extend take"));
+    if (!take) return 0;
     // The take's own settings (model, size, rate) so the continuation matches it; the shot's current
     // prompt, so the user can say what happens next; as many new frames as the shot asks for.
     core::GenerationParams params = take->params;
@@ -816,12 +816,9 @@ quint64 MainWindow::extendTake(const QString& take_id) {
 bool MainWindow::useLastFrameForNextShot(const QString& take_id) {
     const core::Project& project = document_->project();
     const int index = project.shot_index(current_shot_);
-    const core::Shot* shot = project.find_shot(current_shot_);
-    const core::Take* take = shot ? shot->find_take(take_id.toStdString()) : nullptr;
-    if (!take) {
-        show_error(tr("Cannot use the last frame"), tr("the selected shot has no take %1").arg(take_id));
-        return false;
-    }
+    const core::Shot* shot = document_->project().find_shot(current_shot_);
+    const core::Take* take = take_of_current_shot(take_id, tr("Cannot use the last frame"));
+    if (!take) return false;
     // Seek straight to the last frame: a long take is never decoded whole on the GUI thread.
     const auto last_frame = [](const fs::path& file) -> core::Result<core::Frame> {
         auto reader = media::VideoReader::open(file);
@@ -875,11 +872,8 @@ bool MainWindow::useLastFrameForNextShot(const QString& take_id) {
 
 bool MainWindow::remixTake(const QString& take_id) {
     const core::Shot* shot = document_->project().find_shot(current_shot_);
-    const core::Take* take = shot ? shot->find_take(take_id.toStdString()) : nullptr;
-    if (!take) {
-        show_error(tr("Cannot remix"), tr("the selected shot has no take %1").arg(take_id));
-        return false;
-    }
+    const core::Take* take = take_of_current_shot(take_id, tr("Cannot remix"));
+    if (!take) return false;
     const core::GenerationParams params = take->params;  // exactly what made the take: model, seed, all
     if (params != shot->params) {
         if (auto done = document_->push(core::make_set_shot_params(shot->id, params)); !done) {

@@ -200,6 +200,9 @@ private:
     /// Frames of a take at the sequence's rate (from the generation, else probed from its file); 0 unknown.
     int64_t take_frames_at_sequence_rate(const core::Take& take);
     std::set<std::string> generating_shots() const;
+    /// The take `take_id` of the selected shot; nullptr after showing "<action>: the selected shot has no
+    /// take".
+    const core::Take* take_of_current_shot(const QString& take_id, const QString& action);
     std::filesystem::path project_dir() const;
     /// Save/Discard/Cancel when modified; true when it is fine to drop the current project.
     bool maybe_save();

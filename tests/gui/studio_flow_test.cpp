@@ -22,6 +22,7 @@
 #include <cstring>
 #include <filesystem>
 #include <functional>
+#include <memory>
 
 #include "frameloom/core/audio.h"
 #include "frameloom/core/edit.h"
@@ -83,6 +84,16 @@ protected:
         QCoreApplication::processEvents();
         return *window_;
     }
+
+    /// Opens the standard project and generates its shot once; finished_ goes on counting generations.
+    MainWindow& open_with_a_take() {
+        MainWindow& w = open_window(write_project());
+        finished_ = std::make_unique<QSignalSpy>(&w, &MainWindow::generationFinished);
+        action("actionGenerate")->trigger();
+        EXPECT_EQ(wait_generations(*finished_, 1), 1);
+        return w;
+    }
+    std::unique_ptr<QSignalSpy> finished_;
 
     template <typename T>
     T* child(const char* name) {
@@ -414,11 +425,10 @@ TEST_F(StudioFlowTest, GenerateTwoTakesScoresThemAndPicksOne) {
 }
 
 TEST_F(StudioFlowTest, ExtendTakeStartsWithTheSource) {
-    MainWindow& w = open_window(write_project());
+    MainWindow& w = open_with_a_take();
+    ASSERT_FALSE(HasFailure());
     fl::studio::ProjectDocument& doc = *w.document();
-    QSignalSpy finished(&w, &MainWindow::generationFinished);
-    action("actionGenerate")->trigger();
-    ASSERT_EQ(wait_generations(finished, 1), 1);
+    QSignalSpy& finished = *finished_;
     const fl::core::Take source = doc.project().shots.front().takes.front();
 
     w.takesStrip()->list()->setCurrentRow(0);
@@ -480,11 +490,10 @@ TEST_F(StudioFlowTest, ExtendTakeStartsWithTheSource) {
 }
 
 TEST_F(StudioFlowTest, ExtendBySecondsChainsPassesOfTheModel) {
-    MainWindow& w = open_window(write_project());
+    MainWindow& w = open_with_a_take();
+    ASSERT_FALSE(HasFailure());
     fl::studio::ProjectDocument& doc = *w.document();
-    QSignalSpy finished(&w, &MainWindow::generationFinished);
-    action("actionGenerate")->trigger();
-    ASSERT_EQ(wait_generations(finished, 1), 1);
+    QSignalSpy& finished = *finished_;
     const fl::core::Take source = doc.project().shots.front().takes.front();
     auto source_video = fl::media::decode_video(doc.resolve_media(source.file));
     ASSERT_TRUE(source_video.ok());
@@ -504,11 +513,10 @@ TEST_F(StudioFlowTest, ExtendBySecondsChainsPassesOfTheModel) {
 }
 
 TEST_F(StudioFlowTest, LastFrameBecomesTheNextShotsFirstFrame) {
-    MainWindow& w = open_window(write_project());
+    MainWindow& w = open_with_a_take();
+    ASSERT_FALSE(HasFailure());
     fl::studio::ProjectDocument& doc = *w.document();
-    QSignalSpy finished(&w, &MainWindow::generationFinished);
-    action("actionGenerate")->trigger();
-    ASSERT_EQ(wait_generations(finished, 1), 1);
+    QSignalSpy& finished = *finished_;
     const std::string first_shot = doc.project().shots.front().id;
     const fl::core::Take take = doc.project().shots.front().takes.front();
 
@@ -586,11 +594,9 @@ TEST_F(StudioFlowTest, RemixKeepsTheTakesSeedForAnEditedPrompt) {
 }
 
 TEST_F(StudioFlowTest, PreviewFrameBecomesAKeyframeOfTheSelectedShot) {
-    MainWindow& w = open_window(write_project());
+    MainWindow& w = open_with_a_take();
+    ASSERT_FALSE(HasFailure());
     fl::studio::ProjectDocument& doc = *w.document();
-    QSignalSpy finished(&w, &MainWindow::generationFinished);
-    action("actionGenerate")->trigger();
-    ASSERT_EQ(wait_generations(finished, 1), 1);
     const fl::core::Shot shot = doc.project().shots.front();
     const fl::core::Take take = shot.takes.front();
 
