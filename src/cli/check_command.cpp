@@ -8,12 +8,14 @@
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "frameloom/consistency/continuity.h"
+#include "frameloom/consistency/correction.h"
 #include "frameloom/consistency/identity.h"
 #include "frameloom/consistency/temporal.h"
 #include "frameloom/core/media_paths.h"
 #include "frameloom/core/project_file.h"
 #include "frameloom/media/clip_frames.h"
 #include "frameloom/media/decode.h"
+#include "frameloom/media/encode.h"
 #include "frameloom/media/probe.h"
 
 namespace fl::cli {
@@ -236,6 +238,92 @@ int run_check(const std::vector<std::string>& argv) {
         return 0;
     }
     print_clip(path.string(), *report);
+    return 0;
+}
+
+namespace {
+
+constexpr const char* kCorrectHelp =
+    R"(usage: frameloom correct CLIP -o OUT.mp4 [--match REF] [--ramp N] [--strength F] [--deflicker]
+
+Applies the consistency stage's corrections to a clip and writes the result (the file appears only when
+it is complete). Prints what changed, measured before and after.
+
+  --match REF     match the clip's colour (L*a*b* mean and spread) to REF: an image, or a clip whose last
+                  4 frames are the reference (the clip before a cut)
+  --ramp N        with --match: the correction fades out over the first N frames, so the seam is matched
+                  and the clip returns to its own look (default 0: every frame, the whole shot)
+  --strength F    with --match: 0..1 blend of the correction (default 1)
+  --deflicker     smooth frame-to-frame exposure and colour flicker (flow-guided, motion is not smeared)
+)";
+
+}  // namespace
+
+int run_correct(const std::vector<std::string>& argv) {
+    for (const auto& a : argv)
+        if (a == "--help" || a == "-h") {
+            std::fputs(kCorrectHelp, stdout);
+            return 0;
+        }
+    auto args = Args::parse(argv, {"-o", "--match", "--ramp", "--strength"}, {"--deflicker"}, "correct");
+    if (!args) return report_error(args.message(), 2);
+    if (args->positionals().size() != 1 || !args->get("-o"))
+        return report_error("correct takes one clip and -o: frameloom correct CLIP -o OUT.mp4 --match REF",
+                            2);
+    if (!args->get("--match") && !args->has("--deflicker"))
+        return report_error("nothing to correct: add --match REF and/or --deflicker", 2);
+    auto ramp = args->get_int("--ramp", 0);
+    if (!ramp) return report_error(ramp.message(), 2);
+    auto strength = args->get_double("--strength", 1.0);
+    if (!strength) return report_error(strength.message(), 2);
+    if (*ramp < 0 || !(*strength >= 0.0 && *strength <= 1.0))
+        return report_error("--ramp must not be negative and --strength must be from 0 to 1", 2);
+    const fs::path in = args->positionals()[0], out = *args->get("-o");
+    auto video = media::decode_video(in);
+    if (!video) return report_error(video.message());
+    core::Video result = *video;
+
+    if (auto ref_path = args->get("--match")) {
+        auto info = media::probe(*ref_path);
+        if (!info) return report_error("--match " + *ref_path + ": " + info.message());
+        consistency::ColorMatchOptions o;
+        o.ramp_frames = static_cast<int>(*ramp);
+        o.strength = *strength;
+        core::Video reference;
+        if (info->is_image) {
+            auto image = media::decode_image(*ref_path);
+            if (!image) return report_error("--match " + *ref_path + ": " + image.message());
+            reference.frames.push_back(std::move(*image));
+        } else {
+            auto clip = media::decode_video(*ref_path);
+            if (!clip) return report_error("--match " + *ref_path + ": " + clip.message());
+            reference = std::move(*clip);
+            o.reference_frames = 4;  // the end of the clip before the cut
+        }
+        auto matched = consistency::color_match(result, reference, o);
+        if (!matched) return report_error(matched.message());
+        auto before = consistency::measure_seam(reference, result);
+        auto after = consistency::measure_seam(reference, *matched);
+        if (before && after)
+            std::fprintf(
+                stderr,
+                "colour at the join with %s: delta_e %.2f -> %.2f, brightness_jump %+.2f -> %+.2f L*\n",
+                ref_path->c_str(), before->delta_e, after->delta_e, before->brightness_jump,
+                after->brightness_jump);
+        result = std::move(*matched);
+    }
+    if (args->has("--deflicker")) {
+        auto smooth = consistency::deflicker(result);
+        if (!smooth) return report_error(smooth.message());
+        auto before = consistency::measure_temporal(result);
+        auto after = consistency::measure_temporal(*smooth);
+        if (before && after)
+            std::fprintf(stderr, "flicker %.3f -> %.3f, warp_error %.2f -> %.2f\n", before->flicker,
+                         after->flicker, before->warp_error, after->warp_error);
+        result = std::move(*smooth);
+    }
+    if (auto written = media::encode_mp4(result, out); !written) return report_error(written.message());
+    std::printf("%s\n", fs::absolute(out).lexically_normal().c_str());
     return 0;
 }
 

@@ -26,6 +26,10 @@ int run_synth_music(const std::vector<std::string>& args);
 /// `frameloom demo [--out DIR]`: generates the demo project (storyboard, takes, cut, music).
 int run_demo(const std::vector<std::string>& args);
 
+/// `frameloom correct CLIP -o OUT.mp4 [--match REF] [--ramp N] [--deflicker]`: the consistency stage's
+/// corrections applied to a clip.
+int run_correct(const std::vector<std::string>& args);
+
 /// `frameloom sheet CLIP -o SHEET.png`: a contact sheet of a clip's frames.
 int run_sheet(const std::vector<std::string>& args);
 

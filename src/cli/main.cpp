@@ -23,6 +23,7 @@ commands:
   init-model  (re)build the embedded default model's files
   train       train a model on the procedural shapes world
   check       measure flicker, warping error, identity and seams of a clip or project
+  correct     colour-match a clip to a reference (per shot or at a cut, with a ramp) and deflicker it
   eval        measure how well a model follows shapes-world prompts (eval shapes | eval consistency)
   parity      run a reference golden through this port and report max |delta|
   render      render a project's sequence to a film (H.264 MP4 or ProRes MOV)
@@ -57,6 +58,7 @@ int main(int argc, char** argv) {
     if (command == "init-model") return fl::cli::run_init_model(args);
     if (command == "train") return fl::cli::run_train(args);
     if (command == "check") return fl::cli::run_check(args);
+    if (command == "correct") return fl::cli::run_correct(args);
     if (command == "eval") return fl::cli::run_eval(args);
     if (command == "parity") return fl::cli::run_parity(args);
     if (command == "render") return fl::cli::run_render(args);

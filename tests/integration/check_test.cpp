@@ -167,6 +167,63 @@ TEST_F(Check, ExtensionSeamsOfAClipAndOfExtendedTakes) {
     EXPECT_GT(j["clips"][0]["extension_seam"]["delta_e"].get<double>(), 5.0);
 }
 
+TEST_F(Check, CorrectMatchesACutAndDeflickers) {
+    // b continues a but with a colour cast: matching b to a (with a ramp) removes the jump at the cut.
+    ASSERT_TRUE(fl::media::encode_mp4(moving_disc(8, 0, 0), dir_ / "a.mp4").ok());
+    ASSERT_TRUE(fl::media::encode_mp4(moving_disc(8, 8, 30), dir_ / "b.mp4").ok());
+    const fs::path fixed = dir_ / "b-fixed.mp4";
+    const CheckRun r = run_frameloom("correct " + (dir_ / "b.mp4").string() + " --match " +
+                                     (dir_ / "a.mp4").string() + " --ramp 6 -o " + fixed.string());
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_NE(r.out.find("b-fixed.mp4"), std::string::npos);
+    EXPECT_NE(r.err.find("delta_e"), std::string::npos) << r.err;
+    const auto seam_delta_e = [&](const fs::path& after) {
+        auto project = fl::core::Project::make_new("cut");
+        auto& track = project.sequence.tracks.at(0);
+        for (const fs::path& f : {dir_ / "a.mp4", after}) {
+            fl::core::Clip clip;
+            clip.id = project.fresh_id("clip");
+            clip.source.file = f.string();
+            clip.out = 8;
+            clip.position = track.end();
+            track.clips.push_back(clip);
+        }
+        EXPECT_TRUE(fl::core::save_project(project, dir_ / "cut.flproj").ok());
+        const CheckRun c = run_frameloom("check " + (dir_ / "cut.flproj").string() + " --json");
+        EXPECT_EQ(c.status, 0) << c.err;
+        return json::parse(c.out)["seams"][0]["delta_e"].get<double>();
+    };
+    const double before = seam_delta_e(dir_ / "b.mp4"), after = seam_delta_e(fixed);
+    EXPECT_LT(after * 3.0, before) << "cut ΔE " << before << " -> " << after;
+
+    // Deflicker: a clip whose brightness alternates gets steadier.
+    fl::core::Video flicker = moving_disc(12, 0, 0);
+    for (size_t i = 1; i < flicker.frames.size(); i += 2)
+        for (auto& v : flicker.frames[i].rgb) v = static_cast<uint8_t>(std::min(255, v + 25));
+    ASSERT_TRUE(fl::media::encode_mp4(flicker, dir_ / "flicker.mp4").ok());
+    const CheckRun d = run_frameloom("correct " + (dir_ / "flicker.mp4").string() + " --deflicker -o " +
+                                     (dir_ / "steady.mp4").string());
+    ASSERT_EQ(d.status, 0) << d.err;
+    const auto flicker_of = [&](const fs::path& clip) {
+        const CheckRun c = run_frameloom("check " + clip.string() + " --json");
+        EXPECT_EQ(c.status, 0) << c.err;
+        return json::parse(c.out)["flicker"].get<double>();
+    };
+    EXPECT_LT(flicker_of(dir_ / "steady.mp4") * 3.0, flicker_of(dir_ / "flicker.mp4"));
+
+    // Bad input: one line, nothing written.
+    const CheckRun none =
+        run_frameloom("correct " + (dir_ / "b.mp4").string() + " -o " + (dir_ / "x.mp4").string());
+    EXPECT_EQ(none.status, 2);
+    EXPECT_NE(none.err.find("nothing to correct"), std::string::npos) << none.err;
+    const CheckRun missing =
+        run_frameloom("correct " + (dir_ / "b.mp4").string() + " --match " + (dir_ / "absent.png").string() +
+                      " -o " + (dir_ / "x.mp4").string());
+    EXPECT_NE(missing.status, 0);
+    EXPECT_EQ(std::count(missing.err.begin(), missing.err.end(), '\n'), 1) << missing.err;
+    EXPECT_FALSE(fs::exists(dir_ / "x.mp4"));
+}
+
 TEST_F(Check, HelpAndOneLineErrors) {
     const CheckRun help = run_frameloom("check --help");
     EXPECT_EQ(help.status, 0);
