@@ -96,6 +96,9 @@ inline FramePtr alloc_frame(AVPixelFormat format, int width, int height) {
     frame->width = width;
     frame->height = height;
     if (av_frame_get_buffer(frame.get(), 0) < 0) return nullptr;
+    // Zeroed, padding included: SIMD converters and encoders may read past a row's last pixel, and bytes
+    // left over from earlier allocations must not reach a file (same frames, same bytes).
+    for (int i = 0; i < AV_NUM_DATA_POINTERS && frame->buf[i]; ++i) std::memset(frame->buf[i]->data, 0, frame->buf[i]->size);
     return frame;
 }
 
