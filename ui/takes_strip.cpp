@@ -83,15 +83,19 @@ TakesStrip::TakesStrip(ThumbnailCache* thumbnails, QWidget* parent)
         tr("Load this take's settings and seed (locked) into the shot: edit the prompt, then Generate"));
     row->addWidget(pick_);
     row->addWidget(remix_);
-    row->addWidget(extend_);
-    row->addWidget(extend_seconds_);
-    row->addWidget(correct_);
+    // Continuing a take gets a row of its own, so the strip stays narrow enough for the inspector beside it.
+    auto* continue_row = new QHBoxLayout;
+    continue_row->addWidget(extend_);
+    continue_row->addWidget(extend_seconds_);
+    continue_row->addWidget(correct_);
+    continue_row->addStretch(1);
     remove_ = new QPushButton(tr("Remove"), this);
     remove_->setObjectName("removeTakeButton");
     remove_->setToolTip(tr("Remove this take from the shot (undoable; its file is kept)"));
-    row->addWidget(last_frame_);
+    continue_row->addWidget(last_frame_);
     row->addWidget(remove_);
     layout->addLayout(row);
+    layout->addLayout(continue_row);
 
     connect(list_, &QListWidget::itemClicked, this,
             [this](QListWidgetItem* item) { emit takeClicked(item->data(IdRole).toString()); });
