@@ -23,7 +23,8 @@ core::Result<void> check_video(const core::Video& video, const EncodeOptions& op
     if (video.frames.empty()) return core::fail("video has no frames");
     const core::FrameRate fps = video.fps;
     if (fps.num <= 0 || fps.den <= 0 || fps.num > INT_MAX || fps.den > INT_MAX)
-        return core::fail("invalid frame rate " + core::to_string(fps) + ": use a positive rate such as 24 or 30000/1001");
+        return core::fail("invalid frame rate " + core::to_string(fps) +
+                          ": use a positive rate such as 24 or 30000/1001");
     const int width = video.width(), height = video.height();
     if (width <= 0 || height <= 0) return core::fail("frame 0 is empty (0x0)");
     if (width % 2 != 0 || height % 2 != 0)
@@ -70,8 +71,10 @@ public:
         detail::Options x264;
         x264.set("preset", preset.c_str());
         x264.set("crf", std::to_string(options.crf).c_str());
+        x264.set("x264-params", detail::kX264Params);
         err = avcodec_open2(c, encoder, x264.get());
-        if (err < 0) return fail("x264 refused preset '" + preset + "' or crf " + std::to_string(options.crf), err);
+        if (err < 0)
+            return fail("x264 refused preset '" + preset + "' or crf " + std::to_string(options.crf), err);
 
         stream_ = avformat_new_stream(mux_.get(), nullptr);
         if (!stream_) return fail("out of memory");
@@ -86,11 +89,12 @@ public:
         if (err < 0) return fail("cannot write the MP4 header", err);
 
         sws_.reset(sws_getContext(width, height, AV_PIX_FMT_RGB24, width, height, AV_PIX_FMT_YUV420P,
-                                  SWS_BICUBIC | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INP, nullptr, nullptr, nullptr));
+                                  SWS_BICUBIC | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INP, nullptr, nullptr,
+                                  nullptr));
         if (!sws_) return fail("cannot set up RGB to YUV conversion");
         // RGB is full range; the output is BT.709 limited range, as tagged above.
-        sws_setColorspaceDetails(sws_.get(), sws_getCoefficients(SWS_CS_ITU709), 1, sws_getCoefficients(SWS_CS_ITU709),
-                                 0, 0, 1 << 16, 1 << 16);
+        sws_setColorspaceDetails(sws_.get(), sws_getCoefficients(SWS_CS_ITU709), 1,
+                                 sws_getCoefficients(SWS_CS_ITU709), 0, 0, 1 << 16, 1 << 16);
         rgb_ = detail::alloc_frame(AV_PIX_FMT_RGB24, width, height);
         packet_.reset(av_packet_alloc());
         if (!rgb_ || !packet_) return fail("out of memory");
@@ -127,7 +131,8 @@ private:
             if (err == AVERROR(EAGAIN) || err == AVERROR_EOF) return core::ok();
             if (err < 0) return fail("x264 failed", err);
             packet_->stream_index = stream_->index;
-            if (packet_->duration <= 0) packet_->duration = 1;  // every frame lasts one tick, the last one too
+            if (packet_->duration <= 0)
+                packet_->duration = 1;  // every frame lasts one tick, the last one too
             av_packet_rescale_ts(packet_.get(), codec_->time_base, stream_->time_base);
             err = av_interleaved_write_frame(mux_.get(), packet_.get());  // takes the packet's reference
             if (err < 0) return fail(detail::av_error_text(err));
@@ -153,7 +158,8 @@ private:
 
 }  // namespace
 
-core::Result<void> encode_mp4(const core::Video& video, const fs::path& target, const EncodeOptions& options) {
+core::Result<void> encode_mp4(const core::Video& video, const fs::path& target,
+                              const EncodeOptions& options) {
     FL_TRY(check_video(video, options));
     // Declared before the encoder so the muxer closes the temp file before PendingFile removes it.
     auto pending = core::PendingFile::create(target);

@@ -32,6 +32,7 @@ core::Result<void> FilmWriter::open(const FilmSettings& s) {
     if (mp4) {
         vopts.set("preset", s.preset.empty() ? "medium" : s.preset.c_str());
         vopts.set("crf", std::to_string(s.crf).c_str());
+        vopts.set("x264-params", kX264Params);
     } else {
         vopts.set("profile", "standard");  // ProRes 422
         vopts.set("vendor", "apl0");
@@ -72,10 +73,11 @@ core::Result<void> FilmWriter::open(const FilmSettings& s) {
     if (err < 0) return fail("cannot write the header", err);
 
     sws_.reset(sws_getContext(width, height, AV_PIX_FMT_RGB24, width, height, pix_fmt_,
-                              SWS_BICUBIC | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INP, nullptr, nullptr, nullptr));
+                              SWS_BICUBIC | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INP, nullptr, nullptr,
+                              nullptr));
     if (!sws_) return fail("cannot set up RGB to YUV conversion");
-    sws_setColorspaceDetails(sws_.get(), sws_getCoefficients(SWS_CS_ITU709), 1, sws_getCoefficients(SWS_CS_ITU709),
-                             0, 0, 1 << 16, 1 << 16);
+    sws_setColorspaceDetails(sws_.get(), sws_getCoefficients(SWS_CS_ITU709), 1,
+                             sws_getCoefficients(SWS_CS_ITU709), 0, 0, 1 << 16, 1 << 16);
     rgb_ = alloc_frame(AV_PIX_FMT_RGB24, width, height);
     packet_.reset(av_packet_alloc());
     if (!rgb_ || !packet_) return fail("out of memory");
@@ -92,14 +94,16 @@ core::Result<void> FilmWriter::add_video(const core::Frame& frame, int64_t index
 
 core::Result<void> FilmWriter::add_audio(const float* samples, int64_t count) {
     pending_.insert(pending_.end(), samples, samples + count * 2);
-    while (static_cast<int64_t>(pending_.size()) >= 2LL * audio_frame_size_) FL_TRY(encode_audio(audio_frame_size_));
+    while (static_cast<int64_t>(pending_.size()) >= 2LL * audio_frame_size_)
+        FL_TRY(encode_audio(audio_frame_size_));
     return core::ok();
 }
 
 core::Result<void> FilmWriter::finish() {
     if (!pending_.empty()) {
         const int left = static_cast<int>(pending_.size() / 2);
-        if (!small_last_) pending_.resize(static_cast<size_t>(audio_frame_size_) * 2, 0.0f);  // pad with silence
+        if (!small_last_)
+            pending_.resize(static_cast<size_t>(audio_frame_size_) * 2, 0.0f);  // pad with silence
         FL_TRY(encode_audio(small_last_ ? left : audio_frame_size_));
     }
     int err = avcodec_send_frame(video_.get(), nullptr);
@@ -131,9 +135,11 @@ core::Result<void> FilmWriter::encode_audio(int n) {
         for (int i = 0; i < n; ++i) l[i] = src[2 * i], r[i] = src[2 * i + 1];
     } else {
         auto* out = reinterpret_cast<int16_t*>(frame->data[0]);
-        for (int i = 0; i < 2 * n; ++i) out[i] = static_cast<int16_t>(std::lround(std::clamp(src[i], -1.0f, 1.0f) * 32767.0f));
+        for (int i = 0; i < 2 * n; ++i)
+            out[i] = static_cast<int16_t>(std::lround(std::clamp(src[i], -1.0f, 1.0f) * 32767.0f));
     }
-    pending_.erase(pending_.begin(), pending_.begin() + std::min<ptrdiff_t>(2LL * n, static_cast<ptrdiff_t>(pending_.size())));
+    pending_.erase(pending_.begin(),
+                   pending_.begin() + std::min<ptrdiff_t>(2LL * n, static_cast<ptrdiff_t>(pending_.size())));
     frame->pts = audio_pts_;
     audio_pts_ += n;
     const int err = avcodec_send_frame(a, frame.get());

@@ -98,9 +98,16 @@ inline FramePtr alloc_frame(AVPixelFormat format, int width, int height) {
     if (av_frame_get_buffer(frame.get(), 0) < 0) return nullptr;
     // Zeroed, padding included: SIMD converters and encoders may read past a row's last pixel, and bytes
     // left over from earlier allocations must not reach a file (same frames, same bytes).
-    for (int i = 0; i < AV_NUM_DATA_POINTERS && frame->buf[i]; ++i) std::memset(frame->buf[i]->data, 0, frame->buf[i]->size);
+    for (int i = 0; i < AV_NUM_DATA_POINTERS && frame->buf[i]; ++i)
+        std::memset(frame->buf[i]->data, 0, frame->buf[i]->size);
     return frame;
 }
+
+/// x264's CPU paths up to AVX2: its AVX-512 code gave different bytes for the same frames depending on
+/// where the process's buffers landed (EncodeTest.SameFramesGiveSameBytes failed under ctest's argv and
+/// passed with x264's assembly off or capped here), and a take must re-encode to the same file.
+inline constexpr const char* kX264Params =
+    "asm=MMX2,SSE,SSE2,SSE2Fast,LZCNT,SSE3,SSSE3,SSE4.2,AVX,FMA3,BMI2,AVX2";
 
 /// Frames at or above this many pixels are encoded with the encoder's own threading; smaller ones on one
 /// thread, so re-encoding identical frames gives identical bytes on any machine.
