@@ -22,11 +22,7 @@ core::Result<consistency::TakeScores> measure_take(const core::Video& video,
         scores.identity = identity->clip;
     }
     if (seam_at > 0 && seam_at < video.frame_count()) {
-        core::Video before, after;
-        before.fps = after.fps = video.fps;
-        before.frames.assign(video.frames.begin(), video.frames.begin() + seam_at);
-        after.frames.assign(video.frames.begin() + seam_at, video.frames.end());
-        auto seam = consistency::measure_seam(before, after);
+        auto seam = consistency::measure_join(video, seam_at);
         if (!seam) return core::fail("cannot measure the extension seam: " + seam.message());
         scores.extension_seam = *seam;
     }

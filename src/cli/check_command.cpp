@@ -43,14 +43,6 @@ brightness_jump is L* after minus before. See docs/consistency.md for what each 
 
 json seam_report(const consistency::SeamMetrics& s);
 
-/// Frames [from, to) of a clip.
-core::Video frames_between(const core::Video& video, int64_t from, int64_t to) {
-    core::Video out;
-    out.fps = video.fps;
-    out.frames.assign(video.frames.begin() + from, video.frames.begin() + to);
-    return out;
-}
-
 /// Metrics of one clip as JSON (also the source of the text report). `seam_at` > 0 is the first frame of
 /// an extension's continuation: the join is measured like a cut ("extension_seam").
 core::Result<json> clip_report(const core::Video& video, const std::vector<core::Frame>& references,
@@ -77,8 +69,7 @@ core::Result<json> clip_report(const core::Video& video, const std::vector<core:
         j["identity_curve"] = id->per_frame;
     }
     if (seam_at > 0 && seam_at < video.frame_count()) {
-        auto seam = consistency::measure_seam(frames_between(video, 0, seam_at),
-                                              frames_between(video, seam_at, video.frame_count()));
+        auto seam = consistency::measure_join(video, seam_at);
         if (!seam) return seam.error();
         j["extension_seam"] = seam_report(*seam);
         j["extension_seam"]["frame"] = seam_at;

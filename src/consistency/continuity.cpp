@@ -80,6 +80,17 @@ core::Result<SeamMetrics> measure_seam(const core::Video& before, const core::Vi
     return s;
 }
 
+core::Result<SeamMetrics> measure_join(const core::Video& video, int64_t at, const SeamOptions& options) {
+    if (at <= 0 || at >= video.frame_count())
+        return core::fail("a join must be inside the clip: frame " + std::to_string(at) + " of " +
+                          std::to_string(video.frame_count()));
+    core::Video before, after;
+    before.fps = after.fps = video.fps;
+    before.frames.assign(video.frames.begin(), video.frames.begin() + at);
+    after.frames.assign(video.frames.begin() + at, video.frames.end());
+    return measure_seam(before, after, options);
+}
+
 core::Result<std::vector<CutMetrics>> measure_cuts(const core::Project& project,
                                                    const ClipFramesFn& frames_of,
                                                    const SeamOptions& options) {

@@ -33,6 +33,10 @@ struct SeamMetrics {
 core::Result<SeamMetrics> measure_seam(const core::Video& before, const core::Video& after,
                                        const SeamOptions& options = {});
 
+/// The join inside one clip at frame `at` (an extension's first new frame), measured like a cut between
+/// frames [0, at) and [at, end); an error unless 0 < at < the clip's frame count.
+core::Result<SeamMetrics> measure_join(const core::Video& video, int64_t at, const SeamOptions& options = {});
+
 /// One cut of a timeline: two consecutive clips of a video track and the seam between them.
 struct CutMetrics {
     std::string track_id;

@@ -175,6 +175,21 @@ TEST(Seam, DifferentSizesAreResized) {
     EXPECT_EQ(s->motion_jump, 0.0);  // one frame after: no motion term
 }
 
+TEST(Seam, JoinInsideAClipIsMeasuredLikeACut) {
+    const core::Video clean = clean_clip();
+    core::Video joined = slice(clean, 0, 12);
+    for (auto& f : with_jump(slice(clean, 12, 24)).frames) joined.frames.push_back(f);
+    auto smooth = measure_join(clean, 12), jump = measure_join(joined, 12);
+    ASSERT_TRUE(smooth.ok() && jump.ok());
+    EXPECT_LT(smooth->delta_e, 1.5);
+    EXPECT_GT(jump->delta_e, 8.0);
+    auto direct = measure_seam(slice(joined, 0, 12), slice(joined, 12, 24));
+    ASSERT_TRUE(direct.ok());
+    EXPECT_DOUBLE_EQ(jump->delta_e, direct->delta_e);
+    EXPECT_FALSE(measure_join(clean, 0).ok());
+    EXPECT_FALSE(measure_join(clean, clean.frame_count()).ok());
+}
+
 TEST(Seam, MeasureCutsWalksConsecutiveClipsOfVideoTracks) {
     // V1 = [a][b][c] where b|c has a planted jump; A1 holds a clip that is never measured.
     const core::Video clean = clean_clip();
