@@ -193,11 +193,10 @@ int check_project(const fs::path& path, const std::vector<core::Frame>& referenc
 }  // namespace
 
 int run_check(const std::vector<std::string>& argv) {
-    for (const auto& a : argv)
-        if (a == "--help" || a == "-h") {
-            std::fputs(kCheckHelp, stdout);
-            return 0;
-        }
+    if (wants_help(argv)) {
+        std::fputs(kCheckHelp, stdout);
+        return 0;
+    }
     auto args = Args::parse(argv, {"--reference", "--seam-at"}, {"--json"}, "check");
     if (!args) return report_error(args.message(), 2);
     if (args->positionals().size() != 1)
@@ -251,11 +250,10 @@ it is complete). Prints what changed, measured before and after.
 }  // namespace
 
 int run_correct(const std::vector<std::string>& argv) {
-    for (const auto& a : argv)
-        if (a == "--help" || a == "-h") {
-            std::fputs(kCorrectHelp, stdout);
-            return 0;
-        }
+    if (wants_help(argv)) {
+        std::fputs(kCorrectHelp, stdout);
+        return 0;
+    }
     auto args = Args::parse(argv, {"-o", "--match", "--ramp", "--strength"}, {"--deflicker"}, "correct");
     if (!args) return report_error(args.message(), 2);
     if (args->positionals().size() != 1 || !args->get("-o"))

@@ -31,6 +31,12 @@ int report_error(const std::string& message, int status) {
     return status;
 }
 
+bool wants_help(const std::vector<std::string>& argv) {
+    for (const auto& a : argv)
+        if (a == "--help" || a == "-h") return true;
+    return false;
+}
+
 namespace {
 
 // Ctrl-C asks the running generation or encode to stop, so no temp file is left behind.
@@ -41,12 +47,6 @@ core::CancelFn interrupt_cancel() {
     std::signal(SIGINT, on_interrupt);
     std::signal(SIGTERM, on_interrupt);
     return [] { return g_interrupted.load(); };
-}
-
-bool wants_help(const std::vector<std::string>& argv) {
-    for (const auto& a : argv)
-        if (a == "--help" || a == "-h") return true;
-    return false;
 }
 
 constexpr const char* kGenerateHelp = R"(usage: frameloom generate --prompt TEXT -o OUT.mp4 [options]

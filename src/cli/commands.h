@@ -33,6 +33,9 @@ int run_correct(const std::vector<std::string>& args);
 /// `frameloom sheet CLIP -o SHEET.png`: a contact sheet of a clip's frames.
 int run_sheet(const std::vector<std::string>& args);
 
+/// True when the arguments ask for help (--help or -h anywhere).
+bool wants_help(const std::vector<std::string>& argv);
+
 /// Prints "frameloom: <message>" on stderr and returns `status`.
 int report_error(const std::string& message, int status = 1);
 

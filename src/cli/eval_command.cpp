@@ -94,9 +94,7 @@ Json tally_json(const Tally& t) {
 }  // namespace
 
 int run_eval(const std::vector<std::string>& argv) {
-    const auto asks_help = [](const std::string& a) { return a == "--help" || a == "-h"; };
-    if (argv.empty() || asks_help(argv[0]) ||
-        (argv[0] == "shapes" && std::any_of(argv.begin() + 1, argv.end(), asks_help))) {
+    if (argv.empty() || (argv[0] != "consistency" && wants_help(argv))) {
         std::puts(
             "usage: frameloom eval shapes|consistency ...   (frameloom eval consistency --help)\n"
             "       frameloom eval shapes [--model ID] [--clips N] [--steps N] [--guidance F] [--seed N] "

@@ -25,11 +25,10 @@ CPU, fp32.
 }  // namespace
 
 int run_parity(const std::vector<std::string>& argv) {
-    for (const auto& a : argv)
-        if (a == "--help" || a == "-h") {
-            std::fputs(kParityHelp, stdout);
-            return 0;
-        }
+    if (wants_help(argv)) {
+        std::fputs(kParityHelp, stdout);
+        return 0;
+    }
     auto args = Args::parse(argv, {"--write", "--tolerance"}, {}, "parity");
     if (!args) return report_error(args.message(), 2);
     if (args->positionals().size() != 1)
