@@ -10,6 +10,7 @@
 
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "cli/generation_args.h"
 #include "cli/progress_bar.h"
 #include "frameloom/consistency/shapes_judge.h"
 #include "frameloom/core/atomic_file.h"
@@ -97,9 +98,9 @@ int run_eval(const std::vector<std::string>& argv) {
     if (argv.empty() || (argv[0] != "consistency" && wants_help(argv))) {
         std::puts(
             "usage: frameloom eval shapes|consistency ...   (frameloom eval consistency --help)\n"
-            "       frameloom eval shapes [--model ID] [--clips N] [--steps N] [--guidance F] [--seed N] "
-            "[--save DIR]\n"
-            "                             [--json FILE] [--record]\n\n"
+            "       frameloom eval shapes [--model ID] [--clips N] [--steps N] [--guidance F] [--shift F] "
+            "[--sampler S]\n"
+            "                             [--seed N] [--save DIR] [--json FILE] [--record] [--threads N]\n\n"
             "Generates N clips of held-out combinations and N of training combinations (canonical prompts "
             "and\n"
             "paraphrases), lets the OpenCV judge name each clip's colour, shape, motion and background, and\n"
@@ -111,7 +112,7 @@ int run_eval(const std::vector<std::string>& argv) {
             "(colour\n"
             "and shape taken from the reference). --save keeps the generated MP4s; --json writes the "
             "figures;\n"
-            "--record stores them in the model card's \"results\". Steps and guidance default to the "
+            "--record stores them in the model card's \"results\". Sampling settings default to the "
             "card's.");
         return argv.empty() ? 2 : 0;
     }
@@ -121,7 +122,8 @@ int run_eval(const std::vector<std::string>& argv) {
                                 "': use `frameloom eval shapes` or `frameloom eval consistency`",
                             2);
     auto args = Args::parse({argv.begin() + 1, argv.end()},
-                            {"--model", "--clips", "--steps", "--guidance", "--seed", "--save", "--json"},
+                            {"--model", "--clips", "--steps", "--guidance", "--shift", "--sampler", "--seed", "--save",
+                             "--json", "--device", "--threads"},
                             {"--record"}, "eval");
     if (!args) return report_error(args.message(), 2);
     auto clips = args->get_int("--clips", 40);
@@ -131,15 +133,13 @@ int run_eval(const std::vector<std::string>& argv) {
     const inference::ModelStore store(inference::ModelStore::default_roots());
     auto card = store.find(args->get("--model").value_or("default"));
     if (!card) return report_error(card.message(), 2);
-    core::GenerationParams base = inference::default_params(*card);
-    auto steps = args->get_int("--steps", base.steps);
-    if (!steps) return report_error(steps.message(), 2);
-    base.steps = static_cast<int>(*steps);
-    auto guidance = args->get_double("--guidance", base.guidance);
-    if (!guidance) return report_error(guidance.message(), 2);
-    if (!(*guidance >= 1.0))
-        return report_error("--guidance must be 1 or more (1 = no classifier-free guidance)", 2);
-    base.guidance = *guidance;
+    auto params = params_from_args(*args, *card, /*validate=*/false);
+    if (!params) return report_error(params.message(), 2);
+    core::GenerationParams base = *params;
+    base.prompt = "a red circle moving left on a black background";  // each clip sets its own
+    if (auto valid = base.validate(); !valid) return report_error(valid.message(), 2);
+    auto policy = policy_from_args(*args);
+    if (!policy) return report_error(policy.message(), 2);
     const auto save = args->get("--save");
     if (save) std::filesystem::create_directories(*save);
     const auto has_task = [&](const char* task) {
@@ -147,7 +147,7 @@ int run_eval(const std::vector<std::string>& argv) {
     };
     const bool conditioned = card->conditioning == "frame-mask";
 
-    auto generator = inference::Generator::load(*card, {});
+    auto generator = inference::Generator::load(*card, *policy);
     if (!generator) return report_error(generator.message());
     std::mt19937_64 rng(static_cast<uint64_t>(*seed));
     const int n = static_cast<int>(*clips);
@@ -288,9 +288,9 @@ int run_eval(const std::vector<std::string>& argv) {
     }
     bar.finish();
 
-    std::printf("model %s (%s), %d steps, guidance %.1f, seed %lld; %dx%d, %d frames\n\n", card->id.c_str(),
-                card->trained ? "trained" : "untrained", base.steps, base.guidance,
-                static_cast<long long>(*seed), base.width, base.height, base.frames);
+    std::printf("model %s (%s), %d steps (%s, shift %.1f), guidance %.1f, seed %lld; %dx%d, %d frames\n\n",
+                card->id.c_str(), card->trained ? "trained" : "untrained", base.steps, base.sampler.c_str(),
+                base.shift, base.guidance, static_cast<long long>(*seed), base.width, base.height, base.frames);
     std::printf(
         "| task | combinations | clips | colour | shape | motion | background "
         "|\n|---|---|---|---|---|---|---|\n");
@@ -309,6 +309,8 @@ int run_eval(const std::vector<std::string>& argv) {
     report["model"] = card->id;
     report["steps"] = base.steps;
     report["guidance"] = base.guidance;
+    report["shift"] = base.shift;
+    report["sampler"] = base.sampler;
     report["seed"] = *seed;
     report["text_held_out"] = tally_json(held);
     report["text_training"] = tally_json(train);

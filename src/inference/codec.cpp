@@ -1,6 +1,7 @@
 #include "inference/codec.h"
 
 #include "frameloom/inference/model_store.h"
+#include "inference/arch/wan/component_keys.h"
 #include "inference/arch/wan/vae.h"
 #include "inference/arch/wan/vae22.h"
 #include "inference/patch_codec.h"
@@ -68,13 +69,14 @@ core::Result<std::unique_ptr<VideoCodec>> load_codec(const ModelCard& card, torc
     if (path.empty())
         return core::fail("model '" + card.id + "' uses the " + card.codec +
                           " codec but its card has no files.vae (add the VAE checkpoint's path)");
-    auto file = SafeTensorsFile::open(path);
-    if (!file) return file.error();
-    auto config =
-        card.codec == "wan-vae" ? wan::WanVAEConfig::from_weights(*file) : wan::wan22_vae_config(*file);
-    if (!config) return config.error();
+    auto weights = wan::open_vae_weights(path);  // .pth or safetensors
+    if (!weights) return weights.error();
+    auto config = card.codec == "wan-vae" ? wan::WanVAEConfig::from_shapes(weights->shapes(), weights->metadata())
+                                          : wan::wan22_vae_config(weights->shapes(), weights->metadata());
+    if (!config) return core::fail(config.message() + " (in " + path.string() + ")");
+    weights->strip_prefix(config->prefix);
     wan::WanVAE vae(*config);
-    FL_TRY(load_module(*vae, *file, config->prefix));
+    FL_TRY(load_module(*vae, *weights));
     vae->eval();
     vae->to(device);
     return std::unique_ptr<VideoCodec>(std::make_unique<WanVAECodec>(vae));

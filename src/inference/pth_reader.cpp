@@ -235,11 +235,21 @@ core::Result<torch::Tensor> WeightsFile::read(const std::string& name) const {
     return st_ ? read_tensor(*st_, name) : pth_->read(name);
 }
 
+core::Result<torch::Tensor> WeightsFile::read(const TensorInfo& info) const {
+    return st_ ? read_tensor(*st_, info) : pth_->read(info.name);
+}
+
+const std::map<std::string, std::string>& WeightsFile::metadata() const {
+    static const std::map<std::string, std::string> none;
+    return st_ ? st_->metadata() : none;
+}
+
 core::Result<WeightsFile> open_weights(const std::filesystem::path& path) {
     auto zip = is_torch_archive(path);
     if (!zip) return zip.error();
     WeightsFile w;
     w.label_ = path.string();
+    w.path_ = path;
     if (*zip) {
         auto f = PthFile::open(path);
         if (!f) return f.error();

@@ -59,18 +59,23 @@ core::Result<bool> is_torch_archive(const std::filesystem::path& path);
 class WeightsFile {
 public:
     const std::string& label() const { return label_; }
+    const std::filesystem::path& path() const { return path_; }
+    /// Safetensors header metadata; a torch archive has none (empty).
+    const std::map<std::string, std::string>& metadata() const;
     /// Every tensor (name, dtype, shape).
     const std::vector<TensorInfo>& tensors() const;
     /// The entry with this name, or nullptr.
     const TensorInfo* find(const std::string& name) const;
-    /// An owned CPU copy in its stored dtype.
+    /// An owned CPU copy in its stored dtype (fp8 comes back as f32, as read_tensor does).
     core::Result<torch::Tensor> read(const std::string& name) const;
+    core::Result<torch::Tensor> read(const TensorInfo& info) const;
     /// The safetensors file behind this, or nullptr for a .pth.
     const SafeTensorsFile* safetensors() const { return st_.get(); }
 
 private:
     friend core::Result<WeightsFile> open_weights(const std::filesystem::path& path);
     std::string label_;
+    std::filesystem::path path_;
     std::unique_ptr<SafeTensorsFile> st_;
     std::unique_ptr<PthFile> pth_;
 };

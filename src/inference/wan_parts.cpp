@@ -1,5 +1,7 @@
 #include "inference/wan_parts.h"
 
+#include "inference/arch/wan/component_keys.h"
+#include "inference/arch/wan/config_util.h"
 #include "inference/arch/wan/dit_keys.h"
 #include "inference/frame_conditioning.h"
 #include "inference/tensor_io.h"
@@ -22,12 +24,13 @@ core::Result<WanParts> load_wan_parts(const ModelCard& card, torch::Device devic
     auto tokenizer = Tokenizer::load(card.file("tokenizer"));
     if (!tokenizer) return tokenizer.error();
 
-    auto t5_file = SafeTensorsFile::open(card.file("text_encoder"));
-    if (!t5_file) return t5_file.error();
-    auto t5_config = wan::T5Config::from_weights(*t5_file);
+    // Original .pth, Hugging Face/ComfyUI safetensors (fp16, bf16 or fp8-scaled), or this project's own.
+    auto t5_weights = wan::open_t5_weights(card.file("text_encoder"));
+    if (!t5_weights) return t5_weights.error();
+    auto t5_config = wan::config_from_source<wan::T5Config>(*t5_weights, "");
     if (!t5_config) return t5_config.error();
     wan::T5Encoder t5(*t5_config);
-    FL_TRY(load_module(*t5, *t5_file));
+    FL_TRY(load_module(*t5, *t5_weights));
 
     // A single file, an index.json or a folder of shards; original, ComfyUI-prefixed, diffusers or fp8-scaled.
     auto dit_weights = wan::open_dit_weights(card.file("dit"));

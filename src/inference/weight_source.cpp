@@ -68,10 +68,12 @@ std::string apply_renames(std::string key, const KeyRenames& renames) {
     return key;
 }
 
-core::Result<void> WeightSource::add_file(SafeTensorsFile file) {
+core::Result<void> WeightSource::add_file(const fs::path& path) {
+    auto file = open_weights(path);
+    if (!file) return file.error();
     const size_t index = files_->size();
-    files_->push_back(std::move(file));
-    const SafeTensorsFile& f = files_->back();
+    files_->push_back(std::move(*file));
+    const WeightsFile& f = files_->back();
     for (const auto& [k, v] : f.metadata()) metadata_.emplace(k, v);
     for (const auto& info : f.tensors()) {
         const auto [it, inserted] = entries_.emplace(info.name, Entry{index, &info, 0, nullptr});
@@ -118,7 +120,7 @@ core::Result<WeightSource> WeightSource::open(const fs::path& path_in) {
     std::vector<fs::path> shards;  // a folder of k-of-N shards without an index
 
     if (fs::is_directory(path, ec)) {
-        std::vector<fs::path> indexes, plain;
+        std::vector<fs::path> indexes, plain, archives;
         std::vector<std::pair<ShardName, fs::path>> numbered;
         for (const auto& de : fs::directory_iterator(path, ec)) {
             if (!de.is_regular_file()) continue;
@@ -126,6 +128,7 @@ core::Result<WeightSource> WeightSource::open(const fs::path& path_in) {
             if (ends_with(name, ".safetensors.index.json")) indexes.push_back(de.path());
             else if (auto s = parse_shard_name(name)) numbered.emplace_back(*s, de.path());
             else if (ends_with(name, ".safetensors")) plain.push_back(de.path());
+            else if (ends_with(name, ".pth") || ends_with(name, ".pt")) archives.push_back(de.path());
         }
         if (ec) return core::fail("cannot list model folder " + path.string() + ": " + ec.message());
         if (indexes.size() > 1)
@@ -149,8 +152,12 @@ core::Result<WeightSource> WeightSource::open(const fs::path& path_in) {
             }
         } else if (plain.size() == 1) {
             path = plain.front();
+        } else if (plain.empty() && archives.size() == 1) {
+            path = archives.front();
+        } else if (plain.empty() && archives.size() > 1) {
+            return core::fail("model folder " + path.string() + " holds several .pth files; point at the one to use");
         } else if (plain.empty()) {
-            return core::fail("model folder " + path.string() + " holds no .safetensors weights");
+            return core::fail("model folder " + path.string() + " holds no .safetensors or .pth weights");
         } else {
             return core::fail("model folder " + path.string() + " holds several .safetensors files but no index; " +
                               "point at the one to use");
@@ -158,11 +165,7 @@ core::Result<WeightSource> WeightSource::open(const fs::path& path_in) {
     }
 
     if (!shards.empty()) {
-        for (const auto& p : shards) {
-            auto f = SafeTensorsFile::open(p);
-            if (!f) return f.error();
-            FL_TRY(source.add_file(std::move(f.value())));
-        }
+        for (const auto& p : shards) FL_TRY(source.add_file(p));
     } else if (ends_with(path.filename().string(), ".json")) {
         const std::string where = path.string();
         std::ifstream in(path, std::ios::binary);
@@ -194,9 +197,9 @@ core::Result<WeightSource> WeightSource::open(const fs::path& path_in) {
             if (!fs::exists(p, ec))
                 return core::fail("sharded checkpoint incomplete: index " + where + " names shard " + p.string() +
                                   ", which is missing; download it again");
-            auto f = SafeTensorsFile::open(p);
-            if (!f) return f.error();
-            for (const auto& info : f->tensors()) {
+            const size_t before = source.files_->size();
+            FL_TRY(source.add_file(p));
+            for (const auto& info : (*source.files_)[before].tensors()) {
                 const auto it = weight_map.find(info.name);
                 if (it == weight_map.end())
                     return core::fail("sharded checkpoint inconsistent: " + p.string() + " holds '" + info.name +
@@ -205,16 +208,13 @@ core::Result<WeightSource> WeightSource::open(const fs::path& path_in) {
                     return core::fail("sharded checkpoint inconsistent: " + p.string() + " holds '" + info.name +
                                       "', which index " + where + " puts in " + it->second);
             }
-            FL_TRY(source.add_file(std::move(f.value())));
         }
         for (const auto& [k, shard] : weight_map)
             if (!source.entries_.count(k))
                 return core::fail("sharded checkpoint inconsistent: index " + where + " puts '" + k + "' in " +
                                   (dir / shard).string() + ", which does not hold it; download it again");
     } else {
-        auto f = SafeTensorsFile::open(path);
-        if (!f) return f.error();
-        FL_TRY(source.add_file(std::move(f.value())));
+        FL_TRY(source.add_file(path));
     }
     source.attach_scales();
     return source;
@@ -227,6 +227,10 @@ void WeightSource::strip_prefix(const std::string& prefix) {
         if (name.size() > prefix.size() && name.compare(0, prefix.size(), prefix) == 0)
             out.emplace(name.substr(prefix.size()), entry);
     entries_ = std::move(out);
+}
+
+void WeightSource::drop_if(const std::function<bool(const std::string&)>& drop) {
+    for (auto it = entries_.begin(); it != entries_.end();) it = drop(it->first) ? entries_.erase(it) : std::next(it);
 }
 
 core::Result<void> WeightSource::rename(const KeyRenames& renames) {
@@ -256,14 +260,14 @@ std::map<std::string, std::vector<int64_t>> WeightSource::shapes() const {
 }
 
 core::Result<torch::Tensor> WeightSource::read(const Entry& entry) const {
-    auto value = read_tensor((*files_)[entry.file], *entry.info);
+    auto value = (*files_)[entry.file].read(*entry.info);
     if (!value) return value.error();
     if (!entry.scale) return value;
-    const SafeTensorsFile& sf = (*files_)[entry.scale_file];
+    const WeightsFile& sf = (*files_)[entry.scale_file];
     if (entry.scale->numel() != 1)
         return core::fail("scaled checkpoint " + sf.path().string() + ": '" + entry.scale->name + "' is " +
                           shape_text(entry.scale->shape) + ", not one number");
-    auto scale = read_tensor(sf, *entry.scale);
+    auto scale = sf.read(*entry.scale);
     if (!scale) return scale.error();
     // Dequantise in f32: w = stored · scale.
     return value->to(torch::kFloat32) * scale->to(torch::kFloat32).reshape({});
@@ -288,9 +292,10 @@ core::Result<void> load_module(torch::nn::Module& module, const WeightSource& so
         const bool same_dtype = (info.dtype == DType::F32 && target.scalar_type() == torch::kFloat32) ||
                                 (info.dtype == DType::F16 && target.scalar_type() == torch::kFloat16) ||
                                 (info.dtype == DType::BF16 && target.scalar_type() == torch::kBFloat16);
-        if (!e.scale && same_dtype && target.device().is_cpu() && target.is_contiguous()) {
+        const SafeTensorsFile* mapped = source.files()[e.file].safetensors();
+        if (!e.scale && mapped && same_dtype && target.device().is_cpu() && target.is_contiguous()) {
             // Same dtype on CPU: one copy straight from the mapping (halves peak memory for big checkpoints).
-            if (info.nbytes) std::memcpy(target.data_ptr(), source.files()[e.file].data(info), info.nbytes);
+            if (info.nbytes) std::memcpy(target.data_ptr(), mapped->data(info), info.nbytes);
             return core::ok();
         }
         auto value = source.read(e);

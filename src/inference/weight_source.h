@@ -1,12 +1,14 @@
 #pragma once
-/// One name → tensor view over the layouts checkpoints come in: a single safetensors file, a sharded
-/// checkpoint (`*.safetensors.index.json` or a folder of `*-0000k-of-0000N.safetensors`), with a key prefix
-/// stripped and/or keys renamed, and ComfyUI "scaled" fp8 files (dequantised at read).
+/// One name → tensor view over the layouts checkpoints come in: a single safetensors file or torch.save
+/// archive (`.pth`), a sharded checkpoint (`*.safetensors.index.json` or a folder of
+/// `*-0000k-of-0000N.safetensors`), with a key prefix stripped and/or keys renamed, and ComfyUI "scaled" fp8
+/// files (dequantised at read).
 /// Inference-internal: torch never leaves this module.
 
 #include <torch/torch.h>
 
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -15,6 +17,7 @@
 
 #include "frameloom/core/result.h"
 #include "frameloom/inference/safetensors.h"
+#include "inference/pth_reader.h"
 
 namespace fl::inference {
 
@@ -35,13 +38,16 @@ public:
         const TensorInfo* scale = nullptr;  ///< fp8 "scaled" files: the scalar to multiply by, else null
     };
 
-    /// Opens a `.safetensors` file, a `*.safetensors.index.json` (its `weight_map` names the shards, which
-    /// must hold exactly the keys it lists), or a folder (its index.json, else its `*-k-of-N.safetensors`
-    /// shards, else its one `.safetensors`). Errors name the file and the problem.
+    /// Opens a weights file (safetensors or a torch.save archive, told apart by content), a
+    /// `*.safetensors.index.json` (its `weight_map` names the shards, which must hold exactly the keys it
+    /// lists), or a folder (its index.json, else its `*-k-of-N.safetensors` shards, else its one
+    /// `.safetensors`, else its one `.pth`). Errors name the file and the problem.
     static core::Result<WeightSource> open(const std::filesystem::path& path);
 
     /// Keeps only the keys under `prefix`, without it (a ComfyUI file may pack other models beside the DiT).
     void strip_prefix(const std::string& prefix);
+    /// Forgets the keys `drop` says yes to (copies, tokenizer blobs and other tensors no module holds).
+    void drop_if(const std::function<bool(const std::string&)>& drop);
     /// Renames every key by `renames`; two stored keys landing on one name is an error.
     core::Result<void> rename(const KeyRenames& renames);
 
@@ -54,7 +60,7 @@ public:
     /// Header metadata of every file (the first file's value wins on a clash).
     const std::map<std::string, std::string>& metadata() const { return metadata_; }
     /// The files behind this source, in shard order.
-    const std::vector<SafeTensorsFile>& files() const { return *files_; }
+    const std::vector<WeightsFile>& files() const { return *files_; }
     /// What was opened (the file, index or folder), for messages.
     const std::filesystem::path& path() const { return path_; }
     /// The file holding `entry`.
@@ -67,11 +73,11 @@ public:
 
 private:
     WeightSource() = default;
-    core::Result<void> add_file(SafeTensorsFile file);
+    core::Result<void> add_file(const std::filesystem::path& path);
     void attach_scales();
 
     std::filesystem::path path_;
-    std::shared_ptr<std::vector<SafeTensorsFile>> files_ = std::make_shared<std::vector<SafeTensorsFile>>();
+    std::shared_ptr<std::vector<WeightsFile>> files_ = std::make_shared<std::vector<WeightsFile>>();
     std::map<std::string, Entry> entries_;
     std::map<std::string, std::string> metadata_;
 };

@@ -14,6 +14,7 @@
 #include "inference/arch/wan/dit.h"
 #include "inference/arch/wan/dit_keys.h"
 #include "inference/tensor_io.h"
+#include "support/fp8.h"
 
 namespace fl::inference {
 namespace {
@@ -75,28 +76,6 @@ const KeyRenames& original_to_diffusers() {
         {"attn2.norm_k_img", "attn2.norm_added_k"},
     };
     return r;
-}
-
-/// fp8 e4m3fn → f32 (as the reader decodes it).
-float e4m3_to_float(uint8_t v) {
-    const int exp = (v >> 3) & 0xf, man = v & 0x7;
-    float out = exp == 0 ? std::ldexp(static_cast<float>(man) / 8.0f, -6)
-                         : std::ldexp(1.0f + static_cast<float>(man) / 8.0f, exp - 7);
-    return (v & 0x80) ? -out : out;
-}
-
-/// f32 → nearest fp8 e4m3fn code (|x| ≤ 448).
-uint8_t float_to_e4m3(float x) {
-    uint8_t best = 0;
-    float best_err = std::numeric_limits<float>::infinity();
-    for (int c = 0; c < 0x7f; ++c) {  // 0x7f is NaN
-        const float err = std::fabs(e4m3_to_float(static_cast<uint8_t>(c)) - std::fabs(x));
-        if (err < best_err) {
-            best_err = err;
-            best = static_cast<uint8_t>(c);
-        }
-    }
-    return x < 0 ? static_cast<uint8_t>(best | 0x80) : best;
 }
 
 double max_abs(const torch::Tensor& t) { return t.abs().max().item<double>(); }
@@ -248,45 +227,16 @@ TEST_F(WeightSourceTest, Fp8ScaledComfyUIFile) {
     // Quantise every matrix to fp8 e4m3 with a per-tensor scale, as ComfyUI's "fp8_scaled" files do; the
     // expected model holds the dequantised weights.
     WanDiT dequantised(tiny_config(), /*initialise=*/false);
-    std::vector<TensorBlob> blobs;
+    std::vector<std::pair<std::string, torch::Tensor>> named;
+    for (const auto& p : dit_->named_parameters()) named.emplace_back(p.key(), p.value());
     const std::string prefix = "model.diffusion_model.";
-    size_t quantised = 0;
+    const test::ScaledFp8 fp8 = test::quantise_scaled_fp8(named, prefix);
     {
         torch::NoGradGuard no_grad;
-        auto targets = dequantised->named_parameters();
-        for (const auto& p : dit_->named_parameters()) {
-            const std::string& name = p.key();
-            torch::Tensor w = p.value().contiguous();
-            torch::Tensor& target = targets[name];
-            const bool quantise = w.dim() >= 2 && name.size() > 7 && name.ends_with(".weight");
-            if (!quantise) {
-                target.copy_(w);
-                blobs.push_back(to_blob(prefix + name, w));
-                continue;
-            }
-            const float scale = static_cast<float>(max_abs(w) / 448.0);
-            TensorBlob q;
-            q.name = prefix + name;
-            q.dtype = DType::F8_E4M3;
-            q.shape = w.sizes().vec();
-            q.bytes.resize(static_cast<size_t>(w.numel()));
-            torch::Tensor deq = torch::empty_like(w);
-            const float* src = w.data_ptr<float>();
-            float* dst = deq.data_ptr<float>();
-            for (int64_t i = 0; i < w.numel(); ++i) {
-                q.bytes[static_cast<size_t>(i)] = float_to_e4m3(src[i] / scale);
-                dst[i] = e4m3_to_float(q.bytes[static_cast<size_t>(i)]) * scale;
-            }
-            target.copy_(deq);
-            blobs.push_back(std::move(q));
-            blobs.push_back(to_blob(prefix + name.substr(0, name.size() - 6) + "scale_weight", torch::tensor(scale)));
-            ++quantised;
-        }
+        for (auto& p : dequantised->named_parameters()) p.value().copy_(fp8.dequantised.at(p.key()));
     }
-    ASSERT_GT(quantised, 10u);
-    TensorBlob marker{prefix + "scaled_fp8", DType::F8_E4M3, {0}, {}};
-    blobs.push_back(marker);
-    const fs::path path = write("fp8_scaled.safetensors", blobs);
+    ASSERT_GT(fp8.quantised, 10u);
+    const fs::path path = write("fp8_scaled.safetensors", fp8.blobs);
 
     torch::Tensor want;
     {

@@ -10,6 +10,7 @@
 
 #include "frameloom/core/result.h"
 #include "frameloom/inference/safetensors.h"
+#include "inference/weight_source.h"
 
 namespace fl::inference::wan {
 
@@ -31,6 +32,14 @@ core::Result<Config> config_from_file(const SafeTensorsFile& file, const std::st
     for (const auto& info : file.tensors()) shapes[info.name] = info.shape;
     auto c = Config::from_shapes(shapes, file.metadata(), prefix);
     if (!c) return core::fail(c.message() + " (in " + file.path().string() + ")");
+    return c;
+}
+
+/// Config::from_shapes over every file of a weight source (after its prefix strips and renames).
+template <class Config>
+core::Result<Config> config_from_source(const WeightSource& source, const std::string& prefix) {
+    auto c = Config::from_shapes(source.shapes(), source.metadata(), prefix);
+    if (!c) return core::fail(c.message() + " (in " + source.path().string() + ")");
     return c;
 }
 

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "inference/arch/wan/config_util.h"
+
 namespace fl::inference::wan {
 
 namespace {
@@ -127,14 +129,14 @@ public:
 };
 TORCH_MODULE(T5Block);
 
-/// Dimension `dim` of a stored tensor, or an error naming the key.
-core::Result<std::vector<int64_t>> shape_of(const SafeTensorsFile& file, const std::string& key, size_t rank) {
-    const TensorInfo* info = file.find(key);
-    if (!info) return core::fail("not a T5 encoder checkpoint: " + file.path().string() + " has no '" + key + "'");
-    if (info->shape.size() != rank)
-        return core::fail("not a T5 encoder checkpoint: '" + key + "' in " + file.path().string() + " has rank " +
-                          std::to_string(info->shape.size()) + ", expected " + std::to_string(rank));
-    return info->shape;
+/// The shape of a stored tensor of rank `rank`, or an error naming the key.
+core::Result<std::vector<int64_t>> shape_of(const ShapeMap& shapes, const std::string& key, size_t rank) {
+    const auto it = shapes.find(key);
+    if (it == shapes.end()) return core::fail("not a T5 encoder checkpoint: it has no '" + key + "'");
+    if (it->second.size() != rank)
+        return core::fail("not a T5 encoder checkpoint: '" + key + "' has rank " + std::to_string(it->second.size()) +
+                          ", expected " + std::to_string(rank));
+    return it->second;
 }
 
 }  // namespace
@@ -146,30 +148,31 @@ struct T5EncoderImpl::Parts {
     T5LayerNorm norm{nullptr};
 };
 
-core::Result<T5Config> T5Config::from_weights(const SafeTensorsFile& file, const std::string& prefix) {
+core::Result<T5Config> T5Config::from_shapes(const ShapeMap& shapes, const std::map<std::string, std::string>& metadata,
+                                            const std::string& prefix) {
     T5Config c;
-    auto emb = shape_of(file, prefix + "token_embedding.weight", 2);
+    auto emb = shape_of(shapes, prefix + "token_embedding.weight", 2);
     if (!emb) return emb.error();
     c.vocab = (*emb)[0];
     c.dim = (*emb)[1];
-    auto q = shape_of(file, prefix + "blocks.0.attn.q.weight", 2);
+    auto q = shape_of(shapes, prefix + "blocks.0.attn.q.weight", 2);
     if (!q) return q.error();
     c.dim_attn = (*q)[0];
-    auto fc1 = shape_of(file, prefix + "blocks.0.ffn.fc1.weight", 2);
+    auto fc1 = shape_of(shapes, prefix + "blocks.0.ffn.fc1.weight", 2);
     if (!fc1) return fc1.error();
     c.dim_ffn = (*fc1)[0];
     c.num_layers = 0;
-    while (file.find(prefix + "blocks." + std::to_string(c.num_layers) + ".norm1.weight")) ++c.num_layers;
+    while (shapes.count(prefix + "blocks." + std::to_string(c.num_layers) + ".norm1.weight")) ++c.num_layers;
     // The bias table is [num_buckets, num_heads]: per layer (umT5) or shared at the top (T5).
     const std::string layer_table = prefix + "blocks.0.pos_embedding.embedding.weight";
-    c.shared_pos = file.find(layer_table) == nullptr;
-    auto table = shape_of(file, c.shared_pos ? prefix + "pos_embedding.embedding.weight" : layer_table, 2);
+    c.shared_pos = shapes.count(layer_table) == 0;
+    auto table = shape_of(shapes, c.shared_pos ? prefix + "pos_embedding.embedding.weight" : layer_table, 2);
     if (!table) return table.error();
     c.num_buckets = (*table)[0];
     c.num_heads = (*table)[1];
     // max_dist is not in the shapes; take it from the metadata config when present.
-    const auto meta = file.metadata().find("config");
-    if (meta != file.metadata().end()) {
+    const auto meta = metadata.find("config");
+    if (meta != metadata.end()) {
         const auto j = nlohmann::json::parse(meta->second, nullptr, false);
         if (j.is_object()) {
             if (j.contains("max_dist") && j["max_dist"].is_number_integer()) c.max_dist = j["max_dist"].get<int64_t>();
@@ -177,9 +180,13 @@ core::Result<T5Config> T5Config::from_weights(const SafeTensorsFile& file, const
         }
     }
     if (c.dim_attn % c.num_heads != 0)
-        return core::fail("not a T5 encoder checkpoint: " + file.path().string() + " has attention width " +
+        return core::fail("not a T5 encoder checkpoint: it has attention width " +
                           std::to_string(c.dim_attn) + " not divisible by " + std::to_string(c.num_heads) + " heads");
     return c;
+}
+
+core::Result<T5Config> T5Config::from_weights(const SafeTensorsFile& file, const std::string& prefix) {
+    return config_from_file<T5Config>(file, prefix);
 }
 
 int64_t t5_relative_bucket(int64_t rel, int64_t num_buckets, int64_t max_dist) {

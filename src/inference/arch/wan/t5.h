@@ -26,6 +26,10 @@ struct T5Config {
     /// [num_buckets, num_heads] (per layer, or shared at the top for classic T5); max_dist and eps from the
     /// metadata "config" JSON when present (otherwise 128 and 1e-6, as umT5).
     static core::Result<T5Config> from_weights(const SafeTensorsFile& file, const std::string& prefix = "");
+    /// The same from a key → shape map and header metadata.
+    static core::Result<T5Config> from_shapes(const std::map<std::string, std::vector<int64_t>>& shapes,
+                                              const std::map<std::string, std::string>& metadata,
+                                              const std::string& prefix = "");
 };
 
 /// Bucket index for relative position rel = key_pos − query_pos (bidirectional), exactly as the reference.
