@@ -69,6 +69,7 @@ Generates a shot with a local model and writes it as H.264 MP4 (the file appears
   --size WxH         frame size, multiples of 16 (default: the model's)
   --device D         cpu, cuda or auto (default: auto = cuda when available)
   --threads N        CPU threads for the model (default: all cores)
+  --precision P      f32 or bf16 for the DiT's big products (default: bf16 on CUDA, f32 on CPU)
 
 Conditioning (models whose card lists the task; others say so and stop):
   --first-frame IMG  the shot starts on this image (image-to-video)
@@ -106,6 +107,11 @@ core::Result<inference::DevicePolicy> policy_from_args(const Args& args) {
         auto device = inference::parse_device(*d);
         if (!device) return device.error();
         policy.device = *device;
+    }
+    if (auto p = args.get("--precision")) {
+        if (*p == "f32" || *p == "fp32") policy.precision = inference::Precision::F32;
+        else if (*p == "bf16") policy.precision = inference::Precision::BF16;
+        else if (*p != "auto") return core::fail("--precision: expected f32, bf16 or auto, got '" + *p + "'");
     }
     if (auto t = args.get("--threads")) {
         char* end = nullptr;
@@ -186,7 +192,7 @@ int run_generate(const std::vector<std::string>& argv) {
     }
     auto args = Args::parse(argv,
                             {"--prompt", "-o", "--output", "--model", "--seed", "--steps", "--guidance",
-                             "--shift", "--sampler", "--negative", "--frames", "--fps", "--size", "--device", "--threads",
+                             "--shift", "--sampler", "--negative", "--frames", "--fps", "--size", "--device", "--threads", "--precision",
                              "--first-frame", "--last-frame", "--extend", "--extend-seconds", "--reference"},
                             {"--keep-source", "--no-correct"}, "generate");
     if (!args) return report_error(args.message(), 2);
@@ -424,13 +430,13 @@ int run_bench(const std::vector<std::string>& argv) {
         std::puts(
             "usage: frameloom bench [--model ID] [--device cpu|cuda|auto] [--runs N] [--steps N] [--frames "
             "N] [--size WxH]\n"
-            "                       [--sampler euler|unipc|dpm++] [--threads N]\n\n"
+            "                       [--sampler euler|unipc|dpm++] [--threads N] [--precision f32|bf16]\n\n"
             "Times text encoding, each sampling step, decoding and H.264 encoding, and reports peak memory.\n"
             "One warm-up run, then the median of --runs timed runs (default 3).");
         return 0;
     }
     auto args = Args::parse(
-        argv, {"--model", "--device", "--threads", "--runs", "--steps", "--frames", "--size", "--sampler"}, {}, "bench");
+        argv, {"--model", "--device", "--threads", "--precision", "--runs", "--steps", "--frames", "--size", "--sampler"}, {}, "bench");
     if (!args) return report_error(args.message(), 2);
     auto policy = policy_from_args(*args);
     if (!policy) return report_error(policy.message(), 2);

@@ -1,5 +1,5 @@
 #pragma once
-/// Command-line options shared by the commands that run a model: --device/--threads and the generation
+/// Command-line options shared by the commands that run a model: --device/--precision/--threads and the generation
 /// settings (--steps, --guidance, --shift, --sampler, ... and the conditioning options).
 
 #include "cli/args.h"
@@ -9,7 +9,7 @@
 
 namespace fl::cli {
 
-/// --device and --threads as a policy (Auto device and all cores when absent).
+/// --device, --precision and --threads as a policy (Auto device and precision, all cores when absent).
 core::Result<inference::DevicePolicy> policy_from_args(const Args& args);
 
 /// The model's defaults overridden by whichever generation options `args` holds; checked as a whole

@@ -11,7 +11,8 @@
 
 namespace fl::inference {
 
-/// Modules of one model in fp32: text encoder and DiT on the CPU, the codec on `device`.
+/// Modules of one model: text encoder and DiT on the CPU, the codec on `device`. The DiT's big products in
+/// `precision`; the text encoder in its checkpoint's precision (bf16 for half-precision files).
 struct WanParts {
     Tokenizer tokenizer;
     wan::T5Encoder t5;
@@ -20,7 +21,8 @@ struct WanParts {
 };
 
 /// Reads every file the card names and checks that the parts fit together (channels, text width).
-core::Result<WanParts> load_wan_parts(const ModelCard& card, torch::Device device = torch::kCPU);
+core::Result<WanParts> load_wan_parts(const ModelCard& card, torch::Device device = torch::kCPU,
+                                     wan::DiTPrecision precision = wan::DiTPrecision::F32);
 
 /// Encodes prompts to [B, text_len, dim]: T5 over the tokens, rows beyond each prompt's length zeroed
 /// (Wan slices to the true length and zero-pads inside the DiT). Differentiable when grad mode is on.

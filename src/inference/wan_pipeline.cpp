@@ -40,7 +40,9 @@ core::Result<std::unique_ptr<WanPipeline>> WanPipeline::load(const ModelCard& ca
     if (!policy) return policy.error();
     const torch::Device device =
         policy->device == DeviceKind::CUDA ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
-    auto parts = load_wan_parts(card, device);
+    const auto precision =
+        policy->precision == Precision::BF16 ? wan::DiTPrecision::BF16 : wan::DiTPrecision::F32;
+    auto parts = load_wan_parts(card, device, precision);
     if (!parts) return parts.error();
     auto& t5 = parts->t5;
     auto& dit = parts->dit;
@@ -50,8 +52,6 @@ core::Result<std::unique_ptr<WanPipeline>> WanPipeline::load(const ModelCard& ca
     dit->eval();
     // The text encoder stays on the CPU: it is small next to the DiT and frees the GPU for sampling.
     dit->to(device);
-    dit->set_precision(policy->precision == Precision::BF16 ? wan::DiTPrecision::BF16
-                                                            : wan::DiTPrecision::F32);
 
     auto pipeline = std::unique_ptr<WanPipeline>(new WanPipeline(card, *policy, std::move(parts->tokenizer),
                                                                  t5, dit, std::move(parts->codec), device));

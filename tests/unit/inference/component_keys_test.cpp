@@ -105,6 +105,17 @@ TEST_F(T5Layouts, ReleasePthInFp32AndBf16) {
     for (const auto& [k, v] : original_) bf16.emplace_back(k, v.to(torch::kBFloat16));
     test::write_pth(dir_ / "models_t5_umt5-xxl-enc-bf16.pth", bf16);
     EXPECT_LT(rel_error(run(dir_ / "models_t5_umt5-xxl-enc-bf16.pth")), 5e-2);
+    // Loaded for use, the release's bf16 encoder stays bf16 (as the reference runs it); fp32 stays fp32.
+    for (const char* name : {"enc-f32.pth", "models_t5_umt5-xxl-enc-bf16.pth"}) {
+        auto t5 = load_t5_encoder(dir_ / name);
+        ASSERT_TRUE(t5.ok()) << t5.message();
+        const bool half = std::string(name).find("bf16") != std::string::npos;
+        for (const auto& p : (*t5)->parameters())
+            EXPECT_EQ(p.scalar_type(), half ? torch::kBFloat16 : torch::kFloat32) << name;
+        torch::NoGradGuard no_grad;
+        const torch::Tensor out = (*t5)->forward(ids_, mask_).to(torch::kFloat32);
+        EXPECT_LT(rel_error(out), half ? 5e-2 : 1e-7) << name;
+    }
     // A folder holding just the archive works too.
     fs::create_directories(dir_ / "folder");
     fs::copy_file(dir_ / "enc-f32.pth", dir_ / "folder" / "t5.pth");

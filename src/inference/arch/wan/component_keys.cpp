@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <string>
 
+#include "inference/arch/wan/config_util.h"
+
 namespace fl::inference::wan {
 
 namespace {
@@ -63,6 +65,19 @@ core::Result<WeightSource> open_t5_weights(const std::filesystem::path& path) {
                           " has neither 'token_embedding.weight' (original) nor 'shared.weight' (Hugging Face); "
                           "use models_t5_umt5-xxl-enc-bf16.pth or umt5_xxl_fp16.safetensors");
     return source;
+}
+
+core::Result<T5Encoder> load_t5_encoder(const std::filesystem::path& path) {
+    auto weights = open_t5_weights(path);
+    if (!weights) return weights.error();
+    auto config = config_from_source<T5Config>(*weights, "");
+    if (!config) return config.error();
+    const DType stored = weights->find("token_embedding.weight")->info->dtype;
+    T5Encoder t5(*config);
+    if (stored != DType::F32 && stored != DType::F64) t5->to(torch::kBFloat16);
+    FL_TRY(load_module(*t5, *weights));
+    t5->eval();
+    return t5;
 }
 
 core::Result<WeightSource> open_vae_weights(const std::filesystem::path& path) {

@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "frameloom/core/result.h"
+#include "inference/arch/wan/t5.h"
 #include "inference/weight_source.h"
 
 namespace fl::inference::wan {
@@ -20,6 +21,11 @@ const KeyRenames& hf_t5_to_original_renames();
 /// prefix before the encoder's keys is stripped, Hugging Face names are mapped, and tensors the encoder does
 /// not use (a decoder, a tied copy of the embedding, an embedded tokenizer) are left out.
 core::Result<WeightSource> open_t5_weights(const std::filesystem::path& path);
+
+/// Reads a umT5 encoder (open_t5_weights' layouts) into a module. A half-precision checkpoint (the release's
+/// bf16 .pth, ComfyUI's fp16 or fp8) is held and run in bf16, as the reference runs it (umT5-XXL: 11 GB
+/// instead of 23 GB in fp32); an fp32 checkpoint stays fp32.
+core::Result<T5Encoder> load_t5_encoder(const std::filesystem::path& path);
 
 /// Opens a Wan2.1 or Wan2.2 VAE checkpoint (file or folder, safetensors or .pth). Keys stay as stored (the
 /// config finds a prefix); the diffusers layout (`encoder.conv_in`, `down_blocks`) is refused with a
