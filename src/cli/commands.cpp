@@ -431,15 +431,43 @@ int run_bench(const std::vector<std::string>& argv) {
             "usage: frameloom bench [--model ID] [--device cpu|cuda|auto] [--runs N] [--steps N] [--frames "
             "N] [--size WxH]\n"
             "                       [--sampler euler|unipc|dpm++] [--threads N] [--precision f32|bf16]\n\n"
+            "       frameloom bench --wan wan2.1-1.3b|wan2.1-14b|wan2.2-5b [--frames N] [--size WxH] [--steps N]\n"
+            "                       [--no-text] [--no-decode] [--device D] [--precision P] [--threads N]\n\n"
             "Times text encoding, each sampling step, decoding and H.264 encoding, and reports peak memory.\n"
-            "One warm-up run, then the median of --runs timed runs (default 3).");
+            "One warm-up run, then the median of --runs timed runs (default 3).\n"
+            "--wan times a released Wan configuration with random weights instead (no checkpoint needed):\n"
+            "umT5-XXL text encoding, DiT steps (default 2, CFG pair, 17 frames at 256x256) against the device's\n"
+            "matrix-product rate, and the VAE decode, each with its peak memory.");
         return 0;
     }
-    auto args = Args::parse(
-        argv, {"--model", "--device", "--threads", "--precision", "--runs", "--steps", "--frames", "--size", "--sampler"}, {}, "bench");
+    auto args = Args::parse(argv,
+                            {"--model", "--device", "--threads", "--precision", "--runs", "--steps", "--frames",
+                             "--size", "--sampler", "--wan"},
+                            {"--no-text", "--no-decode"}, "bench");
     if (!args) return report_error(args.message(), 2);
     auto policy = policy_from_args(*args);
     if (!policy) return report_error(policy.message(), 2);
+    if (auto wan = args->get("--wan")) {
+        inference::WanBenchOptions o;
+        o.config = *wan;
+        auto frames = args->get_int("--frames", o.frames);
+        auto steps = args->get_int("--steps", o.steps);
+        if (!frames || !steps) return report_error(!frames ? frames.message() : steps.message(), 2);
+        o.frames = static_cast<int>(std::clamp<long long>(*frames, 1, 10000));
+        o.steps = static_cast<int>(std::clamp<long long>(*steps, 1, 1000));
+        if (auto size = args->get("--size")) {
+            auto wh = parse_size(*size);
+            if (!wh) return report_error(wh.message(), 2);
+            o.width = wh->first;
+            o.height = wh->second;
+        }
+        o.text = !args->has("--no-text");
+        o.decode = !args->has("--no-decode");
+        auto report = inference::bench_wan_config(o, *policy);
+        if (!report) return report_error(report.message());
+        std::fputs(inference::format_wan_bench(*report).c_str(), stdout);
+        return 0;
+    }
     auto runs = args->get_int("--runs", 3);
     if (!runs) return report_error(runs.message(), 2);
     const inference::ModelStore store(inference::ModelStore::default_roots());
