@@ -51,7 +51,22 @@ core::Result<WanParts> load_wan_parts(const ModelCard& card, torch::Device devic
     // Cast before loading, so a bf16 DiT never exists in fp32 (a 14B model: 28 GB instead of 56 GB).
     dit->set_precision(precision);
     FL_TRY(load_module(*dit, *dit_weights));
-    return WanParts{std::move(*tokenizer), *t5, dit, std::move(*codec)};
+    wan::CLIPVision clip{nullptr};
+    if (dit_config->image_cross_attn) {
+        if (card.file("clip_vision").empty())
+            return core::fail("model '" + card.id + "' takes CLIP image tokens but its card names no " +
+                              "files.clip_vision (add models_clip_open-clip-xlm-roberta-large-vit-huge-14.pth "
+                              "or clip_vision_h.safetensors)");
+        auto loaded = wan::load_clip_vision(card.file("clip_vision"));
+        if (!loaded) return loaded.error();
+        if ((*loaded)->config().dim != dit_config->clip_dim)
+            return core::fail("model '" + card.id + "' is inconsistent: the DiT takes CLIP tokens of width " +
+                              std::to_string(dit_config->clip_dim) + ", the CLIP tower gives " +
+                              std::to_string((*loaded)->config().dim));
+        clip = *loaded;
+        clip->to(device);
+    }
+    return WanParts{std::move(*tokenizer), *t5, dit, std::move(*codec), clip};
 }
 
 torch::Tensor encode_prompts(const Tokenizer& tokenizer, wan::T5EncoderImpl& t5, const std::vector<std::string>& prompts,

@@ -4,6 +4,7 @@
 
 #include "frameloom/core/result.h"
 #include "frameloom/inference/model_store.h"
+#include "inference/arch/wan/clip.h"
 #include "inference/arch/wan/dit.h"
 #include "inference/arch/wan/t5.h"
 #include "inference/codec.h"
@@ -18,6 +19,7 @@ struct WanParts {
     wan::T5Encoder t5;
     wan::WanDiT dit;
     std::unique_ptr<VideoCodec> codec;
+    wan::CLIPVision clip{nullptr};  ///< Wan2.1 i2v/flf2v only (the DiT has img_emb), on `device`
 };
 
 /// Reads every file the card names and checks that the parts fit together (channels, text width).

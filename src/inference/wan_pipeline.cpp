@@ -9,6 +9,7 @@
 #include "inference/frame_conditioning.h"
 #include "inference/patch_codec.h"
 #include "inference/sampler.h"
+#include "inference/wan_image_conditioning.h"
 #include "inference/wan_parts.h"
 
 namespace fl::inference {
@@ -24,13 +25,15 @@ double seconds_since(Clock::time_point start) {
 }  // namespace
 
 WanPipeline::WanPipeline(ModelCard card, DevicePolicy policy, Tokenizer tokenizer, wan::T5Encoder t5,
-                         wan::WanDiT dit, std::unique_ptr<VideoCodec> codec, torch::Device device)
+                         wan::WanDiT dit, std::unique_ptr<VideoCodec> codec, wan::CLIPVision clip,
+                         torch::Device device)
     : card_(std::move(card)),
       policy_(policy),
       tokenizer_(std::move(tokenizer)),
       t5_(std::move(t5)),
       dit_(std::move(dit)),
       codec_(std::move(codec)),
+      clip_(std::move(clip)),
       device_(device) {}
 
 core::Result<std::unique_ptr<WanPipeline>> WanPipeline::load(const ModelCard& card,
@@ -54,7 +57,8 @@ core::Result<std::unique_ptr<WanPipeline>> WanPipeline::load(const ModelCard& ca
     dit->to(device);
 
     auto pipeline = std::unique_ptr<WanPipeline>(new WanPipeline(card, *policy, std::move(parts->tokenizer),
-                                                                 t5, dit, std::move(parts->codec), device));
+                                                                 t5, dit, std::move(parts->codec),
+                                                                 parts->clip, device));
     pipeline->load_seconds_ = seconds_since(start);
     return pipeline;
 }
@@ -62,18 +66,27 @@ core::Result<std::unique_ptr<WanPipeline>> WanPipeline::load(const ModelCard& ca
 core::Result<void> WanPipeline::check_request(const core::GenerationParams& p) const {
     FL_TRY(p.validate());
     const auto& c = p.conditioning;
-    const auto supports = [&](const char* task) {
-        return card_.conditioning == "frame-mask" &&
-               std::find(card_.tasks.begin(), card_.tasks.end(), task) != card_.tasks.end();
+    const bool wan_image = wan_image_model();
+    const auto supports = [&](const std::string& task) {
+        const bool listed = std::find(card_.tasks.begin(), card_.tasks.end(), task) != card_.tasks.end();
+        // Wan's image models take a first frame, and flf2v checkpoints a last frame too.
+        if (wan_image) return listed && (task == "i2v" || (task == "flf2v" && dit_->config().model_type == "flf2v"));
+        return listed && card_.conditioning == "frame-mask";
     };
     const auto unsupported = [&](const char* what) {
         return core::fail("model '" + card_.id + "' does not support " + what +
                           " yet: remove it, or pick a model whose card lists that task");
     };
-    if (!c.first_frame.empty() && !supports("i2v")) return unsupported("--first-frame");
+    if (!c.first_frame.empty() && !supports("i2v") && !(wan_image && supports("flf2v")))
+        return unsupported("--first-frame");
     if (!c.last_frame.empty() && !supports("flf2v")) return unsupported("--last-frame");
     if (!c.extend.empty() && !supports("extend")) return unsupported("--extend");
     if (!c.references.empty() && !supports("reference")) return unsupported("--reference");
+    if (wan_image && c.first_frame.empty())
+        return core::fail("model '" + card_.id + "' makes video from an image: give --first-frame IMG");
+    if (wan_image && dit_->config().model_type == "flf2v" && c.last_frame.empty())
+        return core::fail("model '" + card_.id + "' makes video between two frames: give --first-frame IMG and "
+                          "--last-frame IMG");
     if (!c.extend.empty() && (!c.first_frame.empty()))
         return core::fail("--extend and --first-frame both set the first frames: give one of them");
     const auto stride = codec_->stride();
@@ -90,6 +103,11 @@ core::Result<void> WanPipeline::check_request(const core::GenerationParams& p) c
                           " frames do not fit the DiT's temporal patch of " +
                           std::to_string(dit_->config().patch[0]));
     return core::ok();
+}
+
+bool WanPipeline::wan_image_model() const {
+    const auto& type = dit_->config().model_type;
+    return card_.conditioning.empty() && (type == "i2v" || type == "flf2v");
 }
 
 torch::Tensor WanPipeline::encode_text(const std::string& prompt) {
@@ -216,6 +234,15 @@ core::Result<core::Video> WanPipeline::run(const GenerateRequest& request, Gener
         condition = std::move(*made);
         condition->clean = condition->clean.to(device_);
     }
+    // Wan's image models: y (mask + latent of the given frames) and CLIP tokens, shared by the CFG pair.
+    torch::Tensor image_y, clip_fea;
+    if (wan_image_model()) {
+        auto made = make_wan_image_condition(request.media, *codec_, clip_ ? clip_.get() : nullptr, p.frames,
+                                             p.height, p.width);
+        if (!made) return made.error();
+        image_y = made->y.to(device_);
+        if (made->clip_fea.defined()) clip_fea = made->clip_fea.to(device_);
+    }
     const int64_t refs = condition ? condition->ref_frames : 0;
     const int64_t lt = sampled_frames + refs;
     auto generator = at::make_generator<at::CPUGeneratorImpl>(p.seed);
@@ -262,19 +289,17 @@ core::Result<core::Video> WanPipeline::run(const GenerateRequest& request, Gener
             tensor_to_video(codec_->decode(x0)[0].narrow(1, 0, 1), p.fps);  // [3, 1, H, W]
         request.step_preview(step + 1, p.steps, frame);
     };
+    const auto dit = [&](const torch::Tensor& xin, double t) {
+        const torch::Tensor tt =
+            torch::full({xin.size(0)}, t, torch::TensorOptions().dtype(torch::kFloat32).device(device_));
+        return dit_->forward(xin, tt, context, clip_fea, image_y);
+    };
     const TimestepVelocityFn velocity = [&](const torch::Tensor& xt, double t, int step) {
         torch::Tensor v;
         if (!use_cfg) {
-            v = finish(as_velocity(
-                dit_->forward(
-                    model_input(xt),
-                    torch::full({1}, t, torch::TensorOptions().dtype(torch::kFloat32).device(device_)),
-                    context),
-                xt, t));
+            v = finish(as_velocity(dit(model_input(xt), t), xt, t));
         } else {
-            const torch::Tensor both = dit_->forward(
-                model_input(torch::cat({xt, xt}, 0)),
-                torch::full({2}, t, torch::TensorOptions().dtype(torch::kFloat32).device(device_)), context);
+            const torch::Tensor both = dit(model_input(torch::cat({xt, xt}, 0)), t);
             v = finish(as_velocity(apply_cfg(both.narrow(0, 0, 1), both.narrow(0, 1, 1), p.guidance), xt, t));
         }
         // Each solver calls the model once per step, so this is once per step, after the step's prediction.

@@ -1,6 +1,7 @@
 #pragma once
-/// The text-to-video pipeline for Wan-architecture models: tokenizer → T5 encoder → flow-matching
-/// sampler over the Wan DiT with CFG → codec decode. Implements the public Generator.
+/// The generation pipeline for Wan-architecture models: tokenizer → T5 encoder → flow-matching sampler over
+/// the Wan DiT with CFG → codec decode; image conditioning by the card's frame-mask scheme or Wan's own
+/// (y + CLIP tokens). Implements the public Generator.
 
 #include <torch/torch.h>
 
@@ -8,6 +9,7 @@
 #include <optional>
 
 #include "frameloom/inference/generator.h"
+#include "inference/arch/wan/clip.h"
 #include "inference/arch/wan/dit.h"
 #include "inference/arch/wan/t5.h"
 #include "inference/codec.h"
@@ -29,7 +31,9 @@ public:
 
 private:
     WanPipeline(ModelCard card, DevicePolicy policy, Tokenizer tokenizer, wan::T5Encoder t5, wan::WanDiT dit,
-                std::unique_ptr<VideoCodec> codec, torch::Device device);
+                std::unique_ptr<VideoCodec> codec, wan::CLIPVision clip, torch::Device device);
+    /// True for Wan's own image models (i2v/flf2v checkpoints without a card "conditioning"): they take y.
+    bool wan_image_model() const;
     core::Result<core::Video> run(const GenerateRequest& request, GenerateStats* stats);
     /// An extension of media.extend_frames new frames: passes of run(), each continuing the last one's
     /// frames (seed + pass), joined and cut to the length.
@@ -42,6 +46,7 @@ private:
     wan::T5Encoder t5_;
     wan::WanDiT dit_;
     std::unique_ptr<VideoCodec> codec_;
+    wan::CLIPVision clip_;  ///< Wan2.1 i2v/flf2v: the CLIP tower (null otherwise)
     torch::Device device_;
     double load_seconds_ = 0.0;
 };

@@ -1,6 +1,8 @@
 #include "inference/arch/wan/component_keys.h"
 
 #include <algorithm>
+#include <map>
+#include <vector>
 #include <string>
 
 #include "inference/arch/wan/config_util.h"
@@ -20,7 +22,96 @@ void strip_prefix_before(WeightSource& source, const std::string& anchor) {
     }
 }
 
+/// Copies `state` into every parameter of `module` (names as the module's); missing or misshapen ones are
+/// errors naming the key and `where`.
+core::Result<void> fill_from(torch::nn::Module& module, const std::map<std::string, torch::Tensor>& state,
+                             const std::string& where) {
+    torch::NoGradGuard no_grad;
+    for (auto& p : module.named_parameters()) {
+        const auto it = state.find(p.key());
+        if (it == state.end()) return core::fail("checkpoint " + where + " has no weight for '" + p.key() + "'");
+        if (it->second.sizes() != p.value().sizes())
+            return core::fail("checkpoint " + where + ": '" + p.key() + "' does not fit the model's shape");
+        p.value().copy_(it->second.to(p.value().scalar_type()));
+    }
+    return core::ok();
+}
+
+/// A Hugging Face CLIPVisionModel (keys after `vision_model.`) as the release's `visual.*` state, q/k/v fused.
+core::Result<std::map<std::string, torch::Tensor>> clip_from_hf(const WeightSource& source) {
+    std::map<std::string, torch::Tensor> out;
+    const auto read = [&](const std::string& key) { return source.read(key); };
+    const auto take = [&](const std::string& from, const std::string& to) -> core::Result<void> {
+        auto t = read(from);
+        if (!t) return t.error();
+        out["visual." + to] = *t;
+        return core::ok();
+    };
+    FL_TRY(take("embeddings.patch_embedding.weight", "patch_embedding.weight"));
+    auto cls = read("embeddings.class_embedding");
+    if (!cls) return cls.error();
+    out["visual.cls_embedding"] = cls->reshape({1, 1, -1});
+    auto pos = read("embeddings.position_embedding.weight");
+    if (!pos) return pos.error();
+    out["visual.pos_embedding"] = pos->unsqueeze(0);
+    for (const char* part : {"weight", "bias"}) {
+        const std::string p = part;
+        FL_TRY(take("pre_layrnorm." + p, "pre_norm." + p));
+        for (int64_t i = 0; source.find("encoder.layers." + std::to_string(i) + ".layer_norm1.weight"); ++i) {
+            const std::string from = "encoder.layers." + std::to_string(i) + ".", to = "transformer." + std::to_string(i) + ".";
+            FL_TRY(take(from + "layer_norm1." + p, to + "norm1." + p));
+            FL_TRY(take(from + "layer_norm2." + p, to + "norm2." + p));
+            FL_TRY(take(from + "mlp.fc1." + p, to + "mlp.0." + p));
+            FL_TRY(take(from + "mlp.fc2." + p, to + "mlp.2." + p));
+            FL_TRY(take(from + "self_attn.out_proj." + p, to + "attn.proj." + p));
+            std::vector<torch::Tensor> qkv;
+            for (const char* x : {"q", "k", "v"}) {
+                auto t = read(from + "self_attn." + x + "_proj." + p);
+                if (!t) return t.error();
+                qkv.push_back(*t);
+            }
+            out["visual." + to + "attn.to_qkv." + p] = torch::cat(qkv, 0);
+        }
+    }
+    return out;
+}
+
 }  // namespace
+
+core::Result<CLIPVision> load_clip_vision(const std::filesystem::path& path) {
+    auto source = WeightSource::open(path);
+    if (!source) return source.error();
+    const std::string hf_anchor = "embeddings.patch_embedding.weight";
+    const bool hf = std::any_of(source->entries().begin(), source->entries().end(),
+                                [&](const auto& e) { return e.first.ends_with(hf_anchor); });
+    if (hf) {
+        strip_prefix_before(*source, hf_anchor);
+        auto state = clip_from_hf(*source);
+        if (!state) return core::fail(state.message() + " (in " + path.string() + ")");
+        std::map<std::string, std::vector<int64_t>> shapes;
+        for (const auto& [k, v] : *state) shapes[k] = v.sizes().vec();
+        auto config = CLIPVisionConfig::from_shapes(shapes, source->metadata(), "visual.");
+        if (!config) return core::fail(config.message() + " (in " + path.string() + ")");
+        FL_TRY(config->validate());
+        CLIPVision clip(*config);
+        std::map<std::string, torch::Tensor> unprefixed;
+        for (auto& [k, v] : *state) unprefixed[k.substr(7)] = v;  // without "visual."
+        FL_TRY(fill_from(*clip, unprefixed, path.string()));
+        clip->eval();
+        return clip;
+    }
+    // The release's open-clip archive: `visual.*` beside `textual.*` (and anything else), perhaps prefixed.
+    strip_prefix_before(*source, "visual.patch_embedding.weight");
+    auto config = config_from_source<CLIPVisionConfig>(*source, "visual.");
+    if (!config) return config.error();
+    FL_TRY(config->validate());
+    source->strip_prefix("visual.");
+    CLIPVision clip(*config);
+    // The last block, post_norm and head are in the file but unused by Wan, so not strict.
+    FL_TRY(load_module(*clip, *source, /*strict=*/false));
+    clip->eval();
+    return clip;
+}
 
 const KeyRenames& hf_t5_to_original_renames() {
     static const KeyRenames renames = {

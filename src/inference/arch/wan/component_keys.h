@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "frameloom/core/result.h"
+#include "inference/arch/wan/clip.h"
 #include "inference/arch/wan/t5.h"
 #include "inference/weight_source.h"
 
@@ -26,6 +27,12 @@ core::Result<WeightSource> open_t5_weights(const std::filesystem::path& path);
 /// bf16 .pth, ComfyUI's fp16 or fp8) is held and run in bf16, as the reference runs it (umT5-XXL: 11 GB
 /// instead of 23 GB in fp32); an fp32 checkpoint stays fp32.
 core::Result<T5Encoder> load_t5_encoder(const std::filesystem::path& path);
+
+/// Reads the CLIP ViT-H/14 visual tower Wan i2v/flf2v use: the release's
+/// `models_clip_open-clip-xlm-roberta-large-vit-huge-14.pth` (`visual.*` keys; the text tower is ignored) or
+/// a Hugging Face `CLIPVisionModel` file such as ComfyUI's `clip_vision_h.safetensors` (`vision_model.*`,
+/// separate q/k/v projections, which are fused here into `to_qkv`). Held in fp32.
+core::Result<CLIPVision> load_clip_vision(const std::filesystem::path& path);
 
 /// Opens a Wan2.1 or Wan2.2 VAE checkpoint (file or folder, safetensors or .pth). Keys stay as stored (the
 /// config finds a prefix); the diffusers layout (`encoder.conv_in`, `down_blocks`) is refused with a

@@ -1,0 +1,231 @@
+// Wan's own image conditioning (reference/wan.md §5.6): the mask, CLIP towers in both layouts, and I2V /
+// FLF2V generation through a tiny model (random DiT, the golden VAE and CLIP, the default model's text side).
+#include "inference/wan_image_conditioning.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "frameloom/inference/generator.h"
+#include "frameloom/inference/model_builder.h"
+#include "frameloom/inference/model_store.h"
+#include "inference/arch/wan/component_keys.h"
+#include "inference/arch/wan/dit.h"
+#include "inference/tensor_io.h"
+#include "support/pth_writer.h"
+#include "support/temp_dir.h"
+
+namespace fl::inference {
+namespace {
+namespace fs = std::filesystem;
+
+fs::path golden(const std::string& name) { return fs::path(FL_TEST_DATA_DIR) / "goldens" / name; }
+
+TEST(WanImageMask, MatchesTheReferenceLayout) {
+    const torch::Tensor i2v = wan_image_mask(81, 3, 5, /*last=*/false);
+    ASSERT_EQ(i2v.sizes(), (std::vector<int64_t>{4, 21, 3, 5}));
+    EXPECT_TRUE(i2v.select(1, 0).eq(1).all().item<bool>());  // latent frame 0: all four pixel flags set
+    EXPECT_EQ(i2v.sum().item<double>(), 4 * 15);
+    const torch::Tensor flf = wan_image_mask(81, 3, 5, /*last=*/true);
+    EXPECT_TRUE(flf.select(1, 0).eq(1).all().item<bool>());
+    const torch::Tensor frame20 = flf.select(1, 20).amax({1, 2});  // [4]: [0, 0, 0, 1]
+    EXPECT_TRUE(torch::equal(frame20, torch::tensor({0.0f, 0.0f, 0.0f, 1.0f})));
+    EXPECT_EQ(flf.narrow(1, 1, 19).sum().item<double>(), 0.0);
+    EXPECT_EQ(wan_image_mask(5, 2, 2, false).sizes(), (std::vector<int64_t>{4, 2, 2, 2}));
+}
+
+/// The golden open-clip tower renamed as Hugging Face's CLIPVisionModel (q/k/v split, flat embeddings).
+std::vector<TensorBlob> hf_clip_blobs(const SafeTensorsFile& file) {
+    std::vector<TensorBlob> out;
+    for (const auto& info : file.tensors()) {
+        torch::Tensor t = *read_tensor(file, info);
+        std::string k = info.name.substr(7);  // without "visual."
+        const auto put = [&](const std::string& name, const torch::Tensor& v) {
+            out.push_back(to_blob("vision_model." + name, v.contiguous()));
+        };
+        if (k == "cls_embedding") put("embeddings.class_embedding", t.reshape({-1}));
+        else if (k == "pos_embedding") put("embeddings.position_embedding.weight", t[0]);
+        else if (k == "patch_embedding.weight") put("embeddings.patch_embedding.weight", t);
+        else if (k.starts_with("pre_norm.")) put("pre_layrnorm." + k.substr(9), t);
+        else if (k.starts_with("post_norm.")) put("post_layernorm." + k.substr(10), t);
+        else if (k == "head") out.push_back(to_blob("visual_projection.weight", t.t().contiguous()));
+        else if (k.starts_with("transformer.")) {
+            const size_t dot = k.find('.', 12);
+            const std::string layer = "encoder.layers." + k.substr(12, dot - 12) + ".", rest = k.substr(dot + 1);
+            if (rest.starts_with("attn.to_qkv.")) {
+                const auto parts = t.chunk(3, 0);
+                const std::string p = rest.substr(12);
+                put(layer + "self_attn.q_proj." + p, parts[0]);
+                put(layer + "self_attn.k_proj." + p, parts[1]);
+                put(layer + "self_attn.v_proj." + p, parts[2]);
+            } else {
+                static const KeyRenames r = {{"norm1.", "layer_norm1."}, {"norm2.", "layer_norm2."},
+                                             {"mlp.0.", "mlp.fc1."},     {"mlp.2.", "mlp.fc2."},
+                                             {"attn.proj.", "self_attn.out_proj."}};
+                put(layer + apply_renames(rest, r), t);
+            }
+        }
+    }
+    return out;
+}
+
+TEST(CLIPLayouts, ReleaseArchiveAndHuggingFaceFileGiveTheSameTokens) {
+    auto file = SafeTensorsFile::open(golden("clip_vision_tiny.weights.safetensors"));
+    ASSERT_TRUE(file.ok()) << file.message();
+    test::TempDir dir("fl-clip-layouts");
+    std::vector<std::pair<std::string, torch::Tensor>> named;
+    for (const auto& info : file->tensors()) named.emplace_back("model." + info.name, *read_tensor(*file, info));
+    named.emplace_back("textual.token_embedding.weight", torch::zeros({4, 2}));  // the text tower, unused
+    test::write_pth(dir / "models_clip.pth", named);
+    auto meta = file->metadata();
+    ASSERT_TRUE(write_safetensors(dir / "clip_vision_h.safetensors", hf_clip_blobs(*file), meta).ok());
+
+    torch::manual_seed(2);
+    const torch::Tensor image = torch::rand({3, 40, 56}) * 2 - 1;
+    auto reference = wan::load_clip_vision(golden("clip_vision_tiny.weights.safetensors"));
+    ASSERT_TRUE(reference.ok()) << reference.message();
+    torch::NoGradGuard no_grad;
+    const torch::Tensor want = (*reference)->encode(image);
+    EXPECT_EQ(want.size(1), 5);  // class token + 2×2 patches
+    auto hf = wan::load_clip_vision(dir / "clip_vision_h.safetensors");
+    ASSERT_TRUE(hf.ok()) << hf.message();
+    EXPECT_EQ((*hf)->config().num_layers, (*reference)->config().num_layers);
+    EXPECT_LT((*hf)->encode(image).sub(want).abs().max().item<double>(), 1e-6);
+    // The archive carries no metadata, so its head count is ViT-H's rule (dim/80, else dim/64), not the tiny
+    // golden's 4: its weights are compared instead.
+    auto pth = wan::load_clip_vision(dir / "models_clip.pth");
+    ASSERT_TRUE(pth.ok()) << pth.message();
+    const auto want_params = (*reference)->named_parameters();
+    for (const auto& p : (*pth)->named_parameters()) EXPECT_TRUE(torch::equal(p.value(), want_params[p.key()])) << p.key();
+}
+
+/// A tiny Wan2.1 i2v or flf2v model: random DiT over the golden VAE's 4 latent channels taking y (4 + 4) and
+/// the golden CLIP's 64-wide tokens, the default model's text encoder and tokenizer.
+ModelCard tiny_image_model(const fs::path& root, bool flf2v) {
+    DefaultModelSpec spec;
+    spec.id = "image-base";
+    spec.dit_layers = 1;
+    auto base = build_default_model(root, spec);
+    EXPECT_TRUE(base.ok()) << base.message();
+    wan::WanDiTConfig c;
+    c.model_type = flf2v ? "flf2v" : "i2v";
+    c.dim = 32;
+    c.ffn_dim = 48;
+    c.freq_dim = 16;
+    c.num_heads = 2;
+    c.num_layers = 1;
+    c.text_dim = spec.t5_dim;
+    c.text_len = 512;
+    c.in_dim = 12;
+    c.out_dim = 4;
+    c.image_cross_attn = true;
+    c.clip_dim = 64;
+    c.emb_pos_len = flf2v ? 10 : 0;
+    EXPECT_TRUE(c.validate().ok()) << c.validate().message();
+    torch::manual_seed(4);
+    wan::WanDiT dit(c);
+    {
+        torch::NoGradGuard no_grad;
+        for (auto& p : dit->parameters()) p.normal_(0.0, 0.3);  // the zero-initialised head would hide y
+    }
+    const std::string id = flf2v ? "tiny-flf2v" : "tiny-i2v";
+    const fs::path dit_path = root / "diffusion_models" / (id + ".safetensors");
+    EXPECT_TRUE(write_safetensors(dit_path, module_blobs(*dit), {{"num_heads", "2"}, {"text_len", "512"}}).ok());
+    nlohmann::json card = {{"id", id},
+                           {"architecture", "wan-dit"},
+                           {"codec", "wan-vae"},
+                           {"files",
+                            {{"dit", dit_path.string()},
+                             {"text_encoder", base->file("text_encoder").string()},
+                             {"tokenizer", base->file("tokenizer").string()},
+                             {"vae", golden("wan_vae_tiny.weights.safetensors").string()},
+                             {"clip_vision", golden("clip_vision_tiny.weights.safetensors").string()}}},
+                           {"tasks", {flf2v ? "flf2v" : "i2v"}}};
+    std::ofstream(root / (id + ".json")) << card.dump(2);
+    auto loaded = load_model_card(root / (id + ".json"));
+    EXPECT_TRUE(loaded.ok()) << loaded.message();
+    return *loaded;
+}
+
+core::Frame solid(int w, int h, uint8_t r, uint8_t g, uint8_t b) {
+    core::Frame f(w, h);
+    for (size_t i = 0; i < f.rgb.size(); i += 3) {
+        f.rgb[i] = r;
+        f.rgb[i + 1] = g;
+        f.rgb[i + 2] = b;
+    }
+    return f;
+}
+
+GenerateRequest image_request(const ModelCard& card) {
+    GenerateRequest request;
+    request.params = default_params(card);
+    request.params.prompt = "a red circle";
+    request.params.steps = 2;
+    request.params.frames = 5;
+    request.params.width = 32;
+    request.params.height = 32;
+    request.params.seed = 7;
+    return request;
+}
+
+TEST(WanImagePipeline, I2VTakesTheFirstFrameThroughYAndCLIP) {
+    test::TempDir root("fl-wan-i2v");
+    const ModelCard card = tiny_image_model(root.path(), /*flf2v=*/false);
+    DevicePolicy cpu;
+    cpu.device = DeviceKind::CPU;
+    auto generator = Generator::load(card, cpu);
+    ASSERT_TRUE(generator.ok()) << generator.message();
+
+    GenerateRequest request = image_request(card);
+    auto refused = (*generator)->generate(request);  // no image
+    ASSERT_FALSE(refused.ok());
+    EXPECT_NE(refused.message().find("--first-frame"), std::string::npos) << refused.message();
+    EXPECT_EQ(refused.message().find('\n'), std::string::npos);
+
+    request.params.conditioning.first_frame = "red.png";
+    request.media.first_frame = solid(40, 30, 220, 40, 40);
+    auto red = (*generator)->generate(request);
+    ASSERT_TRUE(red.ok()) << red.message();
+    EXPECT_EQ(red->frame_count(), 5);
+    EXPECT_EQ(red->width(), 32);
+    request.media.first_frame = solid(40, 30, 40, 80, 230);
+    auto blue = (*generator)->generate(request);
+    ASSERT_TRUE(blue.ok()) << blue.message();
+    // Same seed and prompt: only the image differs, so it must reach the model.
+    EXPECT_NE(red->frames[2].rgb, blue->frames[2].rgb);
+
+    request.params.conditioning.last_frame = "end.png";  // an i2v checkpoint has no last-frame input
+    request.media.last_frame = solid(40, 30, 0, 0, 0);
+    auto no_last = (*generator)->generate(request);
+    ASSERT_FALSE(no_last.ok());
+    EXPECT_NE(no_last.message().find("--last-frame"), std::string::npos) << no_last.message();
+}
+
+TEST(WanImagePipeline, FLF2VNeedsBothFramesAndUsesTheLast) {
+    test::TempDir root("fl-wan-flf2v");
+    const ModelCard card = tiny_image_model(root.path(), /*flf2v=*/true);
+    DevicePolicy cpu;
+    cpu.device = DeviceKind::CPU;
+    auto generator = Generator::load(card, cpu);
+    ASSERT_TRUE(generator.ok()) << generator.message();
+    GenerateRequest request = image_request(card);
+    request.params.conditioning.first_frame = "a.png";
+    request.media.first_frame = solid(32, 32, 220, 40, 40);
+    auto one = (*generator)->generate(request);
+    ASSERT_FALSE(one.ok());
+    EXPECT_NE(one.message().find("--last-frame"), std::string::npos) << one.message();
+
+    request.params.conditioning.last_frame = "b.png";
+    request.media.last_frame = solid(48, 24, 240, 240, 240);  // another size: covered and cropped
+    auto white = (*generator)->generate(request);
+    ASSERT_TRUE(white.ok()) << white.message();
+    request.media.last_frame = solid(48, 24, 15, 15, 15);
+    auto black = (*generator)->generate(request);
+    ASSERT_TRUE(black.ok()) << black.message();
+    EXPECT_NE(white->frames[4].rgb, black->frames[4].rgb);
+}
+
+}  // namespace
+}  // namespace fl::inference
