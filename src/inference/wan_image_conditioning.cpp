@@ -29,10 +29,7 @@ torch::Tensor wan_image_tensor(const core::Frame& frame, int64_t height, int64_t
     return t[0].contiguous();
 }
 
-namespace {
-
-/// Scales `image` [3, h, w] to cover height × width (bicubic) and crops the centre.
-torch::Tensor cover_crop(const torch::Tensor& image, int64_t height, int64_t width) {
+torch::Tensor wan_cover_crop(const torch::Tensor& image, int64_t height, int64_t width) {
     const int64_t h = image.size(1), w = image.size(2);
     if (h == height && w == width) return image;
     const double scale = std::max(static_cast<double>(height) / h, static_cast<double>(width) / w);
@@ -45,7 +42,12 @@ torch::Tensor cover_crop(const torch::Tensor& image, int64_t height, int64_t wid
     return scaled.narrow(1, (sh - height) / 2, height).narrow(2, (sw - width) / 2, width).contiguous();
 }
 
-}  // namespace
+torch::Tensor wan22_first_frame_latent(const core::Frame& frame, const VideoCodec& codec, int64_t height,
+                                       int64_t width) {
+    torch::NoGradGuard no_grad;
+    const torch::Tensor image = wan_cover_crop(wan_image_tensor(frame), height, width).clamp(-1.0, 1.0);
+    return codec.encode(image.view({1, 3, 1, height, width})).to(torch::kCPU, torch::kFloat32);
+}
 
 core::Result<WanImageCondition> make_wan_image_condition(const core::ConditioningMedia& media,
                                                          const VideoCodec& codec, wan::CLIPVisionImpl* clip,
@@ -61,7 +63,7 @@ core::Result<WanImageCondition> make_wan_image_condition(const core::Conditionin
     torch::NoGradGuard no_grad;
     const torch::Tensor first = wan_image_tensor(*media.first_frame);
     torch::Tensor last_image;
-    if (last) last_image = cover_crop(wan_image_tensor(*media.last_frame), first.size(1), first.size(2));
+    if (last) last_image = wan_cover_crop(wan_image_tensor(*media.last_frame), first.size(1), first.size(2));
 
     // The VAE sees [first, zeros…, last?] at the output size.
     torch::Tensor video = torch::zeros({1, 3, frames, height, width});

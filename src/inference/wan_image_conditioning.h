@@ -30,6 +30,14 @@ torch::Tensor wan_image_mask(int64_t frames, int64_t lat_h, int64_t lat_w, bool 
 /// height × width as the reference does for the VAE; at its own size when height/width are 0.
 torch::Tensor wan_image_tensor(const core::Frame& frame, int64_t height = 0, int64_t width = 0);
 
+/// `image` [3, h, w] scaled (bicubic) to cover height × width and centre-cropped to it.
+torch::Tensor wan_cover_crop(const torch::Tensor& image, int64_t height, int64_t width);
+
+/// Wan2.2 TI2V's image condition: the frame covered and cropped to height × width, encoded alone →
+/// [1, z, 1, h, w]. Sampling holds latent frame 0 at it and gives its tokens timestep 0 (reference/wan.md §5.6).
+torch::Tensor wan22_first_frame_latent(const core::Frame& frame, const VideoCodec& codec, int64_t height,
+                                       int64_t width);
+
 /// The condition of a `frames` × height × width generation from media.first_frame (required) and
 /// media.last_frame (flf2v). `clip` may be null (Wan2.2 i2v: no CLIP tokens). The last frame is scaled to
 /// cover the first frame's size and centre-cropped before CLIP, as the reference does.

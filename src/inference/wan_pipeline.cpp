@@ -67,10 +67,12 @@ core::Result<void> WanPipeline::check_request(const core::GenerationParams& p) c
     FL_TRY(p.validate());
     const auto& c = p.conditioning;
     const bool wan_image = wan_image_model();
+    const bool ti2v = card_.conditioning.empty() && dit_->config().model_type == "ti2v";
     const auto supports = [&](const std::string& task) {
         const bool listed = std::find(card_.tasks.begin(), card_.tasks.end(), task) != card_.tasks.end();
-        // Wan's image models take a first frame, and flf2v checkpoints a last frame too.
+        // Wan's image models take a first frame, and flf2v checkpoints a last frame too; TI2V a first frame.
         if (wan_image) return listed && (task == "i2v" || (task == "flf2v" && dit_->config().model_type == "flf2v"));
+        if (ti2v) return listed && task == "i2v";
         return listed && card_.conditioning == "frame-mask";
     };
     const auto unsupported = [&](const char* what) {
@@ -243,6 +245,10 @@ core::Result<core::Video> WanPipeline::run(const GenerateRequest& request, Gener
         image_y = made->y.to(device_);
         if (made->clip_fea.defined()) clip_fea = made->clip_fea.to(device_);
     }
+    // Wan2.2 TI2V with a first frame: latent frame 0 is the image's, held there; its tokens get timestep 0.
+    torch::Tensor first_latent;
+    if (card_.conditioning.empty() && dit_->config().model_type == "ti2v" && request.media.first_frame)
+        first_latent = wan22_first_frame_latent(*request.media.first_frame, *codec_, p.height, p.width).to(device_);
     const int64_t refs = condition ? condition->ref_frames : 0;
     const int64_t lt = sampled_frames + refs;
     auto generator = at::make_generator<at::CPUGeneratorImpl>(p.seed);
@@ -259,6 +265,11 @@ core::Result<core::Video> WanPipeline::run(const GenerateRequest& request, Gener
     // Frame-mask models see known frames clean beside their flags, and those frames follow their exact
     // straight path from the noise to the given pixels (frame_conditioning.h).
     const auto model_input = [&](const torch::Tensor& xt) {
+        if (first_latent.defined()) {
+            torch::Tensor held = xt.clone();
+            held.narrow(2, 0, 1).copy_(first_latent.expand({xt.size(0), -1, -1, -1, -1}));
+            return held;
+        }
         return condition ? frame_mask_input(xt, *condition) : xt;
     };
     const auto finish = [&](const torch::Tensor& v) {
@@ -289,9 +300,14 @@ core::Result<core::Video> WanPipeline::run(const GenerateRequest& request, Gener
             tensor_to_video(codec_->decode(x0)[0].narrow(1, 0, 1), p.fps);  // [3, 1, H, W]
         request.step_preview(step + 1, p.steps, frame);
     };
+    const int64_t frame_tokens = (h / dit_->config().patch[1]) * (w / dit_->config().patch[2]);
     const auto dit = [&](const torch::Tensor& xin, double t) {
-        const torch::Tensor tt =
-            torch::full({xin.size(0)}, t, torch::TensorOptions().dtype(torch::kFloat32).device(device_));
+        const auto f32 = torch::TensorOptions().dtype(torch::kFloat32).device(device_);
+        if (!first_latent.defined())
+            return dit_->forward(xin, torch::full({xin.size(0)}, t, f32), context, clip_fea, image_y);
+        // Per-token timesteps (Wan2.2): 0 on the given frame's tokens, t on the rest.
+        torch::Tensor tt = torch::full({xin.size(0), local.tokens}, t, f32);
+        tt.narrow(1, 0, frame_tokens).zero_();
         return dit_->forward(xin, tt, context, clip_fea, image_y);
     };
     const TimestepVelocityFn velocity = [&](const torch::Tensor& xt, double t, int step) {
@@ -315,6 +331,7 @@ core::Result<core::Video> WanPipeline::run(const GenerateRequest& request, Gener
     local.sampling_seconds = seconds_since(start);
     local.seconds_per_step = local.sampling_seconds / p.steps;
     torch::Tensor latent = *sample;
+    if (first_latent.defined()) latent.narrow(2, 0, 1).copy_(first_latent);
     int64_t skip_frames = 0;  // the extension source's frames at the start of the output
     if (condition) {
         const torch::Tensor known = condition->known.to(device_);

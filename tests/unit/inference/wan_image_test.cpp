@@ -100,28 +100,15 @@ TEST(CLIPLayouts, ReleaseArchiveAndHuggingFaceFileGiveTheSameTokens) {
     for (const auto& p : (*pth)->named_parameters()) EXPECT_TRUE(torch::equal(p.value(), want_params[p.key()])) << p.key();
 }
 
-/// A tiny Wan2.1 i2v or flf2v model: random DiT over the golden VAE's 4 latent channels taking y (4 + 4) and
-/// the golden CLIP's 64-wide tokens, the default model's text encoder and tokenizer.
-ModelCard tiny_image_model(const fs::path& root, bool flf2v) {
+/// Writes a card for a random tiny DiT `c` beside the default model's text side; `vae` and `clip` as given.
+ModelCard write_tiny_card(const fs::path& root, const std::string& id, const wan::WanDiTConfig& c,
+                          const std::string& codec, const fs::path& vae, const fs::path& clip,
+                          const std::vector<std::string>& tasks) {
     DefaultModelSpec spec;
     spec.id = "image-base";
     spec.dit_layers = 1;
     auto base = build_default_model(root, spec);
     EXPECT_TRUE(base.ok()) << base.message();
-    wan::WanDiTConfig c;
-    c.model_type = flf2v ? "flf2v" : "i2v";
-    c.dim = 32;
-    c.ffn_dim = 48;
-    c.freq_dim = 16;
-    c.num_heads = 2;
-    c.num_layers = 1;
-    c.text_dim = spec.t5_dim;
-    c.text_len = 512;
-    c.in_dim = 12;
-    c.out_dim = 4;
-    c.image_cross_attn = true;
-    c.clip_dim = 64;
-    c.emb_pos_len = flf2v ? 10 : 0;
     EXPECT_TRUE(c.validate().ok()) << c.validate().message();
     torch::manual_seed(4);
     wan::WanDiT dit(c);
@@ -129,23 +116,48 @@ ModelCard tiny_image_model(const fs::path& root, bool flf2v) {
         torch::NoGradGuard no_grad;
         for (auto& p : dit->parameters()) p.normal_(0.0, 0.3);  // the zero-initialised head would hide y
     }
-    const std::string id = flf2v ? "tiny-flf2v" : "tiny-i2v";
     const fs::path dit_path = root / "diffusion_models" / (id + ".safetensors");
-    EXPECT_TRUE(write_safetensors(dit_path, module_blobs(*dit), {{"num_heads", "2"}, {"text_len", "512"}}).ok());
-    nlohmann::json card = {{"id", id},
-                           {"architecture", "wan-dit"},
-                           {"codec", "wan-vae"},
-                           {"files",
-                            {{"dit", dit_path.string()},
-                             {"text_encoder", base->file("text_encoder").string()},
-                             {"tokenizer", base->file("tokenizer").string()},
-                             {"vae", golden("wan_vae_tiny.weights.safetensors").string()},
-                             {"clip_vision", golden("clip_vision_tiny.weights.safetensors").string()}}},
-                           {"tasks", {flf2v ? "flf2v" : "i2v"}}};
+    const std::map<std::string, std::string> meta = {
+        {"num_heads", std::to_string(c.num_heads)}, {"text_len", std::to_string(c.text_len)}, {"model_type", c.model_type}};
+    EXPECT_TRUE(write_safetensors(dit_path, module_blobs(*dit), meta).ok());
+    nlohmann::json files = {{"dit", dit_path.string()},
+                            {"text_encoder", base->file("text_encoder").string()},
+                            {"tokenizer", base->file("tokenizer").string()},
+                            {"vae", vae.string()}};
+    if (!clip.empty()) files["clip_vision"] = clip.string();
+    nlohmann::json card = {{"id", id}, {"architecture", "wan-dit"}, {"codec", codec}, {"files", files}, {"tasks", tasks}};
     std::ofstream(root / (id + ".json")) << card.dump(2);
     auto loaded = load_model_card(root / (id + ".json"));
     EXPECT_TRUE(loaded.ok()) << loaded.message();
     return *loaded;
+}
+
+wan::WanDiTConfig tiny_dit(const std::string& type, int64_t channels, int64_t in_dim) {
+    wan::WanDiTConfig c;
+    c.model_type = type;
+    c.dim = 32;
+    c.ffn_dim = 48;
+    c.freq_dim = 16;
+    c.num_heads = 2;
+    c.num_layers = 1;
+    c.text_dim = DefaultModelSpec{}.t5_dim;
+    c.text_len = 32;
+    c.in_dim = in_dim;
+    c.out_dim = channels;
+    return c;
+}
+
+/// A tiny Wan2.1 i2v or flf2v model: random DiT over the golden VAE's 4 latent channels taking y (4 + 4) and
+/// the golden CLIP's 64-wide tokens, the default model's text encoder and tokenizer.
+ModelCard tiny_image_model(const fs::path& root, bool flf2v) {
+    wan::WanDiTConfig c = tiny_dit(flf2v ? "flf2v" : "i2v", 4, 12);
+    c.text_len = 512;  // image cross-attention splits the context at its last 512 rows
+    c.image_cross_attn = true;
+    c.clip_dim = 64;
+    c.emb_pos_len = flf2v ? 10 : 0;
+    return write_tiny_card(root, flf2v ? "tiny-flf2v" : "tiny-i2v", c, "wan-vae",
+                           golden("wan_vae_tiny.weights.safetensors"), golden("clip_vision_tiny.weights.safetensors"),
+                           {flf2v ? "flf2v" : "i2v"});
 }
 
 core::Frame solid(int w, int h, uint8_t r, uint8_t g, uint8_t b) {
@@ -225,6 +237,37 @@ TEST(WanImagePipeline, FLF2VNeedsBothFramesAndUsesTheLast) {
     auto black = (*generator)->generate(request);
     ASSERT_TRUE(black.ok()) << black.message();
     EXPECT_NE(white->frames[4].rgb, black->frames[4].rgb);
+}
+
+TEST(WanImagePipeline, TI2VHoldsTheFirstLatentFrame) {
+    test::TempDir root("fl-wan-ti2v");
+    const ModelCard card = write_tiny_card(root.path(), "tiny-ti2v", tiny_dit("ti2v", 4, 4), "wan22-vae",
+                                           golden("wan22_vae_tiny.weights.safetensors"), {}, {"t2v", "i2v"});
+    DevicePolicy cpu;
+    cpu.device = DeviceKind::CPU;
+    auto generator = Generator::load(card, cpu);
+    ASSERT_TRUE(generator.ok()) << generator.message();
+    GenerateRequest request = image_request(card);
+    request.params.width = 64;  // the Wan2.2 VAE's stride is 16, the DiT's patch 2
+    auto seed7 = (*generator)->generate(request);
+    ASSERT_TRUE(seed7.ok()) << seed7.message();
+    request.params.seed = 8;
+    auto seed8 = (*generator)->generate(request);
+    ASSERT_TRUE(seed8.ok()) << seed8.message();
+    EXPECT_NE(seed7->frames[0].rgb, seed8->frames[0].rgb);  // text only: frame 0 is sampled
+
+    // With a first frame, latent frame 0 is the image's whatever the noise, and the causal decoder makes
+    // pixel frame 0 from latent frame 0 alone: the same for every seed.
+    request.params.conditioning.first_frame = "a.png";
+    request.media.first_frame = solid(100, 40, 40, 180, 60);  // another aspect: covered and cropped
+    auto a = (*generator)->generate(request);
+    ASSERT_TRUE(a.ok()) << a.message();
+    request.params.seed = 9;
+    auto b = (*generator)->generate(request);
+    ASSERT_TRUE(b.ok()) << b.message();
+    EXPECT_EQ(a->frames[0].rgb, b->frames[0].rgb);
+    EXPECT_NE(a->frames[4].rgb, b->frames[4].rgb);
+    EXPECT_EQ(a->frame_count(), 5);
 }
 
 }  // namespace
