@@ -70,6 +70,8 @@ Generates a shot with a local model and writes it as H.264 MP4 (the file appears
   --device D         cpu, cuda or auto (default: auto = cuda when available)
   --threads N        CPU threads for the model (default: all cores)
   --precision P      f32 or bf16 for the DiT's big products (default: bf16 on CUDA, f32 on CPU)
+  --vae-tile PX      decode the Wan VAE in overlapping tiles of about PX pixels: far less memory for
+                     large frames, close to but not bit-identical with whole frames (default: off)
 
 Conditioning (models whose card lists the task; others say so and stop):
   --first-frame IMG  the shot starts on this image (image-to-video)
@@ -112,6 +114,13 @@ core::Result<inference::DevicePolicy> policy_from_args(const Args& args) {
         if (*p == "f32" || *p == "fp32") policy.precision = inference::Precision::F32;
         else if (*p == "bf16") policy.precision = inference::Precision::BF16;
         else if (*p != "auto") return core::fail("--precision: expected f32, bf16 or auto, got '" + *p + "'");
+    }
+    if (args.has("--vae-tile")) {
+        auto tile = args.get_int("--vae-tile", 0);
+        if (!tile) return tile.error();
+        if (*tile < 64 || *tile > 8192)
+            return core::fail("--vae-tile must be between 64 and 8192 pixels (got " + std::to_string(*tile) + ")");
+        policy.vae_tile = static_cast<int>(*tile);
     }
     if (auto t = args.get("--threads")) {
         char* end = nullptr;
@@ -192,7 +201,7 @@ int run_generate(const std::vector<std::string>& argv) {
     }
     auto args = Args::parse(argv,
                             {"--prompt", "-o", "--output", "--model", "--seed", "--steps", "--guidance",
-                             "--shift", "--sampler", "--negative", "--frames", "--fps", "--size", "--device", "--threads", "--precision",
+                             "--shift", "--sampler", "--negative", "--frames", "--fps", "--size", "--device", "--threads", "--precision", "--vae-tile",
                              "--first-frame", "--last-frame", "--extend", "--extend-seconds", "--reference"},
                             {"--keep-source", "--no-correct"}, "generate");
     if (!args) return report_error(args.message(), 2);
@@ -432,7 +441,7 @@ int run_bench(const std::vector<std::string>& argv) {
             "N] [--size WxH]\n"
             "                       [--sampler euler|unipc|dpm++] [--threads N] [--precision f32|bf16]\n\n"
             "       frameloom bench --wan wan2.1-1.3b|wan2.1-14b|wan2.2-5b [--frames N] [--size WxH] [--steps N]\n"
-            "                       [--no-text] [--no-decode] [--device D] [--precision P] [--threads N]\n\n"
+            "                       [--no-text] [--no-dit] [--no-decode] [--vae-tile PX] [--device D] [--precision P] [--threads N]\n\n"
             "Times text encoding, each sampling step, decoding and H.264 encoding, and reports peak memory.\n"
             "One warm-up run, then the median of --runs timed runs (default 3).\n"
             "--wan times a released Wan configuration with random weights instead (no checkpoint needed):\n"
@@ -441,9 +450,9 @@ int run_bench(const std::vector<std::string>& argv) {
         return 0;
     }
     auto args = Args::parse(argv,
-                            {"--model", "--device", "--threads", "--precision", "--runs", "--steps", "--frames",
+                            {"--model", "--device", "--threads", "--precision", "--vae-tile", "--runs", "--steps", "--frames",
                              "--size", "--sampler", "--wan"},
-                            {"--no-text", "--no-decode"}, "bench");
+                            {"--no-text", "--no-dit", "--no-decode"}, "bench");
     if (!args) return report_error(args.message(), 2);
     auto policy = policy_from_args(*args);
     if (!policy) return report_error(policy.message(), 2);
@@ -462,6 +471,7 @@ int run_bench(const std::vector<std::string>& argv) {
             o.height = wh->second;
         }
         o.text = !args->has("--no-text");
+        o.dit = !args->has("--no-dit");
         o.decode = !args->has("--no-decode");
         auto report = inference::bench_wan_config(o, *policy);
         if (!report) return report_error(report.message());

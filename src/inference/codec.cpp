@@ -1,5 +1,7 @@
 #include "inference/codec.h"
 
+#include <algorithm>
+
 #include "frameloom/inference/model_store.h"
 #include "inference/arch/wan/component_keys.h"
 #include "inference/arch/wan/vae.h"
@@ -46,12 +48,14 @@ public:
     }
     void decode_chunks(const torch::Tensor& latent, const ChunkSink& sink) const override {
         const auto device = vae_->parameters().front().device();
-        vae_->decode_chunks(latent.to(device), sink);
+        vae_->decode_chunks(latent.to(device), sink, tile_pixels_ / vae_->config().stride_s());
     }
     void to(torch::Device device) override { vae_->to(device); }
+    void set_decode_tile(int64_t pixels) override { tile_pixels_ = std::max<int64_t>(0, pixels); }
 
 private:
     mutable wan::WanVAE vae_;  // encode/decode run the module; the codec's state does not change
+    int64_t tile_pixels_ = 0;
 };
 
 }  // namespace

@@ -43,10 +43,13 @@ public:
     virtual void decode_chunks(const torch::Tensor& latent, const ChunkSink& sink) const;
     /// Moves any weights to `device` (no-op for weightless codecs).
     virtual void to(torch::Device device) { (void)device; }
+    /// decode_chunks in spatial tiles of about `pixels` × `pixels` (0: whole frames). Frame-local codecs
+    /// ignore it (their activations are already small).
+    virtual void set_decode_tile(int64_t pixels) { (void)pixels; }
 };
 
-/// The codec a model card asks for: "patch" (codec_patch), "wan-vae" or "wan22-vae" (files.vae, a
-/// safetensors checkpoint with the original keys), loaded onto `device`.
+/// The codec a model card asks for: "patch" (codec_patch), "wan-vae" or "wan22-vae" (files.vae: the
+/// release's .pth or a safetensors file, see open_vae_weights), loaded onto `device`.
 core::Result<std::unique_ptr<VideoCodec>> load_codec(const ModelCard& card, torch::Device device);
 
 }  // namespace fl::inference

@@ -105,6 +105,7 @@ core::Result<WanBenchReport> bench_wan_config(const WanBenchOptions& o, const De
     r.config = o.config;
     r.device = policy->describe();
     r.options = o;
+    r.vae_tile = policy->vae_tile;
     torch::NoGradGuard no_grad;
     try {
         {  // The device's rate on one large product, the yardstick for the DiT's.
@@ -144,7 +145,7 @@ core::Result<WanBenchReport> bench_wan_config(const WanBenchOptions& o, const De
             r.text_peak_bytes = peak_rss_bytes();
         }
         const int64_t lt = config->vae.latent_frames(o.frames), h = o.height / s, w = o.width / s;
-        {
+        if (o.dit) {
             reset_peak_rss();
             wan::WanDiT dit(config->dit, /*initialise=*/false);
             dit->set_precision(bf16 ? wan::DiTPrecision::BF16 : wan::DiTPrecision::F32);
@@ -175,7 +176,8 @@ core::Result<WanBenchReport> bench_wan_config(const WanBenchOptions& o, const De
             vae->to(device);
             const torch::Tensor latent = torch::randn({1, config->vae.z_dim, lt, h, w}, torch::TensorOptions().device(device));
             const auto start = Clock::now();
-            vae->decode_chunks(latent, [&](const torch::Tensor& pixels) { pixels.to(torch::kCPU); });
+            vae->decode_chunks(latent, [&](const torch::Tensor& pixels) { pixels.to(torch::kCPU); },
+                               policy->vae_tile / config->vae.stride_s());
             sync(device);
             r.decode_seconds = seconds_since(start);
             r.decode_peak_bytes = peak_rss_bytes();
@@ -205,15 +207,20 @@ std::string format_wan_bench(const WanBenchReport& r) {
                       r.text_seconds, mib(r.text_peak_bytes));
         out += buf;
     }
-    std::snprintf(buf, sizeof buf, "| DiT step (median of %d) | %.3f s, peak %.0f MiB host |\n", o.steps, r.step_seconds,
-                  mib(r.dit_peak_bytes));
-    out += buf;
-    std::snprintf(buf, sizeof buf, "| DiT matrix work | %.2f TFLOP/s (%.0f%% of the device's %.2f TFLOP/s on one large product) |\n",
-                  r.step_tflops, r.matmul_tflops > 0 ? 100.0 * r.step_tflops / r.matmul_tflops : 0.0, r.matmul_tflops);
-    out += buf;
+    if (o.dit) {
+        std::snprintf(buf, sizeof buf, "| DiT step (median of %d) | %.3f s, peak %.0f MiB host |\n", o.steps,
+                      r.step_seconds, mib(r.dit_peak_bytes));
+        out += buf;
+        std::snprintf(buf, sizeof buf,
+                      "| DiT matrix work | %.2f TFLOP/s (%.0f%% of the device's %.2f TFLOP/s on one large product) |\n",
+                      r.step_tflops, r.matmul_tflops > 0 ? 100.0 * r.step_tflops / r.matmul_tflops : 0.0,
+                      r.matmul_tflops);
+        out += buf;
+    }
     if (o.decode) {
-        std::snprintf(buf, sizeof buf, "| VAE decode (latent frame by frame) | %.2f s, peak %.0f MiB |\n", r.decode_seconds,
-                      mib(r.decode_peak_bytes));
+        std::snprintf(buf, sizeof buf, "| VAE decode (latent frame by frame%s) | %.2f s, peak %.0f MiB |\n",
+                      r.vae_tile > 0 ? (", tiles of " + std::to_string(r.vae_tile) + " px").c_str() : "",
+                      r.decode_seconds, mib(r.decode_peak_bytes));
         out += buf;
     }
     return out;

@@ -55,6 +55,7 @@ core::Result<std::unique_ptr<WanPipeline>> WanPipeline::load(const ModelCard& ca
     dit->eval();
     // The text encoder stays on the CPU: it is small next to the DiT and frees the GPU for sampling.
     dit->to(device);
+    parts->codec->set_decode_tile(policy->vae_tile);
 
     auto pipeline = std::unique_ptr<WanPipeline>(new WanPipeline(card, *policy, std::move(parts->tokenizer),
                                                                  t5, dit, std::move(parts->codec),

@@ -43,6 +43,7 @@ struct WanBenchOptions {
     int width = 256, height = 256;       ///< multiples of the VAE stride × 2
     int steps = 2;                       ///< timed DiT steps (after one warm-up)
     bool text = true;                    ///< time umT5-XXL (bf16, CPU, as the pipeline runs it)
+    bool dit = true;                     ///< time the DiT steps
     bool decode = true;                  ///< time the VAE decode
 };
 
@@ -58,6 +59,7 @@ struct WanBenchReport {
     int64_t dit_peak_bytes = 0;       ///< host peak RSS while the DiT lived (device memory not included)
     double decode_seconds = 0.0;      ///< VAE decode, latent frame by latent frame (the pipeline's way)
     int64_t decode_peak_bytes = 0;
+    int vae_tile = 0;                 ///< the decode's tile size in pixels (0: whole frames)
 };
 
 /// Builds each part at the released size in turn (text encoder, DiT, VAE), fills it with small random

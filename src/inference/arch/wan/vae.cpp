@@ -373,13 +373,14 @@ torch::Tensor WanVAEImpl::encode(const torch::Tensor& video) {
     return normalise_latent(mu, config_);
 }
 
-void WanVAEImpl::decode_chunks(const torch::Tensor& latent, const FrameSink& sink) {
+void WanVAEImpl::decode_chunks(const torch::Tensor& latent, const FrameSink& sink, int64_t tile) {
     torch::NoGradGuard no_grad;
     TORCH_CHECK(latent.dim() == 5 && latent.size(1) == config_.z_dim, "Wan VAE: latent must be [B, ",
                 config_.z_dim, ", T, h, w], got ", latent.sizes());
     const torch::Tensor z = denormalise_latent(latent.to(conv2_->weight.scalar_type()), config_);
     const int64_t p = config_.patch;
-    decode_chunked(*decoder_, *conv2_, z, [&](const torch::Tensor& chunk) { sink(unpatchify(chunk, p)); });
+    decode_chunked_tiled(*decoder_, *conv2_, z, tile, tile / 4,
+                         [&](const torch::Tensor& chunk) { sink(unpatchify(chunk, p)); });
 }
 
 torch::Tensor WanVAEImpl::decode(const torch::Tensor& latent) {

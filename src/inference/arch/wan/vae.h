@@ -77,7 +77,10 @@ public:
     torch::Tensor decode(const torch::Tensor& latent);
     /// The same, handing each latent frame's pixels ([B, 3, 1 or 4, s·h, s·w]) to `sink` as it is decoded,
     /// so only the causal cache outlives a frame.
-    void decode_chunks(const torch::Tensor& latent, const FrameSink& sink);
+    /// With `tile` > 0 the decode runs over spatial tiles of `tile` latent cells (overlapping by a quarter),
+    /// bounding the activations by a tile's (decode_chunked_tiled: close to, not identical with, the
+    /// reference's whole-frame decode).
+    void decode_chunks(const torch::Tensor& latent, const FrameSink& sink, int64_t tile = 0);
 
     const WanVAEConfig& config() const { return config_; }
 

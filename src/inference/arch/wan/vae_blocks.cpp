@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "inference/blocks/attention.h"
 
@@ -277,6 +278,73 @@ void decode_chunked(Decoder3dImpl& decoder, const CausalConv3dImpl& conv2, const
     for (int64_t i = 0; i < x.size(2); ++i) {
         cache.begin_chunk(i == 0);
         sink(decoder.forward(x.narrow(2, i, 1), cache));
+    }
+}
+
+namespace {
+
+/// Tile starts along one axis of `size` cells: step tile − overlap, the last tile flush with the end.
+std::vector<int64_t> tile_starts(int64_t size, int64_t tile, int64_t overlap) {
+    std::vector<int64_t> starts;
+    if (tile >= size) return {0};
+    const int64_t step = std::max<int64_t>(1, tile - overlap);
+    for (int64_t s = 0;; s += step) {
+        if (s + tile >= size) {
+            starts.push_back(size - tile);
+            break;
+        }
+        starts.push_back(s);
+    }
+    return starts;
+}
+
+/// Blend weights of a tile along one axis of `n` pixels: a linear ramp over `ramp` pixels on each side that
+/// borders another tile, 1 elsewhere (never 0, so every pixel has weight).
+torch::Tensor axis_weight(int64_t n, int64_t ramp, bool before, bool after) {
+    torch::Tensor w = torch::ones({n});
+    if (ramp <= 0) return w;
+    const torch::Tensor up = (torch::arange(ramp, torch::kFloat32) + 0.5) / static_cast<double>(ramp);
+    if (before) w.narrow(0, 0, ramp).copy_(up);
+    if (after) w.narrow(0, n - ramp, ramp).copy_(up.flip(0));
+    return w;
+}
+
+}  // namespace
+
+void decode_chunked_tiled(Decoder3dImpl& decoder, const CausalConv3dImpl& conv2, const torch::Tensor& z,
+                          int64_t tile, int64_t overlap, const FrameSink& sink) {
+    torch::NoGradGuard no_grad;
+    const int64_t h = z.size(3), w = z.size(4);
+    if (tile <= 0 || (tile >= h && tile >= w)) return decode_chunked(decoder, conv2, z, sink);
+    overlap = std::clamp<int64_t>(overlap, 0, tile / 2);
+    const torch::Tensor x = conv2.forward(z);
+    const std::vector<int64_t> ys = tile_starts(h, std::min(tile, h), overlap),
+                               xs = tile_starts(w, std::min(tile, w), overlap);
+    std::vector<FeatureCache> caches(ys.size() * xs.size());
+    for (int64_t i = 0; i < x.size(2); ++i) {
+        torch::Tensor acc, weight;
+        int64_t scale = 0;
+        size_t k = 0;
+        for (size_t a = 0; a < ys.size(); ++a) {
+            for (size_t b = 0; b < xs.size(); ++b, ++k) {
+                const int64_t th = std::min(tile, h), tw = std::min(tile, w);
+                caches[k].begin_chunk(i == 0);
+                const torch::Tensor part =
+                    decoder.forward(x.narrow(2, i, 1).narrow(3, ys[a], th).narrow(4, xs[b], tw), caches[k]);
+                if (!acc.defined()) {  // [B, C, f, H, W] at the decoder's output scale
+                    scale = part.size(3) / th;
+                    acc = torch::zeros({part.size(0), part.size(1), part.size(2), h * scale, w * scale}, part.options());
+                    weight = torch::zeros({1, 1, 1, h * scale, w * scale}, part.options());
+                }
+                const int64_t ramp = overlap * scale;
+                const torch::Tensor wy = axis_weight(th * scale, ramp, a > 0, a + 1 < ys.size()).to(part.options());
+                const torch::Tensor wx = axis_weight(tw * scale, ramp, b > 0, b + 1 < xs.size()).to(part.options());
+                const torch::Tensor wt = (wy.view({-1, 1}) * wx.view({1, -1})).view({1, 1, 1, th * scale, tw * scale});
+                acc.narrow(3, ys[a] * scale, th * scale).narrow(4, xs[b] * scale, tw * scale).add_(part * wt);
+                weight.narrow(3, ys[a] * scale, th * scale).narrow(4, xs[b] * scale, tw * scale).add_(wt);
+            }
+        }
+        sink(acc / weight);
     }
 }
 
