@@ -131,8 +131,37 @@ core::Result<WanDiTConfig> WanDiTConfig::from_shapes(const ShapeMap& shapes,
         return core::fail("Wan DiT checkpoint: image-conditioning tensors present but '" + prefix +
                           "img_emb.proj.0.weight' is missing (truncated or mixed checkpoint?)");
     }
+    // VACE: vace_patch_embedding [dim, vace_in_dim, pt, ph, pw] and vace_blocks.{n}.
+    if (shapes.count(prefix + "vace_patch_embedding.weight")) {
+        auto vpe = shape_of("vace_patch_embedding.weight", 5);
+        if (!vpe) return vpe.error();
+        c.vace_in_dim = (*vpe)[1];
+        int64_t count = 0;
+        while (shapes.count(prefix + "vace_blocks." + std::to_string(count) + ".after_proj.weight")) ++count;
+        if (count == 0)
+            return core::fail("Wan DiT checkpoint: vace_patch_embedding without vace_blocks (truncated file?)");
+        if (auto v = meta_field(metadata, "vace_layers")) {
+            const auto j = nlohmann::json::parse(*v, nullptr, false);
+            if (!j.is_array()) return core::fail("Wan DiT metadata 'vace_layers' is not a list: '" + *v + "'");
+            for (const auto& e : j) {
+                if (!e.is_number_integer()) return core::fail("Wan DiT metadata 'vace_layers' holds a non-integer");
+                c.vace_layers.push_back(e.get<int64_t>());
+            }
+        } else {
+            if (c.num_layers % count != 0)
+                return core::fail("Wan DiT checkpoint: " + std::to_string(count) + " vace blocks over " +
+                                  std::to_string(c.num_layers) +
+                                  " layers have no default placement: give metadata \"vace_layers\"");
+            for (int64_t i = 0; i < c.num_layers; i += c.num_layers / count) c.vace_layers.push_back(i);
+        }
+        if (static_cast<int64_t>(c.vace_layers.size()) != count)
+            return core::fail("Wan DiT checkpoint: " + std::to_string(count) + " vace blocks but vace_layers lists " +
+                              std::to_string(c.vace_layers.size()));
+    }
     if (auto v = meta_field(metadata, "model_type")) {
         c.model_type = *v;
+    } else if (c.vace_in_dim > 0) {
+        c.model_type = "vace";
     } else if (c.emb_pos_len > 0) {
         c.model_type = "flf2v";
     } else if (c.image_cross_attn || c.in_dim == 36) {
@@ -152,8 +181,13 @@ core::Result<WanDiTConfig> WanDiTConfig::from_weights(const SafeTensorsFile& fil
 core::Result<void> WanDiTConfig::validate() const {
     auto bad = [](const std::string& why) { return core::fail("invalid Wan DiT config: " + why); };
     const bool image_type = model_type == "i2v" || model_type == "flf2v";
-    if (!image_type && model_type != "t2v" && model_type != "ti2v")
-        return bad("unknown model_type '" + model_type + "' (expected t2v, i2v, flf2v or ti2v)");
+    if (!image_type && model_type != "t2v" && model_type != "ti2v" && model_type != "vace")
+        return bad("unknown model_type '" + model_type + "' (expected t2v, i2v, flf2v, ti2v or vace)");
+    if ((model_type == "vace") != (vace_in_dim > 0))
+        return bad("model_type vace goes with vace_patch_embedding (vace_in_dim " + std::to_string(vace_in_dim) + ")");
+    for (size_t i = 0; i < vace_layers.size(); ++i)
+        if (vace_layers[i] < 0 || vace_layers[i] >= num_layers || (i > 0 && vace_layers[i] <= vace_layers[i - 1]))
+            return bad("vace_layers must be increasing block indices below " + std::to_string(num_layers));
     if (image_type && in_dim <= out_dim)
         return bad(model_type + " concatenates the image condition y to the noise, so in_dim (" +
                    std::to_string(in_dim) + ") must exceed out_dim (" + std::to_string(out_dim) + ")");
@@ -383,6 +417,17 @@ private:
 };
 TORCH_MODULE(Block);
 
+/// A VACE block: a main block's weights plus after_proj (every block) and before_proj (block 0 only).
+class VaceBlockImpl : public BlockImpl {
+public:
+    VaceBlockImpl(const WanDiTConfig& c, bool first) : BlockImpl(c) {
+        if (first) before_proj = register_module("before_proj", Proj(c.dim, c.dim));
+        after_proj = register_module("after_proj", Proj(c.dim, c.dim));
+    }
+    Proj before_proj{nullptr}, after_proj{nullptr};
+};
+TORCH_MODULE(VaceBlock);
+
 /// Head: LN (no affine) modulated by head.modulation + e (not e0), then Linear(dim, prod(patch)·out_dim).
 class HeadImpl : public torch::nn::Module {
 public:
@@ -457,6 +502,8 @@ struct WanDiTImpl::Parts {
     std::vector<Block> blocks;
     Head head{nullptr};
     ImageEmbedding img_emb{nullptr};  // i2v/flf2v only
+    PatchEmbed vace_patch_embedding{nullptr};  // VACE only
+    std::vector<VaceBlock> vace_blocks;
 };
 
 WanDiTImpl::WanDiTImpl(const WanDiTConfig& config, bool initialise)
@@ -475,6 +522,14 @@ WanDiTImpl::WanDiTImpl(const WanDiTConfig& config, bool initialise)
     p.head = register_module("head", Head(c));
     if (c.image_cross_attn)
         p.img_emb = register_module("img_emb", ImageEmbedding(c.clip_dim, c.dim, c.emb_pos_len));
+    if (c.vace_in_dim > 0) {
+        p.vace_patch_embedding = register_module("vace_patch_embedding", PatchEmbed(c.vace_in_dim, c.dim, c.patch));
+        auto vace = register_module("vace_blocks", torch::nn::ModuleList());
+        for (size_t i = 0; i < c.vace_layers.size(); ++i) {
+            p.vace_blocks.push_back(VaceBlock(c, i == 0));
+            vace->push_back(p.vace_blocks.back());
+        }
+    }
     if (initialise) init_weights();
 }
 
@@ -517,6 +572,29 @@ void WanDiTImpl::init_weights() {
     init::normal_(p.head->modulation, 0.0, mod_std);
     init::zeros_(p.head->head->weight);
     init::zeros_(p.head->head->bias);
+    if (p.vace_patch_embedding) {  // as the main embedding and blocks; the hint projections start at zero
+        auto& vpe = p.vace_patch_embedding;
+        init::xavier_uniform_(vpe->weight.view({vpe->weight.size(0), -1}));
+        init::zeros_(vpe->bias);
+        for (auto& vb : p.vace_blocks) {
+            init::normal_(vb->modulation, 0.0, mod_std);
+            for (auto* a : {&vb->self_attn, &vb->cross_attn}) {
+                for (auto* l : {&(*a)->q, &(*a)->k, &(*a)->v, &(*a)->o})
+                    if (*l) xavier(*l);
+                for (auto* n : {&(*a)->norm_q, &(*a)->norm_k})
+                    if (*n) init::ones_((*n)->weight);
+            }
+            init::ones_(vb->norm3->weight);
+            init::zeros_(vb->norm3->bias);
+            xavier(vb->ffn->l0);
+            xavier(vb->ffn->l2);
+            for (auto* l : {&vb->before_proj, &vb->after_proj}) {
+                if (!*l) continue;
+                init::zeros_((*l)->weight);
+                init::zeros_((*l)->bias);
+            }
+        }
+    }
     if (p.img_emb) {  // Linears xavier (as every nn.Linear in the reference), LNs unit, emb_pos zero
         xavier(p.img_emb->fc1);
         xavier(p.img_emb->fc2);
@@ -538,6 +616,14 @@ void WanDiTImpl::set_precision(DiTPrecision precision) {
         b->self_attn->cast(dtype);
         b->cross_attn->cast(dtype);
         b->ffn->cast(dtype);
+    }
+    if (p.vace_patch_embedding) p.vace_patch_embedding->cast(dtype);
+    for (auto& b : p.vace_blocks) {
+        b->self_attn->cast(dtype);
+        b->cross_attn->cast(dtype);
+        b->ffn->cast(dtype);
+        for (auto* l : {&b->before_proj, &b->after_proj})
+            if (*l) (*l)->cast(dtype);
     }
     precision_ = precision;
 }
@@ -563,9 +649,15 @@ torch::Tensor WanDiTImpl::forward(const torch::Tensor& x, const torch::Tensor& t
     return forward(x, t, context, torch::Tensor(), torch::Tensor());
 }
 
-torch::Tensor WanDiTImpl::forward(const torch::Tensor& x_in, const torch::Tensor& t,
+torch::Tensor WanDiTImpl::forward(const torch::Tensor& x, const torch::Tensor& t,
                                   const torch::Tensor& context, const torch::Tensor& clip_fea,
                                   const torch::Tensor& y) {
+    return forward(x, t, context, clip_fea, y, torch::Tensor());
+}
+
+torch::Tensor WanDiTImpl::forward(const torch::Tensor& x_in, const torch::Tensor& t,
+                                  const torch::Tensor& context, const torch::Tensor& clip_fea,
+                                  const torch::Tensor& y, const torch::Tensor& vace_context, double vace_scale) {
     // No NoGradGuard here: the trainer differentiates through the forward; inference callers disable grad.
     const auto& c = config_;
     const auto& p = *parts_;
@@ -579,7 +671,7 @@ torch::Tensor WanDiTImpl::forward(const torch::Tensor& x_in, const torch::Tensor
     }
     TORCH_CHECK(x.dim() == 5 && x.size(1) == c.in_dim, "WanDiT: x (with y) must be [B, ", c.in_dim,
                 ", F, H, W], got ", x.sizes());
-    const int64_t b = x.size(0), cin = x.size(1);
+    const int64_t b = x.size(0);
     const torch::Device device = x.device();  // everything follows the latent (CPU or CUDA)
     const auto [pt, ph, pw] = c.patch;
     TORCH_CHECK(x.size(2) % pt == 0 && x.size(3) % ph == 0 && x.size(4) % pw == 0, "WanDiT: latent size ",
@@ -587,11 +679,15 @@ torch::Tensor WanDiTImpl::forward(const torch::Tensor& x_in, const torch::Tensor
     const int64_t f = x.size(2) / pt, h = x.size(3) / ph, w = x.size(4) / pw, l = f * h * w;
 
     // Patchify: [B, Cin, F, H, W] → [B, L, Cin·pt·ph·pw] in the Conv3d weight's (c, pt, ph, pw) order.
-    const torch::Tensor patches = x.to(device, torch::kFloat)
-                                      .view({b, cin, f, pt, h, ph, w, pw})
-                                      .permute({0, 2, 4, 6, 1, 3, 5, 7})
-                                      .reshape({b, l, cin * pt * ph * pw});
-    torch::Tensor tokens = p.patch_embedding->forward(patches);  // [B, L, C]
+    const auto patchify = [&](const torch::Tensor& v) {
+        const int64_t ch = v.size(1);
+        return v.to(device, torch::kFloat)
+            .contiguous()
+            .view({b, ch, f, pt, h, ph, w, pw})
+            .permute({0, 2, 4, 6, 1, 3, 5, 7})
+            .reshape({b, l, ch * pt * ph * pw});
+    };
+    torch::Tensor tokens = p.patch_embedding->forward(patchify(x));  // [B, L, C]
 
     // Timesteps: [B] (one per sample) or [B, ≥L] (per token, Wan2.2); deduplicated before embedding.
     torch::Tensor tt;
@@ -635,7 +731,29 @@ torch::Tensor WanDiTImpl::forward(const torch::Tensor& x_in, const torch::Tensor
     RopeTable rope = rope_table_3d(c.head_dim(), {f, h, w});
     rope.cos = rope.cos.to(device);
     rope.sin = rope.sin.to(device);
-    for (const auto& block : p.blocks) tokens = block->forward(tokens, te, ctx, rope);
+    // VACE: the context's tokens, seeded with the patch-embedded x, through the vace blocks; each block's
+    // after_proj output is the hint added after its main block.
+    std::vector<torch::Tensor> hints;
+    if (vace_context.defined()) {
+        TORCH_CHECK(c.vace_in_dim > 0, "WanDiT: this ", c.model_type, " checkpoint has no VACE blocks");
+        TORCH_CHECK(vace_context.dim() == 5 && vace_context.size(1) == c.vace_in_dim &&
+                        (vace_context.size(0) == b || vace_context.size(0) == 1) &&
+                        vace_context.sizes().slice(2).equals(x.sizes().slice(2)),
+                    "WanDiT: vace_context must be [B or 1, ", c.vace_in_dim, ", F, H, W] matching x ", x.sizes(),
+                    ", got ", vace_context.sizes());
+        torch::Tensor ct = p.vace_patch_embedding->forward(patchify(vace_context.expand({b, -1, -1, -1, -1})));
+        ct = p.vace_blocks.front()->before_proj->forward(ct) + tokens;
+        for (const auto& vb : p.vace_blocks) {
+            ct = vb->forward(ct, te, ctx, rope);
+            hints.push_back(vb->after_proj->forward(ct));
+        }
+    }
+    size_t next_hint = 0;
+    for (size_t i = 0; i < p.blocks.size(); ++i) {
+        tokens = p.blocks[i]->forward(tokens, te, ctx, rope);
+        if (next_hint < hints.size() && c.vace_layers[next_hint] == static_cast<int64_t>(i))
+            tokens = tokens + hints[next_hint++] * vace_scale;
+    }
     const torch::Tensor out = p.head->forward(tokens, te);  // [B, L, pt·ph·pw·Cout]
 
     // Unpatchify: channel index (pt, ph, pw, c) → [B, Cout, F, H, W].

@@ -35,6 +35,12 @@ struct WanDiTConfig {
     int64_t clip_dim = 1280;
     /// flf2v: rows of `img_emb.emb_pos` [1, 514, clip_dim] (two frames × 257 CLIP tokens); 0 otherwise.
     int64_t emb_pos_len = 0;
+    /// VACE (Wan2.1 VACE-1.3B/14B): the main blocks after which a hint is added, in order (empty: not a VACE
+    /// model), and the channels of its context (96: inactive + reactive latents and the 64-channel mask).
+    /// From metadata/config "vace_layers", else every num_layers / (number of vace_blocks)-th block (the
+    /// released models: [0, 5, …]; the reference's default of every second block fits the same rule).
+    std::vector<int64_t> vace_layers;
+    int64_t vace_in_dim = 0;
     /// Key prefix of the weights ("" or e.g. "model.diffusion_model."), as from_weights found it.
     std::string prefix;
 
@@ -80,6 +86,11 @@ public:
     /// with batch 1 are shared by every sample (CFG pairs).
     torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& t, const torch::Tensor& context,
                           const torch::Tensor& clip_fea, const torch::Tensor& y);
+    /// VACE: as above, plus vace_context [B or 1, vace_in_dim, F, H, W] (same grid as x), run through the
+    /// vace blocks into one hint per vace layer, each added (× `vace_scale`) after its main block.
+    torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& t, const torch::Tensor& context,
+                          const torch::Tensor& clip_fea, const torch::Tensor& y, const torch::Tensor& vace_context,
+                          double vace_scale = 1.0);
     /// img_emb: CLIP tokens → image context rows prepended to the text in cross-attention. i2v: clip_fea
     /// [B, 257, clip_dim] → [B, 257, dim]; flf2v: [2B, 257, clip_dim] (first and last frame per sample) or
     /// [B, 514, clip_dim], plus emb_pos → [B, 514, dim]. fp32 out.
