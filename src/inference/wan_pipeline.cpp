@@ -9,6 +9,7 @@
 #include "inference/frame_conditioning.h"
 #include "inference/patch_codec.h"
 #include "inference/sampler.h"
+#include "inference/vace_conditioning.h"
 #include "inference/wan_image_conditioning.h"
 #include "inference/wan_parts.h"
 
@@ -74,6 +75,7 @@ core::Result<void> WanPipeline::check_request(const core::GenerationParams& p) c
         // Wan's image models take a first frame, and flf2v checkpoints a last frame too; TI2V a first frame.
         if (wan_image) return listed && (task == "i2v" || (task == "flf2v" && dit_->config().model_type == "flf2v"));
         if (ti2v) return listed && task == "i2v";
+        if (dit_->config().vace_in_dim > 0) return listed;  // VACE takes every kind of given frame
         return listed && card_.conditioning == "frame-mask";
     };
     const auto unsupported = [&](const char* what) {
@@ -250,7 +252,15 @@ core::Result<core::Video> WanPipeline::run(const GenerateRequest& request, Gener
     torch::Tensor first_latent;
     if (card_.conditioning.empty() && dit_->config().model_type == "ti2v" && request.media.first_frame)
         first_latent = wan22_first_frame_latent(*request.media.first_frame, *codec_, p.height, p.width).to(device_);
-    const int64_t refs = condition ? condition->ref_frames : 0;
+    // VACE: every given frame and reference image as the 96-channel context (text only: zeros, mask ones).
+    std::optional<VaceCondition> vace;
+    if (dit_->config().vace_in_dim > 0) {
+        auto made = make_vace_condition(request.media, *codec_, p.frames, p.height, p.width, kExtendFrames);
+        if (!made) return made.error();
+        vace = std::move(*made);
+        vace->context = vace->context.to(device_);
+    }
+    const int64_t refs = condition ? condition->ref_frames : vace ? vace->ref_frames : 0;
     const int64_t lt = sampled_frames + refs;
     auto generator = at::make_generator<at::CPUGeneratorImpl>(p.seed);
     torch::Tensor x =
@@ -302,14 +312,15 @@ core::Result<core::Video> WanPipeline::run(const GenerateRequest& request, Gener
         request.step_preview(step + 1, p.steps, frame);
     };
     const int64_t frame_tokens = (h / dit_->config().patch[1]) * (w / dit_->config().patch[2]);
+    const torch::Tensor vace_context = vace ? vace->context : torch::Tensor();
     const auto dit = [&](const torch::Tensor& xin, double t) {
         const auto f32 = torch::TensorOptions().dtype(torch::kFloat32).device(device_);
         if (!first_latent.defined())
-            return dit_->forward(xin, torch::full({xin.size(0)}, t, f32), context, clip_fea, image_y);
+            return dit_->forward(xin, torch::full({xin.size(0)}, t, f32), context, clip_fea, image_y, vace_context);
         // Per-token timesteps (Wan2.2): 0 on the given frame's tokens, t on the rest.
         torch::Tensor tt = torch::full({xin.size(0), local.tokens}, t, f32);
         tt.narrow(1, 0, frame_tokens).zero_();
-        return dit_->forward(xin, tt, context, clip_fea, image_y);
+        return dit_->forward(xin, tt, context, clip_fea, image_y, vace_context);
     };
     const TimestepVelocityFn velocity = [&](const torch::Tensor& xt, double t, int step) {
         torch::Tensor v;
@@ -338,6 +349,9 @@ core::Result<core::Video> WanPipeline::run(const GenerateRequest& request, Gener
         const torch::Tensor known = condition->known.to(device_);
         latent = (latent * (1.0 - known) + condition->clean * known).narrow(2, refs, lt - refs);
         skip_frames = condition->source_frames;
+    } else if (vace) {
+        latent = latent.narrow(2, refs, lt - refs);  // reference frames are not output
+        skip_frames = vace->source_frames;
     }
 
     start = Clock::now();

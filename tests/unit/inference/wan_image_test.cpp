@@ -13,6 +13,7 @@
 #include "inference/arch/wan/component_keys.h"
 #include "inference/arch/wan/dit.h"
 #include "inference/tensor_io.h"
+#include "inference/vace_conditioning.h"
 #include "support/pth_writer.h"
 #include "support/temp_dir.h"
 
@@ -268,6 +269,63 @@ TEST(WanImagePipeline, TI2VHoldsTheFirstLatentFrame) {
     EXPECT_EQ(a->frames[0].rgb, b->frames[0].rgb);
     EXPECT_NE(a->frames[4].rgb, b->frames[4].rgb);
     EXPECT_EQ(a->frame_count(), 5);
+}
+
+TEST(VaceConditioning, MaskFoldsEightByEightCellsAndResamplesTimeLikeTheReference) {
+    const torch::Tensor mask = torch::arange(5 * 16 * 24, torch::kFloat32).view({5, 16, 24});
+    const torch::Tensor m = vace_mask_latent(mask, 2);
+    ASSERT_EQ(m.sizes(), (std::vector<int64_t>{64, 2, 2, 3}));
+    // nearest-exact over time: latent frame t takes pixel frame floor((t + 0.5)·5/2) = 1, 3
+    for (int64_t c : {0, 9, 63})
+        for (int64_t t = 0; t < 2; ++t)
+            for (int64_t i = 0; i < 2; ++i)
+                for (int64_t j = 0; j < 3; ++j)
+                    EXPECT_EQ(m[c][t][i][j].item<float>(), mask[1 + 2 * t][i * 8 + c / 8][j * 8 + c % 8].item<float>());
+}
+
+TEST(WanImagePipeline, VaceTakesFramesReferencesAndExtensions) {
+    test::TempDir root("fl-wan-vace");
+    wan::WanDiTConfig c = tiny_dit("vace", 4, 4);
+    c.num_layers = 2;
+    c.vace_in_dim = 2 * 4 + 64;  // inactive + reactive latents of the 4-channel golden VAE, and the mask
+    c.vace_layers = {0, 1};
+    const ModelCard card = write_tiny_card(root.path(), "tiny-vace", c, "wan-vae", golden("wan_vae_tiny.weights.safetensors"),
+                                           {}, {"t2v", "i2v", "flf2v", "extend", "reference"});
+    DevicePolicy cpu;
+    cpu.device = DeviceKind::CPU;
+    auto generator = Generator::load(card, cpu);
+    ASSERT_TRUE(generator.ok()) << generator.message();
+    GenerateRequest request = image_request(card);
+    auto text = (*generator)->generate(request);
+    ASSERT_TRUE(text.ok()) << text.message();
+    EXPECT_EQ(text->frame_count(), 5);
+
+    request.params.conditioning.first_frame = "a.png";
+    request.media.first_frame = solid(32, 32, 220, 40, 40);
+    auto first = (*generator)->generate(request);
+    ASSERT_TRUE(first.ok()) << first.message();
+    EXPECT_NE(first->frames[1].rgb, text->frames[1].rgb);  // the frame reached the model
+
+    request.params.conditioning.first_frame.clear();
+    request.media.first_frame.reset();
+    request.params.conditioning.references = {"r.png"};
+    request.media.references = {solid(20, 40, 40, 80, 230)};  // fitted on white
+    auto ref = (*generator)->generate(request);
+    ASSERT_TRUE(ref.ok()) << ref.message();
+    EXPECT_EQ(ref->frame_count(), 5);  // the reference's latent frame is not output
+    EXPECT_NE(ref->frames[2].rgb, text->frames[2].rgb);
+
+    request.params.conditioning.references.clear();
+    request.media.references.clear();
+    request.params.conditioning.extend = "clip.mp4";
+    for (int i = 0; i < 6; ++i) request.media.extend_source.frames.push_back(solid(32, 32, 40 * i, 100, 100));
+    request.media.keep_source = true;
+    request.params.conditioning.keep_source = true;
+    auto extended = (*generator)->generate(request);
+    ASSERT_TRUE(extended.ok()) << extended.message();
+    // The whole source, then the frames made after the given ones (5 − 4 here).
+    EXPECT_EQ(extended->frame_count(), 6 + 1);
+    EXPECT_EQ(extended->frames[0].rgb, request.media.extend_source.frames[0].rgb);
 }
 
 }  // namespace
