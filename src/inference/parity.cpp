@@ -10,6 +10,7 @@
 
 #include "frameloom/inference/safetensors.h"
 #include "inference/arch/wan/clip.h"
+#include "inference/arch/wan/config_util.h"
 #include "inference/arch/wan/dit.h"
 #include "inference/arch/wan/t5.h"
 #include "inference/arch/wan/vae.h"
@@ -47,7 +48,9 @@ core::Result<Tensor> input(const SafeTensorsFile& file, const std::string& name)
 
 /// Wan DiT (t2v, Wan2.2 ti2v): x.i [C,F,H,W], context.i [L_i, text_dim] (zero-padded here to the longest),
 /// t [B] or [B, seq_len] → out.i. Config from the weights' shapes and the "config" metadata.
-core::Result<Outputs> run_wan_dit(const ParityInputs& in, std::string& detail) {
+/// Wan DiT (`vace`: with its VACE blocks): x.i [C, F, H, W], context.i [Lc, text_dim], t [B] (or [B, L]),
+/// vace: vace_context.i [vace_in_dim, F, H, W] and metadata vace_scale (default 1) → out.i.
+core::Result<Outputs> run_wan_dit(const ParityInputs& in, std::string& detail, bool vace) {
     std::map<std::string, std::vector<int64_t>> shapes;
     for (const auto& info : in.weights->tensors()) shapes[info.name] = info.shape;
     std::map<std::string, std::string> meta = in.io.metadata();
@@ -80,9 +83,28 @@ core::Result<Outputs> run_wan_dit(const ParityInputs& in, std::string& detail) {
     }
     auto t = input(in.io, "t");
     if (!t) return t.error();
+    Tensor vace_context;
+    double vace_scale = 1.0;
+    if (vace) {
+        if (config->vace_in_dim == 0) return core::fail("parity: the vace golden's weights have no VACE blocks");
+        std::vector<Tensor> vcs;
+        for (int64_t i = 0; i < batch; ++i) {
+            auto v = input(in.io, "vace_context." + std::to_string(i));
+            if (!v) return v.error();
+            vcs.push_back(v->to(torch::kFloat32));
+        }
+        vace_context = torch::stack(vcs);
+        if (auto v = wan::meta_field(meta, "vace_scale")) {
+            try {
+                vace_scale = std::stod(*v);
+            } catch (const std::exception&) {
+                return core::fail("parity: metadata vace_scale is not a number: '" + *v + "'");
+            }
+        }
+    }
     torch::NoGradGuard no_grad;
-    const Tensor out =
-        dit->forward(torch::stack(xs), t->to(torch::kFloat32), torch::stack(contexts));  // [B,C,F,H,W]
+    const Tensor out = dit->forward(torch::stack(xs), t->to(torch::kFloat32), torch::stack(contexts), Tensor(),
+                                    Tensor(), vace_context, vace_scale);  // [B,C,F,H,W]
     Outputs outputs;
     for (int64_t i = 0; i < batch; ++i) outputs.emplace_back("out." + std::to_string(i), out[i].contiguous());
     detail = config->model_type + ", batch " + std::to_string(batch);
@@ -217,7 +239,8 @@ struct Component {
 
 const std::vector<Component>& components() {
     static const std::vector<Component> all = {
-        {"wan-dit", true, run_wan_dit},
+        {"wan-dit", true, [](const ParityInputs& in, std::string& d) { return run_wan_dit(in, d, false); }},
+        {"vace", true, [](const ParityInputs& in, std::string& d) { return run_wan_dit(in, d, true); }},
         {"umt5-encoder", true, run_umt5},
         {"flow-unipc", false, run_flow_unipc},
         {"wan-vae", true, [](const ParityInputs& in, std::string& d) { return run_wan_vae(in, d, false); }},
@@ -317,7 +340,7 @@ const std::vector<std::string>& parity_components() {
 }
 
 const std::vector<std::string>& parity_components_pending() {
-    static const std::vector<std::string> names = {"vace"};
+    static const std::vector<std::string> names;  // every golden component runs
     return names;
 }
 

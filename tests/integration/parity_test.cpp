@@ -98,15 +98,15 @@ TEST_F(Parity, FlowUniPC) {
 }
 
 TEST_F(Parity, PendingAndBadInputsGiveOneLineErrors) {
-    // A golden whose component is known but not ported yet.
-    const fs::path vae = dir_ / "vae_tiny.io.safetensors";
+    // A golden of a component this port does not know.
+    const fs::path s2v = dir_ / "s2v_tiny.io.safetensors";
     ASSERT_TRUE(fl::inference::write_safetensors(
-                    vae, {{"video", fl::inference::DType::F32, {1}, std::vector<uint8_t>(4)}},
-                    {{"component", "vace"}})
+                    s2v, {{"video", fl::inference::DType::F32, {1}, std::vector<uint8_t>(4)}},
+                    {{"component", "wan-s2v"}})
                     .ok());
-    CliResult r = frameloom("parity " + (dir_ / "vae_tiny").string());
+    CliResult r = frameloom("parity " + (dir_ / "s2v_tiny").string());
     EXPECT_EQ(r.status, 1);
-    EXPECT_EQ(r.err, "frameloom: parity: component 'vace' is not supported yet\n");
+    EXPECT_EQ(r.err, "frameloom: parity: unknown component 'wan-s2v' in " + s2v.string() + "\n");
     r = frameloom("parity " + (dir_ / "absent").string());
     EXPECT_NE(r.status, 0);
     EXPECT_NE(r.err.find("does not exist"), std::string::npos) << r.err;

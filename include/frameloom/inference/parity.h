@@ -30,7 +30,8 @@ struct ParityReport {
     double max_abs_diff() const;
 };
 
-/// The components run_parity implements: "wan-dit", "umt5-encoder", "flow-unipc".
+/// The components run_parity implements: "wan-dit", "vace", "umt5-encoder", "wan-vae", "wan22-vae",
+/// "clip-vision", "flow-unipc".
 const std::vector<std::string>& parity_components();
 /// Components run_parity knows but does not implement yet: "wan-vae", "wan22-vae", "clip-vision", "vace".
 const std::vector<std::string>& parity_components_pending();

@@ -8,7 +8,9 @@
 #include <vector>
 
 #include "inference/arch/wan/dit.h"
+#include "frameloom/inference/parity.h"
 #include "inference/tensor_io.h"
+#include "support/temp_dir.h"
 
 namespace fl::inference::wan {
 namespace {
@@ -139,6 +141,51 @@ TEST(WanDiTVace, Bf16PrecisionStaysClose) {
     dit->set_precision(DiTPrecision::BF16);
     const torch::Tensor bf16 = dit->forward(in.x, in.t, in.ctx, {}, {}, in.vace);
     EXPECT_LT((bf16 - f32).abs().max().item<double>(), 0.05 * f32.abs().max().item<double>());
+}
+
+TEST(WanDiTVace, ParityOnTheT2VGoldenWithZeroHints) {
+    // The reference's t2v golden, with VACE blocks added whose hint projections are zero (as the reference
+    // initialises them): `frameloom parity` on a "vace" golden must give the reference's own t2v outputs.
+    const std::filesystem::path goldens = std::filesystem::path(FL_TEST_DATA_DIR) / "goldens";
+    auto weights = SafeTensorsFile::open(goldens / "wan_dit_t2v_tiny.weights.safetensors");
+    auto io = SafeTensorsFile::open(goldens / "wan_dit_t2v_tiny.io.safetensors");
+    ASSERT_TRUE(weights.ok() && io.ok());
+    std::map<std::string, std::vector<int64_t>> shapes;
+    for (const auto& info : weights->tensors()) shapes[info.name] = info.shape;
+    auto base = WanDiTConfig::from_shapes(shapes, weights->metadata());
+    ASSERT_TRUE(base.ok()) << base.message();
+    WanDiTConfig c = *base;
+    c.model_type = "vace";
+    c.vace_in_dim = 6;
+    c.vace_layers = {0, 1};
+    torch::manual_seed(7);
+    WanDiT vace(c);  // random VACE blocks, zero after_proj/before_proj
+    std::vector<TensorBlob> blobs;
+    for (const auto& info : weights->tensors()) blobs.push_back(to_blob(info.name, *read_tensor(*weights, info)));
+    for (const auto& p : vace->named_parameters())
+        if (p.key().starts_with("vace_")) blobs.push_back(to_blob(p.key(), p.value().detach()));
+    auto meta = weights->metadata();
+    meta["vace_layers"] = "[0, 1]";
+    test::TempDir dir("fl-vace-parity");
+    ASSERT_TRUE(write_safetensors(dir / "vace_tiny.weights.safetensors", blobs, meta).ok());
+    std::vector<TensorBlob> io_blobs;
+    for (const auto& info : io->tensors()) {
+        const torch::Tensor t = *read_tensor(*io, info);
+        io_blobs.push_back(to_blob(info.name, t));
+        if (info.name.starts_with("x."))
+            io_blobs.push_back(to_blob("vace_context." + info.name.substr(2), torch::randn({6, t.size(1), t.size(2), t.size(3)})));
+    }
+    auto io_meta = io->metadata();
+    io_meta["component"] = "vace";
+    ASSERT_TRUE(write_safetensors(dir / "vace_tiny.io.safetensors", io_blobs, io_meta).ok());
+    auto report = run_parity(dir / "vace_tiny");
+    ASSERT_TRUE(report.ok()) << report.message();
+    EXPECT_EQ(report->component, "vace");
+    ASSERT_FALSE(report->outputs.empty());
+    for (const auto& out : report->outputs) {
+        ASSERT_TRUE(out.max_abs_diff.has_value()) << out.name;
+        EXPECT_LE(*out.max_abs_diff, 1e-4) << out.name;
+    }
 }
 
 }  // namespace

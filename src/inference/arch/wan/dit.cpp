@@ -158,10 +158,10 @@ core::Result<WanDiTConfig> WanDiTConfig::from_shapes(const ShapeMap& shapes,
             return core::fail("Wan DiT checkpoint: " + std::to_string(count) + " vace blocks but vace_layers lists " +
                               std::to_string(c.vace_layers.size()));
     }
-    if (auto v = meta_field(metadata, "model_type")) {
+    if (c.vace_in_dim > 0) {
+        c.model_type = "vace";  // the weights say so, whatever a copied base config's model_type says
+    } else if (auto v = meta_field(metadata, "model_type")) {
         c.model_type = *v;
-    } else if (c.vace_in_dim > 0) {
-        c.model_type = "vace";
     } else if (c.emb_pos_len > 0) {
         c.model_type = "flf2v";
     } else if (c.image_cross_attn || c.in_dim == 36) {
