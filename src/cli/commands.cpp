@@ -70,6 +70,8 @@ Generates a shot with a local model and writes it as H.264 MP4 (the file appears
   --device D         cpu, cuda or auto (default: auto = cuda when available)
   --threads N        CPU threads for the model (default: all cores)
   --precision P      f32 or bf16 for the DiT's big products (default: bf16 on CUDA, f32 on CPU)
+  --offload          keep the DiT's blocks in host memory and move one at a time to the GPU (for GPUs
+                     smaller than the model; same result, slower)
   --vae-tile PX      decode the Wan VAE in overlapping tiles of about PX pixels: far less memory for
                      large frames, close to but not bit-identical with whole frames (default: off)
 
@@ -115,6 +117,7 @@ core::Result<inference::DevicePolicy> policy_from_args(const Args& args) {
         else if (*p == "bf16") policy.precision = inference::Precision::BF16;
         else if (*p != "auto") return core::fail("--precision: expected f32, bf16 or auto, got '" + *p + "'");
     }
+    policy.offload = args.has("--offload");
     if (args.has("--vae-tile")) {
         auto tile = args.get_int("--vae-tile", 0);
         if (!tile) return tile.error();
@@ -203,7 +206,7 @@ int run_generate(const std::vector<std::string>& argv) {
                             {"--prompt", "-o", "--output", "--model", "--seed", "--steps", "--guidance",
                              "--shift", "--sampler", "--negative", "--frames", "--fps", "--size", "--device", "--threads", "--precision", "--vae-tile",
                              "--first-frame", "--last-frame", "--extend", "--extend-seconds", "--reference"},
-                            {"--keep-source", "--no-correct"}, "generate");
+                            {"--keep-source", "--no-correct", "--offload"}, "generate");
     if (!args) return report_error(args.message(), 2);
     if (!args->positionals().empty())
         return report_error(

@@ -55,7 +55,8 @@ core::Result<std::unique_ptr<WanPipeline>> WanPipeline::load(const ModelCard& ca
     t5->eval();
     dit->eval();
     // The text encoder stays on the CPU: it is small next to the DiT and frees the GPU for sampling.
-    dit->to(device);
+    if (policy->offload) dit->offload_blocks_to(device);  // for GPUs smaller than the model
+    else dit->to(device);
     parts->codec->set_decode_tile(policy->vae_tile);
 
     auto pipeline = std::unique_ptr<WanPipeline>(new WanPipeline(card, *policy, std::move(parts->tokenizer),

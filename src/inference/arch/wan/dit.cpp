@@ -628,6 +628,17 @@ void WanDiTImpl::set_precision(DiTPrecision precision) {
     precision_ = precision;
 }
 
+void WanDiTImpl::offload_blocks_to(torch::Device device) {
+    auto& p = *parts_;
+    for (const auto& child : named_children()) {
+        if (child.key() == "blocks" || child.key() == "vace_blocks") continue;
+        child.value()->to(device);
+    }
+    for (auto& b : p.blocks) b->to(torch::kCPU);
+    for (auto& b : p.vace_blocks) b->to(torch::kCPU);
+    offload_device_ = device;
+}
+
 torch::Tensor WanDiTImpl::embed_image(const torch::Tensor& clip_fea) const {
     torch::NoGradGuard no_grad;
     const auto& c = config_;
@@ -731,6 +742,14 @@ torch::Tensor WanDiTImpl::forward(const torch::Tensor& x_in, const torch::Tensor
     RopeTable rope = rope_table_3d(c.head_dim(), {f, h, w});
     rope.cos = rope.cos.to(device);
     rope.sin = rope.sin.to(device);
+    // Offloaded blocks (offload_blocks_to) come to the device for their turn and go back after it.
+    const bool offloaded = offload_device_ && *offload_device_ != torch::Device(torch::kCPU);
+    const auto bring = [&](torch::nn::Module& block) {
+        if (offloaded) block.to(*offload_device_);
+    };
+    const auto send_back = [&](torch::nn::Module& block) {
+        if (offloaded) block.to(torch::kCPU);
+    };
     // VACE: the context's tokens, seeded with the patch-embedded x, through the vace blocks; each block's
     // after_proj output is the hint added after its main block.
     std::vector<torch::Tensor> hints;
@@ -742,15 +761,21 @@ torch::Tensor WanDiTImpl::forward(const torch::Tensor& x_in, const torch::Tensor
                     "WanDiT: vace_context must be [B or 1, ", c.vace_in_dim, ", F, H, W] matching x ", x.sizes(),
                     ", got ", vace_context.sizes());
         torch::Tensor ct = p.vace_patch_embedding->forward(patchify(vace_context.expand({b, -1, -1, -1, -1})));
-        ct = p.vace_blocks.front()->before_proj->forward(ct) + tokens;
-        for (const auto& vb : p.vace_blocks) {
-            ct = vb->forward(ct, te, ctx, rope);
-            hints.push_back(vb->after_proj->forward(ct));
+        for (size_t i = 0; i < p.vace_blocks.size(); ++i) {
+            auto& vb = *p.vace_blocks[i].ptr();
+            bring(vb);
+            if (i == 0) ct = vb.before_proj->forward(ct) + tokens;
+            ct = vb.forward(ct, te, ctx, rope);
+            hints.push_back(vb.after_proj->forward(ct));
+            send_back(vb);
         }
     }
     size_t next_hint = 0;
     for (size_t i = 0; i < p.blocks.size(); ++i) {
-        tokens = p.blocks[i]->forward(tokens, te, ctx, rope);
+        auto& block = *p.blocks[i].ptr();
+        bring(block);
+        tokens = block.forward(tokens, te, ctx, rope);
+        send_back(block);
         if (next_hint < hints.size() && c.vace_layers[next_hint] == static_cast<int64_t>(i))
             tokens = tokens + hints[next_hint++] * vace_scale;
     }

@@ -6,6 +6,7 @@
 
 #include <array>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -98,6 +99,11 @@ public:
 
     /// Casts the big Linear weights to bf16 (BF16) or keeps fp32; call after loading weights.
     void set_precision(DiTPrecision precision);
+    /// Layer-by-layer offload for devices smaller than the model: everything but the transformer blocks
+    /// moves to `device`; the blocks stay in host memory and each is moved to `device` just before it runs
+    /// and back after, so the device holds one block's weights at a time (plus activations). Results are
+    /// the same as without offload; the price is one host→device copy of the weights per forward.
+    void offload_blocks_to(torch::Device device);
     /// The precision set_precision() last chose (F32 after construction).
     DiTPrecision precision() const { return precision_; }
     const WanDiTConfig& config() const { return config_; }
@@ -105,6 +111,7 @@ public:
 private:
     WanDiTConfig config_;
     DiTPrecision precision_ = DiTPrecision::F32;
+    std::optional<torch::Device> offload_device_;  ///< set by offload_blocks_to
     struct Parts;
     std::shared_ptr<Parts> parts_;
 };
