@@ -20,6 +20,19 @@ torch::Tensor frame_to_tensor(const core::Frame& frame, int64_t height, int64_t 
     return t[0].contiguous();
 }
 
+int64_t place_given_frames(const core::ConditioningMedia& media, int64_t frames, int64_t extend_frames,
+                           const std::function<void(int64_t, const core::Frame&)>& give) {
+    int64_t k = 0;
+    if (!media.extend_source.frames.empty()) {
+        const int64_t have = media.extend_source.frame_count();
+        k = std::min({extend_frames, have, frames - 1});
+        for (int64_t i = 0; i < k; ++i) give(i, media.extend_source.frames[static_cast<size_t>(have - k + i)]);
+    }
+    if (media.first_frame) give(0, *media.first_frame);
+    if (media.last_frame) give(frames - 1, *media.last_frame);
+    return k;
+}
+
 core::Result<FrameCondition> make_frame_condition(const core::ConditioningMedia& media, const VideoCodec& codec,
                                                   int64_t frames, int64_t padded_frames, int64_t height, int64_t width,
                                                   int64_t ref_group, int64_t extend_frames) {
@@ -45,14 +58,7 @@ core::Result<FrameCondition> make_frame_condition(const core::ConditioningMedia&
     };
     FrameCondition c;
     c.ref_frames = refs;
-    if (!media.extend_source.frames.empty()) {
-        const int64_t have = media.extend_source.frame_count();
-        const int64_t k = std::min({extend_frames, have, frames - 1});
-        for (int64_t i = 0; i < k; ++i) give(i, media.extend_source.frames[static_cast<size_t>(have - k + i)]);
-        c.source_frames = k;
-    }
-    if (media.first_frame) give(0, *media.first_frame);
-    if (media.last_frame) give(frames - 1, *media.last_frame);
+    c.source_frames = place_given_frames(media, frames, extend_frames, give);
     c.clean = codec.encode(pixels) * known;
     c.known = known;
     c.ref = ref;

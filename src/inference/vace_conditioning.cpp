@@ -47,14 +47,7 @@ core::Result<VaceCondition> make_vace_condition(const core::ConditioningMedia& m
         mask[index].zero_();
     };
     VaceCondition out;
-    if (!media.extend_source.frames.empty()) {
-        const int64_t have = media.extend_source.frame_count();
-        const int64_t k = std::min({extend_frames, have, frames - 1});
-        for (int64_t i = 0; i < k; ++i) give(i, media.extend_source.frames[static_cast<size_t>(have - k + i)]);
-        out.source_frames = k;
-    }
-    if (media.first_frame) give(0, *media.first_frame);
-    if (media.last_frame) give(frames - 1, *media.last_frame);
+    out.source_frames = place_given_frames(media, frames, extend_frames, give);
 
     const torch::Tensor m = mask.unsqueeze(0);  // broadcast over RGB
     const torch::Tensor inactive = codec.encode((source * (1.0 - m)).unsqueeze(0)).to(torch::kCPU, torch::kFloat32);
