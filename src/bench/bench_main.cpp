@@ -15,7 +15,8 @@ int main(int argc, char** argv) {
     const int base = wan ? 2 : 0;  // --wan CONFIG shifts the positional arguments by two
     const std::string model = argc > 1 ? argv[wan ? 2 : 1] : "default";
     if (wan && argc < 3) {
-        std::fprintf(stderr, "frameloom-bench: --wan needs a configuration: wan2.1-1.3b, wan2.1-14b or wan2.2-5b\n");
+        std::fprintf(stderr,
+                     "frameloom-bench: --wan needs a configuration: wan2.1-1.3b, wan2.1-14b or wan2.2-5b\n");
         return 2;
     }
     inference::DevicePolicy policy;

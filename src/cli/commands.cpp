@@ -113,23 +113,28 @@ core::Result<inference::DevicePolicy> policy_from_args(const Args& args) {
         policy.device = *device;
     }
     if (auto p = args.get("--precision")) {
-        if (*p == "f32" || *p == "fp32") policy.precision = inference::Precision::F32;
-        else if (*p == "bf16") policy.precision = inference::Precision::BF16;
-        else if (*p != "auto") return core::fail("--precision: expected f32, bf16 or auto, got '" + *p + "'");
+        if (*p == "f32" || *p == "fp32")
+            policy.precision = inference::Precision::F32;
+        else if (*p == "bf16")
+            policy.precision = inference::Precision::BF16;
+        else if (*p != "auto")
+            return core::fail("--precision: expected f32, bf16 or auto, got '" + *p + "'");
     }
     policy.offload = args.has("--offload");
     if (args.has("--vae-tile")) {
         auto tile = args.get_int("--vae-tile", 0);
         if (!tile) return tile.error();
         if (*tile < 64 || *tile > 8192)
-            return core::fail("--vae-tile must be between 64 and 8192 pixels (got " + std::to_string(*tile) + ")");
+            return core::fail("--vae-tile must be between 64 and 8192 pixels (got " + std::to_string(*tile) +
+                              ")");
         policy.vae_tile = static_cast<int>(*tile);
     }
     if (auto t = args.get("--threads")) {
         char* end = nullptr;
         const long n = std::strtol(t->c_str(), &end, 10);
         if (t->empty() || *end != '\0' || n < 1 || n > 1024)
-            return core::fail("--threads must be a whole number of CPU threads, 1 or more (got '" + *t + "')");
+            return core::fail("--threads must be a whole number of CPU threads, 1 or more (got '" + *t +
+                              "')");
         policy.cpu_threads = static_cast<int>(n);
     }
     return policy;
@@ -137,7 +142,7 @@ core::Result<inference::DevicePolicy> policy_from_args(const Args& args) {
 
 /// The model's defaults overridden by the command line.
 core::Result<core::GenerationParams> params_from_args(const Args& args, const inference::ModelCard& card,
-                                                     bool validate) {
+                                                      bool validate) {
     core::GenerationParams p = inference::default_params(card);
     if (auto v = args.get("--prompt")) p.prompt = *v;
     if (auto v = args.get("--negative")) p.negative_prompt = *v;
@@ -202,11 +207,12 @@ int run_generate(const std::vector<std::string>& argv) {
         std::fputs(kGenerateHelp, stdout);
         return 0;
     }
-    auto args = Args::parse(argv,
-                            {"--prompt", "-o", "--output", "--model", "--seed", "--steps", "--guidance",
-                             "--shift", "--sampler", "--negative", "--frames", "--fps", "--size", "--device", "--threads", "--precision", "--vae-tile",
-                             "--first-frame", "--last-frame", "--extend", "--extend-seconds", "--reference"},
-                            {"--keep-source", "--no-correct", "--offload"}, "generate");
+    auto args = Args::parse(
+        argv, {"--prompt",     "-o",       "--output",         "--model",     "--seed",     "--steps",
+               "--guidance",   "--shift",  "--sampler",        "--negative",  "--frames",   "--fps",
+               "--size",       "--device", "--threads",        "--precision", "--vae-tile", "--first-frame",
+               "--last-frame", "--extend", "--extend-seconds", "--reference"},
+        {"--keep-source", "--no-correct", "--offload"}, "generate");
     if (!args) return report_error(args.message(), 2);
     if (!args->positionals().empty())
         return report_error(
@@ -443,18 +449,21 @@ int run_bench(const std::vector<std::string>& argv) {
             "usage: frameloom bench [--model ID] [--device cpu|cuda|auto] [--runs N] [--steps N] [--frames "
             "N] [--size WxH]\n"
             "                       [--sampler euler|unipc|dpm++] [--threads N] [--precision f32|bf16]\n\n"
-            "       frameloom bench --wan wan2.1-1.3b|wan2.1-14b|wan2.2-5b [--frames N] [--size WxH] [--steps N]\n"
-            "                       [--no-text] [--no-dit] [--no-decode] [--vae-tile PX] [--device D] [--precision P] [--threads N]\n\n"
+            "       frameloom bench --wan wan2.1-1.3b|wan2.1-14b|wan2.2-5b [--frames N] [--size WxH] "
+            "[--steps N]\n"
+            "                       [--no-text] [--no-dit] [--no-decode] [--vae-tile PX] [--device D] "
+            "[--precision P] [--threads N]\n\n"
             "Times text encoding, each sampling step, decoding and H.264 encoding, and reports peak memory.\n"
             "One warm-up run, then the median of --runs timed runs (default 3).\n"
             "--wan times a released Wan configuration with random weights instead (no checkpoint needed):\n"
-            "umT5-XXL text encoding, DiT steps (default 2, CFG pair, 17 frames at 256x256) against the device's\n"
+            "umT5-XXL text encoding, DiT steps (default 2, CFG pair, 17 frames at 256x256) against the "
+            "device's\n"
             "matrix-product rate, and the VAE decode, each with its peak memory.");
         return 0;
     }
     auto args = Args::parse(argv,
-                            {"--model", "--device", "--threads", "--precision", "--vae-tile", "--runs", "--steps", "--frames",
-                             "--size", "--sampler", "--wan"},
+                            {"--model", "--device", "--threads", "--precision", "--vae-tile", "--runs",
+                             "--steps", "--frames", "--size", "--sampler", "--wan"},
                             {"--no-text", "--no-dit", "--no-decode"}, "bench");
     if (!args) return report_error(args.message(), 2);
     auto policy = policy_from_args(*args);
@@ -561,10 +570,11 @@ int run_train(const std::vector<std::string>& argv) {
     if (argv[0] != "shapes")
         return report_error("unknown training set '" + argv[0] + "': use `frameloom train shapes`", 2);
     const std::vector<std::string> rest(argv.begin() + 1, argv.end());
-    auto args = Args::parse(rest,
-                            {"--model", "--steps", "--batch", "--lr", "--loss-cap", "--object-weight",
-                             "--seed", "--resume", "--checkpoint", "--log", "--every", "--device", "--threads"},
-                            {"--no-export"}, "train");
+    auto args =
+        Args::parse(rest,
+                    {"--model", "--steps", "--batch", "--lr", "--loss-cap", "--object-weight", "--seed",
+                     "--resume", "--checkpoint", "--log", "--every", "--device", "--threads"},
+                    {"--no-export"}, "train");
     if (!args) return report_error(args.message(), 2);
     auto policy = policy_from_args(*args);
     if (!policy) return report_error(policy.message(), 2);

@@ -122,8 +122,8 @@ int run_eval(const std::vector<std::string>& argv) {
                                 "': use `frameloom eval shapes` or `frameloom eval consistency`",
                             2);
     auto args = Args::parse({argv.begin() + 1, argv.end()},
-                            {"--model", "--clips", "--steps", "--guidance", "--shift", "--sampler", "--seed", "--save",
-                             "--json", "--device", "--threads"},
+                            {"--model", "--clips", "--steps", "--guidance", "--shift", "--sampler", "--seed",
+                             "--save", "--json", "--device", "--threads"},
                             {"--record"}, "eval");
     if (!args) return report_error(args.message(), 2);
     auto clips = args->get_int("--clips", 40);
@@ -290,7 +290,8 @@ int run_eval(const std::vector<std::string>& argv) {
 
     std::printf("model %s (%s), %d steps (%s, shift %.1f), guidance %.1f, seed %lld; %dx%d, %d frames\n\n",
                 card->id.c_str(), card->trained ? "trained" : "untrained", base.steps, base.sampler.c_str(),
-                base.shift, base.guidance, static_cast<long long>(*seed), base.width, base.height, base.frames);
+                base.shift, base.guidance, static_cast<long long>(*seed), base.width, base.height,
+                base.frames);
     std::printf(
         "| task | combinations | clips | colour | shape | motion | background "
         "|\n|---|---|---|---|---|---|---|\n");

@@ -75,8 +75,9 @@ core::Result<std::unique_ptr<VideoCodec>> load_codec(const ModelCard& card, torc
                           " codec but its card has no files.vae (add the VAE checkpoint's path)");
     auto weights = wan::open_vae_weights(path);  // .pth or safetensors
     if (!weights) return weights.error();
-    auto config = card.codec == "wan-vae" ? wan::WanVAEConfig::from_shapes(weights->shapes(), weights->metadata())
-                                          : wan::wan22_vae_config(weights->shapes(), weights->metadata());
+    auto config = card.codec == "wan-vae"
+                      ? wan::WanVAEConfig::from_shapes(weights->shapes(), weights->metadata())
+                      : wan::wan22_vae_config(weights->shapes(), weights->metadata());
     if (!config) return core::fail(config.message() + " (in " + path.string() + ")");
     weights->strip_prefix(config->prefix);
     wan::WanVAE vae(*config);

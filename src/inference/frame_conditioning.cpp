@@ -26,7 +26,8 @@ int64_t place_given_frames(const core::ConditioningMedia& media, int64_t frames,
     if (!media.extend_source.frames.empty()) {
         const int64_t have = media.extend_source.frame_count();
         k = std::min({extend_frames, have, frames - 1});
-        for (int64_t i = 0; i < k; ++i) give(i, media.extend_source.frames[static_cast<size_t>(have - k + i)]);
+        for (int64_t i = 0; i < k; ++i)
+            give(i, media.extend_source.frames[static_cast<size_t>(have - k + i)]);
     }
     if (media.first_frame) give(0, *media.first_frame);
     if (media.last_frame) give(frames - 1, *media.last_frame);

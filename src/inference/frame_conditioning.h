@@ -37,7 +37,8 @@ torch::Tensor frame_to_tensor(const core::Frame& frame, int64_t height, int64_t 
 
 /// Hands the given frames of a generation of `frames` frames to `give(index, frame)`: the last k ≤
 /// `extend_frames` frames of media.extend_source as frames 0…k−1 (k also leaves frame frames−1 free), then
-/// media.first_frame as 0 and media.last_frame as frames−1. Returns k, the output frames copied from the source.
+/// media.first_frame as 0 and media.last_frame as frames−1. Returns k, the output frames copied from the
+/// source.
 int64_t place_given_frames(const core::ConditioningMedia& media, int64_t frames, int64_t extend_frames,
                            const std::function<void(int64_t, const core::Frame&)>& give);
 

@@ -86,7 +86,8 @@ core::Result<Outputs> run_wan_dit(const ParityInputs& in, std::string& detail, b
     Tensor vace_context;
     double vace_scale = 1.0;
     if (vace) {
-        if (config->vace_in_dim == 0) return core::fail("parity: the vace golden's weights have no VACE blocks");
+        if (config->vace_in_dim == 0)
+            return core::fail("parity: the vace golden's weights have no VACE blocks");
         std::vector<Tensor> vcs;
         for (int64_t i = 0; i < batch; ++i) {
             auto v = input(in.io, "vace_context." + std::to_string(i));
@@ -103,8 +104,8 @@ core::Result<Outputs> run_wan_dit(const ParityInputs& in, std::string& detail, b
         }
     }
     torch::NoGradGuard no_grad;
-    const Tensor out = dit->forward(torch::stack(xs), t->to(torch::kFloat32), torch::stack(contexts), Tensor(),
-                                    Tensor(), vace_context, vace_scale);  // [B,C,F,H,W]
+    const Tensor out = dit->forward(torch::stack(xs), t->to(torch::kFloat32), torch::stack(contexts),
+                                    Tensor(), Tensor(), vace_context, vace_scale);  // [B,C,F,H,W]
     Outputs outputs;
     for (int64_t i = 0; i < batch; ++i) outputs.emplace_back("out." + std::to_string(i), out[i].contiguous());
     detail = config->model_type + ", batch " + std::to_string(batch);

@@ -12,12 +12,14 @@ namespace F = torch::nn::functional;
 torch::Tensor vace_mask_latent(const torch::Tensor& mask, int64_t latent_frames) {
     const int64_t frames = mask.size(0), h = mask.size(1) / 8, w = mask.size(2) / 8;
     // [F, h·8, w·8] → [F, h, 8, w, 8] → [8, 8, F, h, w] → [64, F, h, w]
-    const torch::Tensor cells = mask.reshape({frames, h, 8, w, 8}).permute({2, 4, 0, 1, 3}).reshape({64, frames, h, w});
+    const torch::Tensor cells =
+        mask.reshape({frames, h, 8, w, 8}).permute({2, 4, 0, 1, 3}).reshape({64, frames, h, w});
     // nearest-exact over time: source index floor((i + 0.5) · F / T)
     std::vector<int64_t> index;
     for (int64_t i = 0; i < latent_frames; ++i)
         index.push_back(std::min<int64_t>(
-            frames - 1, static_cast<int64_t>(std::floor((i + 0.5) * static_cast<double>(frames) / latent_frames))));
+            frames - 1,
+            static_cast<int64_t>(std::floor((i + 0.5) * static_cast<double>(frames) / latent_frames))));
     return cells.index_select(1, torch::tensor(index, torch::kInt64)).contiguous();
 }
 
@@ -25,7 +27,8 @@ namespace {
 
 /// A reference image fitted inside height × width (aspect kept, bilinear) and centred on a white canvas.
 torch::Tensor fit_on_white(const core::Frame& image, int64_t height, int64_t width) {
-    const double scale = std::min(static_cast<double>(height) / image.height, static_cast<double>(width) / image.width);
+    const double scale =
+        std::min(static_cast<double>(height) / image.height, static_cast<double>(width) / image.width);
     const int64_t h = std::clamp<int64_t>(std::llround(image.height * scale), 1, height),
                   w = std::clamp<int64_t>(std::llround(image.width * scale), 1, width);
     torch::Tensor canvas = torch::ones({3, height, width});
@@ -36,7 +39,8 @@ torch::Tensor fit_on_white(const core::Frame& image, int64_t height, int64_t wid
 }  // namespace
 
 core::Result<VaceCondition> make_vace_condition(const core::ConditioningMedia& media, const VideoCodec& codec,
-                                                int64_t frames, int64_t height, int64_t width, int64_t extend_frames) {
+                                                int64_t frames, int64_t height, int64_t width,
+                                                int64_t extend_frames) {
     if (codec.stride()[1] != 8 || codec.stride()[2] != 8)
         return core::fail("VACE needs a VAE with 8×8-pixel latent cells (the Wan2.1 VAE)");
     torch::NoGradGuard no_grad;
@@ -50,15 +54,17 @@ core::Result<VaceCondition> make_vace_condition(const core::ConditioningMedia& m
     out.source_frames = place_given_frames(media, frames, extend_frames, give);
 
     const torch::Tensor m = mask.unsqueeze(0);  // broadcast over RGB
-    const torch::Tensor inactive = codec.encode((source * (1.0 - m)).unsqueeze(0)).to(torch::kCPU, torch::kFloat32);
+    const torch::Tensor inactive =
+        codec.encode((source * (1.0 - m)).unsqueeze(0)).to(torch::kCPU, torch::kFloat32);
     const torch::Tensor reactive = codec.encode((source * m).unsqueeze(0)).to(torch::kCPU, torch::kFloat32);
-    torch::Tensor latent = torch::cat({inactive, reactive}, 1);  // [1, 2z, T, h, w]
+    torch::Tensor latent = torch::cat({inactive, reactive}, 1);                       // [1, 2z, T, h, w]
     torch::Tensor mask_latent = vace_mask_latent(mask, latent.size(2)).unsqueeze(0);  // [1, 64, T, h, w]
     if (!media.references.empty()) {
         std::vector<torch::Tensor> refs, ref_masks;
         for (const auto& image : media.references) {
-            const torch::Tensor z = codec.encode(fit_on_white(image, height, width).view({1, 3, 1, height, width}))
-                                        .to(torch::kCPU, torch::kFloat32);  // [1, z, 1, h, w]
+            const torch::Tensor z =
+                codec.encode(fit_on_white(image, height, width).view({1, 3, 1, height, width}))
+                    .to(torch::kCPU, torch::kFloat32);  // [1, z, 1, h, w]
             refs.push_back(torch::cat({z, torch::zeros_like(z)}, 1));
             ref_masks.push_back(torch::zeros({1, 64, 1, latent.size(3), latent.size(4)}));
         }

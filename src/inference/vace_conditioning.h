@@ -19,9 +19,9 @@
 namespace fl::inference {
 
 struct VaceCondition {
-    torch::Tensor context;        ///< [1, 2·z + 64, refs + T, h, w]
-    int64_t ref_frames = 0;       ///< leading latent frames that hold reference images (cut before decoding)
-    int64_t source_frames = 0;    ///< leading output frames copied from a clip being extended
+    torch::Tensor context;      ///< [1, 2·z + 64, refs + T, h, w]
+    int64_t ref_frames = 0;     ///< leading latent frames that hold reference images (cut before decoding)
+    int64_t source_frames = 0;  ///< leading output frames copied from a clip being extended
 };
 
 /// The pixel mask [F, H, W] (1 = generate) → [64, T, H/8, W/8]: each 8 × 8 cell's pixels become channels,
@@ -31,6 +31,7 @@ torch::Tensor vace_mask_latent(const torch::Tensor& mask, int64_t latent_frames)
 /// Builds the context for a generation of `frames` frames at height × width from decoded media; the last
 /// `extend_frames` frames of media.extend_source are the given start of an extension.
 core::Result<VaceCondition> make_vace_condition(const core::ConditioningMedia& media, const VideoCodec& codec,
-                                                int64_t frames, int64_t height, int64_t width, int64_t extend_frames);
+                                                int64_t frames, int64_t height, int64_t width,
+                                                int64_t extend_frames);
 
 }  // namespace fl::inference

@@ -1,11 +1,11 @@
 // Timing the released Wan configurations with random weights (frameloom bench --wan).
+#include <malloc.h>
 #include <torch/torch.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
-#include <malloc.h>
 #include <optional>
 #include <thread>
 
@@ -66,7 +66,8 @@ core::Result<Released> released(const std::string& name) {
         r.vae.dec_dim = 256;
         r.vae.z_dim = 48;
     } else {
-        return core::fail("unknown Wan configuration '" + name + "': use wan2.1-1.3b, wan2.1-14b or wan2.2-5b");
+        return core::fail("unknown Wan configuration '" + name +
+                          "': use wan2.1-1.3b, wan2.1-14b or wan2.2-5b");
     }
     FL_TRY(r.vae.resolve_latent_stats({}));
     return r;
@@ -74,7 +75,8 @@ core::Result<Released> released(const std::string& name) {
 
 /// Multiply-adds ×2 of the DiT's matrix products for one sample: projections, attention and FFN.
 double dit_flops(const wan::WanDiTConfig& c, int64_t tokens) {
-    const double l = static_cast<double>(tokens), lc = static_cast<double>(c.text_len), d = static_cast<double>(c.dim);
+    const double l = static_cast<double>(tokens), lc = static_cast<double>(c.text_len),
+                 d = static_cast<double>(c.dim);
     const double self_attn = 4.0 * l * d * d + 2.0 * l * l * d;
     const double cross_attn = 2.0 * l * d * d + 2.0 * lc * d * d + 2.0 * l * lc * d;
     const double ffn = 2.0 * l * d * static_cast<double>(c.ffn_dim);
@@ -99,7 +101,8 @@ core::Result<WanBenchReport> bench_wan_config(const WanBenchOptions& o, const De
         return core::fail("--size must be a multiple of " + std::to_string(2 * s) + " for " + o.config);
     if (o.steps < 1) return core::fail("--steps must be at least 1");
     if (policy->device == DeviceKind::CPU) torch::set_num_threads(policy->cpu_threads);
-    const torch::Device device = policy->device == DeviceKind::CUDA ? torch::Device(torch::kCUDA) : torch::kCPU;
+    const torch::Device device =
+        policy->device == DeviceKind::CUDA ? torch::Device(torch::kCUDA) : torch::kCPU;
     const bool bf16 = policy->precision == Precision::BF16;
     WanBenchReport r;
     r.config = o.config;
@@ -110,7 +113,8 @@ core::Result<WanBenchReport> bench_wan_config(const WanBenchOptions& o, const De
     try {
         {  // The device's rate on one large product, the yardstick for the DiT's.
             const int64_t n = device.is_cuda() ? 8192 : 2048;
-            const auto opts = torch::TensorOptions().device(device).dtype(bf16 ? torch::kBFloat16 : torch::kFloat);
+            const auto opts =
+                torch::TensorOptions().device(device).dtype(bf16 ? torch::kBFloat16 : torch::kFloat);
             const torch::Tensor a = torch::rand({n, n}, opts), b = torch::rand({n, n}, opts);
             torch::matmul(a, b);
             sync(device);
@@ -174,10 +178,12 @@ core::Result<WanBenchReport> bench_wan_config(const WanBenchOptions& o, const De
             wan::WanVAE vae(config->vae);
             randomise(*vae);
             vae->to(device);
-            const torch::Tensor latent = torch::randn({1, config->vae.z_dim, lt, h, w}, torch::TensorOptions().device(device));
+            const torch::Tensor latent =
+                torch::randn({1, config->vae.z_dim, lt, h, w}, torch::TensorOptions().device(device));
             const auto start = Clock::now();
-            vae->decode_chunks(latent, [&](const torch::Tensor& pixels) { pixels.to(torch::kCPU); },
-                               policy->vae_tile / config->vae.stride_s());
+            vae->decode_chunks(
+                latent, [&](const torch::Tensor& pixels) { pixels.to(torch::kCPU); },
+                policy->vae_tile / config->vae.stride_s());
             sync(device);
             r.decode_seconds = seconds_since(start);
             r.decode_peak_bytes = peak_rss_bytes();
@@ -198,12 +204,14 @@ std::string format_wan_bench(const WanBenchReport& r) {
                   "%s (random weights, %.2f B DiT parameters) on %s (%u hardware threads): %dx%d, %d frames "
                   "→ %lld DiT tokens; CFG pair per step\n",
                   r.config.c_str(), static_cast<double>(r.dit_parameters) / 1e9, r.device.c_str(),
-                  std::thread::hardware_concurrency(), o.width, o.height, o.frames, static_cast<long long>(r.tokens));
+                  std::thread::hardware_concurrency(), o.width, o.height, o.frames,
+                  static_cast<long long>(r.tokens));
     out += buf;
     out += "| measure | value |\n|---|---|\n";
     const auto mib = [](int64_t b) { return static_cast<double>(b) / (1024.0 * 1024.0); };
     if (o.text) {
-        std::snprintf(buf, sizeof buf, "| text encoding, umT5-XXL bf16 on CPU (2 × 512 tokens) | %.2f s, peak %.0f MiB |\n",
+        std::snprintf(buf, sizeof buf,
+                      "| text encoding, umT5-XXL bf16 on CPU (2 × 512 tokens) | %.2f s, peak %.0f MiB |\n",
                       r.text_seconds, mib(r.text_peak_bytes));
         out += buf;
     }
@@ -211,10 +219,11 @@ std::string format_wan_bench(const WanBenchReport& r) {
         std::snprintf(buf, sizeof buf, "| DiT step (median of %d) | %.3f s, peak %.0f MiB host |\n", o.steps,
                       r.step_seconds, mib(r.dit_peak_bytes));
         out += buf;
-        std::snprintf(buf, sizeof buf,
-                      "| DiT matrix work | %.2f TFLOP/s (%.0f%% of the device's %.2f TFLOP/s on one large product) |\n",
-                      r.step_tflops, r.matmul_tflops > 0 ? 100.0 * r.step_tflops / r.matmul_tflops : 0.0,
-                      r.matmul_tflops);
+        std::snprintf(
+            buf, sizeof buf,
+            "| DiT matrix work | %.2f TFLOP/s (%.0f%% of the device's %.2f TFLOP/s on one large product) |\n",
+            r.step_tflops, r.matmul_tflops > 0 ? 100.0 * r.step_tflops / r.matmul_tflops : 0.0,
+            r.matmul_tflops);
         out += buf;
     }
     if (o.decode) {

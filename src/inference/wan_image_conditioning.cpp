@@ -11,7 +11,7 @@ namespace F = torch::nn::functional;
 
 torch::Tensor wan_image_mask(int64_t frames, int64_t lat_h, int64_t lat_w, bool last) {
     torch::Tensor m = torch::zeros({frames + 3, lat_h, lat_w});
-    m.narrow(0, 0, 4).fill_(1.0);                // pixel frame 0, repeated four times
+    m.narrow(0, 0, 4).fill_(1.0);                     // pixel frame 0, repeated four times
     if (last) m.narrow(0, frames + 2, 1).fill_(1.0);  // pixel frame frames−1
     return m.view({(frames + 3) / 4, 4, lat_h, lat_w}).transpose(0, 1).contiguous();
 }
@@ -52,8 +52,7 @@ torch::Tensor wan22_first_frame_latent(const core::Frame& frame, const VideoCode
 core::Result<WanImageCondition> make_wan_image_condition(const core::ConditioningMedia& media,
                                                          const VideoCodec& codec, wan::CLIPVisionImpl* clip,
                                                          int64_t frames, int64_t height, int64_t width) {
-    if (!media.first_frame)
-        return core::fail("this model makes video from an image: give --first-frame IMG");
+    if (!media.first_frame) return core::fail("this model makes video from an image: give --first-frame IMG");
     if (!media.extend_source.frames.empty() || !media.references.empty())
         return core::fail("this model takes a first frame (and a last frame), not --extend or --reference");
     const bool last = media.last_frame.has_value();
@@ -69,10 +68,11 @@ core::Result<WanImageCondition> make_wan_image_condition(const core::Conditionin
     torch::Tensor video = torch::zeros({1, 3, frames, height, width});
     video[0].select(1, 0).copy_(wan_image_tensor(*media.first_frame, height, width));
     if (last) {
-        const torch::Tensor resized = F::interpolate(last_image.unsqueeze(0), F::InterpolateFuncOptions()
-                                                                                 .size(std::vector<int64_t>{height, width})
-                                                                                 .mode(torch::kBicubic)
-                                                                                 .align_corners(false))[0];
+        const torch::Tensor resized =
+            F::interpolate(last_image.unsqueeze(0), F::InterpolateFuncOptions()
+                                                        .size(std::vector<int64_t>{height, width})
+                                                        .mode(torch::kBicubic)
+                                                        .align_corners(false))[0];
         video[0].select(1, frames - 1).copy_(resized);
     }
     const torch::Tensor latent = codec.encode(video).to(torch::kCPU, torch::kFloat32);  // [1, z, T, h, w]

@@ -34,7 +34,8 @@ torch::Tensor wan_image_tensor(const core::Frame& frame, int64_t height = 0, int
 torch::Tensor wan_cover_crop(const torch::Tensor& image, int64_t height, int64_t width);
 
 /// Wan2.2 TI2V's image condition: the frame covered and cropped to height × width, encoded alone →
-/// [1, z, 1, h, w]. Sampling holds latent frame 0 at it and gives its tokens timestep 0 (reference/wan.md §5.6).
+/// [1, z, 1, h, w]. Sampling holds latent frame 0 at it and gives its tokens timestep 0 (reference/wan.md
+/// §5.6).
 torch::Tensor wan22_first_frame_latent(const core::Frame& frame, const VideoCodec& codec, int64_t height,
                                        int64_t width);
 

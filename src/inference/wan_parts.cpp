@@ -9,7 +9,8 @@
 
 namespace fl::inference {
 
-core::Result<WanParts> load_wan_parts(const ModelCard& card, torch::Device device, wan::DiTPrecision precision) {
+core::Result<WanParts> load_wan_parts(const ModelCard& card, torch::Device device,
+                                      wan::DiTPrecision precision) {
     if (card.architecture != "wan-dit")
         return core::fail("model '" + card.id + "' has architecture '" + card.architecture +
                           "', which this pipeline cannot run");
@@ -54,9 +55,10 @@ core::Result<WanParts> load_wan_parts(const ModelCard& card, torch::Device devic
     wan::CLIPVision clip{nullptr};
     if (dit_config->image_cross_attn) {
         if (card.file("clip_vision").empty())
-            return core::fail("model '" + card.id + "' takes CLIP image tokens but its card names no " +
-                              "files.clip_vision (add models_clip_open-clip-xlm-roberta-large-vit-huge-14.pth "
-                              "or clip_vision_h.safetensors)");
+            return core::fail(
+                "model '" + card.id + "' takes CLIP image tokens but its card names no " +
+                "files.clip_vision (add models_clip_open-clip-xlm-roberta-large-vit-huge-14.pth "
+                "or clip_vision_h.safetensors)");
         auto loaded = wan::load_clip_vision(card.file("clip_vision"));
         if (!loaded) return loaded.error();
         if ((*loaded)->config().dim != dit_config->clip_dim)

@@ -24,7 +24,7 @@ struct WanParts {
 
 /// Reads every file the card names and checks that the parts fit together (channels, text width).
 core::Result<WanParts> load_wan_parts(const ModelCard& card, torch::Device device = torch::kCPU,
-                                     wan::DiTPrecision precision = wan::DiTPrecision::F32);
+                                      wan::DiTPrecision precision = wan::DiTPrecision::F32);
 
 /// Encodes prompts to [B, text_len, dim]: T5 over the tokens, rows beyond each prompt's length zeroed
 /// (Wan slices to the true length and zero-pads inside the DiT). Differentiable when grad mode is on.

@@ -55,13 +55,14 @@ core::Result<std::unique_ptr<WanPipeline>> WanPipeline::load(const ModelCard& ca
     t5->eval();
     dit->eval();
     // The text encoder stays on the CPU: it is small next to the DiT and frees the GPU for sampling.
-    if (policy->offload) dit->offload_blocks_to(device);  // for GPUs smaller than the model
-    else dit->to(device);
+    if (policy->offload)
+        dit->offload_blocks_to(device);  // for GPUs smaller than the model
+    else
+        dit->to(device);
     parts->codec->set_decode_tile(policy->vae_tile);
 
-    auto pipeline = std::unique_ptr<WanPipeline>(new WanPipeline(card, *policy, std::move(parts->tokenizer),
-                                                                 t5, dit, std::move(parts->codec),
-                                                                 parts->clip, device));
+    auto pipeline = std::unique_ptr<WanPipeline>(new WanPipeline(
+        card, *policy, std::move(parts->tokenizer), t5, dit, std::move(parts->codec), parts->clip, device));
     pipeline->load_seconds_ = seconds_since(start);
     return pipeline;
 }
@@ -74,7 +75,8 @@ core::Result<void> WanPipeline::check_request(const core::GenerationParams& p) c
     const auto supports = [&](const std::string& task) {
         const bool listed = std::find(card_.tasks.begin(), card_.tasks.end(), task) != card_.tasks.end();
         // Wan's image models take a first frame, and flf2v checkpoints a last frame too; TI2V a first frame.
-        if (wan_image) return listed && (task == "i2v" || (task == "flf2v" && dit_->config().model_type == "flf2v"));
+        if (wan_image)
+            return listed && (task == "i2v" || (task == "flf2v" && dit_->config().model_type == "flf2v"));
         if (ti2v) return listed && task == "i2v";
         if (dit_->config().vace_in_dim > 0) return listed;  // VACE takes every kind of given frame
         return listed && card_.conditioning == "frame-mask";
@@ -91,7 +93,8 @@ core::Result<void> WanPipeline::check_request(const core::GenerationParams& p) c
     if (wan_image && c.first_frame.empty())
         return core::fail("model '" + card_.id + "' makes video from an image: give --first-frame IMG");
     if (wan_image && dit_->config().model_type == "flf2v" && c.last_frame.empty())
-        return core::fail("model '" + card_.id + "' makes video between two frames: give --first-frame IMG and "
+        return core::fail("model '" + card_.id +
+                          "' makes video between two frames: give --first-frame IMG and "
                           "--last-frame IMG");
     if (!c.extend.empty() && (!c.first_frame.empty()))
         return core::fail("--extend and --first-frame both set the first frames: give one of them");
@@ -252,7 +255,8 @@ core::Result<core::Video> WanPipeline::run(const GenerateRequest& request, Gener
     // Wan2.2 TI2V with a first frame: latent frame 0 is the image's, held there; its tokens get timestep 0.
     torch::Tensor first_latent;
     if (card_.conditioning.empty() && dit_->config().model_type == "ti2v" && request.media.first_frame)
-        first_latent = wan22_first_frame_latent(*request.media.first_frame, *codec_, p.height, p.width).to(device_);
+        first_latent =
+            wan22_first_frame_latent(*request.media.first_frame, *codec_, p.height, p.width).to(device_);
     // VACE: every given frame and reference image as the 96-channel context (text only: zeros, mask ones).
     std::optional<VaceCondition> vace;
     if (dit_->config().vace_in_dim > 0) {
@@ -317,7 +321,8 @@ core::Result<core::Video> WanPipeline::run(const GenerateRequest& request, Gener
     const auto dit = [&](const torch::Tensor& xin, double t) {
         const auto f32 = torch::TensorOptions().dtype(torch::kFloat32).device(device_);
         if (!first_latent.defined())
-            return dit_->forward(xin, torch::full({xin.size(0)}, t, f32), context, clip_fea, image_y, vace_context);
+            return dit_->forward(xin, torch::full({xin.size(0)}, t, f32), context, clip_fea, image_y,
+                                 vace_context);
         // Per-token timesteps (Wan2.2): 0 on the given frame's tokens, t on the rest.
         torch::Tensor tt = torch::full({xin.size(0), local.tokens}, t, f32);
         tt.narrow(1, 0, frame_tokens).zero_();

@@ -128,7 +128,8 @@ core::Result<WeightSource> WeightSource::open(const fs::path& path_in) {
             if (ends_with(name, ".safetensors.index.json")) indexes.push_back(de.path());
             else if (auto s = parse_shard_name(name)) numbered.emplace_back(*s, de.path());
             else if (ends_with(name, ".safetensors")) plain.push_back(de.path());
-            else if (ends_with(name, ".pth") || ends_with(name, ".pt")) archives.push_back(de.path());
+            else if (ends_with(name, ".pth") || ends_with(name, ".pt"))
+                archives.push_back(de.path());
         }
         if (ec) return core::fail("cannot list model folder " + path.string() + ": " + ec.message());
         if (indexes.size() > 1)
@@ -155,7 +156,8 @@ core::Result<WeightSource> WeightSource::open(const fs::path& path_in) {
         } else if (plain.empty() && archives.size() == 1) {
             path = archives.front();
         } else if (plain.empty() && archives.size() > 1) {
-            return core::fail("model folder " + path.string() + " holds several .pth files; point at the one to use");
+            return core::fail("model folder " + path.string() +
+                              " holds several .pth files; point at the one to use");
         } else if (plain.empty()) {
             return core::fail("model folder " + path.string() + " holds no .safetensors or .pth weights");
         } else {
@@ -230,7 +232,8 @@ void WeightSource::strip_prefix(const std::string& prefix) {
 }
 
 void WeightSource::drop_if(const std::function<bool(const std::string&)>& drop) {
-    for (auto it = entries_.begin(); it != entries_.end();) it = drop(it->first) ? entries_.erase(it) : std::next(it);
+    for (auto it = entries_.begin(); it != entries_.end();)
+        it = drop(it->first) ? entries_.erase(it) : std::next(it);
 }
 
 core::Result<void> WeightSource::rename(const KeyRenames& renames) {

@@ -1,6 +1,7 @@
 #pragma once
 /// ComfyUI-style "fp8_scaled" checkpoints for tests: every matrix stored as fp8 e4m3fn with a per-tensor
-/// `<module>.scale_weight`, plus the `scaled_fp8` marker; the dequantised weights are what a loader must give.
+/// `<module>.scale_weight`, plus the `scaled_fp8` marker; the dequantised weights are what a loader must
+/// give.
 
 #include <torch/torch.h>
 
@@ -39,9 +40,9 @@ inline uint8_t float_to_e4m3(float x) {
 }
 
 struct ScaledFp8 {
-    std::vector<inference::TensorBlob> blobs;             ///< what the file holds (prefixed names)
-    std::map<std::string, torch::Tensor> dequantised;     ///< unprefixed name → the weight a loader must give
-    size_t quantised = 0;                                 ///< matrices stored as fp8
+    std::vector<inference::TensorBlob> blobs;          ///< what the file holds (prefixed names)
+    std::map<std::string, torch::Tensor> dequantised;  ///< unprefixed name → the weight a loader must give
+    size_t quantised = 0;                              ///< matrices stored as fp8
 };
 
 /// Quantises every `*.weight` of rank ≥ 2 in `named` (f32) to fp8 with scale max|w|/448; the rest stays f32.
@@ -72,8 +73,8 @@ inline ScaledFp8 quantise_scaled_fp8(const std::vector<std::pair<std::string, to
         }
         out.dequantised[name] = deq;
         out.blobs.push_back(std::move(q));
-        out.blobs.push_back(
-            inference::to_blob(prefix + name.substr(0, name.size() - 6) + "scale_weight", torch::tensor(scale)));
+        out.blobs.push_back(inference::to_blob(prefix + name.substr(0, name.size() - 6) + "scale_weight",
+                                               torch::tensor(scale)));
         ++out.quantised;
     }
     out.blobs.push_back({prefix + "scaled_fp8", inference::DType::F8_E4M3, {0}, {}});

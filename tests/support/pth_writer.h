@@ -134,12 +134,20 @@ struct Pickler {
         return op('t').put();
     }
     Pickler& ordered_dict() { return global("collections", "OrderedDict").op(')').op('R').put(); }
-    /// _rebuild_tensor_v2(('storage', torch.<type>Storage, key, 'cpu', numel), offset, size, stride, False, OrderedDict())
+    /// _rebuild_tensor_v2(('storage', torch.<type>Storage, key, 'cpu', numel), offset, size, stride, False,
+    /// OrderedDict())
     Pickler& tensor(const std::string& type, const std::string& key, int64_t numel, int64_t offset,
                     const std::vector<int64_t>& size, const std::vector<int64_t>& stride) {
         global("torch._utils", "_rebuild_tensor_v2");
         op('(');
-        op('(').str("storage").global("torch", type + "Storage").str(key).str("cpu").integer(numel).op('t').put();
+        op('(')
+            .str("storage")
+            .global("torch", type + "Storage")
+            .str(key)
+            .str("cpu")
+            .integer(numel)
+            .op('t')
+            .put();
         op('Q');
         integer(offset).int_tuple(size).int_tuple(stride).op(0x89);
         ordered_dict();
@@ -173,12 +181,13 @@ inline void write_pth(const std::filesystem::path& path,
         const torch::Tensor t = tensors[i].second.contiguous().cpu();
         const std::string key = std::to_string(i);
         const auto type = t.scalar_type();
-        const std::string storage = type == torch::kFloat32   ? "Float"
-                                    : type == torch::kFloat16 ? "Half"
+        const std::string storage = type == torch::kFloat32    ? "Float"
+                                    : type == torch::kFloat16  ? "Half"
                                     : type == torch::kBFloat16 ? "BFloat16"
                                                                : "";
         if (storage.empty()) throw std::runtime_error("write_pth: f32, f16 or bf16 only");
-        std::vector<int64_t> size(t.sizes().begin(), t.sizes().end()), stride(t.strides().begin(), t.strides().end());
+        std::vector<int64_t> size(t.sizes().begin(), t.sizes().end()),
+            stride(t.strides().begin(), t.strides().end());
         p.str(tensors[i].first).tensor(storage, key, t.numel(), 0, size, stride);
         storages.push_back({key, type == torch::kFloat32 ? raw<float>(t) : raw<uint16_t>(t)});
     }

@@ -51,15 +51,15 @@ struct WanBenchReport {
     std::string config, device;
     WanBenchOptions options;
     int64_t tokens = 0, dit_parameters = 0;
-    double matmul_tflops = 0.0;       ///< a large square product's rate on the device, in the DiT's precision
-    double text_seconds = 0.0;        ///< prompt + negative, 512 tokens each
-    int64_t text_peak_bytes = 0;      ///< host peak RSS while the encoder lived
-    double step_seconds = 0.0;        ///< one sampling step: the DiT on the CFG pair (median)
-    double step_tflops = 0.0;         ///< the step's matrix-product work per second
-    int64_t dit_peak_bytes = 0;       ///< host peak RSS while the DiT lived (device memory not included)
-    double decode_seconds = 0.0;      ///< VAE decode, latent frame by latent frame (the pipeline's way)
+    double matmul_tflops = 0.0;   ///< a large square product's rate on the device, in the DiT's precision
+    double text_seconds = 0.0;    ///< prompt + negative, 512 tokens each
+    int64_t text_peak_bytes = 0;  ///< host peak RSS while the encoder lived
+    double step_seconds = 0.0;    ///< one sampling step: the DiT on the CFG pair (median)
+    double step_tflops = 0.0;     ///< the step's matrix-product work per second
+    int64_t dit_peak_bytes = 0;   ///< host peak RSS while the DiT lived (device memory not included)
+    double decode_seconds = 0.0;  ///< VAE decode, latent frame by latent frame (the pipeline's way)
     int64_t decode_peak_bytes = 0;
-    int vae_tile = 0;                 ///< the decode's tile size in pixels (0: whole frames)
+    int vae_tile = 0;  ///< the decode's tile size in pixels (0: whole frames)
 };
 
 /// Builds each part at the released size in turn (text encoder, DiT, VAE), fills it with small random

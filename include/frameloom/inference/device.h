@@ -19,7 +19,7 @@ struct DevicePolicy {
     Precision precision = Precision::Auto;
     int cpu_threads = 0;  ///< 0 = all cores
     int vae_tile = 0;     ///< VAE decode in spatial tiles of about this many pixels (0 = whole frames)
-    bool offload = false; ///< keep the DiT's blocks in host memory, one on the device at a time (CUDA)
+    bool offload = false;  ///< keep the DiT's blocks in host memory, one on the device at a time (CUDA)
 
     /// Auto → CUDA when available, else CPU. Error when CUDA is requested but absent
     /// ("CUDA requested but this build/machine has none: use --device cpu").

@@ -135,8 +135,9 @@ TEST_F(T5Layouts, HuggingFaceNamesWithTiedCopyAndEmbeddedTokenizer) {
     // Only the tied copy stored, in fp16, under a prefix.
     std::vector<TensorBlob> copy_only;
     for (const auto& [k, v] : hf_)
-        copy_only.push_back(to_blob("text_model." + (k == "shared.weight" ? std::string("encoder.embed_tokens.weight") : k),
-                                    v.to(torch::kFloat16)));
+        copy_only.push_back(
+            to_blob("text_model." + (k == "shared.weight" ? std::string("encoder.embed_tokens.weight") : k),
+                    v.to(torch::kFloat16)));
     const fs::path half = dir_ / "umt5_xxl_fp16.safetensors";
     ASSERT_TRUE(write_safetensors(half, copy_only).ok());
     EXPECT_LT(rel_error(run(half)), 5e-3);
@@ -156,7 +157,8 @@ TEST_F(T5Layouts, ComfyUIFp8Scaled) {
     ASSERT_TRUE(out.defined());
     torch::NoGradGuard no_grad;
     const torch::Tensor expect = want->forward(ids_, mask_);
-    EXPECT_LT((out - expect).abs().max().item<double>(), 1e-5 * std::max(1.0, expect.abs().max().item<double>()));
+    EXPECT_LT((out - expect).abs().max().item<double>(),
+              1e-5 * std::max(1.0, expect.abs().max().item<double>()));
     EXPECT_LT(rel_error(out), 0.3);  // fp8 is coarse, but still the same encoder
 }
 

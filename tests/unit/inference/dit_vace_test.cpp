@@ -1,14 +1,15 @@
-// WanDiT with VACE blocks (Wan2.1 VACE-1.3B/14B layout: vace_patch_embedding, vace_blocks.{n} with before_proj
-// on block 0 and after_proj on every one): keys, placement from the weights, and invariants that hold without
-// a reference golden (zero hints change nothing; the hints reach the output only through their layers).
+// WanDiT with VACE blocks (Wan2.1 VACE-1.3B/14B layout: vace_patch_embedding, vace_blocks.{n} with
+// before_proj on block 0 and after_proj on every one): keys, placement from the weights, and invariants that
+// hold without a reference golden (zero hints change nothing; the hints reach the output only through their
+// layers).
 #include <gtest/gtest.h>
 
 #include <map>
 #include <string>
 #include <vector>
 
-#include "inference/arch/wan/dit.h"
 #include "frameloom/inference/parity.h"
+#include "inference/arch/wan/dit.h"
 #include "inference/tensor_io.h"
 #include "support/temp_dir.h"
 
@@ -59,7 +60,8 @@ TEST(WanDiTVace, KeysAndPlacementFromTheWeights) {
     EXPECT_EQ(found->model_type, "vace");
     EXPECT_EQ(found->vace_in_dim, 6);
     EXPECT_EQ(found->vace_layers, (std::vector<int64_t>{0, 2}));  // 2 vace blocks over 4 layers: every 2nd
-    auto given = WanDiTConfig::from_shapes(shapes, {{"num_heads", "2"}, {"text_len", "8"}, {"vace_layers", "[1, 3]"}});
+    auto given =
+        WanDiTConfig::from_shapes(shapes, {{"num_heads", "2"}, {"text_len", "8"}, {"vace_layers", "[1, 3]"}});
     ASSERT_TRUE(given.ok()) << given.message();
     EXPECT_EQ(given->vace_layers, (std::vector<int64_t>{1, 3}));
     auto bad = WanDiTConfig::from_shapes(shapes, {{"num_heads", "2"}, {"vace_layers", "[1]"}});
@@ -116,7 +118,8 @@ TEST(WanDiTVace, HintsReachTheOutputScaledAndOnlyWhenGiven) {
     const torch::Tensor hinted = dit->forward(in.x, in.t, in.ctx, {}, {}, in.vace, 1.0);
     EXPECT_GT((hinted - plain).abs().max().item<double>(), 1e-3);
     EXPECT_TRUE(torch::allclose(dit->forward(in.x, in.t, in.ctx, {}, {}, in.vace, 0.0), plain, 1e-6, 1e-6));
-    EXPECT_TRUE(torch::allclose(dit->forward(in.x, in.t, in.ctx), plain, 1e-6, 1e-6));  // no context: no hints
+    EXPECT_TRUE(
+        torch::allclose(dit->forward(in.x, in.t, in.ctx), plain, 1e-6, 1e-6));  // no context: no hints
     // A batch-1 context is shared by the CFG pair: the same as giving it to each sample.
     EXPECT_TRUE(torch::allclose(dit->forward(in.x, in.t, in.ctx, {}, {}, in.vace.expand({2, -1, -1, -1, -1})),
                                 hinted, 1e-6, 1e-6));
@@ -155,7 +158,8 @@ TEST(WanDiTVace, OffloadedBlocksGiveTheSameResult) {
     Inputs in;
     torch::NoGradGuard no_grad;
     const torch::Tensor before = dit->forward(in.x, in.t, in.ctx, {}, {}, in.vace);
-    const torch::Device device = torch::cuda::is_available() ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
+    const torch::Device device =
+        torch::cuda::is_available() ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
     dit->offload_blocks_to(device);
     const torch::Tensor after =
         dit->forward(in.x.to(device), in.t, in.ctx.to(device), {}, {}, in.vace.to(device)).cpu();
@@ -183,7 +187,8 @@ TEST(WanDiTVace, ParityOnTheT2VGoldenWithZeroHints) {
     torch::manual_seed(7);
     WanDiT vace(c);  // random VACE blocks, zero after_proj/before_proj
     std::vector<TensorBlob> blobs;
-    for (const auto& info : weights->tensors()) blobs.push_back(to_blob(info.name, *read_tensor(*weights, info)));
+    for (const auto& info : weights->tensors())
+        blobs.push_back(to_blob(info.name, *read_tensor(*weights, info)));
     for (const auto& p : vace->named_parameters())
         if (p.key().starts_with("vace_")) blobs.push_back(to_blob(p.key(), p.value().detach()));
     auto meta = weights->metadata();
@@ -195,7 +200,8 @@ TEST(WanDiTVace, ParityOnTheT2VGoldenWithZeroHints) {
         const torch::Tensor t = *read_tensor(*io, info);
         io_blobs.push_back(to_blob(info.name, t));
         if (info.name.starts_with("x."))
-            io_blobs.push_back(to_blob("vace_context." + info.name.substr(2), torch::randn({6, t.size(1), t.size(2), t.size(3)})));
+            io_blobs.push_back(to_blob("vace_context." + info.name.substr(2),
+                                       torch::randn({6, t.size(1), t.size(2), t.size(3)})));
     }
     auto io_meta = io->metadata();
     io_meta["component"] = "vace";

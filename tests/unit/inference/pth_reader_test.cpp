@@ -15,11 +15,11 @@ namespace fl::inference {
 namespace {
 namespace fs = std::filesystem;
 using test::archive;
-using test::put16;
-using test::put32;
 using test::Bytes;
 using test::make_zip;
 using test::Pickler;
+using test::put16;
+using test::put32;
 using test::raw;
 using test::ZipEntryIn;
 

@@ -431,7 +431,8 @@ TEST(WanVAE, TiledDecodeIsCloseToWholeFramesAndExactWhenOneTile) {
         const torch::Tensor latent = torch::randn({1, g.vae->config().z_dim, 2, 12, 16});
         const auto collect = [&](int64_t tile) {
             std::vector<torch::Tensor> chunks;
-            g.vae->decode_chunks(latent, [&](const torch::Tensor& c) { chunks.push_back(c); }, tile);
+            g.vae->decode_chunks(
+                latent, [&](const torch::Tensor& c) { chunks.push_back(c); }, tile);
             return torch::cat(chunks, 2);
         };
         const torch::Tensor whole = collect(0);
@@ -444,7 +445,8 @@ TEST(WanVAE, TiledDecodeIsCloseToWholeFramesAndExactWhenOneTile) {
         // hide seams, so the fractions are larger than a trained VAE's on real frames).
         const double diff = (tiled - whole).abs().mean().item<double>();
         const double signal = whole.abs().mean().item<double>();
-        EXPECT_LT(diff, 0.4 * signal) << (v22 ? "wan22" : "wan21") << " diff " << diff << " signal " << signal;
+        EXPECT_LT(diff, 0.4 * signal)
+            << (v22 ? "wan22" : "wan21") << " diff " << diff << " signal " << signal;
         const double small = (collect(4) - whole).abs().mean().item<double>();
         const double large = (collect(12) - whole).abs().mean().item<double>();
         EXPECT_LT(large, diff);

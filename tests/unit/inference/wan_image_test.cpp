@@ -1,7 +1,5 @@
 // Wan's own image conditioning (reference/wan.md §5.6): the mask, CLIP towers in both layouts, and I2V /
 // FLF2V generation through a tiny model (random DiT, the golden VAE and CLIP, the default model's text side).
-#include "inference/wan_image_conditioning.h"
-
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -14,6 +12,7 @@
 #include "inference/arch/wan/dit.h"
 #include "inference/tensor_io.h"
 #include "inference/vace_conditioning.h"
+#include "inference/wan_image_conditioning.h"
 #include "support/pth_writer.h"
 #include "support/temp_dir.h"
 
@@ -45,15 +44,22 @@ std::vector<TensorBlob> hf_clip_blobs(const SafeTensorsFile& file) {
         const auto put = [&](const std::string& name, const torch::Tensor& v) {
             out.push_back(to_blob("vision_model." + name, v.contiguous()));
         };
-        if (k == "cls_embedding") put("embeddings.class_embedding", t.reshape({-1}));
-        else if (k == "pos_embedding") put("embeddings.position_embedding.weight", t[0]);
-        else if (k == "patch_embedding.weight") put("embeddings.patch_embedding.weight", t);
-        else if (k.starts_with("pre_norm.")) put("pre_layrnorm." + k.substr(9), t);
-        else if (k.starts_with("post_norm.")) put("post_layernorm." + k.substr(10), t);
-        else if (k == "head") out.push_back(to_blob("visual_projection.weight", t.t().contiguous()));
+        if (k == "cls_embedding")
+            put("embeddings.class_embedding", t.reshape({-1}));
+        else if (k == "pos_embedding")
+            put("embeddings.position_embedding.weight", t[0]);
+        else if (k == "patch_embedding.weight")
+            put("embeddings.patch_embedding.weight", t);
+        else if (k.starts_with("pre_norm."))
+            put("pre_layrnorm." + k.substr(9), t);
+        else if (k.starts_with("post_norm."))
+            put("post_layernorm." + k.substr(10), t);
+        else if (k == "head")
+            out.push_back(to_blob("visual_projection.weight", t.t().contiguous()));
         else if (k.starts_with("transformer.")) {
             const size_t dot = k.find('.', 12);
-            const std::string layer = "encoder.layers." + k.substr(12, dot - 12) + ".", rest = k.substr(dot + 1);
+            const std::string layer = "encoder.layers." + k.substr(12, dot - 12) + ".",
+                              rest = k.substr(dot + 1);
             if (rest.starts_with("attn.to_qkv.")) {
                 const auto parts = t.chunk(3, 0);
                 const std::string p = rest.substr(12);
@@ -61,8 +67,10 @@ std::vector<TensorBlob> hf_clip_blobs(const SafeTensorsFile& file) {
                 put(layer + "self_attn.k_proj." + p, parts[1]);
                 put(layer + "self_attn.v_proj." + p, parts[2]);
             } else {
-                static const KeyRenames r = {{"norm1.", "layer_norm1."}, {"norm2.", "layer_norm2."},
-                                             {"mlp.0.", "mlp.fc1."},     {"mlp.2.", "mlp.fc2."},
+                static const KeyRenames r = {{"norm1.", "layer_norm1."},
+                                             {"norm2.", "layer_norm2."},
+                                             {"mlp.0.", "mlp.fc1."},
+                                             {"mlp.2.", "mlp.fc2."},
                                              {"attn.proj.", "self_attn.out_proj."}};
                 put(layer + apply_renames(rest, r), t);
             }
@@ -76,7 +84,8 @@ TEST(CLIPLayouts, ReleaseArchiveAndHuggingFaceFileGiveTheSameTokens) {
     ASSERT_TRUE(file.ok()) << file.message();
     test::TempDir dir("fl-clip-layouts");
     std::vector<std::pair<std::string, torch::Tensor>> named;
-    for (const auto& info : file->tensors()) named.emplace_back("model." + info.name, *read_tensor(*file, info));
+    for (const auto& info : file->tensors())
+        named.emplace_back("model." + info.name, *read_tensor(*file, info));
     named.emplace_back("textual.token_embedding.weight", torch::zeros({4, 2}));  // the text tower, unused
     test::write_pth(dir / "models_clip.pth", named);
     auto meta = file->metadata();
@@ -98,7 +107,8 @@ TEST(CLIPLayouts, ReleaseArchiveAndHuggingFaceFileGiveTheSameTokens) {
     auto pth = wan::load_clip_vision(dir / "models_clip.pth");
     ASSERT_TRUE(pth.ok()) << pth.message();
     const auto want_params = (*reference)->named_parameters();
-    for (const auto& p : (*pth)->named_parameters()) EXPECT_TRUE(torch::equal(p.value(), want_params[p.key()])) << p.key();
+    for (const auto& p : (*pth)->named_parameters())
+        EXPECT_TRUE(torch::equal(p.value(), want_params[p.key()])) << p.key();
 }
 
 /// Writes a card for a random tiny DiT `c` beside the default model's text side; `vae` and `clip` as given.
@@ -118,15 +128,17 @@ ModelCard write_tiny_card(const fs::path& root, const std::string& id, const wan
         for (auto& p : dit->parameters()) p.normal_(0.0, 0.3);  // the zero-initialised head would hide y
     }
     const fs::path dit_path = root / "diffusion_models" / (id + ".safetensors");
-    const std::map<std::string, std::string> meta = {
-        {"num_heads", std::to_string(c.num_heads)}, {"text_len", std::to_string(c.text_len)}, {"model_type", c.model_type}};
+    const std::map<std::string, std::string> meta = {{"num_heads", std::to_string(c.num_heads)},
+                                                     {"text_len", std::to_string(c.text_len)},
+                                                     {"model_type", c.model_type}};
     EXPECT_TRUE(write_safetensors(dit_path, module_blobs(*dit), meta).ok());
     nlohmann::json files = {{"dit", dit_path.string()},
                             {"text_encoder", base->file("text_encoder").string()},
                             {"tokenizer", base->file("tokenizer").string()},
                             {"vae", vae.string()}};
     if (!clip.empty()) files["clip_vision"] = clip.string();
-    nlohmann::json card = {{"id", id}, {"architecture", "wan-dit"}, {"codec", codec}, {"files", files}, {"tasks", tasks}};
+    nlohmann::json card = {
+        {"id", id}, {"architecture", "wan-dit"}, {"codec", codec}, {"files", files}, {"tasks", tasks}};
     std::ofstream(root / (id + ".json")) << card.dump(2);
     auto loaded = load_model_card(root / (id + ".json"));
     EXPECT_TRUE(loaded.ok()) << loaded.message();
@@ -157,8 +169,8 @@ ModelCard tiny_image_model(const fs::path& root, bool flf2v) {
     c.clip_dim = 64;
     c.emb_pos_len = flf2v ? 10 : 0;
     return write_tiny_card(root, flf2v ? "tiny-flf2v" : "tiny-i2v", c, "wan-vae",
-                           golden("wan_vae_tiny.weights.safetensors"), golden("clip_vision_tiny.weights.safetensors"),
-                           {flf2v ? "flf2v" : "i2v"});
+                           golden("wan_vae_tiny.weights.safetensors"),
+                           golden("clip_vision_tiny.weights.safetensors"), {flf2v ? "flf2v" : "i2v"});
 }
 
 core::Frame solid(int w, int h, uint8_t r, uint8_t g, uint8_t b) {
@@ -280,7 +292,8 @@ TEST(VaceConditioning, MaskFoldsEightByEightCellsAndResamplesTimeLikeTheReferenc
         for (int64_t t = 0; t < 2; ++t)
             for (int64_t i = 0; i < 2; ++i)
                 for (int64_t j = 0; j < 3; ++j)
-                    EXPECT_EQ(m[c][t][i][j].item<float>(), mask[1 + 2 * t][i * 8 + c / 8][j * 8 + c % 8].item<float>());
+                    EXPECT_EQ(m[c][t][i][j].item<float>(),
+                              mask[1 + 2 * t][i * 8 + c / 8][j * 8 + c % 8].item<float>());
 }
 
 TEST(WanImagePipeline, VaceTakesFramesReferencesAndExtensions) {
@@ -289,8 +302,9 @@ TEST(WanImagePipeline, VaceTakesFramesReferencesAndExtensions) {
     c.num_layers = 2;
     c.vace_in_dim = 2 * 4 + 64;  // inactive + reactive latents of the 4-channel golden VAE, and the mask
     c.vace_layers = {0, 1};
-    const ModelCard card = write_tiny_card(root.path(), "tiny-vace", c, "wan-vae", golden("wan_vae_tiny.weights.safetensors"),
-                                           {}, {"t2v", "i2v", "flf2v", "extend", "reference"});
+    const ModelCard card =
+        write_tiny_card(root.path(), "tiny-vace", c, "wan-vae", golden("wan_vae_tiny.weights.safetensors"),
+                        {}, {"t2v", "i2v", "flf2v", "extend", "reference"});
     DevicePolicy cpu;
     cpu.device = DeviceKind::CPU;
     auto generator = Generator::load(card, cpu);

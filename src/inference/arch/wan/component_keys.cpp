@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <map>
-#include <vector>
 #include <string>
+#include <vector>
 
 #include "inference/arch/wan/config_util.h"
 
@@ -29,7 +29,8 @@ core::Result<void> fill_from(torch::nn::Module& module, const std::map<std::stri
     torch::NoGradGuard no_grad;
     for (auto& p : module.named_parameters()) {
         const auto it = state.find(p.key());
-        if (it == state.end()) return core::fail("checkpoint " + where + " has no weight for '" + p.key() + "'");
+        if (it == state.end())
+            return core::fail("checkpoint " + where + " has no weight for '" + p.key() + "'");
         if (it->second.sizes() != p.value().sizes())
             return core::fail("checkpoint " + where + ": '" + p.key() + "' does not fit the model's shape");
         p.value().copy_(it->second.to(p.value().scalar_type()));
@@ -37,7 +38,8 @@ core::Result<void> fill_from(torch::nn::Module& module, const std::map<std::stri
     return core::ok();
 }
 
-/// A Hugging Face CLIPVisionModel (keys after `vision_model.`) as the release's `visual.*` state, q/k/v fused.
+/// A Hugging Face CLIPVisionModel (keys after `vision_model.`) as the release's `visual.*` state, q/k/v
+/// fused.
 core::Result<std::map<std::string, torch::Tensor>> clip_from_hf(const WeightSource& source) {
     std::map<std::string, torch::Tensor> out;
     const auto read = [&](const std::string& key) { return source.read(key); };
@@ -58,7 +60,8 @@ core::Result<std::map<std::string, torch::Tensor>> clip_from_hf(const WeightSour
         const std::string p = part;
         FL_TRY(take("pre_layrnorm." + p, "pre_norm." + p));
         for (int64_t i = 0; source.find("encoder.layers." + std::to_string(i) + ".layer_norm1.weight"); ++i) {
-            const std::string from = "encoder.layers." + std::to_string(i) + ".", to = "transformer." + std::to_string(i) + ".";
+            const std::string from = "encoder.layers." + std::to_string(i) + ".",
+                              to = "transformer." + std::to_string(i) + ".";
             FL_TRY(take(from + "layer_norm1." + p, to + "norm1." + p));
             FL_TRY(take(from + "layer_norm2." + p, to + "norm2." + p));
             FL_TRY(take(from + "mlp.fc1." + p, to + "mlp.0." + p));
@@ -145,16 +148,18 @@ core::Result<WeightSource> open_t5_weights(const std::filesystem::path& path) {
         if (!source->find("shared.weight") && source->find("encoder.embed_tokens.weight"))
             FL_TRY(source->rename({{"encoder.embed_tokens.", "shared."}}));
         source->drop_if([](const std::string& k) {
-            return k == "encoder.embed_tokens.weight" || k.starts_with("decoder.") || k.starts_with("lm_head.");
+            return k == "encoder.embed_tokens.weight" || k.starts_with("decoder.") ||
+                   k.starts_with("lm_head.");
         });
         FL_TRY(source->rename(hf_t5_to_original_renames()));
     }
     // ComfyUI may embed the tokenizer model as a byte tensor; it is read from the tokenizer file instead.
     source->drop_if([](const std::string& k) { return k == "spiece_model"; });
     if (!source->find("token_embedding.weight"))
-        return core::fail("not a T5 encoder checkpoint: " + path.string() +
-                          " has neither 'token_embedding.weight' (original) nor 'shared.weight' (Hugging Face); "
-                          "use models_t5_umt5-xxl-enc-bf16.pth or umt5_xxl_fp16.safetensors");
+        return core::fail(
+            "not a T5 encoder checkpoint: " + path.string() +
+            " has neither 'token_embedding.weight' (original) nor 'shared.weight' (Hugging Face); "
+            "use models_t5_umt5-xxl-enc-bf16.pth or umt5_xxl_fp16.safetensors");
     return source;
 }
 
@@ -175,7 +180,8 @@ core::Result<WeightSource> open_vae_weights(const std::filesystem::path& path) {
     auto source = WeightSource::open(path);
     if (!source) return source.error();
     for (const auto& [name, entry] : source->entries())
-        if (name.find("encoder.conv_in.") != std::string::npos || name.find("down_blocks.") != std::string::npos)
+        if (name.find("encoder.conv_in.") != std::string::npos ||
+            name.find("down_blocks.") != std::string::npos)
             return core::fail("VAE " + path.string() +
                               " is in the diffusers layout, which is not supported: use Wan2.1_VAE.pth / "
                               "Wan2.2_VAE.pth or ComfyUI's wan_2.1_vae.safetensors / wan2.2_vae.safetensors");

@@ -139,12 +139,15 @@ core::Result<WanDiTConfig> WanDiTConfig::from_shapes(const ShapeMap& shapes,
         int64_t count = 0;
         while (shapes.count(prefix + "vace_blocks." + std::to_string(count) + ".after_proj.weight")) ++count;
         if (count == 0)
-            return core::fail("Wan DiT checkpoint: vace_patch_embedding without vace_blocks (truncated file?)");
+            return core::fail(
+                "Wan DiT checkpoint: vace_patch_embedding without vace_blocks (truncated file?)");
         if (auto v = meta_field(metadata, "vace_layers")) {
             const auto j = nlohmann::json::parse(*v, nullptr, false);
-            if (!j.is_array()) return core::fail("Wan DiT metadata 'vace_layers' is not a list: '" + *v + "'");
+            if (!j.is_array())
+                return core::fail("Wan DiT metadata 'vace_layers' is not a list: '" + *v + "'");
             for (const auto& e : j) {
-                if (!e.is_number_integer()) return core::fail("Wan DiT metadata 'vace_layers' holds a non-integer");
+                if (!e.is_number_integer())
+                    return core::fail("Wan DiT metadata 'vace_layers' holds a non-integer");
                 c.vace_layers.push_back(e.get<int64_t>());
             }
         } else {
@@ -155,8 +158,8 @@ core::Result<WanDiTConfig> WanDiTConfig::from_shapes(const ShapeMap& shapes,
             for (int64_t i = 0; i < c.num_layers; i += c.num_layers / count) c.vace_layers.push_back(i);
         }
         if (static_cast<int64_t>(c.vace_layers.size()) != count)
-            return core::fail("Wan DiT checkpoint: " + std::to_string(count) + " vace blocks but vace_layers lists " +
-                              std::to_string(c.vace_layers.size()));
+            return core::fail("Wan DiT checkpoint: " + std::to_string(count) +
+                              " vace blocks but vace_layers lists " + std::to_string(c.vace_layers.size()));
     }
     if (c.vace_in_dim > 0) {
         c.model_type = "vace";  // the weights say so, whatever a copied base config's model_type says
@@ -184,9 +187,11 @@ core::Result<void> WanDiTConfig::validate() const {
     if (!image_type && model_type != "t2v" && model_type != "ti2v" && model_type != "vace")
         return bad("unknown model_type '" + model_type + "' (expected t2v, i2v, flf2v, ti2v or vace)");
     if ((model_type == "vace") != (vace_in_dim > 0))
-        return bad("model_type vace goes with vace_patch_embedding (vace_in_dim " + std::to_string(vace_in_dim) + ")");
+        return bad("model_type vace goes with vace_patch_embedding (vace_in_dim " +
+                   std::to_string(vace_in_dim) + ")");
     for (size_t i = 0; i < vace_layers.size(); ++i)
-        if (vace_layers[i] < 0 || vace_layers[i] >= num_layers || (i > 0 && vace_layers[i] <= vace_layers[i - 1]))
+        if (vace_layers[i] < 0 || vace_layers[i] >= num_layers ||
+            (i > 0 && vace_layers[i] <= vace_layers[i - 1]))
             return bad("vace_layers must be increasing block indices below " + std::to_string(num_layers));
     if (image_type && in_dim <= out_dim)
         return bad(model_type + " concatenates the image condition y to the noise, so in_dim (" +
@@ -523,7 +528,8 @@ WanDiTImpl::WanDiTImpl(const WanDiTConfig& config, bool initialise)
     if (c.image_cross_attn)
         p.img_emb = register_module("img_emb", ImageEmbedding(c.clip_dim, c.dim, c.emb_pos_len));
     if (c.vace_in_dim > 0) {
-        p.vace_patch_embedding = register_module("vace_patch_embedding", PatchEmbed(c.vace_in_dim, c.dim, c.patch));
+        p.vace_patch_embedding =
+            register_module("vace_patch_embedding", PatchEmbed(c.vace_in_dim, c.dim, c.patch));
         auto vace = register_module("vace_blocks", torch::nn::ModuleList());
         for (size_t i = 0; i < c.vace_layers.size(); ++i) {
             p.vace_blocks.push_back(VaceBlock(c, i == 0));
@@ -668,7 +674,8 @@ torch::Tensor WanDiTImpl::forward(const torch::Tensor& x, const torch::Tensor& t
 
 torch::Tensor WanDiTImpl::forward(const torch::Tensor& x_in, const torch::Tensor& t,
                                   const torch::Tensor& context, const torch::Tensor& clip_fea,
-                                  const torch::Tensor& y, const torch::Tensor& vace_context, double vace_scale) {
+                                  const torch::Tensor& y, const torch::Tensor& vace_context,
+                                  double vace_scale) {
     // No NoGradGuard here: the trainer differentiates through the forward; inference callers disable grad.
     const auto& c = config_;
     const auto& p = *parts_;
@@ -758,9 +765,10 @@ torch::Tensor WanDiTImpl::forward(const torch::Tensor& x_in, const torch::Tensor
         TORCH_CHECK(vace_context.dim() == 5 && vace_context.size(1) == c.vace_in_dim &&
                         (vace_context.size(0) == b || vace_context.size(0) == 1) &&
                         vace_context.sizes().slice(2).equals(x.sizes().slice(2)),
-                    "WanDiT: vace_context must be [B or 1, ", c.vace_in_dim, ", F, H, W] matching x ", x.sizes(),
-                    ", got ", vace_context.sizes());
-        torch::Tensor ct = p.vace_patch_embedding->forward(patchify(vace_context.expand({b, -1, -1, -1, -1})));
+                    "WanDiT: vace_context must be [B or 1, ", c.vace_in_dim, ", F, H, W] matching x ",
+                    x.sizes(), ", got ", vace_context.sizes());
+        torch::Tensor ct =
+            p.vace_patch_embedding->forward(patchify(vace_context.expand({b, -1, -1, -1, -1})));
         for (size_t i = 0; i < p.vace_blocks.size(); ++i) {
             auto& vb = *p.vace_blocks[i].ptr();
             bring(vb);

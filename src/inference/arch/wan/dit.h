@@ -90,8 +90,8 @@ public:
     /// VACE: as above, plus vace_context [B or 1, vace_in_dim, F, H, W] (same grid as x), run through the
     /// vace blocks into one hint per vace layer, each added (× `vace_scale`) after its main block.
     torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& t, const torch::Tensor& context,
-                          const torch::Tensor& clip_fea, const torch::Tensor& y, const torch::Tensor& vace_context,
-                          double vace_scale = 1.0);
+                          const torch::Tensor& clip_fea, const torch::Tensor& y,
+                          const torch::Tensor& vace_context, double vace_scale = 1.0);
     /// img_emb: CLIP tokens → image context rows prepended to the text in cross-attention. i2v: clip_fea
     /// [B, 257, clip_dim] → [B, 257, dim]; flf2v: [2B, 257, clip_dim] (first and last frame per sample) or
     /// [B, 514, clip_dim], plus emb_pos → [B, 514, dim]. fp32 out.

@@ -134,8 +134,8 @@ core::Result<std::vector<int64_t>> shape_of(const ShapeMap& shapes, const std::s
     const auto it = shapes.find(key);
     if (it == shapes.end()) return core::fail("not a T5 encoder checkpoint: it has no '" + key + "'");
     if (it->second.size() != rank)
-        return core::fail("not a T5 encoder checkpoint: '" + key + "' has rank " + std::to_string(it->second.size()) +
-                          ", expected " + std::to_string(rank));
+        return core::fail("not a T5 encoder checkpoint: '" + key + "' has rank " +
+                          std::to_string(it->second.size()) + ", expected " + std::to_string(rank));
     return it->second;
 }
 
@@ -148,8 +148,9 @@ struct T5EncoderImpl::Parts {
     T5LayerNorm norm{nullptr};
 };
 
-core::Result<T5Config> T5Config::from_shapes(const ShapeMap& shapes, const std::map<std::string, std::string>& metadata,
-                                            const std::string& prefix) {
+core::Result<T5Config> T5Config::from_shapes(const ShapeMap& shapes,
+                                             const std::map<std::string, std::string>& metadata,
+                                             const std::string& prefix) {
     T5Config c;
     auto emb = shape_of(shapes, prefix + "token_embedding.weight", 2);
     if (!emb) return emb.error();
@@ -181,7 +182,8 @@ core::Result<T5Config> T5Config::from_shapes(const ShapeMap& shapes, const std::
     }
     if (c.dim_attn % c.num_heads != 0)
         return core::fail("not a T5 encoder checkpoint: it has attention width " +
-                          std::to_string(c.dim_attn) + " not divisible by " + std::to_string(c.num_heads) + " heads");
+                          std::to_string(c.dim_attn) + " not divisible by " + std::to_string(c.num_heads) +
+                          " heads");
     return c;
 }
 

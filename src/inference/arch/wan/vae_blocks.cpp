@@ -333,13 +333,17 @@ void decode_chunked_tiled(Decoder3dImpl& decoder, const CausalConv3dImpl& conv2,
                     decoder.forward(x.narrow(2, i, 1).narrow(3, ys[a], th).narrow(4, xs[b], tw), caches[k]);
                 if (!acc.defined()) {  // [B, C, f, H, W] at the decoder's output scale
                     scale = part.size(3) / th;
-                    acc = torch::zeros({part.size(0), part.size(1), part.size(2), h * scale, w * scale}, part.options());
+                    acc = torch::zeros({part.size(0), part.size(1), part.size(2), h * scale, w * scale},
+                                       part.options());
                     weight = torch::zeros({1, 1, 1, h * scale, w * scale}, part.options());
                 }
                 const int64_t ramp = overlap * scale;
-                const torch::Tensor wy = axis_weight(th * scale, ramp, a > 0, a + 1 < ys.size()).to(part.options());
-                const torch::Tensor wx = axis_weight(tw * scale, ramp, b > 0, b + 1 < xs.size()).to(part.options());
-                const torch::Tensor wt = (wy.view({-1, 1}) * wx.view({1, -1})).view({1, 1, 1, th * scale, tw * scale});
+                const torch::Tensor wy =
+                    axis_weight(th * scale, ramp, a > 0, a + 1 < ys.size()).to(part.options());
+                const torch::Tensor wx =
+                    axis_weight(tw * scale, ramp, b > 0, b + 1 < xs.size()).to(part.options());
+                const torch::Tensor wt =
+                    (wy.view({-1, 1}) * wx.view({1, -1})).view({1, 1, 1, th * scale, tw * scale});
                 acc.narrow(3, ys[a] * scale, th * scale).narrow(4, xs[b] * scale, tw * scale).add_(part * wt);
                 weight.narrow(3, ys[a] * scale, th * scale).narrow(4, xs[b] * scale, tw * scale).add_(wt);
             }

@@ -183,10 +183,11 @@ torch::Tensor encode_chunked(Encoder3dImpl& encoder, const CausalConv3dImpl& con
 void decode_chunked(Decoder3dImpl& decoder, const CausalConv3dImpl& conv2, const torch::Tensor& z,
                     const FrameSink& sink);
 
-/// decode_chunked over spatial tiles of `tile` × `tile` latent cells overlapping by `overlap` cells, each with
-/// its own cache, run in lockstep latent frame by latent frame and blended linearly across the overlaps, so
-/// the decoder's activations are a tile's, not the frame's. Not bit-identical to the whole-frame decode: each
-/// tile's convolutions and the decoder's attention see only the tile. `tile` ≥ the latent's size: untiled.
+/// decode_chunked over spatial tiles of `tile` × `tile` latent cells overlapping by `overlap` cells, each
+/// with its own cache, run in lockstep latent frame by latent frame and blended linearly across the overlaps,
+/// so the decoder's activations are a tile's, not the frame's. Not bit-identical to the whole-frame decode:
+/// each tile's convolutions and the decoder's attention see only the tile. `tile` ≥ the latent's size:
+/// untiled.
 void decode_chunked_tiled(Decoder3dImpl& decoder, const CausalConv3dImpl& conv2, const torch::Tensor& z,
                           int64_t tile, int64_t overlap, const FrameSink& sink);
 
