@@ -72,7 +72,7 @@ Generates a shot with a local model and writes it as H.264 MP4 (the file appears
   --precision P      f32 or bf16 for the DiT's big products (default: bf16 on CUDA, f32 on CPU)
   --offload          keep the DiT's blocks in host memory and move one at a time to the GPU (for GPUs
                      smaller than the model; same result, slower)
-  --vae-tile PX      decode the Wan VAE in overlapping tiles of about PX pixels: far less memory for
+  --vae-tile PX      decode the Wan VAE in overlapping tiles of about PX pixels: less memory for
                      large frames, close to but not bit-identical with whole frames (default: off)
 
 Conditioning (models whose card lists the task; others say so and stop):
