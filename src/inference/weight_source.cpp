@@ -231,6 +231,22 @@ void WeightSource::strip_prefix(const std::string& prefix) {
     entries_ = std::move(out);
 }
 
+void WeightSource::strip_prefix_before(const std::string& anchor) {
+    if (find(anchor)) return;
+    for (const auto& [name, entry] : entries_) {
+        if (name.size() > anchor.size() && name.ends_with("." + anchor)) {
+            strip_prefix(name.substr(0, name.size() - anchor.size()));
+            return;
+        }
+    }
+}
+
+bool WeightSource::has_key_ending(const std::string& tail) const {
+    return std::any_of(entries_.begin(), entries_.end(), [&](const auto& e) {
+        return e.first == tail || (e.first.size() > tail.size() && e.first.ends_with("." + tail));
+    });
+}
+
 void WeightSource::drop_if(const std::function<bool(const std::string&)>& drop) {
     for (auto it = entries_.begin(); it != entries_.end();)
         it = drop(it->first) ? entries_.erase(it) : std::next(it);

@@ -46,6 +46,11 @@ public:
 
     /// Keeps only the keys under `prefix`, without it (a ComfyUI file may pack other models beside the DiT).
     void strip_prefix(const std::string& prefix);
+    /// When no key is `anchor` but one ends with ".<anchor>", strips what precedes it from every key (as
+    /// strip_prefix): how repackaged files (ComfyUI's `model.diffusion_model.`, `text_model.`, …) are read.
+    void strip_prefix_before(const std::string& anchor);
+    /// True when some key is `tail` or ends with ".<tail>" (layout detection under any prefix).
+    bool has_key_ending(const std::string& tail) const;
     /// Forgets the keys `drop` says yes to (copies, tokenizer blobs and other tensors no module holds).
     void drop_if(const std::function<bool(const std::string&)>& drop);
     /// Renames every key by `renames`; two stored keys landing on one name is an error.

@@ -11,17 +11,6 @@ namespace fl::inference::wan {
 
 namespace {
 
-/// Strips whatever comes before `anchor` in the first key ending with ".<anchor>", when no key is `anchor`.
-void strip_prefix_before(WeightSource& source, const std::string& anchor) {
-    if (source.find(anchor)) return;
-    for (const auto& [name, entry] : source.entries()) {
-        if (name.size() > anchor.size() && name.ends_with("." + anchor)) {
-            source.strip_prefix(name.substr(0, name.size() - anchor.size()));
-            return;
-        }
-    }
-}
-
 /// Copies `state` into every parameter of `module` (names as the module's); missing or misshapen ones are
 /// errors naming the key and `where`.
 core::Result<void> fill_from(torch::nn::Module& module, const std::map<std::string, torch::Tensor>& state,
@@ -85,10 +74,8 @@ core::Result<CLIPVision> load_clip_vision(const std::filesystem::path& path) {
     auto source = WeightSource::open(path);
     if (!source) return source.error();
     const std::string hf_anchor = "embeddings.patch_embedding.weight";
-    const bool hf = std::any_of(source->entries().begin(), source->entries().end(),
-                                [&](const auto& e) { return e.first.ends_with(hf_anchor); });
-    if (hf) {
-        strip_prefix_before(*source, hf_anchor);
+    if (source->has_key_ending(hf_anchor)) {
+        source->strip_prefix_before(hf_anchor);
         auto state = clip_from_hf(*source);
         if (!state) return core::fail(state.message() + " (in " + path.string() + ")");
         std::map<std::string, std::vector<int64_t>> shapes;
@@ -104,7 +91,7 @@ core::Result<CLIPVision> load_clip_vision(const std::filesystem::path& path) {
         return clip;
     }
     // The release's open-clip archive: `visual.*` beside `textual.*` (and anything else), perhaps prefixed.
-    strip_prefix_before(*source, "visual.patch_embedding.weight");
+    source->strip_prefix_before("visual.patch_embedding.weight");
     auto config = config_from_source<CLIPVisionConfig>(*source, "visual.");
     if (!config) return config.error();
     FL_TRY(config->validate());
@@ -137,13 +124,11 @@ core::Result<WeightSource> open_t5_weights(const std::filesystem::path& path) {
     auto source = WeightSource::open(path);
     if (!source) return source.error();
     const std::string hf_anchor = "encoder.block.0.layer.0.SelfAttention.q.weight";
-    const bool hf = std::any_of(source->entries().begin(), source->entries().end(),
-                                [&](const auto& e) { return e.first.ends_with(hf_anchor); });
-    if (!hf) {
+    if (!source->has_key_ending(hf_anchor)) {
         // Original names, perhaps under a prefix.
-        strip_prefix_before(*source, "token_embedding.weight");
+        source->strip_prefix_before("token_embedding.weight");
     } else {
-        strip_prefix_before(*source, hf_anchor);
+        source->strip_prefix_before(hf_anchor);
         // The embedding is `shared` with a tied copy `encoder.embed_tokens` (either may be the one stored).
         if (!source->find("shared.weight") && source->find("encoder.embed_tokens.weight"))
             FL_TRY(source->rename({{"encoder.embed_tokens.", "shared."}}));

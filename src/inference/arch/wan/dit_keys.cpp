@@ -63,15 +63,7 @@ core::Result<WeightSource> open_dit_weights(const std::filesystem::path& path) {
     if (!source) return source.error();
     // ComfyUI and other repackagers prefix every key ("model.diffusion_model."): found from the one key every
     // Wan DiT has under both namings.
-    const std::string anchor = "patch_embedding.weight";
-    if (!source->find(anchor)) {
-        for (const auto& [name, entry] : source->entries()) {
-            if (name.size() > anchor.size() && name.ends_with("." + anchor)) {
-                source->strip_prefix(name.substr(0, name.size() - anchor.size()));
-                break;
-            }
-        }
-    }
+    source->strip_prefix_before("patch_embedding.weight");
     if (is_diffusers_layout(*source)) FL_TRY(source->rename(diffusers_to_original_renames()));
     return source;
 }
