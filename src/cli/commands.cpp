@@ -4,7 +4,6 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
-#include <cstdlib>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -129,13 +128,13 @@ core::Result<inference::DevicePolicy> policy_from_args(const Args& args) {
                               ")");
         policy.vae_tile = static_cast<int>(*tile);
     }
-    if (auto t = args.get("--threads")) {
-        char* end = nullptr;
-        const long n = std::strtol(t->c_str(), &end, 10);
-        if (t->empty() || *end != '\0' || n < 1 || n > 1024)
-            return core::fail("--threads must be a whole number of CPU threads, 1 or more (got '" + *t +
-                              "')");
-        policy.cpu_threads = static_cast<int>(n);
+    if (args.has("--threads")) {
+        auto threads = args.get_int("--threads", 0);
+        if (!threads) return threads.error();
+        if (*threads < 1 || *threads > 1024)
+            return core::fail("--threads must be a whole number of CPU threads, 1 or more (got " +
+                              std::to_string(*threads) + ")");
+        policy.cpu_threads = static_cast<int>(*threads);
     }
     return policy;
 }
