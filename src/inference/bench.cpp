@@ -5,15 +5,9 @@
 #include <cstdio>
 #include <thread>
 
+#include "inference/timing.h"
+
 namespace fl::inference {
-namespace {
-
-double median(std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    return v.empty() ? 0.0 : v[v.size() / 2];
-}
-
-}  // namespace
 
 core::Result<BenchReport> bench_generation(const ModelCard& card, const DevicePolicy& policy,
                                            const core::GenerationParams& params, int runs) {

@@ -13,15 +13,10 @@
 #include "inference/arch/wan/dit.h"
 #include "inference/arch/wan/t5.h"
 #include "inference/arch/wan/vae.h"
+#include "inference/timing.h"
 
 namespace fl::inference {
 namespace {
-
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point start) {
-    return std::chrono::duration<double>(Clock::now() - start).count();
-}
 
 /// Lets the next peak_rss_bytes() measure from now: freed heap goes back to the system (malloc_trim), then
 /// writing 5 to clear_refs resets VmHWM to the current RSS (Linux).
@@ -81,11 +76,6 @@ double dit_flops(const wan::WanDiTConfig& c, int64_t tokens) {
     const double cross_attn = 2.0 * l * d * d + 2.0 * lc * d * d + 2.0 * l * lc * d;
     const double ffn = 2.0 * l * d * static_cast<double>(c.ffn_dim);
     return 2.0 * static_cast<double>(c.num_layers) * (self_attn + cross_attn + ffn);
-}
-
-double median(std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    return v.empty() ? 0.0 : v[v.size() / 2];
 }
 
 }  // namespace

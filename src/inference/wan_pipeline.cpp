@@ -9,6 +9,7 @@
 #include "inference/frame_conditioning.h"
 #include "inference/patch_codec.h"
 #include "inference/sampler.h"
+#include "inference/timing.h"
 #include "inference/vace_conditioning.h"
 #include "inference/wan_image_conditioning.h"
 #include "inference/wan_parts.h"
@@ -16,12 +17,8 @@
 namespace fl::inference {
 namespace {
 
-using Clock = std::chrono::steady_clock;
 /// Frames of a clip being extended that the model is given (its last half second at 8 fps).
 constexpr int64_t kExtendFrames = 4;
-double seconds_since(Clock::time_point start) {
-    return std::chrono::duration<double>(Clock::now() - start).count();
-}
 
 }  // namespace
 
@@ -35,7 +32,8 @@ WanPipeline::WanPipeline(ModelCard card, DevicePolicy policy, Tokenizer tokenize
       dit_(std::move(dit)),
       codec_(std::move(codec)),
       clip_(std::move(clip)),
-      device_(device) {}
+      device_(device),
+      scheme_(scheme_of(card_, dit_->config())) {}
 
 core::Result<std::unique_ptr<WanPipeline>> WanPipeline::load(const ModelCard& card,
                                                              const DevicePolicy& requested) {
@@ -70,29 +68,37 @@ core::Result<std::unique_ptr<WanPipeline>> WanPipeline::load(const ModelCard& ca
 core::Result<void> WanPipeline::check_request(const core::GenerationParams& p) const {
     FL_TRY(p.validate());
     const auto& c = p.conditioning;
-    const bool wan_image = wan_image_model();
-    const bool ti2v = card_.conditioning.empty() && dit_->config().model_type == "ti2v";
-    const auto supports = [&](const std::string& task) {
-        const bool listed = std::find(card_.tasks.begin(), card_.tasks.end(), task) != card_.tasks.end();
-        // Wan's image models take a first frame, and flf2v checkpoints a last frame too; TI2V a first frame.
-        if (wan_image)
-            return listed && (task == "i2v" || (task == "flf2v" && dit_->config().model_type == "flf2v"));
-        if (ti2v) return listed && task == "i2v";
-        if (dit_->config().vace_in_dim > 0) return listed;  // VACE takes every kind of given frame
-        return listed && card_.conditioning == "frame-mask";
+    const auto listed = [&](const std::string& task) {
+        return std::find(card_.tasks.begin(), card_.tasks.end(), task) != card_.tasks.end();
+    };
+    // Whether the model can take what a task gives (the card lists it and the scheme has an input for it).
+    const auto takes = [&](const std::string& task) {
+        switch (scheme_) {
+            case Scheme::FrameMask:
+            case Scheme::Vace:
+                return listed(task);
+            case Scheme::WanImage:
+            case Scheme::TI2V:
+                return task == "i2v" && listed(task);
+            case Scheme::WanFirstLast:
+                return (task == "i2v" || task == "flf2v") && listed("flf2v");
+            case Scheme::None:
+                break;
+        }
+        return false;
     };
     const auto unsupported = [&](const char* what) {
         return core::fail("model '" + card_.id + "' does not support " + what +
                           " yet: remove it, or pick a model whose card lists that task");
     };
-    if (!c.first_frame.empty() && !supports("i2v") && !(wan_image && supports("flf2v")))
-        return unsupported("--first-frame");
-    if (!c.last_frame.empty() && !supports("flf2v")) return unsupported("--last-frame");
-    if (!c.extend.empty() && !supports("extend")) return unsupported("--extend");
-    if (!c.references.empty() && !supports("reference")) return unsupported("--reference");
+    if (!c.first_frame.empty() && !takes("i2v")) return unsupported("--first-frame");
+    if (!c.last_frame.empty() && !takes("flf2v")) return unsupported("--last-frame");
+    if (!c.extend.empty() && !takes("extend")) return unsupported("--extend");
+    if (!c.references.empty() && !takes("reference")) return unsupported("--reference");
+    const bool wan_image = scheme_ == Scheme::WanImage || scheme_ == Scheme::WanFirstLast;
     if (wan_image && c.first_frame.empty())
         return core::fail("model '" + card_.id + "' makes video from an image: give --first-frame IMG");
-    if (wan_image && dit_->config().model_type == "flf2v" && c.last_frame.empty())
+    if (scheme_ == Scheme::WanFirstLast && c.last_frame.empty())
         return core::fail("model '" + card_.id +
                           "' makes video between two frames: give --first-frame IMG and "
                           "--last-frame IMG");
@@ -114,9 +120,14 @@ core::Result<void> WanPipeline::check_request(const core::GenerationParams& p) c
     return core::ok();
 }
 
-bool WanPipeline::wan_image_model() const {
-    const auto& type = dit_->config().model_type;
-    return card_.conditioning.empty() && (type == "i2v" || type == "flf2v");
+WanPipeline::Scheme WanPipeline::scheme_of(const ModelCard& card, const wan::WanDiTConfig& dit) {
+    if (card.conditioning == "frame-mask") return Scheme::FrameMask;
+    if (!card.conditioning.empty()) return Scheme::None;
+    if (dit.vace_in_dim > 0) return Scheme::Vace;
+    if (dit.model_type == "i2v") return Scheme::WanImage;
+    if (dit.model_type == "flf2v") return Scheme::WanFirstLast;
+    if (dit.model_type == "ti2v") return Scheme::TI2V;
+    return Scheme::None;
 }
 
 torch::Tensor WanPipeline::encode_text(const std::string& prompt) {
@@ -235,7 +246,7 @@ core::Result<core::Video> WanPipeline::run(const GenerateRequest& request, Gener
     std::optional<FrameCondition> condition;
     const int64_t pt = dit_->config().patch[0];
     int64_t sampled_frames = codec_->latent_frames(p.frames);
-    if (card_.conditioning == "frame-mask") {
+    if (scheme_ == Scheme::FrameMask) {
         sampled_frames = (sampled_frames + pt - 1) / pt * pt;
         auto made = make_frame_condition(request.media, *codec_, p.frames, sampled_frames, p.height, p.width,
                                          pt, kExtendFrames);
@@ -245,7 +256,7 @@ core::Result<core::Video> WanPipeline::run(const GenerateRequest& request, Gener
     }
     // Wan's image models: y (mask + latent of the given frames) and CLIP tokens, shared by the CFG pair.
     torch::Tensor image_y, clip_fea;
-    if (wan_image_model()) {
+    if (scheme_ == Scheme::WanImage || scheme_ == Scheme::WanFirstLast) {
         auto made = make_wan_image_condition(request.media, *codec_, clip_ ? clip_.get() : nullptr, p.frames,
                                              p.height, p.width);
         if (!made) return made.error();
@@ -254,12 +265,12 @@ core::Result<core::Video> WanPipeline::run(const GenerateRequest& request, Gener
     }
     // Wan2.2 TI2V with a first frame: latent frame 0 is the image's, held there; its tokens get timestep 0.
     torch::Tensor first_latent;
-    if (card_.conditioning.empty() && dit_->config().model_type == "ti2v" && request.media.first_frame)
+    if (scheme_ == Scheme::TI2V && request.media.first_frame)
         first_latent =
             wan22_first_frame_latent(*request.media.first_frame, *codec_, p.height, p.width).to(device_);
     // VACE: every given frame and reference image as the 96-channel context (text only: zeros, mask ones).
     std::optional<VaceCondition> vace;
-    if (dit_->config().vace_in_dim > 0) {
+    if (scheme_ == Scheme::Vace) {
         auto made = make_vace_condition(request.media, *codec_, p.frames, p.height, p.width, kExtendFrames);
         if (!made) return made.error();
         vace = std::move(*made);

@@ -32,8 +32,11 @@ public:
 private:
     WanPipeline(ModelCard card, DevicePolicy policy, Tokenizer tokenizer, wan::T5Encoder t5, wan::WanDiT dit,
                 std::unique_ptr<VideoCodec> codec, wan::CLIPVision clip, torch::Device device);
-    /// True for Wan's own image models (i2v/flf2v checkpoints without a card "conditioning"): they take y.
-    bool wan_image_model() const;
+    /// How given frames reach the DiT: the card's frame-mask flags, or (cards without "conditioning") Wan's
+    /// own schemes, told by the checkpoint: y + CLIP (i2v), the same with a last frame (flf2v), the held
+    /// first latent (TI2V) or the VACE context. None: text only.
+    enum class Scheme { None, FrameMask, WanImage, WanFirstLast, TI2V, Vace };
+    static Scheme scheme_of(const ModelCard& card, const wan::WanDiTConfig& dit);
     core::Result<core::Video> run(const GenerateRequest& request, GenerateStats* stats);
     /// An extension of media.extend_frames new frames: passes of run(), each continuing the last one's
     /// frames (seed + pass), joined and cut to the length.
@@ -48,6 +51,7 @@ private:
     std::unique_ptr<VideoCodec> codec_;
     wan::CLIPVision clip_;  ///< Wan2.1 i2v/flf2v: the CLIP tower (null otherwise)
     torch::Device device_;
+    Scheme scheme_;
     double load_seconds_ = 0.0;
 };
 
