@@ -16,17 +16,28 @@ torch::Tensor wan_image_mask(int64_t frames, int64_t lat_h, int64_t lat_w, bool 
     return m.view({(frames + 3) / 4, 4, lat_h, lat_w}).transpose(0, 1).contiguous();
 }
 
+namespace {
+
+/// `image` [3, h, w] resized bicubically (align_corners false, no antialias) to height × width, as the
+/// reference's F.interpolate; unchanged when it already has that size.
+torch::Tensor bicubic(const torch::Tensor& image, int64_t height, int64_t width) {
+    if (image.size(1) == height && image.size(2) == width) return image;
+    return F::interpolate(image.unsqueeze(0), F::InterpolateFuncOptions()
+                                                  .size(std::vector<int64_t>{height, width})
+                                                  .mode(torch::kBicubic)
+                                                  .align_corners(false))[0]
+        .contiguous();
+}
+
+}  // namespace
+
 torch::Tensor wan_image_tensor(const core::Frame& frame, int64_t height, int64_t width) {
     torch::Tensor u8 = torch::empty({frame.height, frame.width, 3}, torch::kUInt8);
     std::memcpy(u8.data_ptr<uint8_t>(), frame.rgb.data(), frame.rgb.size());
     // to_tensor · 2 − 1, as the reference: x/255·2 − 1.
-    torch::Tensor t = u8.permute({2, 0, 1}).to(torch::kFloat32).div(255.0).sub(0.5).div(0.5).unsqueeze(0);
-    if (height > 0 && width > 0 && (frame.height != height || frame.width != width))
-        t = F::interpolate(t, F::InterpolateFuncOptions()
-                                  .size(std::vector<int64_t>{height, width})
-                                  .mode(torch::kBicubic)
-                                  .align_corners(false));
-    return t[0].contiguous();
+    const torch::Tensor t =
+        u8.permute({2, 0, 1}).to(torch::kFloat32).div(255.0).sub(0.5).div(0.5).contiguous();
+    return height > 0 && width > 0 ? bicubic(t, height, width) : t;
 }
 
 torch::Tensor wan_cover_crop(const torch::Tensor& image, int64_t height, int64_t width) {
@@ -35,10 +46,7 @@ torch::Tensor wan_cover_crop(const torch::Tensor& image, int64_t height, int64_t
     const double scale = std::max(static_cast<double>(height) / h, static_cast<double>(width) / w);
     const int64_t sh = std::max<int64_t>(height, std::llround(h * scale)),
                   sw = std::max<int64_t>(width, std::llround(w * scale));
-    const torch::Tensor scaled = F::interpolate(image.unsqueeze(0), F::InterpolateFuncOptions()
-                                                                        .size(std::vector<int64_t>{sh, sw})
-                                                                        .mode(torch::kBicubic)
-                                                                        .align_corners(false))[0];
+    const torch::Tensor scaled = bicubic(image, sh, sw);
     return scaled.narrow(1, (sh - height) / 2, height).narrow(2, (sw - width) / 2, width).contiguous();
 }
 
@@ -66,15 +74,8 @@ core::Result<WanImageCondition> make_wan_image_condition(const core::Conditionin
 
     // The VAE sees [first, zeros…, last?] at the output size.
     torch::Tensor video = torch::zeros({1, 3, frames, height, width});
-    video[0].select(1, 0).copy_(wan_image_tensor(*media.first_frame, height, width));
-    if (last) {
-        const torch::Tensor resized =
-            F::interpolate(last_image.unsqueeze(0), F::InterpolateFuncOptions()
-                                                        .size(std::vector<int64_t>{height, width})
-                                                        .mode(torch::kBicubic)
-                                                        .align_corners(false))[0];
-        video[0].select(1, frames - 1).copy_(resized);
-    }
+    video[0].select(1, 0).copy_(bicubic(first, height, width));
+    if (last) video[0].select(1, frames - 1).copy_(bicubic(last_image, height, width));
     const torch::Tensor latent = codec.encode(video).to(torch::kCPU, torch::kFloat32);  // [1, z, T, h, w]
     const torch::Tensor mask = wan_image_mask(frames, latent.size(3), latent.size(4), last).unsqueeze(0);
     WanImageCondition out;
