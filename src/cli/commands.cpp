@@ -522,18 +522,33 @@ int run_bench(const std::vector<std::string>& argv) {
 int run_init_model(const std::vector<std::string>& argv) {
     if (wants_help(argv)) {
         std::puts(
-            "usage: frameloom init-model [--out DIR] [--seed N]\n\n"
+            "usage: frameloom init-model [--out DIR] [--seed N] [--temporal-patch F] [--from MODEL]\n\n"
             "Writes the embedded default model (tokenizer, text encoder, DiT and card) into DIR (default: "
             "models).\n"
-            "Its weights are a seeded random initialisation; the same seed gives the same weights.");
+            "Its weights are a seeded random initialisation; the same seed gives the same weights.\n\n"
+            "  --temporal-patch F  frames per DiT token (default: 4; 1 or 2 give more tokens per clip)\n"
+            "  --from MODEL        start from a trained shapes model (id or card path) instead: its tokenizer,\n"
+            "                      text encoder and DiT weights, split along time when its tokens span more "
+            "frames");
         return 0;
     }
-    auto args = Args::parse(argv, {"--out", "--seed"}, {}, "init-model");
+    auto args = Args::parse(argv, {"--out", "--seed", "--temporal-patch", "--from"}, {}, "init-model");
     if (!args) return report_error(args.message(), 2);
     auto seed = args->get_int("--seed", 0);
     if (!seed) return report_error(seed.message(), 2);
     inference::DefaultModelSpec spec;
+    auto temporal = args->get_int("--temporal-patch", spec.temporal_patch);
+    if (!temporal) return report_error(temporal.message(), 2);
+    if (*temporal < 1 || 16 % *temporal != 0)
+        return report_error("--temporal-patch must divide the clip's 16 frames: use 1, 2, 4, 8 or 16", 2);
     spec.seed = static_cast<uint64_t>(*seed);
+    spec.temporal_patch = static_cast<int>(*temporal);
+    if (auto from = args->get("--from")) {
+        const inference::ModelStore store(inference::ModelStore::default_roots());
+        auto card = store.find(*from);
+        if (!card) return report_error(card.message(), 2);
+        spec.from_card = card->card_path;
+    }
     auto card = inference::build_default_model(args->get("--out").value_or("models"), spec);
     if (!card) return report_error(card.message());
     std::printf("%s\n", card->card_path.c_str());

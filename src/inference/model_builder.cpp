@@ -3,6 +3,10 @@
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
+#include <fstream>
+#include <optional>
+#include <sstream>
+
 #include "frameloom/core/atomic_file.h"
 #include "frameloom/core/shapes_world.h"
 #include "inference/arch/wan/dit.h"
@@ -34,6 +38,52 @@ core::Result<void> write_module(const fs::path& path, const torch::nn::Module& m
     return write_safetensors(path, module_blobs(module), metadata);
 }
 
+core::Result<void> copy_file_atomically(const fs::path& from, const fs::path& to) {
+    std::ifstream in(from, std::ios::binary);
+    if (!in) return core::fail("cannot read " + from.string() + ": check the source model's files");
+    std::ostringstream bytes;
+    bytes << in.rdbuf();
+    return core::write_file_atomically(to, bytes.str());
+}
+
+/// Fills `dit` from a trained DiT of the same family whose tokens may span k times as many frames; every
+/// other tensor must match in shape (the error names the first that does not).
+core::Result<void> load_retokened_dit(wan::WanDiT& dit, const fs::path& file) {
+    auto source = SafeTensorsFile::open(file);
+    if (!source) return source.error();
+    const wan::WanDiTConfig& c = dit->config();
+    torch::NoGradGuard no_grad;
+    for (auto& p : dit->named_parameters()) {
+        const std::string& key = p.key();
+        auto old = read_tensor(*source, key);
+        if (!old) return old.error();
+        torch::Tensor value = old->to(torch::kFloat32);
+        torch::Tensor& target = p.value();
+        if (value.sizes() != target.sizes()) {
+            if (key == "patch_embedding.weight" && value.dim() == 5 && value.size(2) % c.patch[0] == 0) {
+                // [dim, in, pt_old, 1, 1] → [dim, in, pt, 1, 1]: new tap t sums the old taps it covers.
+                const int64_t k = value.size(2) / c.patch[0];
+                value = value.view({value.size(0), value.size(1), c.patch[0], k, value.size(3), value.size(4)})
+                            .sum(3);
+            } else if ((key == "head.head.weight" || key == "head.head.bias") &&
+                       value.size(0) % target.size(0) == 0) {
+                // Output rows (pt_old, c) → (pt, c): the mean of the k old frames a new frame stands for.
+                const int64_t k = value.size(0) / target.size(0);
+                auto rest = value.sizes().slice(1).vec();
+                std::vector<int64_t> shape{c.patch[0], k, c.out_dim};
+                shape.insert(shape.end(), rest.begin(), rest.end());
+                value = value.view(shape).mean(1).reshape(target.sizes());
+            }
+        }
+        if (value.sizes() != target.sizes())
+            return core::fail("cannot start from " + file.string() + ": its '" + key + "' is " +
+                              shape_text(old->sizes()) + ", this architecture needs " +
+                              shape_text(target.sizes()) + " (only the frames per token may differ)");
+        target.copy_(value);
+    }
+    return {};
+}
+
 }  // namespace
 
 core::Result<ModelCard> build_default_model(const fs::path& root, const DefaultModelSpec& spec) {
@@ -46,7 +96,19 @@ core::Result<ModelCard> build_default_model(const fs::path& root, const DefaultM
     const std::string t5_rel = "text_encoders/" + spec.id + "-t5.safetensors";
     const std::string dit_rel = "diffusion_models/" + spec.id + ".safetensors";
 
-    FL_TRY(Tokenizer::train(shapes_world_sentences(), spec.vocab, root / tokenizer_rel));
+    std::optional<ModelCard> from;
+    if (!spec.from_card.empty()) {
+        auto source = load_model_card(spec.from_card);
+        if (!source) return source.error();
+        if (source->conditioning != "frame-mask" || source->codec != "patch")
+            return core::fail("cannot start from model '" + source->id +
+                              "': only a shapes-world model (patch codec, frame-mask conditioning) can seed this one");
+        from = *source;
+    }
+    if (from)
+        FL_TRY(copy_file_atomically(from->file("tokenizer"), root / tokenizer_rel));
+    else
+        FL_TRY(Tokenizer::train(shapes_world_sentences(), spec.vocab, root / tokenizer_rel));
     auto tokenizer = Tokenizer::load(root / tokenizer_rel);
     if (!tokenizer) return tokenizer.error();
 
@@ -59,6 +121,11 @@ core::Result<ModelCard> build_default_model(const fs::path& root, const DefaultM
     t5c.num_heads = spec.t5_heads;
     t5c.num_layers = spec.t5_layers;
     wan::T5Encoder t5(t5c);
+    if (from) {
+        auto t5_file = SafeTensorsFile::open(from->file("text_encoder"));
+        if (!t5_file) return t5_file.error();
+        FL_TRY(load_module(*t5, *t5_file));
+    }
     FL_TRY(write_module(root / t5_rel, *t5,
                        {{"format", "pt"}, {"architecture", "umt5-encoder"}, {"num_heads", std::to_string(spec.t5_heads)}}));
 
@@ -84,6 +151,7 @@ core::Result<ModelCard> build_default_model(const fs::path& root, const DefaultM
         for (auto& p : dit->named_parameters())
             if (p.key().rfind("head.head.", 0) == 0) p.value().normal_(0.0, 0.02);
     }
+    if (from) FL_TRY(load_retokened_dit(dit, from->file("dit")));
     FL_TRY(write_module(root / dit_rel, *dit,
                        {{"format", "pt"},
                         {"architecture", "wan-dit"},
@@ -100,7 +168,9 @@ core::Result<ModelCard> build_default_model(const fs::path& root, const DefaultM
         std::to_string(spec.temporal_patch) + " frames x " + std::to_string(spec.patch) + "x" +
         std::to_string(spec.patch) + " pixels) with a " + std::to_string(spec.t5_layers) +
         "-layer umT5-style text encoder, a pixel patch codec and frame-mask conditioning (first/last frame, "
-        "extension, reference images). Untrained: a seeded random initialisation.";
+        "extension, reference images). " +
+        (from ? "Started from the weights of '" + from->id + "' (" + from->name + "), not yet trained in this form."
+              : std::string("Untrained: a seeded random initialisation."));
     card["architecture"] = "wan-dit";
     card["codec"] = "patch";
     card["codec_patch"] = {1, spec.patch, spec.patch};
@@ -110,8 +180,18 @@ core::Result<ModelCard> build_default_model(const fs::path& root, const DefaultM
     card["tasks"] = {"t2v", "i2v", "flf2v", "extend", "reference"};
     card["defaults"] = {{"steps", 12}, {"guidance", 5.0}, {"shift", 3.0}, {"width", 64},
                         {"height", 64}, {"frames", 16}, {"fps", "8"}, {"negative_prompt", ""}};
+    if (from) {
+        // The source's tuned defaults (guidance, steps) are the best starting point for its successor.
+        std::ifstream in(from->card_path);
+        const auto source = nlohmann::ordered_json::parse(in, nullptr, /*allow_exceptions=*/false);
+        if (source.is_object() && source.contains("defaults")) card["defaults"] = source["defaults"];
+    }
     card["trained"] = false;
-    card["build"] = {{"command", "frameloom init-model --seed " + std::to_string(spec.seed)},
+    std::string command = "frameloom init-model --seed " + std::to_string(spec.seed);
+    if (spec.temporal_patch != DefaultModelSpec{}.temporal_patch)
+        command += " --temporal-patch " + std::to_string(spec.temporal_patch);
+    if (from) command += " --from " + from->card_path.string();
+    card["build"] = {{"command", command},
                      {"seed", spec.seed},
                      {"parameters_dit", 0},
                      {"parameters_text_encoder", 0}};

@@ -22,13 +22,19 @@ struct DefaultModelSpec {
     int64_t dit_dim = 192, dit_heads = 3, dit_ffn = 512, dit_layers = 6, dit_freq_dim = 64, text_len = 32;
     int patch = 8;           ///< pixel patch of the codec (3·patch² latent channels per frame)
     int temporal_patch = 4;  ///< frames per DiT token (also the frames a reference group takes)
+    /// A trained model of this family to start from: its tokenizer, text encoder and DiT weights are copied,
+    /// and when its tokens span k·temporal_patch frames the patch embedding and output head are split along
+    /// time (the embedding of a token of frames (a, b) is the old one's of (a, a, b, b); the head's output for
+    /// a frame is the mean of the old head's outputs for the frames it stands for). Empty: a seeded start.
+    std::filesystem::path from_card;
 };
 
 /// Sentences of the shapes world (colours, shapes, motions, backgrounds, paraphrases) for the tokenizer.
 std::vector<std::string> shapes_world_sentences();
 
 /// Writes <root>/<id>.json, <root>/text_encoders/<id>-spm.model, <root>/text_encoders/<id>-t5.safetensors and
-/// <root>/diffusion_models/<id>.safetensors. Same spec → identical weights.
+/// <root>/diffusion_models/<id>.safetensors. Same spec → identical weights. With from_card, the card keeps
+/// the source's defaults and results are cleared (the model has to be trained again).
 core::Result<ModelCard> build_default_model(const std::filesystem::path& root, const DefaultModelSpec& spec = {});
 
 }  // namespace fl::inference

@@ -180,5 +180,70 @@ TEST(Trainer, BadInputsAreClearErrors) {
     EXPECT_FALSE(train_shapes(*card, o).ok());
 }
 
+torch::Tensor dit_tensor(const ModelCard& card, const std::string& key) {
+    auto file = SafeTensorsFile::open(card.file("dit"));
+    EXPECT_TRUE(file.ok()) << file.message();
+    auto t = read_tensor(*file, key);
+    EXPECT_TRUE(t.ok()) << t.message();
+    return t.ok() ? *t : torch::Tensor();
+}
+
+std::string file_bytes(const std::filesystem::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+TEST(ModelBuilder, StartsFromATrainedModelWithFewerFramesPerToken) {
+    test::TempDir dir("fl-retoken");
+    DefaultModelSpec spec = tiny_spec();
+    spec.seed = 7;
+    auto source = build_default_model(dir.path() / "a", spec);
+    ASSERT_TRUE(source.ok()) << source.message();
+    ASSERT_TRUE(record_card_field(*source, "defaults", R"({"steps": 9, "guidance": 2.5})").ok());
+
+    spec.seed = 0;  // the source's weights must win over this seed's
+    spec.temporal_patch = 2;
+    spec.from_card = source->card_path;
+    auto split = build_default_model(dir.path() / "b", spec);
+    ASSERT_TRUE(split.ok()) << split.message();
+
+    // A token of frames (a, b) is embedded as the old token of frames (a, a, b, b) was.
+    const torch::Tensor old_embed = dit_tensor(*source, "patch_embedding.weight");  // [dim, in, 4, 1, 1]
+    const torch::Tensor new_embed = dit_tensor(*split, "patch_embedding.weight");   // [dim, in, 2, 1, 1]
+    ASSERT_EQ(new_embed.size(2), 2);
+    const auto tap = [](const torch::Tensor& w, int64_t t) { return w.select(2, t); };
+    EXPECT_TRUE(torch::allclose(tap(new_embed, 0), tap(old_embed, 0) + tap(old_embed, 1)));
+    EXPECT_TRUE(torch::allclose(tap(new_embed, 1), tap(old_embed, 2) + tap(old_embed, 3)));
+    // The head's output for a frame is the mean of the old outputs of the frames it stands for.
+    const int64_t c = 3 * spec.patch * spec.patch;
+    const torch::Tensor old_head = dit_tensor(*source, "head.head.weight");  // [4·c, dim]
+    const torch::Tensor new_head = dit_tensor(*split, "head.head.weight");   // [2·c, dim]
+    ASSERT_EQ(new_head.size(0), 2 * c);
+    EXPECT_TRUE(torch::allclose(new_head.slice(0, c, 2 * c),
+                                (old_head.slice(0, 2 * c, 3 * c) + old_head.slice(0, 3 * c, 4 * c)) / 2));
+    // Everything else, the text encoder and the tokenizer are the source's own.
+    EXPECT_TRUE(torch::equal(dit_tensor(*split, "blocks.0.self_attn.q.weight"),
+                             dit_tensor(*source, "blocks.0.self_attn.q.weight")));
+    EXPECT_EQ(file_bytes(split->file("tokenizer")), file_bytes(source->file("tokenizer")));
+    auto t5_a = SafeTensorsFile::open(source->file("text_encoder"));
+    auto t5_b = SafeTensorsFile::open(split->file("text_encoder"));
+    ASSERT_TRUE(t5_a.ok() && t5_b.ok());
+    for (const auto& info : t5_a->tensors())
+        EXPECT_TRUE(torch::equal(*read_tensor(*t5_a, info), *read_tensor(*t5_b, info.name))) << info.name;
+    // The card keeps the source's defaults, names where it came from, and is untrained.
+    EXPECT_EQ(split->defaults.steps, 9);
+    EXPECT_DOUBLE_EQ(split->defaults.guidance, 2.5);
+    EXPECT_FALSE(split->trained);
+    EXPECT_NE(split->description.find("Started from the weights of"), std::string::npos) << split->description;
+
+    // Tokens cannot be widened from a model (4 frames from 2 is not a split).
+    spec.temporal_patch = 4;
+    spec.from_card = split->card_path;
+    auto widened = build_default_model(dir.path() / "c", spec);
+    ASSERT_FALSE(widened.ok());
+    EXPECT_NE(widened.message().find("only the frames per token may differ"), std::string::npos)
+        << widened.message();
+}
+
 }  // namespace
 }  // namespace fl::inference
