@@ -29,12 +29,7 @@ void for_each_media_reference(core::Project& project, const std::function<void(s
 /// Calls `visit` on every file a shot or take is conditioned on (keyframes, extended clips, references).
 /// rebase_media_references leaves these alone, so save_as rebases them itself.
 void for_each_conditioning_file(core::Project& project, const std::function<void(std::string&)>& visit) {
-    const auto each = [&](core::Conditioning& c) {
-        visit(c.first_frame);
-        visit(c.last_frame);
-        visit(c.extend);
-        for (std::string& r : c.references) visit(r);
-    };
+    const auto each = [&](core::Conditioning& c) { c.for_each_file(visit); };
     for (core::Shot& shot : project.shots) {
         each(shot.params.conditioning);
         for (core::Take& take : shot.takes) each(take.params.conditioning);

@@ -84,6 +84,10 @@ Conditioning (models whose card lists the task; others say so and stop):
   --no-correct       with --extend: skip the consistency stage's colour correction of the continuation
                      (by default it is matched to the source, with a ramp at the seam, so chains do not drift)
   --reference IMG    a reference image of the subject, e.g. "the object moving right" (repeatable)
+  --video CLIP       make the shot over this clip's frames (its first --frames frames, scaled to --size):
+                     alone, the clip guides the whole result (a pose, depth or edge video: VACE control)
+  --mask IMG|CLIP    with --video: white pixels are generated anew, black ones kept (in-painting); an
+                     image masks every frame, a clip frame by frame
 )";
 
 core::Result<std::pair<int, int>> parse_size(const std::string& text) {
@@ -195,6 +199,8 @@ core::Result<core::GenerationParams> params_from_args(const Args& args, const in
         p.conditioning.extend_frames = std::max<int64_t>(1, std::llround(*s * p.fps.to_double()));
     }
     p.conditioning.references = args.all("--reference");
+    p.conditioning.video = args.get("--video").value_or("");
+    p.conditioning.mask = args.get("--mask").value_or("");
     if (p.conditioning.keep_source && p.conditioning.extend.empty())
         return core::fail("--keep-source only applies with --extend CLIP");
     if (validate) FL_TRY(p.validate());
@@ -210,7 +216,7 @@ int run_generate(const std::vector<std::string>& argv) {
         argv, {"--prompt",     "-o",       "--output",         "--model",     "--seed",     "--steps",
                "--guidance",   "--shift",  "--sampler",        "--negative",  "--frames",   "--fps",
                "--size",       "--device", "--threads",        "--precision", "--vae-tile", "--first-frame",
-               "--last-frame", "--extend", "--extend-seconds", "--reference"},
+               "--last-frame", "--extend", "--extend-seconds", "--reference", "--video",    "--mask"},
         {"--keep-source", "--no-correct", "--offload"}, "generate");
     if (!args) return report_error(args.message(), 2);
     if (!args->positionals().empty())

@@ -62,27 +62,19 @@ Result<void> rebase_media_references(Project& project, const fs::path& old_base,
 
 namespace {
 
-/// Calls `visit` on every conditioning path of a parameter set.
-void each_conditioning(Conditioning& c, const std::function<void(std::string&)>& visit) {
-    visit(c.first_frame);
-    visit(c.last_frame);
-    visit(c.extend);
-    for (std::string& r : c.references) visit(r);
-}
-
 /// Calls `visit(reference, take_or_null)` on every media reference of `project`.
 void each_reference(Project& project, const std::function<void(std::string&, const Take*)>& visit) {
     const auto plain = [&](std::string& file) { visit(file, nullptr); };
     for (Shot& shot : project.shots) {
-        each_conditioning(shot.params.conditioning, plain);
+        shot.params.conditioning.for_each_file(plain);
         for (Take& take : shot.takes) {
             visit(take.file, &take);
-            each_conditioning(take.params.conditioning, plain);
+            take.params.conditioning.for_each_file(plain);
         }
     }
     for (Track& track : project.sequence.tracks)
         for (Clip& clip : track.clips) visit(clip.source.file, nullptr);
-    for (QueuedGeneration& q : project.queued_generations) each_conditioning(q.params.conditioning, plain);
+    for (QueuedGeneration& q : project.queued_generations) q.params.conditioning.for_each_file(plain);
 }
 
 bool exists_file(const fs::path& path) {
@@ -195,10 +187,10 @@ RelinkReport relink_missing_media(Project& project, const fs::path& base, const 
         }
     const auto plain = [&](std::string& file) { visit(file, nullptr); };
     for (Shot& shot : project.shots) {
-        each_conditioning(shot.params.conditioning, plain);
-        for (Take& take : shot.takes) each_conditioning(take.params.conditioning, plain);
+        shot.params.conditioning.for_each_file(plain);
+        for (Take& take : shot.takes) take.params.conditioning.for_each_file(plain);
     }
-    for (QueuedGeneration& q : project.queued_generations) each_conditioning(q.params.conditioning, plain);
+    for (QueuedGeneration& q : project.queued_generations) q.params.conditioning.for_each_file(plain);
     report.missing = std::move(missing_order);
     return report;
 }

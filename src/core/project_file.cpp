@@ -32,6 +32,8 @@ OJson params_to_json(const GenerationParams& p) {
     cond["keep_source"] = p.conditioning.keep_source;
     if (p.conditioning.extend_frames > 0) cond["extend_frames"] = p.conditioning.extend_frames;
     cond["references"] = p.conditioning.references;
+    if (!p.conditioning.video.empty()) cond["video"] = p.conditioning.video;
+    if (!p.conditioning.mask.empty()) cond["mask"] = p.conditioning.mask;
     OJson j = OJson::object();
     j["prompt"] = p.prompt;
     j["negative_prompt"] = p.negative_prompt;
@@ -262,6 +264,8 @@ Result<GenerationParams> params_from_json(const Json& j, const std::string& path
         FL_TRY(read_string(*c, cpath, "first_frame", p.conditioning.first_frame));
         FL_TRY(read_string(*c, cpath, "last_frame", p.conditioning.last_frame));
         FL_TRY(read_string(*c, cpath, "extend", p.conditioning.extend));
+        FL_TRY(read_string(*c, cpath, "video", p.conditioning.video));
+        FL_TRY(read_string(*c, cpath, "mask", p.conditioning.mask));
         if (const Json* keep = member(*c, "keep_source")) {
             if (!keep->is_boolean()) return field_error(join(cpath, "keep_source"), "true or false", *keep);
             p.conditioning.keep_source = keep->get<bool>();

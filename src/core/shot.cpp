@@ -2,6 +2,15 @@
 
 namespace fl::core {
 
+void Conditioning::for_each_file(const std::function<void(std::string&)>& visit) {
+    visit(first_frame);
+    visit(last_frame);
+    visit(extend);
+    for (std::string& r : references) visit(r);
+    visit(video);
+    visit(mask);
+}
+
 Result<void> GenerationParams::validate() const {
     // Continuing a clip may go on without words; everything else needs a prompt.
     if (prompt.empty() && conditioning.extend.empty()) return fail("prompt is empty: describe the shot, e.g. --prompt \"a red circle moving left\"");
@@ -26,6 +35,11 @@ Result<void> GenerationParams::validate() const {
         return fail("the extension length must be 0 to 100000 frames (got " + std::to_string(conditioning.extend_frames) + ")");
     if (conditioning.extend_frames > 0 && conditioning.extend.empty())
         return fail("an extension length needs a clip to extend: add --extend CLIP");
+    if (!conditioning.mask.empty() && conditioning.video.empty())
+        return fail("--mask needs the clip it masks: add --video CLIP");
+    if (!conditioning.video.empty() &&
+        (!conditioning.extend.empty() || !conditioning.first_frame.empty() || !conditioning.last_frame.empty()))
+        return fail("--video gives every frame of the shot: remove --extend, --first-frame and --last-frame");
     return ok();
 }
 

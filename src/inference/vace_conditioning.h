@@ -6,6 +6,8 @@
 ///   --first-frame / --last-frame: frame 0 / F−1 given (mask 0 there, 1 elsewhere)
 ///   --extend CLIP: the clip's last frames as frames 0…k−1 (mask 0)
 ///   --reference IMG: each image (fitted on a white canvas) as a leading latent frame, masks zero
+///   --video CLIP [--mask M]: the clip's frames as the source, the mask as given (white 1 = generate,
+///     split at 0.5 for the latents); without a mask all ones (the clip is a control signal)
 /// Without any of them (text-to-video) the source is all zeros and the mask all ones, as in the reference.
 
 #include <torch/torch.h>

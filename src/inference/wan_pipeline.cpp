@@ -95,6 +95,8 @@ core::Result<void> WanPipeline::check_request(const core::GenerationParams& p) c
     if (!c.last_frame.empty() && !takes("flf2v")) return unsupported("--last-frame");
     if (!c.extend.empty() && !takes("extend")) return unsupported("--extend");
     if (!c.references.empty() && !takes("reference")) return unsupported("--reference");
+    if (!c.video.empty() && !takes(c.mask.empty() ? "control" : "inpaint"))
+        return unsupported(c.mask.empty() ? "--video (a control clip)" : "--video with --mask (in-painting)");
     const bool wan_image = scheme_ == Scheme::WanImage || scheme_ == Scheme::WanFirstLast;
     if (wan_image && c.first_frame.empty())
         return core::fail("model '" + card_.id + "' makes video from an image: give --first-frame IMG");
@@ -217,6 +219,7 @@ core::Result<core::Video> WanPipeline::run(const GenerateRequest& request, Gener
     if ((!named.first_frame.empty() && !media.first_frame) ||
         (!named.last_frame.empty() && !media.last_frame) ||
         (!named.extend.empty() && media.extend_source.frames.empty()) ||
+        (!named.video.empty() && media.video.frames.empty()) || (!named.mask.empty() && media.mask.empty()) ||
         named.references.size() != media.references.size())
         return core::fail(
             "the conditioning files were not read: load them with media::load_conditioning before "

@@ -113,6 +113,14 @@ TEST_F(Cli, BadInputsGiveOneLineReasons) {
     const fs::path text = dir_ / "notes.mp4";
     std::ofstream(text) << "this is not a video\n";
     expect_one_line_error(run("probe " + text.string()), "not a video");
+    expect_one_line_error(run("generate --prompt hi --mask " + text.string() + " -o " + out),
+                          "--mask needs the clip it masks: add --video CLIP");
+    expect_one_line_error(run("generate --prompt hi --video " + text.string() + " --first-frame x.png -o " + out),
+                          "--video gives every frame of the shot");
+    expect_one_line_error(run("generate --prompt hi --video " + text.string() + " -o " + out), "--video");
+    EXPECT_FALSE(fs::exists(out));
+    expect_one_line_error(run("init-model --temporal-patch 3 --out " + (dir_ / "m").string()),
+                          "--temporal-patch must divide the clip's 16 frames");
     expect_one_line_error(run("probe " + (dir_ / "absent.mp4").string()), "not found");
 }
 

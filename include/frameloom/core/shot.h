@@ -2,6 +2,7 @@
 /// A Shot is what to generate (prompt and parameters); its Takes are what was generated.
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -20,8 +21,17 @@ struct Conditioning {
     /// continues from); more chains passes, each continuing the last, and cuts to this length.
     int64_t extend_frames = 0;
     std::vector<std::string> references;  ///< reference images of a character or object
+    /// A clip whose frames the shot is made over (VACE): with `mask`, the masked pixels are generated anew
+    /// and the rest kept (in-painting); without, the whole clip guides the result (a pose, depth or edge
+    /// video — VACE's control input).
+    std::string video;
+    /// With `video`: an image (every frame) or a clip (frame by frame); white = generate, black = keep.
+    std::string mask;
 
     bool operator==(const Conditioning&) const = default;
+
+    /// Calls `visit` on every file path it names (for rebasing and collecting media).
+    void for_each_file(const std::function<void(std::string&)>& visit);
 };
 
 /// Every parameter of one generation. A Take stores a copy of exactly what was used.

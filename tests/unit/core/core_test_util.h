@@ -82,6 +82,8 @@ inline Project sample_project() {
     b.id = p.fresh_id("shot");
     b.name = "Closing";
     b.params.prompt = "the lighthouse at night";
+    b.params.conditioning.video = "clips/plate.mp4";
+    b.params.conditioning.mask = "refs/sky-mask.png";
 
     Clip c1;
     c1.id = p.fresh_id("clip");

@@ -47,6 +47,7 @@ TEST(ProjectFile, RoundTripIsLosslessWithEveryFieldSet) {
     // Spot-check fields equality would also catch, to make failures readable.
     EXPECT_EQ(back->shots[0].params.conditioning.references, p.shots[0].params.conditioning.references);
     EXPECT_EQ(back->shots[0].takes[1].params.guidance, 0.1 + 0.2);
+    EXPECT_EQ(back->shots[1].params.conditioning.mask, "refs/sky-mask.png");
     EXPECT_EQ(back->shots[0].takes[0].params.seed, 18446744073709551615ULL);
     EXPECT_EQ(back->sequence.fps, (Rational{30000, 1001}));
     EXPECT_EQ(back->next_id, p.next_id);

@@ -9,6 +9,8 @@
 #include "frameloom/inference/model_builder.h"
 #include "frameloom/inference/model_store.h"
 #include "inference/arch/wan/component_keys.h"
+#include "inference/codec.h"
+#include "inference/frame_conditioning.h"
 #include "inference/arch/wan/dit.h"
 #include "inference/tensor_io.h"
 #include "inference/vace_conditioning.h"
@@ -340,6 +342,103 @@ TEST(WanImagePipeline, VaceTakesFramesReferencesAndExtensions) {
     // The whole source, then the frames made after the given ones (5 − 4 here).
     EXPECT_EQ(extended->frame_count(), 6 + 1);
     EXPECT_EQ(extended->frames[0].rgb, request.media.extend_source.frames[0].rgb);
+}
+
+TEST(WanImagePipeline, VaceInPaintsTheMaskedPixelsOfAVideo) {
+    test::TempDir root("fl-wan-vace-mask");
+    wan::WanDiTConfig c = tiny_dit("vace", 4, 4);
+    c.vace_in_dim = 2 * 4 + 64;
+    c.vace_layers = {0};
+    const ModelCard card =
+        write_tiny_card(root.path(), "tiny-vace", c, "wan-vae", golden("wan_vae_tiny.weights.safetensors"),
+                        {}, {"t2v", "inpaint", "control"});
+    auto codec = load_codec(card, torch::kCPU);
+    ASSERT_TRUE(codec.ok()) << codec.message();
+
+    // A 5-frame clip and a mask image whose right half is white (generate) and left half black (keep).
+    core::ConditioningMedia media;
+    for (int i = 0; i < 6; ++i) media.video.frames.push_back(solid(32, 32, 40 * i, 100, 100));
+    core::Frame mask(32, 32);
+    for (int y = 0; y < 32; ++y)
+        for (int x = 16; x < 32; ++x) std::fill_n(mask.pixel(x, y), 3, 255);
+    media.mask = {mask};
+    auto made = make_vace_condition(media, **codec, 5, 32, 32, 0);
+    ASSERT_TRUE(made.ok()) << made.message();
+    // Context [1, 2·4 + 64, 2, 4, 4]: mask channels 1 on the right half's cells only, on every latent frame.
+    const torch::Tensor m = made->context.narrow(1, 8, 64);
+    EXPECT_TRUE(m.narrow(4, 2, 2).eq(1).all().item<bool>());
+    EXPECT_TRUE(m.narrow(4, 0, 2).eq(0).all().item<bool>());
+    // The inactive latent is the VAE's of the kept pixels (right half zero), the reactive one of the rest.
+    torch::Tensor source = torch::empty({1, 3, 5, 32, 32});
+    for (int64_t i = 0; i < 5; ++i)
+        source[0].select(1, i).copy_(frame_to_tensor(media.video.frames[static_cast<size_t>(i)], 32, 32));
+    torch::Tensor keep = torch::ones({1, 1, 1, 32, 32});
+    keep.narrow(4, 16, 16).zero_();
+    const torch::Tensor inactive = (*codec)->encode(source * keep);
+    const torch::Tensor reactive = (*codec)->encode(source * (1 - keep));
+    EXPECT_LE((made->context.narrow(1, 0, 4) - inactive).abs().max().item<double>(), 1e-5);
+    EXPECT_LE((made->context.narrow(1, 4, 4) - reactive).abs().max().item<double>(), 1e-5);
+
+    // Without a mask the whole clip is reactive (a control video); too short a clip or mask is an error.
+    media.mask.clear();
+    made = make_vace_condition(media, **codec, 5, 32, 32, 0);
+    ASSERT_TRUE(made.ok()) << made.message();
+    EXPECT_TRUE(made->context.narrow(1, 8, 64).eq(1).all().item<bool>());
+    EXPECT_LE((made->context.narrow(1, 0, 4) - (*codec)->encode(torch::zeros_like(source))).abs().max().item<double>(),
+              1e-5);
+    EXPECT_LE((made->context.narrow(1, 4, 4) - (*codec)->encode(source)).abs().max().item<double>(), 1e-5);
+    media.mask = {mask, mask};
+    made = make_vace_condition(media, **codec, 5, 32, 32, 0);
+    ASSERT_FALSE(made.ok());
+    EXPECT_NE(made.message().find("--mask has 2 frames, the shot needs 5"), std::string::npos) << made.message();
+    media.mask.clear();
+    made = make_vace_condition(media, **codec, 9, 32, 32, 0);
+    ASSERT_FALSE(made.ok());
+    EXPECT_NE(made.message().find("--video has 6 frames, the shot needs 9"), std::string::npos) << made.message();
+
+    // Through the pipeline: the masked run differs from text alone and keeps its frame count.
+    DevicePolicy cpu;
+    cpu.device = DeviceKind::CPU;
+    auto generator = Generator::load(card, cpu);
+    ASSERT_TRUE(generator.ok()) << generator.message();
+    GenerateRequest request = image_request(card);
+    auto text = (*generator)->generate(request);
+    ASSERT_TRUE(text.ok()) << text.message();
+    request.params.conditioning.video = "clip.mp4";
+    request.params.conditioning.mask = "mask.png";
+    request.media.video = media.video;
+    request.media.mask = {mask};
+    auto painted = (*generator)->generate(request);
+    ASSERT_TRUE(painted.ok()) << painted.message();
+    EXPECT_EQ(painted->frame_count(), 5);
+    EXPECT_NE(painted->frames[2].rgb, text->frames[2].rgb);
+}
+
+TEST(WanImagePipeline, VideoAndMaskNeedAModelThatListsThem) {
+    test::TempDir root("fl-wan-vace-mask");
+    const ModelCard card = write_tiny_card(root.path(), "tiny-vace", [] {
+        wan::WanDiTConfig c = tiny_dit("vace", 4, 4);
+        c.vace_in_dim = 2 * 4 + 64;
+        c.vace_layers = {0};
+        return c;
+    }(), "wan-vae", golden("wan_vae_tiny.weights.safetensors"), {}, {"t2v", "control"});
+    DevicePolicy cpu;
+    cpu.device = DeviceKind::CPU;
+    auto generator = Generator::load(card, cpu);
+    ASSERT_TRUE(generator.ok()) << generator.message();
+    GenerateRequest request = image_request(card);
+    request.params.conditioning.video = "clip.mp4";
+    request.params.conditioning.mask = "mask.png";
+    auto r = (*generator)->generate(request);
+    ASSERT_FALSE(r.ok());
+    EXPECT_NE(r.message().find("does not support --video with --mask (in-painting)"), std::string::npos)
+        << r.message();
+    // A mask needs its clip; a clip sets every frame, so it excludes first/last frames and extensions.
+    request.params.conditioning.video.clear();
+    EXPECT_NE(request.params.validate().message().find("--mask needs the clip it masks"), std::string::npos);
+    request.params.conditioning.video = "clip.mp4";
+    request.params.conditioning.first_frame = "a.png";
+    EXPECT_NE(request.params.validate().message().find("--video gives every frame"), std::string::npos);
 }
 
 }  // namespace
