@@ -47,6 +47,33 @@ struct Aspect {
 constexpr Aspect kAspects[] = {{"16:9", 16.0 / 9.0}, {"9:16", 9.0 / 16.0}, {"1:1", 1.0}, {"2.39:1", 2.39}};
 constexpr const char* kCustomAspect = "custom";
 constexpr const char* kImageFilter = "Images (*.png *.jpg *.jpeg *.bmp *.webp);;All files (*)";
+constexpr const char* kVideoFilter = "Videos (*.mp4 *.mov *.mkv *.webm *.avi);;All files (*)";
+constexpr const char* kMaskFilter =
+    "Masks (*.png *.jpg *.jpeg *.bmp *.webp *.mp4 *.mov *.mkv *.webm *.avi);;All files (*)";
+
+/// The single-file conditioning fields (ShotInspector::FileField order).
+struct FileFieldSpec {
+    const char* label;        ///< form label and file dialog title
+    const char* what;         ///< in messages: "the first frame does not exist"
+    const char* object_name;  ///< of the line edit; its buttons are choose_<name> / clear_<name>
+    const char* filter;
+    const char* tooltip;
+    std::string core::Conditioning::*member;
+};
+constexpr FileFieldSpec kFileFields[] = {
+    {"First frame", "the first frame", "firstFrame", kImageFilter, "The shot starts on this image (drop an image here)",
+     &core::Conditioning::first_frame},
+    {"Last frame", "the last frame", "lastFrame", kImageFilter, "The shot ends on this image (drop an image here)",
+     &core::Conditioning::last_frame},
+    {"Video", "the video", "sourceVideo", kVideoFilter,
+     "Make the shot over this clip's frames (VACE): with a mask, in-paint it; alone, it guides the motion "
+     "(a pose, depth or edge video)",
+     &core::Conditioning::video},
+    {"Mask", "the mask", "mask", kMaskFilter,
+     "With a video: white pixels are generated anew, black ones kept (an image masks every frame, a clip "
+     "frame by frame)",
+     &core::Conditioning::mask},
+};
 }  // namespace
 
 QStringList ShotInspector::aspectPresets() {
@@ -140,24 +167,25 @@ ShotInspector::ShotInspector(ProjectDocument* document, QWidget* parent)
     ref_buttons->addWidget(remove_reference_);
     ref_box->addLayout(ref_buttons);
 
-    const auto keyframe_row = [this](QLineEdit*& line, QPushButton*& choose, QPushButton*& clear,
-                                     const char* name) {
-        line = new QLineEdit(this);
-        line->setObjectName(QString::fromLatin1(name));
-        line->setReadOnly(true);
-        line->setPlaceholderText(tr("none"));
-        choose = new QPushButton(tr("File…"), this);
-        choose->setObjectName(QStringLiteral("choose_%1").arg(QString::fromLatin1(name)));
-        clear = new QPushButton(tr("Clear"), this);
-        clear->setObjectName(QStringLiteral("clear_%1").arg(QString::fromLatin1(name)));
-        auto* row = new QHBoxLayout;
-        row->addWidget(line, 1);
-        row->addWidget(choose);
-        row->addWidget(clear);
-        return row;
-    };
-    QHBoxLayout* first_row = keyframe_row(first_frame_, choose_first_, clear_first_, "firstFrame");
-    QHBoxLayout* last_row = keyframe_row(last_frame_, choose_last_, clear_last_, "lastFrame");
+    std::array<QHBoxLayout*, 4> file_row_layouts{};
+    for (size_t i = 0; i < file_rows_.size(); ++i) {
+        FileRow& row = file_rows_[i];
+        const QString name = QString::fromLatin1(kFileFields[i].object_name);
+        row.line = new QLineEdit(this);
+        row.line->setObjectName(name);
+        row.line->setReadOnly(true);
+        row.line->setPlaceholderText(tr("none"));
+        row.line->setToolTip(tr(kFileFields[i].tooltip));
+        row.choose = new QPushButton(tr("File…"), this);
+        row.choose->setObjectName(QStringLiteral("choose_%1").arg(name));
+        row.clear = new QPushButton(tr("Clear"), this);
+        row.clear->setObjectName(QStringLiteral("clear_%1").arg(name));
+        auto* layout = new QHBoxLayout;
+        layout->addWidget(row.line, 1);
+        layout->addWidget(row.choose);
+        layout->addWidget(row.clear);
+        file_row_layouts[i] = layout;
+    }
     setAcceptDrops(true);
 
     steps_ = new QSpinBox(this);
@@ -197,8 +225,7 @@ ShotInspector::ShotInspector(ProjectDocument* document, QWidget* parent)
     form->addRow(tr("Frames"), frames_);
     form->addRow(tr("FPS"), fps_);
     form->addRow(tr("References"), ref_box);
-    form->addRow(tr("First frame"), first_row);
-    form->addRow(tr("Last frame"), last_row);
+    for (size_t i = 0; i < file_rows_.size(); ++i) form->addRow(tr(kFileFields[i].label), file_row_layouts[i]);
 
     connect(prompt_, &QPlainTextEdit::textChanged, this, &ShotInspector::commit);
     connect(negative_, &QPlainTextEdit::textChanged, this, &ShotInspector::commit);
@@ -225,18 +252,15 @@ ShotInspector::ShotInspector(ProjectDocument* document, QWidget* parent)
     });
     connect(remove_reference_, &QPushButton::clicked, this,
             [this] { removeReference(references_->currentRow()); });
-    connect(choose_first_, &QPushButton::clicked, this, [this] {
-        const QString file =
-            QFileDialog::getOpenFileName(this, tr("First frame"), QString(), tr(kImageFilter));
-        if (!file.isEmpty()) setFirstFrameFile(file);
-    });
-    connect(choose_last_, &QPushButton::clicked, this, [this] {
-        const QString file =
-            QFileDialog::getOpenFileName(this, tr("Last frame"), QString(), tr(kImageFilter));
-        if (!file.isEmpty()) setLastFrameFile(file);
-    });
-    connect(clear_first_, &QPushButton::clicked, this, [this] { setFirstFrameFile({}); });
-    connect(clear_last_, &QPushButton::clicked, this, [this] { setLastFrameFile({}); });
+    for (size_t i = 0; i < file_rows_.size(); ++i) {
+        const auto field = static_cast<FileField>(i);
+        connect(file_rows_[i].choose, &QPushButton::clicked, this, [this, field, i] {
+            const QString file = QFileDialog::getOpenFileName(this, tr(kFileFields[i].label), QString(),
+                                                              tr(kFileFields[i].filter));
+            if (!file.isEmpty()) setConditioningFile(field, file);
+        });
+        connect(file_rows_[i].clear, &QPushButton::clicked, this, [this, field] { setConditioningFile(field, {}); });
+    }
 
     set_enabled(false);
 }
@@ -250,10 +274,11 @@ void ShotInspector::set_enabled(bool enabled) {
     for (QWidget* w : std::initializer_list<QWidget*>{
              prompt_,       negative_,    model_,      seed_,          randomise_,        sampler_,
              steps_,        guidance_,    shift_,      size_,          frames_,           fps_,
-             seed_lock_,    aspect_,      references_, add_reference_, remove_reference_, first_frame_,
-             choose_first_, clear_first_, last_frame_, choose_last_,   clear_last_}) {
+             seed_lock_,    aspect_,      references_, add_reference_, remove_reference_}) {
         w->setEnabled(enabled);
     }
+    for (const FileRow& row : file_rows_)
+        for (QWidget* w : std::initializer_list<QWidget*>{row.line, row.choose, row.clear}) w->setEnabled(enabled);
 }
 
 void ShotInspector::refresh() {
@@ -265,8 +290,7 @@ void ShotInspector::refresh() {
         negative_->clear();
         seed_->clear();
         references_->clear();
-        first_frame_->clear();
-        last_frame_->clear();
+        for (const FileRow& row : file_rows_) row.line->clear();
         updating_ = false;
         return;
     }
@@ -318,8 +342,8 @@ void ShotInspector::refresh() {
             item->setToolTip(r);
         }
     }
-    first_frame_->setText(QString::fromStdString(c.first_frame));
-    last_frame_->setText(QString::fromStdString(c.last_frame));
+    for (size_t i = 0; i < file_rows_.size(); ++i)
+        file_rows_[i].line->setText(QString::fromStdString(c.*kFileFields[i].member));
     updating_ = false;
 }
 
@@ -392,40 +416,23 @@ bool ShotInspector::removeReference(int row) {
     return commit_conditioning("reference images", std::move(c));
 }
 
-bool ShotInspector::setFirstFrameFile(const QString& file) {
+bool ShotInspector::setConditioningFile(FileField field, const QString& file) {
     const core::Shot* shot = document_->project().find_shot(shot_id_);
     if (!shot) return false;
+    const auto& spec = kFileFields[static_cast<size_t>(field)];
     core::Conditioning c = shot->params.conditioning;
+    std::string& target = c.*spec.member;
     if (file.isEmpty()) {
-        c.first_frame.clear();
+        target.clear();
     } else {
         const QFileInfo info(file);
         if (!info.isFile()) {
-            emit editFailed(tr("first frame %1 does not exist").arg(file));
+            emit editFailed(tr("%1 %2 does not exist: pick an existing file").arg(tr(spec.what), file));
             return false;
         }
-        c.first_frame =
-            document_->media_reference(std::filesystem::path(info.absoluteFilePath().toStdString()));
+        target = document_->media_reference(std::filesystem::path(info.absoluteFilePath().toStdString()));
     }
-    return commit_conditioning("the first frame", std::move(c));
-}
-
-bool ShotInspector::setLastFrameFile(const QString& file) {
-    const core::Shot* shot = document_->project().find_shot(shot_id_);
-    if (!shot) return false;
-    core::Conditioning c = shot->params.conditioning;
-    if (file.isEmpty()) {
-        c.last_frame.clear();
-    } else {
-        const QFileInfo info(file);
-        if (!info.isFile()) {
-            emit editFailed(tr("last frame %1 does not exist").arg(file));
-            return false;
-        }
-        c.last_frame =
-            document_->media_reference(std::filesystem::path(info.absoluteFilePath().toStdString()));
-    }
-    return commit_conditioning("the last frame", std::move(c));
+    return commit_conditioning(spec.what, std::move(c));
 }
 
 void ShotInspector::dragEnterEvent(QDragEnterEvent* event) {
@@ -444,8 +451,8 @@ void ShotInspector::dropEvent(QDropEvent* event) {
 bool ShotInspector::dropFiles(const QStringList& files, const QPoint& pos) {
     if (files.isEmpty()) return false;
     QWidget* target = childAt(pos);
-    if (target == first_frame_) return setFirstFrameFile(files.front());
-    if (target == last_frame_) return setLastFrameFile(files.front());
+    for (size_t i = 0; i < file_rows_.size(); ++i)
+        if (target == file_rows_[i].line) return setConditioningFile(static_cast<FileField>(i), files.front());
     return addReferenceFiles(files);
 }
 

@@ -4,6 +4,7 @@
 #include <QSize>
 #include <QStringList>
 #include <QWidget>
+#include <array>
 #include <map>
 #include <string>
 
@@ -47,10 +48,13 @@ public:
     bool addReferenceFiles(const QStringList& files);
     /// Removes the reference at `row` (one undo step).
     bool removeReference(int row);
-    /// Sets (or clears, with an empty path) the first / last keyframe image (one undo step each).
-    bool setFirstFrameFile(const QString& file);
-    bool setLastFrameFile(const QString& file);
-    /// What dropping image files at `pos` does: onto a keyframe field, sets it; elsewhere, adds references.
+    /// The single-file conditioning fields, in the order the inspector shows them.
+    enum class FileField { FirstFrame, LastFrame, Video, Mask };
+    /// Sets (or clears, with an empty path) one of them (one undo step); a file that does not exist is refused.
+    bool setConditioningFile(FileField field, const QString& file);
+    bool setFirstFrameFile(const QString& file) { return setConditioningFile(FileField::FirstFrame, file); }
+    bool setLastFrameFile(const QString& file) { return setConditioningFile(FileField::LastFrame, file); }
+    /// What dropping files at `pos` does: onto a file field, sets it; elsewhere, adds reference images.
     /// dropEvent calls it; tests call it directly (offscreen Qt delivers no synthetic drop events).
     bool dropFiles(const QStringList& files, const QPoint& pos);
 
@@ -103,12 +107,13 @@ private:
     QListWidget* references_ = nullptr;
     QPushButton* add_reference_ = nullptr;
     QPushButton* remove_reference_ = nullptr;
-    QLineEdit* first_frame_ = nullptr;
-    QPushButton* choose_first_ = nullptr;
-    QPushButton* clear_first_ = nullptr;
-    QLineEdit* last_frame_ = nullptr;
-    QPushButton* choose_last_ = nullptr;
-    QPushButton* clear_last_ = nullptr;
+    /// One row per FileField: the path shown, and its File… and Clear buttons.
+    struct FileRow {
+        QLineEdit* line = nullptr;
+        QPushButton* choose = nullptr;
+        QPushButton* clear = nullptr;
+    };
+    std::array<FileRow, 4> file_rows_;
 };
 
 }  // namespace fl::studio

@@ -3,6 +3,8 @@
 // extending a take, last frame → next shot, the inspector's aspect presets, references and keyframes,
 // and the autosave side file written and restored.
 #include <gtest/gtest.h>
+
+#include <fstream>
 #include <unistd.h>
 
 #include <QAction>
@@ -695,6 +697,30 @@ TEST_F(StudioFlowTest, InspectorAspectSeedReferencesAndKeyframes) {
     EXPECT_EQ(child<QLineEdit>("firstFrame")->text().toStdString(), "hero.png");
     ASSERT_TRUE(inspector->setLastFrameFile({}));
     EXPECT_TRUE(doc.project().shots.front().params.conditioning.last_frame.empty());
+    expect_invariants();
+
+    // A video and its mask (VACE in-painting): dropped onto their fields, one undo step each; a missing
+    // file is refused and changes nothing. Cleared again, since the default model cannot take them.
+    const std::string clip = (dir_ / "plate.mp4").string();
+    std::ofstream(clip) << "any file";  // the inspector names files; the generator reads them
+    auto* video_field = child<QLineEdit>("sourceVideo");
+    auto* mask_field = child<QLineEdit>("mask");
+    EXPECT_TRUE(video_field->isEnabled());
+    ASSERT_TRUE(inspector->dropFiles({QString::fromStdString(clip)},
+                                     video_field->mapTo(inspector, video_field->rect().center())));
+    ASSERT_TRUE(inspector->dropFiles({QString::fromStdString((dir_ / "hero.png").string())},
+                                     mask_field->mapTo(inspector, mask_field->rect().center())));
+    EXPECT_EQ(doc.project().shots.front().params.conditioning.video, "plate.mp4");
+    EXPECT_EQ(doc.project().shots.front().params.conditioning.mask, "hero.png");
+    EXPECT_EQ(mask_field->text().toStdString(), "hero.png");
+    EXPECT_FALSE(inspector->setConditioningFile(ShotInspector::FileField::Video,
+                                                QString::fromStdString((dir_ / "missing.mp4").string())));
+    EXPECT_EQ(doc.project().shots.front().params.conditioning.video, "plate.mp4");
+    action("actionUndo")->trigger();
+    EXPECT_TRUE(doc.project().shots.front().params.conditioning.mask.empty());
+    EXPECT_TRUE(mask_field->text().isEmpty());
+    ASSERT_TRUE(inspector->setConditioningFile(ShotInspector::FileField::Video, {}));
+    EXPECT_TRUE(doc.project().shots.front().params.conditioning.video.empty());
     expect_invariants();
 
     // A take of a shot with references is scored for identity too; an unlocked seed draws a new one.
