@@ -64,6 +64,8 @@ public:
     std::map<std::string, std::vector<int64_t>> shapes() const;
     /// Header metadata of every file (the first file's value wins on a clash).
     const std::map<std::string, std::string>& metadata() const { return metadata_; }
+    /// Adds a metadata entry the files' headers lack (a header's own value wins).
+    void add_metadata(const std::string& key, std::string value) { metadata_.emplace(key, std::move(value)); }
     /// The files behind this source, in shard order.
     const std::vector<WeightsFile>& files() const { return *files_; }
     /// What was opened (the file, index or folder), for messages.

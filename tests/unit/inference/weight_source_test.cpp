@@ -210,6 +210,56 @@ TEST_F(WeightSourceTest, DiffusersRenamesInvertTheConversionForEveryKey) {
         EXPECT_TRUE(diffusers_names.count(k)) << k;
 }
 
+TEST_F(WeightSourceTest, DiffusersFolderTakesItsConfigJson) {
+    // A diffusers transformer folder: headers without metadata, the heads in config.json.
+    auto blobs = blobs_;
+    for (auto& b : blobs) b.name = apply_renames(b.name, original_to_diffusers());
+    write("transformer/diffusion_pytorch_model.safetensors", blobs, {});
+    const auto config_json = [&](const std::string& text) { std::ofstream(dir_ / "transformer" / "config.json") << text; };
+    // text_len is the test batch's (real models: 512, the default).
+    config_json(R"({"_class_name": "WanTransformer3DModel", "num_attention_heads": 2, "eps": 1e-06, "text_len": 8})");
+    expect_exact(dir_ / "transformer");
+    expect_exact(dir_ / "transformer" / "diffusion_pytorch_model.safetensors");
+    // Another model's config.json is not read (the heads then default to dim / 128, which this tiny dim
+    // cannot use); a broken one is an error that says what to do.
+    config_json(R"({"_class_name": "UNet2DConditionModel", "num_attention_heads": 2})");
+    auto source = wan::open_dit_weights(dir_ / "transformer");
+    ASSERT_TRUE(source.ok()) << source.message();
+    EXPECT_EQ(source->metadata().count("config"), 0u);
+    config_json("{\"_class_name\": ");
+    auto broken = wan::open_dit_weights(dir_ / "transformer");
+    ASSERT_FALSE(broken.ok());
+    EXPECT_NE(broken.message().find("config.json is not valid JSON"), std::string::npos) << broken.message();
+}
+
+TEST_F(WeightSourceTest, DiffusersVaceNamesInvertTheConversion) {
+    // diffusers' VACE conversion adds before_proj → proj_in and after_proj → proj_out to the renames above.
+    KeyRenames vace = original_to_diffusers();
+    vace.push_back({"before_proj", "proj_in"});
+    vace.push_back({"after_proj", "proj_out"});
+    WanDiTConfig c = tiny_config();
+    c.model_type = "vace";
+    c.vace_in_dim = 6;
+    c.vace_layers = {0, 1};
+    WanDiT full(c);
+    std::vector<TensorBlob> blobs;
+    std::set<std::string> diffusers_names;
+    for (const auto& p : full->named_parameters()) {
+        const std::string d = apply_renames(p.key(), vace);
+        EXPECT_TRUE(diffusers_names.insert(d).second) << d;
+        EXPECT_EQ(apply_renames(d, wan::diffusers_to_original_renames()), p.key()) << d;
+        blobs.push_back(to_blob(d, p.value()));
+    }
+    for (const std::string k : {"vace_blocks.0.proj_in.weight", "vace_blocks.1.proj_out.bias", "proj_out.weight"})
+        EXPECT_TRUE(diffusers_names.count(k)) << k;
+    // A diffusers-named VACE file opens with the original names and the VACE config read from its shapes.
+    ASSERT_TRUE(write_safetensors(dir_ / "vace.safetensors", blobs, {}).ok());
+    auto source = wan::open_dit_weights(dir_ / "vace.safetensors");
+    ASSERT_TRUE(source.ok()) << source.message();
+    EXPECT_NE(source->find("vace_blocks.0.before_proj.weight"), nullptr);
+    EXPECT_NE(source->find("head.head.weight"), nullptr);
+}
+
 TEST_F(WeightSourceTest, HalfPrecisionFiles) {
     for (const auto dtype : {torch::kFloat16, torch::kBFloat16}) {
         std::vector<TensorBlob> blobs;

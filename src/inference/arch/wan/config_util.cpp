@@ -18,7 +18,7 @@ std::optional<std::string> meta_field(const std::map<std::string, std::string>& 
     if (!j.is_object() || !j.contains(key)) return std::nullopt;
     const auto& v = j.at(key);
     if (v.is_string()) return v.get<std::string>();
-    if (v.is_number() || v.is_boolean()) return v.dump();
+    if (v.is_number() || v.is_boolean() || v.is_array()) return v.dump();  // arrays: e.g. vace_layers
     return std::nullopt;
 }
 

@@ -1,5 +1,8 @@
 #include "inference/arch/wan/dit_keys.h"
 
+#include <nlohmann/json.hpp>
+
+#include <fstream>
 #include <string>
 
 namespace fl::inference::wan {
@@ -45,6 +48,10 @@ const KeyRenames& diffusers_to_original_renames() {
         // Modulation: "blocks.i.scale_shift_table" first, then the top-level one, which is the head's.
         {".scale_shift_table", ".modulation"},
         {"scale_shift_table", "head.modulation"},
+        // VACE blocks: before_proj / after_proj are diffusers' proj_in / proj_out, which the head's top-level
+        // "proj_out" (no leading dot) must not take.
+        {".proj_in.", ".before_proj."},
+        {".proj_out.", ".after_proj."},
         {"proj_out", "head.head"},
     };
     return renames;
@@ -58,9 +65,33 @@ bool is_diffusers_layout(const WeightSource& source) {
     return false;
 }
 
+namespace {
+
+/// The Wan config.json of the checkpoint's folder as "config" metadata; nothing when there is none or it
+/// belongs to something else (a config.json of another kind of model is not ours to read).
+core::Result<void> add_folder_config(WeightSource& source, const std::filesystem::path& path) {
+    std::error_code ec;
+    const std::filesystem::path config =
+        (std::filesystem::is_directory(path, ec) ? path : path.parent_path()) / "config.json";
+    if (!std::filesystem::is_regular_file(config, ec)) return core::ok();
+    std::ifstream in(config);
+    nlohmann::json j = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+    if (j.is_discarded() || !j.is_object())
+        return core::fail(config.string() + " is not valid JSON: download it again, or remove it to read the "
+                                            "configuration from the weights");
+    const std::string kind = j.value("_class_name", std::string());
+    if (kind.rfind("Wan", 0) != 0) return core::ok();
+    if (j.contains("num_attention_heads") && !j.contains("num_heads")) j["num_heads"] = j["num_attention_heads"];
+    source.add_metadata("config", j.dump());
+    return core::ok();
+}
+
+}  // namespace
+
 core::Result<WeightSource> open_dit_weights(const std::filesystem::path& path) {
     auto source = WeightSource::open(path);
     if (!source) return source.error();
+    FL_TRY(add_folder_config(*source, path));
     // ComfyUI and other repackagers prefix every key ("model.diffusion_model."): found from the one key every
     // Wan DiT has under both namings.
     source->strip_prefix_before("patch_embedding.weight");

@@ -17,7 +17,9 @@ const KeyRenames& diffusers_to_original_renames();
 bool is_diffusers_layout(const WeightSource& source);
 
 /// Opens a Wan DiT checkpoint (file, index.json or folder) and presents it under the original key names:
-/// a prefix before `patch_embedding.weight` is stripped, diffusers names are mapped back.
+/// a prefix before `patch_embedding.weight` is stripped, diffusers names are mapped back. A Wan config.json
+/// in the checkpoint's folder (the release's `WanModel` or diffusers' `Wan…Transformer3DModel`) becomes the
+/// "config" metadata, unless a header has one (diffusers' num_attention_heads read as num_heads).
 core::Result<WeightSource> open_dit_weights(const std::filesystem::path& path);
 
 }  // namespace fl::inference::wan
