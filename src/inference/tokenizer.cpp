@@ -197,8 +197,50 @@ core::Result<Tokenizer> Tokenizer::load(const fs::path& path) {
     return t;
 }
 
+namespace {
+
+/// The code point of the UTF-8 sequence at s[i] and its length; an invalid byte is itself (length 1, -1).
+std::pair<int64_t, size_t> utf8_at(const std::string& s, size_t i) {
+    const auto b = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
+    const unsigned char c = b(i);
+    const size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+    if (n == 0 || i + n > s.size()) return {-1, 1};
+    int64_t cp = n == 1 ? c : c & (0x7F >> n);
+    for (size_t k = 1; k < n; ++k) {
+        if ((b(i + k) & 0xC0) != 0x80) return {-1, 1};
+        cp = (cp << 6) | (b(i + k) & 0x3F);
+    }
+    return {cp, n};
+}
+
+/// The parts of ftfy.fix_text (the reference's first cleaning step) that change real prompts once
+/// SentencePiece's own NFKC normalisation has run: HTML entities when the text holds no '<' (ftfy's
+/// "auto": it might be HTML), curly quotes made straight, and invisible control characters removed. Mojibake repair
+/// (text decoded with the wrong code page) is not reproduced.
+std::string ftfy_subset(const std::string& text) {
+    const std::string s = text.find('<') == std::string::npos ? html_unescape(text) : text;
+    std::string out;
+    out.reserve(s.size());
+    for (size_t i = 0; i < s.size();) {
+        const auto [cp, n] = utf8_at(s, i);
+        const bool control = (cp >= 0x00 && cp <= 0x08) || cp == 0x0B || (cp >= 0x0E && cp <= 0x1F) ||
+                             cp == 0x7F || (cp >= 0x206A && cp <= 0x206F) || cp == 0xFEFF ||
+                             (cp >= 0xFFF9 && cp <= 0xFFFC);
+        if (cp == 0x02BC || (cp >= 0x2018 && cp <= 0x201B))
+            out.push_back('\'');
+        else if (cp >= 0x201C && cp <= 0x201F)
+            out.push_back('"');
+        else if (!control)
+            out.append(s, i, n);
+        i += n;
+    }
+    return out;
+}
+
+}  // namespace
+
 std::string Tokenizer::clean(const std::string& text) {
-    const std::string unescaped = html_unescape(html_unescape(text));
+    const std::string unescaped = html_unescape(html_unescape(ftfy_subset(text)));
     // Collapse every whitespace run to one space, dropping runs at either end (strip).
     std::string out;
     out.reserve(unescaped.size());

@@ -38,7 +38,8 @@ public:
     static core::Result<void> train(const std::vector<std::string>& sentences, int vocab_size,
                                     const std::filesystem::path& model_path, const std::string& model_type);
 
-    /// The reference's text cleaning: unescape HTML entities (twice), strip, collapse whitespace runs.
+    /// The reference's text cleaning: ftfy's fixes that matter after NFKC (straight quotes, control
+    /// characters removed, HTML entities), unescape HTML entities (twice), strip, collapse whitespace runs.
     static std::string clean(const std::string& text);
 
 private:
