@@ -61,10 +61,10 @@ struct FileFieldSpec {
     std::string core::Conditioning::*member;
 };
 constexpr FileFieldSpec kFileFields[] = {
-    {"First frame", "the first frame", "firstFrame", kImageFilter, "The shot starts on this image (drop an image here)",
-     &core::Conditioning::first_frame},
-    {"Last frame", "the last frame", "lastFrame", kImageFilter, "The shot ends on this image (drop an image here)",
-     &core::Conditioning::last_frame},
+    {"First frame", "the first frame", "firstFrame", kImageFilter,
+     "The shot starts on this image (drop an image here)", &core::Conditioning::first_frame},
+    {"Last frame", "the last frame", "lastFrame", kImageFilter,
+     "The shot ends on this image (drop an image here)", &core::Conditioning::last_frame},
     {"Video", "the video", "sourceVideo", kVideoFilter,
      "Make the shot over this clip's frames (VACE): with a mask, in-paint it; alone, it guides the motion "
      "(a pose, depth or edge video)",
@@ -225,7 +225,8 @@ ShotInspector::ShotInspector(ProjectDocument* document, QWidget* parent)
     form->addRow(tr("Frames"), frames_);
     form->addRow(tr("FPS"), fps_);
     form->addRow(tr("References"), ref_box);
-    for (size_t i = 0; i < file_rows_.size(); ++i) form->addRow(tr(kFileFields[i].label), file_row_layouts[i]);
+    for (size_t i = 0; i < file_rows_.size(); ++i)
+        form->addRow(tr(kFileFields[i].label), file_row_layouts[i]);
 
     connect(prompt_, &QPlainTextEdit::textChanged, this, &ShotInspector::commit);
     connect(negative_, &QPlainTextEdit::textChanged, this, &ShotInspector::commit);
@@ -259,7 +260,8 @@ ShotInspector::ShotInspector(ProjectDocument* document, QWidget* parent)
                                                               tr(kFileFields[i].filter));
             if (!file.isEmpty()) setConditioningFile(field, file);
         });
-        connect(file_rows_[i].clear, &QPushButton::clicked, this, [this, field] { setConditioningFile(field, {}); });
+        connect(file_rows_[i].clear, &QPushButton::clicked, this,
+                [this, field] { setConditioningFile(field, {}); });
     }
 
     set_enabled(false);
@@ -272,13 +274,13 @@ void ShotInspector::setShot(const std::string& shot_id) {
 
 void ShotInspector::set_enabled(bool enabled) {
     for (QWidget* w : std::initializer_list<QWidget*>{
-             prompt_,       negative_,    model_,      seed_,          randomise_,        sampler_,
-             steps_,        guidance_,    shift_,      size_,          frames_,           fps_,
-             seed_lock_,    aspect_,      references_, add_reference_, remove_reference_}) {
+             prompt_, negative_, model_, seed_, randomise_, sampler_, steps_, guidance_, shift_, size_,
+             frames_, fps_, seed_lock_, aspect_, references_, add_reference_, remove_reference_}) {
         w->setEnabled(enabled);
     }
     for (const FileRow& row : file_rows_)
-        for (QWidget* w : std::initializer_list<QWidget*>{row.line, row.choose, row.clear}) w->setEnabled(enabled);
+        for (QWidget* w : std::initializer_list<QWidget*>{row.line, row.choose, row.clear})
+            w->setEnabled(enabled);
 }
 
 void ShotInspector::refresh() {
@@ -452,7 +454,8 @@ bool ShotInspector::dropFiles(const QStringList& files, const QPoint& pos) {
     if (files.isEmpty()) return false;
     QWidget* target = childAt(pos);
     for (size_t i = 0; i < file_rows_.size(); ++i)
-        if (target == file_rows_[i].line) return setConditioningFile(static_cast<FileField>(i), files.front());
+        if (target == file_rows_[i].line)
+            return setConditioningFile(static_cast<FileField>(i), files.front());
     return addReferenceFiles(files);
 }
 

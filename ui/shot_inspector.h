@@ -50,7 +50,8 @@ public:
     bool removeReference(int row);
     /// The single-file conditioning fields, in the order the inspector shows them.
     enum class FileField { FirstFrame, LastFrame, Video, Mask };
-    /// Sets (or clears, with an empty path) one of them (one undo step); a file that does not exist is refused.
+    /// Sets (or clears, with an empty path) one of them (one undo step); a file that does not exist is
+    /// refused.
     bool setConditioningFile(FileField field, const QString& file);
     bool setFirstFrameFile(const QString& file) { return setConditioningFile(FileField::FirstFrame, file); }
     bool setLastFrameFile(const QString& file) { return setConditioningFile(FileField::LastFrame, file); }

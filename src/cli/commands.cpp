@@ -533,7 +533,8 @@ int run_init_model(const std::vector<std::string>& argv) {
             "models).\n"
             "Its weights are a seeded random initialisation; the same seed gives the same weights.\n\n"
             "  --temporal-patch F  frames per DiT token (default: 4; 1 or 2 give more tokens per clip)\n"
-            "  --from MODEL        start from a trained shapes model (id or card path) instead: its tokenizer,\n"
+            "  --from MODEL        start from a trained shapes model (id or card path) instead: its "
+            "tokenizer,\n"
             "                      text encoder and DiT weights, split along time when its tokens span more "
             "frames");
         return 0;

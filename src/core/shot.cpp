@@ -37,8 +37,8 @@ Result<void> GenerationParams::validate() const {
         return fail("an extension length needs a clip to extend: add --extend CLIP");
     if (!conditioning.mask.empty() && conditioning.video.empty())
         return fail("--mask needs the clip it masks: add --video CLIP");
-    if (!conditioning.video.empty() &&
-        (!conditioning.extend.empty() || !conditioning.first_frame.empty() || !conditioning.last_frame.empty()))
+    if (!conditioning.video.empty() && (!conditioning.extend.empty() || !conditioning.first_frame.empty() ||
+                                        !conditioning.last_frame.empty()))
         return fail("--video gives every frame of the shot: remove --extend, --first-frame and --last-frame");
     return ok();
 }

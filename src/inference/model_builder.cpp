@@ -1,9 +1,9 @@
 #include "frameloom/inference/model_builder.h"
 
-#include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <sstream>
 
@@ -63,8 +63,9 @@ core::Result<void> load_retokened_dit(wan::WanDiT& dit, const fs::path& file) {
             if (key == "patch_embedding.weight" && value.dim() == 5 && value.size(2) % c.patch[0] == 0) {
                 // [dim, in, pt_old, 1, 1] → [dim, in, pt, 1, 1]: new tap t sums the old taps it covers.
                 const int64_t k = value.size(2) / c.patch[0];
-                value = value.view({value.size(0), value.size(1), c.patch[0], k, value.size(3), value.size(4)})
-                            .sum(3);
+                value =
+                    value.view({value.size(0), value.size(1), c.patch[0], k, value.size(3), value.size(4)})
+                        .sum(3);
             } else if ((key == "head.head.weight" || key == "head.head.bias") &&
                        value.size(0) % target.size(0) == 0) {
                 // Output rows (pt_old, c) → (pt, c): the mean of the k old frames a new frame stands for.
@@ -101,8 +102,9 @@ core::Result<ModelCard> build_default_model(const fs::path& root, const DefaultM
         auto source = load_model_card(spec.from_card);
         if (!source) return source.error();
         if (source->conditioning != "frame-mask" || source->codec != "patch")
-            return core::fail("cannot start from model '" + source->id +
-                              "': only a shapes-world model (patch codec, frame-mask conditioning) can seed this one");
+            return core::fail(
+                "cannot start from model '" + source->id +
+                "': only a shapes-world model (patch codec, frame-mask conditioning) can seed this one");
         from = *source;
     }
     if (from)
@@ -169,7 +171,8 @@ core::Result<ModelCard> build_default_model(const fs::path& root, const DefaultM
         std::to_string(spec.patch) + " pixels) with a " + std::to_string(spec.t5_layers) +
         "-layer umT5-style text encoder, a pixel patch codec and frame-mask conditioning (first/last frame, "
         "extension, reference images). " +
-        (from ? "Started from the weights of '" + from->id + "' (" + from->name + "), not yet trained in this form."
+        (from ? "Started from the weights of '" + from->id + "' (" + from->name +
+                    "), not yet trained in this form."
               : std::string("Untrained: a seeded random initialisation."));
     card["architecture"] = "wan-dit";
     card["codec"] = "patch";
@@ -191,10 +194,8 @@ core::Result<ModelCard> build_default_model(const fs::path& root, const DefaultM
     if (spec.temporal_patch != DefaultModelSpec{}.temporal_patch)
         command += " --temporal-patch " + std::to_string(spec.temporal_patch);
     if (from) command += " --from " + from->card_path.string();
-    card["build"] = {{"command", command},
-                     {"seed", spec.seed},
-                     {"parameters_dit", 0},
-                     {"parameters_text_encoder", 0}};
+    card["build"] = {
+        {"command", command}, {"seed", spec.seed}, {"parameters_dit", 0}, {"parameters_text_encoder", 0}};
     int64_t dit_params = 0, t5_params = 0;
     for (const auto& p : dit->parameters()) dit_params += p.numel();
     for (const auto& p : t5->parameters()) t5_params += p.numel();

@@ -215,8 +215,8 @@ std::pair<int64_t, size_t> utf8_at(const std::string& s, size_t i) {
 
 /// The parts of ftfy.fix_text (the reference's first cleaning step) that change real prompts once
 /// SentencePiece's own NFKC normalisation has run: HTML entities when the text holds no '<' (ftfy's
-/// "auto": it might be HTML), curly quotes made straight, and invisible control characters removed. Mojibake repair
-/// (text decoded with the wrong code page) is not reproduced.
+/// "auto": it might be HTML), curly quotes made straight, and invisible control characters removed. Mojibake
+/// repair (text decoded with the wrong code page) is not reproduced.
 std::string ftfy_subset(const std::string& text) {
     const std::string s = text.find('<') == std::string::npos ? html_unescape(text) : text;
     std::string out;

@@ -42,14 +42,15 @@ torch::Tensor fit_on_white(const core::Frame& image, int64_t height, int64_t wid
 /// `--video` and `--mask` as the source [3, F, H, W] in [−1, 1] and the mask [F, H, W]: the clip's first
 /// `frames` frames; without a mask every pixel is reactive (the clip is a control signal).
 core::Result<std::pair<torch::Tensor, torch::Tensor>> video_and_mask(const core::ConditioningMedia& media,
-                                                                    int64_t frames, int64_t height,
-                                                                    int64_t width) {
+                                                                     int64_t frames, int64_t height,
+                                                                     int64_t width) {
     const auto count = [](size_t n) { return std::to_string(n) + (n == 1 ? " frame" : " frames"); };
     if (static_cast<int64_t>(media.video.frames.size()) < frames)
         return core::fail("--video has " + count(media.video.frames.size()) + ", the shot needs " +
                           std::to_string(frames) + ": give a longer clip or fewer --frames");
     if (media.mask.size() > 1 && static_cast<int64_t>(media.mask.size()) < frames)
-        return core::fail("--mask has " + count(media.mask.size()) + ", the shot needs " + std::to_string(frames) +
+        return core::fail("--mask has " + count(media.mask.size()) + ", the shot needs " +
+                          std::to_string(frames) +
                           ": give a mask clip as long as the shot, or one image for every frame");
     torch::Tensor source = torch::empty({3, frames, height, width});
     torch::Tensor mask = torch::ones({frames, height, width});
@@ -57,11 +58,11 @@ core::Result<std::pair<torch::Tensor, torch::Tensor>> video_and_mask(const core:
         source.select(1, i).copy_(frame_to_tensor(media.video.frames[static_cast<size_t>(i)], height, width));
         if (!media.mask.empty())
             // [−1, 1] back to [0, 1], as the reference's (m + 1) / 2; grey over the three channels.
-            mask[i].copy_(
-                frame_to_tensor(media.mask[media.mask.size() == 1 ? 0 : static_cast<size_t>(i)], height, width)
-                    .add(1.0)
-                    .div(2.0)
-                    .mean(0));
+            mask[i].copy_(frame_to_tensor(media.mask[media.mask.size() == 1 ? 0 : static_cast<size_t>(i)],
+                                          height, width)
+                              .add(1.0)
+                              .div(2.0)
+                              .mean(0));
     }
     return std::make_pair(source, mask);
 }

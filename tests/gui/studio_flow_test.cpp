@@ -3,8 +3,6 @@
 // extending a take, last frame → next shot, the inspector's aspect presets, references and keyframes,
 // and the autosave side file written and restored.
 #include <gtest/gtest.h>
-
-#include <fstream>
 #include <unistd.h>
 
 #include <QAction>
@@ -23,6 +21,7 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <memory>
 

@@ -115,8 +115,9 @@ TEST_F(Cli, BadInputsGiveOneLineReasons) {
     expect_one_line_error(run("probe " + text.string()), "not a video");
     expect_one_line_error(run("generate --prompt hi --mask " + text.string() + " -o " + out),
                           "--mask needs the clip it masks: add --video CLIP");
-    expect_one_line_error(run("generate --prompt hi --video " + text.string() + " --first-frame x.png -o " + out),
-                          "--video gives every frame of the shot");
+    expect_one_line_error(
+        run("generate --prompt hi --video " + text.string() + " --first-frame x.png -o " + out),
+        "--video gives every frame of the shot");
     expect_one_line_error(run("generate --prompt hi --video " + text.string() + " -o " + out), "--video");
     EXPECT_FALSE(fs::exists(out));
     expect_one_line_error(run("init-model --temporal-patch 3 --out " + (dir_ / "m").string()),

@@ -16,7 +16,7 @@ struct ConditioningMedia {
     bool keep_source = false;          ///< output = source + continuation instead of the continuation alone
     int64_t extend_frames = 0;         ///< new frames to make (0 = one pass of the model; Conditioning)
     std::vector<Frame> references;     ///< reference images of the subject
-    Video video;                       ///< frames the shot is made over (in-painting / control; none = unused)
+    Video video;  ///< frames the shot is made over (in-painting / control; none = unused)
     /// With `video`: one frame (every frame) or one per frame; white = generate, black = keep. None: all
     /// of `video` guides the result.
     std::vector<Frame> mask;

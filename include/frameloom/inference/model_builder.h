@@ -24,8 +24,9 @@ struct DefaultModelSpec {
     int temporal_patch = 4;  ///< frames per DiT token (also the frames a reference group takes)
     /// A trained model of this family to start from: its tokenizer, text encoder and DiT weights are copied,
     /// and when its tokens span k·temporal_patch frames the patch embedding and output head are split along
-    /// time (the embedding of a token of frames (a, b) is the old one's of (a, a, b, b); the head's output for
-    /// a frame is the mean of the old head's outputs for the frames it stands for). Empty: a seeded start.
+    /// time (the embedding of a token of frames (a, b) is the old one's of (a, a, b, b); the head's output
+    /// for a frame is the mean of the old head's outputs for the frames it stands for). Empty: a seeded
+    /// start.
     std::filesystem::path from_card;
 };
 

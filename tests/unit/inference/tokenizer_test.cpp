@@ -102,10 +102,17 @@ TEST(TokenizerClean, UnescapesTwiceStripsAndCollapses) {
     EXPECT_EQ(Tokenizer::clean("<a &amp;amp;amp; b"), "<a &amp; b");
     EXPECT_EQ(Tokenizer::clean("a &amp;amp;amp;amp; b"), "a &amp; b");
     // ftfy: curly quotes straightened, invisible control characters (and a BOM) removed.
-    EXPECT_EQ(Tokenizer::clean("\xE2\x80\x9C" "dawn\xE2\x80\x9D, the hero\xE2\x80\x99" "s \xE2\x80\x98" "walk\xE2\x80\x99"),
+    EXPECT_EQ(Tokenizer::clean("\xE2\x80\x9C"
+                               "dawn\xE2\x80\x9D, the hero\xE2\x80\x99"
+                               "s \xE2\x80\x98"
+                               "walk\xE2\x80\x99"),
               "\"dawn\", the hero's 'walk'");
-    EXPECT_EQ(Tokenizer::clean("\xEF\xBB\xBF" "a\x01" "b\x7F c\xE2\x81\xAA"), "ab c");
-    EXPECT_EQ(Tokenizer::clean("caf\xC3\xA9 \xE4\xBD\xA0\xE5\xA5\xBD"), "caf\xC3\xA9 \xE4\xBD\xA0\xE5\xA5\xBD");  // other text untouched
+    EXPECT_EQ(Tokenizer::clean("\xEF\xBB\xBF"
+                               "a\x01"
+                               "b\x7F c\xE2\x81\xAA"),
+              "ab c");
+    EXPECT_EQ(Tokenizer::clean("caf\xC3\xA9 \xE4\xBD\xA0\xE5\xA5\xBD"),
+              "caf\xC3\xA9 \xE4\xBD\xA0\xE5\xA5\xBD");  // other text untouched
     EXPECT_EQ(Tokenizer::clean("bad \xFF byte"), "bad \xFF byte");
     EXPECT_EQ(Tokenizer::clean("&#65;&#x42;&#X43;"), "ABC");
     EXPECT_EQ(Tokenizer::clean("caf&#233;"), "caf\xC3\xA9");

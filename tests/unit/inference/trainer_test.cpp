@@ -234,7 +234,8 @@ TEST(ModelBuilder, StartsFromATrainedModelWithFewerFramesPerToken) {
     EXPECT_EQ(split->defaults.steps, 9);
     EXPECT_DOUBLE_EQ(split->defaults.guidance, 2.5);
     EXPECT_FALSE(split->trained);
-    EXPECT_NE(split->description.find("Started from the weights of"), std::string::npos) << split->description;
+    EXPECT_NE(split->description.find("Started from the weights of"), std::string::npos)
+        << split->description;
 
     // Tokens cannot be widened from a model (4 frames from 2 is not a split).
     spec.temporal_patch = 4;

@@ -9,9 +9,9 @@
 #include "frameloom/inference/model_builder.h"
 #include "frameloom/inference/model_store.h"
 #include "inference/arch/wan/component_keys.h"
+#include "inference/arch/wan/dit.h"
 #include "inference/codec.h"
 #include "inference/frame_conditioning.h"
-#include "inference/arch/wan/dit.h"
 #include "inference/tensor_io.h"
 #include "inference/vace_conditioning.h"
 #include "inference/wan_image_conditioning.h"
@@ -384,17 +384,22 @@ TEST(WanImagePipeline, VaceInPaintsTheMaskedPixelsOfAVideo) {
     made = make_vace_condition(media, **codec, 5, 32, 32, 0);
     ASSERT_TRUE(made.ok()) << made.message();
     EXPECT_TRUE(made->context.narrow(1, 8, 64).eq(1).all().item<bool>());
-    EXPECT_LE((made->context.narrow(1, 0, 4) - (*codec)->encode(torch::zeros_like(source))).abs().max().item<double>(),
+    EXPECT_LE((made->context.narrow(1, 0, 4) - (*codec)->encode(torch::zeros_like(source)))
+                  .abs()
+                  .max()
+                  .item<double>(),
               1e-5);
     EXPECT_LE((made->context.narrow(1, 4, 4) - (*codec)->encode(source)).abs().max().item<double>(), 1e-5);
     media.mask = {mask, mask};
     made = make_vace_condition(media, **codec, 5, 32, 32, 0);
     ASSERT_FALSE(made.ok());
-    EXPECT_NE(made.message().find("--mask has 2 frames, the shot needs 5"), std::string::npos) << made.message();
+    EXPECT_NE(made.message().find("--mask has 2 frames, the shot needs 5"), std::string::npos)
+        << made.message();
     media.mask.clear();
     made = make_vace_condition(media, **codec, 9, 32, 32, 0);
     ASSERT_FALSE(made.ok());
-    EXPECT_NE(made.message().find("--video has 6 frames, the shot needs 9"), std::string::npos) << made.message();
+    EXPECT_NE(made.message().find("--video has 6 frames, the shot needs 9"), std::string::npos)
+        << made.message();
 
     // Through the pipeline: the masked run differs from text alone and keeps its frame count.
     DevicePolicy cpu;
@@ -416,12 +421,15 @@ TEST(WanImagePipeline, VaceInPaintsTheMaskedPixelsOfAVideo) {
 
 TEST(WanImagePipeline, VideoAndMaskNeedAModelThatListsThem) {
     test::TempDir root("fl-wan-vace-mask");
-    const ModelCard card = write_tiny_card(root.path(), "tiny-vace", [] {
-        wan::WanDiTConfig c = tiny_dit("vace", 4, 4);
-        c.vace_in_dim = 2 * 4 + 64;
-        c.vace_layers = {0};
-        return c;
-    }(), "wan-vae", golden("wan_vae_tiny.weights.safetensors"), {}, {"t2v", "control"});
+    const ModelCard card =
+        write_tiny_card(root.path(), "tiny-vace",
+                        [] {
+                            wan::WanDiTConfig c = tiny_dit("vace", 4, 4);
+                            c.vace_in_dim = 2 * 4 + 64;
+                            c.vace_layers = {0};
+                            return c;
+                        }(),
+                        "wan-vae", golden("wan_vae_tiny.weights.safetensors"), {}, {"t2v", "control"});
     DevicePolicy cpu;
     cpu.device = DeviceKind::CPU;
     auto generator = Generator::load(card, cpu);

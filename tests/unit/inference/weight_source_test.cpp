@@ -215,9 +215,12 @@ TEST_F(WeightSourceTest, DiffusersFolderTakesItsConfigJson) {
     auto blobs = blobs_;
     for (auto& b : blobs) b.name = apply_renames(b.name, original_to_diffusers());
     write("transformer/diffusion_pytorch_model.safetensors", blobs, {});
-    const auto config_json = [&](const std::string& text) { std::ofstream(dir_ / "transformer" / "config.json") << text; };
+    const auto config_json = [&](const std::string& text) {
+        std::ofstream(dir_ / "transformer" / "config.json") << text;
+    };
     // text_len is the test batch's (real models: 512, the default).
-    config_json(R"({"_class_name": "WanTransformer3DModel", "num_attention_heads": 2, "eps": 1e-06, "text_len": 8})");
+    config_json(
+        R"({"_class_name": "WanTransformer3DModel", "num_attention_heads": 2, "eps": 1e-06, "text_len": 8})");
     expect_exact(dir_ / "transformer");
     expect_exact(dir_ / "transformer" / "diffusion_pytorch_model.safetensors");
     // Another model's config.json is not read (the heads then default to dim / 128, which this tiny dim
@@ -250,7 +253,8 @@ TEST_F(WeightSourceTest, DiffusersVaceNamesInvertTheConversion) {
         EXPECT_EQ(apply_renames(d, wan::diffusers_to_original_renames()), p.key()) << d;
         blobs.push_back(to_blob(d, p.value()));
     }
-    for (const std::string k : {"vace_blocks.0.proj_in.weight", "vace_blocks.1.proj_out.bias", "proj_out.weight"})
+    for (const std::string k :
+         {"vace_blocks.0.proj_in.weight", "vace_blocks.1.proj_out.bias", "proj_out.weight"})
         EXPECT_TRUE(diffusers_names.count(k)) << k;
     // A diffusers-named VACE file opens with the original names and the VACE config read from its shapes.
     ASSERT_TRUE(write_safetensors(dir_ / "vace.safetensors", blobs, {}).ok());

@@ -1,8 +1,7 @@
 #include "inference/arch/wan/dit_keys.h"
 
-#include <nlohmann/json.hpp>
-
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <string>
 
 namespace fl::inference::wan {
@@ -77,11 +76,13 @@ core::Result<void> add_folder_config(WeightSource& source, const std::filesystem
     std::ifstream in(config);
     nlohmann::json j = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
     if (j.is_discarded() || !j.is_object())
-        return core::fail(config.string() + " is not valid JSON: download it again, or remove it to read the "
-                                            "configuration from the weights");
+        return core::fail(config.string() +
+                          " is not valid JSON: download it again, or remove it to read the "
+                          "configuration from the weights");
     const std::string kind = j.value("_class_name", std::string());
     if (kind.rfind("Wan", 0) != 0) return core::ok();
-    if (j.contains("num_attention_heads") && !j.contains("num_heads")) j["num_heads"] = j["num_attention_heads"];
+    if (j.contains("num_attention_heads") && !j.contains("num_heads"))
+        j["num_heads"] = j["num_attention_heads"];
     source.add_metadata("config", j.dump());
     return core::ok();
 }
