@@ -197,6 +197,22 @@ GenerateRequest image_request(const ModelCard& card) {
     return request;
 }
 
+/// The model on the CPU (every test here runs there).
+core::Result<std::unique_ptr<Generator>> load_on_cpu(const ModelCard& card) {
+    DevicePolicy cpu;
+    cpu.device = DeviceKind::CPU;
+    return Generator::load(card, cpu);
+}
+
+/// A tiny VACE model: a random DiT of `layers` blocks with a VACE block after each, the golden Wan VAE.
+ModelCard tiny_vace_card(const fs::path& root, int64_t layers, const std::vector<std::string>& tasks) {
+    wan::WanDiTConfig c = tiny_dit("vace", 4, 4);
+    c.num_layers = layers;
+    c.vace_in_dim = 2 * 4 + 64;  // inactive + reactive latents of the 4-channel golden VAE, and the mask
+    for (int64_t i = 0; i < layers; ++i) c.vace_layers.push_back(i);
+    return write_tiny_card(root, "tiny-vace", c, "wan-vae", golden("wan_vae_tiny.weights.safetensors"), {}, tasks);
+}
+
 TEST(WanImagePipeline, I2VTakesTheFirstFrameThroughYAndCLIP) {
     test::TempDir root("fl-wan-i2v");
     const ModelCard card = tiny_image_model(root.path(), /*flf2v=*/false);
@@ -300,16 +316,8 @@ TEST(VaceConditioning, MaskFoldsEightByEightCellsAndResamplesTimeLikeTheReferenc
 
 TEST(WanImagePipeline, VaceTakesFramesReferencesAndExtensions) {
     test::TempDir root("fl-wan-vace");
-    wan::WanDiTConfig c = tiny_dit("vace", 4, 4);
-    c.num_layers = 2;
-    c.vace_in_dim = 2 * 4 + 64;  // inactive + reactive latents of the 4-channel golden VAE, and the mask
-    c.vace_layers = {0, 1};
-    const ModelCard card =
-        write_tiny_card(root.path(), "tiny-vace", c, "wan-vae", golden("wan_vae_tiny.weights.safetensors"),
-                        {}, {"t2v", "i2v", "flf2v", "extend", "reference"});
-    DevicePolicy cpu;
-    cpu.device = DeviceKind::CPU;
-    auto generator = Generator::load(card, cpu);
+    const ModelCard card = tiny_vace_card(root.path(), 2, {"t2v", "i2v", "flf2v", "extend", "reference"});
+    auto generator = load_on_cpu(card);
     ASSERT_TRUE(generator.ok()) << generator.message();
     GenerateRequest request = image_request(card);
     auto text = (*generator)->generate(request);
@@ -346,12 +354,7 @@ TEST(WanImagePipeline, VaceTakesFramesReferencesAndExtensions) {
 
 TEST(WanImagePipeline, VaceInPaintsTheMaskedPixelsOfAVideo) {
     test::TempDir root("fl-wan-vace-mask");
-    wan::WanDiTConfig c = tiny_dit("vace", 4, 4);
-    c.vace_in_dim = 2 * 4 + 64;
-    c.vace_layers = {0};
-    const ModelCard card =
-        write_tiny_card(root.path(), "tiny-vace", c, "wan-vae", golden("wan_vae_tiny.weights.safetensors"),
-                        {}, {"t2v", "inpaint", "control"});
+    const ModelCard card = tiny_vace_card(root.path(), 1, {"t2v", "inpaint", "control"});
     auto codec = load_codec(card, torch::kCPU);
     ASSERT_TRUE(codec.ok()) << codec.message();
 
@@ -402,9 +405,7 @@ TEST(WanImagePipeline, VaceInPaintsTheMaskedPixelsOfAVideo) {
         << made.message();
 
     // Through the pipeline: the masked run differs from text alone and keeps its frame count.
-    DevicePolicy cpu;
-    cpu.device = DeviceKind::CPU;
-    auto generator = Generator::load(card, cpu);
+    auto generator = load_on_cpu(card);
     ASSERT_TRUE(generator.ok()) << generator.message();
     GenerateRequest request = image_request(card);
     auto text = (*generator)->generate(request);
@@ -421,18 +422,8 @@ TEST(WanImagePipeline, VaceInPaintsTheMaskedPixelsOfAVideo) {
 
 TEST(WanImagePipeline, VideoAndMaskNeedAModelThatListsThem) {
     test::TempDir root("fl-wan-vace-mask");
-    const ModelCard card =
-        write_tiny_card(root.path(), "tiny-vace",
-                        [] {
-                            wan::WanDiTConfig c = tiny_dit("vace", 4, 4);
-                            c.vace_in_dim = 2 * 4 + 64;
-                            c.vace_layers = {0};
-                            return c;
-                        }(),
-                        "wan-vae", golden("wan_vae_tiny.weights.safetensors"), {}, {"t2v", "control"});
-    DevicePolicy cpu;
-    cpu.device = DeviceKind::CPU;
-    auto generator = Generator::load(card, cpu);
+    const ModelCard card = tiny_vace_card(root.path(), 1, {"t2v", "control"});
+    auto generator = load_on_cpu(card);
     ASSERT_TRUE(generator.ok()) << generator.message();
     GenerateRequest request = image_request(card);
     request.params.conditioning.video = "clip.mp4";
