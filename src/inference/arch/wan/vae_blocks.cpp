@@ -26,6 +26,9 @@ torch::Tensor from_frames(const torch::Tensor& y, int64_t b, int64_t t) {
     return y.view({b, t, y.size(1), y.size(2), y.size(3)}).permute({0, 2, 1, 3, 4});
 }
 
+// SiLU of a tensor nobody else holds (a fresh norm output), in place: no second full-size tensor.
+torch::Tensor silu_in_place(torch::Tensor x) { return torch::silu_(x); }
+
 // The last min(n, T) frames of x as an owned copy (so the chunk's activations can be freed).
 torch::Tensor last_frames(const torch::Tensor& x, int64_t n) {
     const int64_t t = x.size(2), k = std::min(n, t);
@@ -49,15 +52,21 @@ CausalConv3dImpl::CausalConv3dImpl(int64_t in, int64_t out, std::array<int64_t, 
 }
 
 torch::Tensor CausalConv3dImpl::forward(const torch::Tensor& x, const torch::Tensor& cache) const {
-    int64_t front = 2 * padding_[0];
-    torch::Tensor in = x;
-    if (cache.defined() && front > 0) {
-        in = torch::cat({cache.to(x.device()), x}, 2);
-        front -= cache.size(2);
-    }
     const auto [pt, ph, pw] = padding_;
-    (void)pt;
-    if (front > 0 || ph > 0 || pw > 0) in = torch::constant_pad_nd(in, {pw, pw, ph, ph, front, 0}, 0.0);
+    const bool use_cache = cache.defined() && pt > 0;
+    const int64_t cached = use_cache ? cache.size(2) : 0;
+    const int64_t front = std::max<int64_t>(0, 2 * pt - cached);  // zero frames before the cached ones
+    if (cached == 0 && front == 0 && ph == 0 && pw == 0)
+        return torch::conv3d(x, weight, bias, {stride_[0], stride_[1], stride_[2]});
+    // The cached frames, x and the zero padding written into one buffer: the same input as cat + pad,
+    // without a second full-size copy (the decoder's full-resolution stages are the memory peak).
+    const int64_t t = x.size(2), h = x.size(3), w = x.size(4);
+    torch::Tensor in = torch::zeros({x.size(0), x.size(1), front + cached + t, h + 2 * ph, w + 2 * pw}, x.options());
+    const auto interior = [&](int64_t start, int64_t frames) {
+        return in.narrow(2, start, frames).narrow(3, ph, h).narrow(4, pw, w);
+    };
+    if (cached > 0) interior(front, cached).copy_(cache);
+    interior(front + cached, t).copy_(x);
     return torch::conv3d(in, weight, bias, {stride_[0], stride_[1], stride_[2]});
 }
 
@@ -80,7 +89,7 @@ torch::Tensor VAERMSNormImpl::forward(const torch::Tensor& x) const {
     // F.normalize(x, dim=1): x / max(‖x‖₂, 1e-12) over channels
     const torch::Tensor denom =
         x.norm(c10::optional<c10::Scalar>(2.0), torch::IntArrayRef{1}, /*keepdim=*/true).clamp_min(1e-12);
-    return x / denom * scale_ * gamma;
+    return torch::div(x, denom).mul_(gamma * scale_);  // one full-size result, scaled in place
 }
 
 VAEConv2dImpl::VAEConv2dImpl(int64_t in, int64_t out, int64_t kernel, int64_t stride, int64_t padding)
@@ -106,9 +115,10 @@ ResidualBlock::ResidualBlock(int64_t in, int64_t out) {
 
 torch::Tensor ResidualBlock::forward(const torch::Tensor& x, FeatureCache& cache) {
     const torch::Tensor h = shortcut_ ? shortcut_->forward(x) : x;  // the 1×1×1 shortcut is never cached
-    torch::Tensor y = conv2_->forward_cached(torch::silu(norm0_->forward(x)), cache);
-    y = conv6_->forward_cached(torch::silu(norm3_->forward(y)), cache);  // dropout is identity at inference
-    return y + h;
+    // The norms return fresh tensors, so SiLU and the residual sum work in place (less peak memory).
+    torch::Tensor y = conv2_->forward_cached(silu_in_place(norm0_->forward(x)), cache);
+    y = conv6_->forward_cached(silu_in_place(norm3_->forward(y)), cache);  // dropout is identity at inference
+    return y.add_(h);
 }
 
 AttentionBlock::AttentionBlock(int64_t dim) {
@@ -235,7 +245,7 @@ torch::Tensor Encoder3dImpl::forward(const torch::Tensor& x, FeatureCache& cache
     torch::Tensor y = conv1_->forward_cached(x, cache);
     y = downsamples_.forward(y, cache);
     y = middle_.forward(y, cache);
-    return head2_->forward_cached(torch::silu(head0_->forward(y)), cache);
+    return head2_->forward_cached(silu_in_place(head0_->forward(y)), cache);
 }
 
 Decoder3dImpl::Decoder3dImpl(int64_t z_dim, int64_t first_dim, int64_t last_dim, int64_t out_channels,
@@ -252,7 +262,7 @@ torch::Tensor Decoder3dImpl::forward(const torch::Tensor& x, FeatureCache& cache
     torch::Tensor y = conv1_->forward_cached(x, cache);
     y = middle_.forward(y, cache);
     y = upsamples_.forward(y, cache);
-    return head2_->forward_cached(torch::silu(head0_->forward(y)), cache);
+    return head2_->forward_cached(silu_in_place(head0_->forward(y)), cache);
 }
 
 torch::Tensor encode_chunked(Encoder3dImpl& encoder, const CausalConv3dImpl& conv1, const torch::Tensor& x) {
