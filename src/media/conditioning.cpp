@@ -1,7 +1,6 @@
 #include "frameloom/media/conditioning.h"
 
 #include "frameloom/media/decode.h"
-#include "frameloom/media/probe.h"
 
 namespace fl::media {
 namespace fs = std::filesystem;
@@ -45,19 +44,11 @@ core::Result<core::ConditioningMedia> load_conditioning(const core::Conditioning
         media.video = std::move(*video);
     }
     if (!c.mask.empty()) {
-        // A still image masks every frame; a clip masks frame by frame.
-        auto info = probe(resolve(c.mask));
-        if (!info) return core::fail("--mask " + c.mask + ": " + info.message());
-        if (info->is_image) {
-            auto frame = image("--mask", c.mask);
-            if (!frame) return frame.error();
-            media.mask.push_back(std::move(*frame));
-        } else {
-            auto video = decode_video(resolve(c.mask));
-            if (!video) return core::fail("--mask " + c.mask + ": " + video.message());
-            if (video->frames.empty()) return core::fail("--mask " + c.mask + ": the clip has no frames");
-            media.mask = std::move(video->frames);
-        }
+        // A still decodes as one frame, which masks every frame; a clip masks frame by frame.
+        auto video = decode_video(resolve(c.mask));
+        if (!video) return core::fail("--mask " + c.mask + ": " + video.message());
+        if (video->frames.empty()) return core::fail("--mask " + c.mask + ": the clip has no frames");
+        media.mask = std::move(video->frames);
     }
     media.keep_source = c.keep_source;
     media.extend_frames = c.extend_frames;

@@ -1,8 +1,11 @@
 #include "frameloom/media/decode.h"
 
+#include <algorithm>
 #include <fstream>
 
 #include "frameloom/core/cancel.h"
+#include "frameloom/core/shot.h"
+#include "frameloom/media/conditioning.h"
 #include "frameloom/media/encode.h"
 #include "unit/media/media_fixture.h"
 
@@ -148,6 +151,31 @@ TEST_F(DecodeTest, PngRoundTripIsExact) {
     ASSERT_TRUE(as_video.ok()) << as_video.message();
     ASSERT_EQ(as_video->frame_count(), 1);
     EXPECT_EQ(as_video->frames[0].rgb, frame.rgb);
+}
+
+TEST_F(DecodeTest, ConditioningReadsAVideoAndItsMaskAsImageOrClip) {
+    TempDir dir;
+    core::Frame half(source().frames[0].width, source().frames[0].height);
+    for (int y = 0; y < half.height; ++y)
+        for (int x = half.width / 2; x < half.width; ++x) std::fill_n(half.pixel(x, y), 3, 255);
+    ASSERT_TRUE(write_png(half, dir / "mask.png").ok());
+    core::Conditioning c;
+    c.video = clip_8fps().string();
+    c.mask = "mask.png";  // relative to the base folder, as a project's media
+    auto media = load_conditioning(c, dir.path());
+    ASSERT_TRUE(media.ok()) << media.message();
+    EXPECT_EQ(media->video.frame_count(), source().frame_count());
+    ASSERT_EQ(media->mask.size(), 1u);  // an image: one mask for every frame
+    EXPECT_EQ(media->mask[0].rgb, half.rgb);
+    EXPECT_FALSE(media->empty());
+    c.mask = clip_8fps().string();  // a clip: frame by frame
+    media = load_conditioning(c, dir.path());
+    ASSERT_TRUE(media.ok()) << media.message();
+    EXPECT_EQ(static_cast<int64_t>(media->mask.size()), source().frame_count());
+    c.mask = "absent.png";
+    media = load_conditioning(c, dir.path());
+    ASSERT_FALSE(media.ok());
+    EXPECT_EQ(media.message().rfind("--mask absent.png: ", 0), 0u) << media.message();
 }
 
 TEST_F(DecodeTest, DecodeImageOfAVideoGivesItsFirstFrame) {
