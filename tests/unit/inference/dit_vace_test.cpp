@@ -12,22 +12,14 @@
 #include "inference/arch/wan/dit.h"
 #include "inference/tensor_io.h"
 #include "support/temp_dir.h"
+#include "support/tiny_wan.h"
 
 namespace fl::inference::wan {
 namespace {
 
 WanDiTConfig tiny_vace(std::vector<int64_t> layers = {0, 2}) {
-    WanDiTConfig c;
+    WanDiTConfig c = test::tiny_wan_config(4);
     c.model_type = "vace";
-    c.dim = 32;
-    c.ffn_dim = 48;
-    c.freq_dim = 16;
-    c.text_dim = 24;
-    c.text_len = 8;
-    c.num_heads = 2;
-    c.num_layers = 4;
-    c.in_dim = 4;
-    c.out_dim = 4;
     c.vace_in_dim = 6;
     c.vace_layers = std::move(layers);
     return c;
@@ -107,10 +99,7 @@ TEST(WanDiTVace, ZeroHintsLeaveTheBaseModel) {
 TEST(WanDiTVace, HintsReachTheOutputScaledAndOnlyWhenGiven) {
     torch::manual_seed(2);
     WanDiT dit(tiny_vace());
-    {
-        torch::NoGradGuard no_grad;
-        for (auto& p : dit->parameters()) p.normal_(0.0, 0.2);
-    }
+    test::randomise(*dit, 0.2);
     WanDiT base = base_of(dit);
     Inputs in;
     torch::NoGradGuard no_grad;
@@ -134,10 +123,7 @@ TEST(WanDiTVace, HintsReachTheOutputScaledAndOnlyWhenGiven) {
 TEST(WanDiTVace, Bf16PrecisionStaysClose) {
     torch::manual_seed(3);
     WanDiT dit(tiny_vace());
-    {
-        torch::NoGradGuard no_grad;
-        for (auto& p : dit->parameters()) p.normal_(0.0, 0.2);
-    }
+    test::randomise(*dit, 0.2);
     Inputs in;
     torch::NoGradGuard no_grad;
     const torch::Tensor f32 = dit->forward(in.x, in.t, in.ctx, {}, {}, in.vace);
@@ -152,10 +138,7 @@ TEST(WanDiTVace, OffloadedBlocksGiveTheSameResult) {
     if (!torch::cuda::is_available()) GTEST_SKIP() << "needs a CUDA device (offload is a host-to-GPU scheme)";
     torch::manual_seed(4);
     WanDiT dit(tiny_vace());
-    {
-        torch::NoGradGuard no_grad;
-        for (auto& p : dit->parameters()) p.normal_(0.0, 0.2);
-    }
+    test::randomise(*dit, 0.2);
     Inputs in;
     torch::NoGradGuard no_grad;
     const torch::Tensor before = dit->forward(in.x, in.t, in.ctx, {}, {}, in.vace);

@@ -15,6 +15,7 @@
 #include "inference/arch/wan/dit_keys.h"
 #include "inference/tensor_io.h"
 #include "support/fp8.h"
+#include "support/tiny_wan.h"
 
 namespace fl::inference {
 namespace {
@@ -24,19 +25,7 @@ using wan::WanDiTConfig;
 
 const std::map<std::string, std::string> kMeta = {{"num_heads", "2"}, {"text_len", "8"}};
 
-WanDiTConfig tiny_config() {
-    WanDiTConfig c;
-    c.dim = 32;
-    c.ffn_dim = 48;
-    c.freq_dim = 16;
-    c.text_dim = 24;
-    c.text_len = 8;
-    c.num_heads = 2;
-    c.num_layers = 2;
-    c.in_dim = 4;
-    c.out_dim = 4;
-    return c;
-}
+WanDiTConfig tiny_config() { return test::tiny_wan_config(2); }
 
 /// original → diffusers, as diffusers' convert_wan_to_diffusers.py renames (successive substrings).
 const KeyRenames& original_to_diffusers() {
@@ -88,8 +77,8 @@ protected:
         dir_ = tmpl;
         torch::manual_seed(0);
         dit_ = WanDiT(tiny_config());
+        test::randomise(*dit_, 0.3);
         torch::NoGradGuard no_grad;
-        for (auto& p : dit_->named_parameters()) p.value().normal_(0.0, 0.3);  // the zero head would hide errors
         x_ = torch::randn({1, 4, 2, 4, 4});
         t_ = torch::tensor({500.0f});
         ctx_ = torch::randn({1, 5, 24});

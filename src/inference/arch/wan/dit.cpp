@@ -562,19 +562,21 @@ void WanDiTImpl::init_weights() {
     small_normal(p.time_embedding->l2);
     xavier(p.time_projection->l1);
     const double mod_std = 1.0 / std::sqrt(static_cast<double>(config_.dim));
-    for (auto& b : p.blocks) {
-        init::normal_(b->modulation, 0.0, mod_std);
-        for (auto* a : {&b->self_attn, &b->cross_attn}) {
+    // Main and VACE blocks alike: modulation N(0, 1/dim), Linears xavier, norms unit.
+    const auto init_block = [&](BlockImpl& b) {
+        init::normal_(b.modulation, 0.0, mod_std);
+        for (auto* a : {&b.self_attn, &b.cross_attn}) {
             for (auto* l : {&(*a)->q, &(*a)->k, &(*a)->v, &(*a)->o, &(*a)->k_img, &(*a)->v_img})
                 if (*l) xavier(*l);
             for (auto* n : {&(*a)->norm_q, &(*a)->norm_k, &(*a)->norm_k_img})
                 if (*n) init::ones_((*n)->weight);
         }
-        init::ones_(b->norm3->weight);
-        init::zeros_(b->norm3->bias);
-        xavier(b->ffn->l0);
-        xavier(b->ffn->l2);
-    }
+        init::ones_(b.norm3->weight);
+        init::zeros_(b.norm3->bias);
+        xavier(b.ffn->l0);
+        xavier(b.ffn->l2);
+    };
+    for (auto& b : p.blocks) init_block(*b);
     init::normal_(p.head->modulation, 0.0, mod_std);
     init::zeros_(p.head->head->weight);
     init::zeros_(p.head->head->bias);
@@ -583,17 +585,7 @@ void WanDiTImpl::init_weights() {
         init::xavier_uniform_(vpe->weight.view({vpe->weight.size(0), -1}));
         init::zeros_(vpe->bias);
         for (auto& vb : p.vace_blocks) {
-            init::normal_(vb->modulation, 0.0, mod_std);
-            for (auto* a : {&vb->self_attn, &vb->cross_attn}) {
-                for (auto* l : {&(*a)->q, &(*a)->k, &(*a)->v, &(*a)->o})
-                    if (*l) xavier(*l);
-                for (auto* n : {&(*a)->norm_q, &(*a)->norm_k})
-                    if (*n) init::ones_((*n)->weight);
-            }
-            init::ones_(vb->norm3->weight);
-            init::zeros_(vb->norm3->bias);
-            xavier(vb->ffn->l0);
-            xavier(vb->ffn->l2);
+            init_block(*vb);
             for (auto* l : {&vb->before_proj, &vb->after_proj}) {
                 if (!*l) continue;
                 init::zeros_((*l)->weight);
@@ -618,16 +610,15 @@ void WanDiTImpl::set_precision(DiTPrecision precision) {
     p.patch_embedding->cast(dtype);
     p.text_embedding->cast(dtype);
     if (p.img_emb) p.img_emb->cast(dtype);
-    for (auto& b : p.blocks) {
-        b->self_attn->cast(dtype);
-        b->cross_attn->cast(dtype);
-        b->ffn->cast(dtype);
-    }
+    const auto cast_block = [&](BlockImpl& b) {
+        b.self_attn->cast(dtype);
+        b.cross_attn->cast(dtype);
+        b.ffn->cast(dtype);
+    };
+    for (auto& b : p.blocks) cast_block(*b);
     if (p.vace_patch_embedding) p.vace_patch_embedding->cast(dtype);
     for (auto& b : p.vace_blocks) {
-        b->self_attn->cast(dtype);
-        b->cross_attn->cast(dtype);
-        b->ffn->cast(dtype);
+        cast_block(*b);
         for (auto* l : {&b->before_proj, &b->after_proj})
             if (*l) (*l)->cast(dtype);
     }
