@@ -528,7 +528,8 @@ int run_bench(const std::vector<std::string>& argv) {
 int run_init_model(const std::vector<std::string>& argv) {
     if (wants_help(argv)) {
         std::puts(
-            "usage: frameloom init-model [--out DIR] [--seed N] [--temporal-patch F] [--from MODEL]\n\n"
+            "usage: frameloom init-model [--out DIR] [--seed N] [--temporal-patch F] [--from MODEL]\n"
+            "                            [--no-position-channels]\n\n"
             "Writes the embedded default model (tokenizer, text encoder, DiT and card) into DIR (default: "
             "models).\n"
             "Its weights are a seeded random initialisation; the same seed gives the same weights.\n\n"
@@ -536,10 +537,14 @@ int run_init_model(const std::vector<std::string>& argv) {
             "  --from MODEL        start from a trained shapes model (id or card path) instead: its "
             "tokenizer,\n"
             "                      text encoder and DiT weights, split along time when its tokens span more "
-            "frames");
+            "frames\n"
+            "  --no-position-channels\n"
+            "                      leave out the time/row/column input channels (the DiT then knows places\n"
+            "                      only relatively, through RoPE, as the models before 2026-12-07)");
         return 0;
     }
-    auto args = Args::parse(argv, {"--out", "--seed", "--temporal-patch", "--from"}, {}, "init-model");
+    auto args = Args::parse(argv, {"--out", "--seed", "--temporal-patch", "--from"}, {"--no-position-channels"},
+                            "init-model");
     if (!args) return report_error(args.message(), 2);
     auto seed = args->get_int("--seed", 0);
     if (!seed) return report_error(seed.message(), 2);
@@ -550,6 +555,7 @@ int run_init_model(const std::vector<std::string>& argv) {
         return report_error("--temporal-patch must divide the clip's 16 frames: use 1, 2, 4, 8 or 16", 2);
     spec.seed = static_cast<uint64_t>(*seed);
     spec.temporal_patch = static_cast<int>(*temporal);
+    spec.position_channels = !args->has("--no-position-channels");
     if (auto from = args->get("--from")) {
         const inference::ModelStore store(inference::ModelStore::default_roots());
         auto card = store.find(*from);

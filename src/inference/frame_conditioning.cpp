@@ -72,7 +72,25 @@ torch::Tensor frame_mask_input(const torch::Tensor& xt, const FrameCondition& c)
     const torch::Tensor ref = c.ref.to(xt.device()).expand({b, 1, f, 1, 1});
     const torch::Tensor clean = c.clean.to(xt.device()).expand_as(xt);
     const torch::Tensor x = xt * (1.0 - known) + clean * known;
-    return torch::cat({x, known.expand({b, 1, f, h, w}), ref.expand({b, 1, f, h, w})}, 1);
+    std::vector<torch::Tensor> parts{x, known.expand({b, 1, f, h, w}), ref.expand({b, 1, f, h, w})};
+    if (c.positions)
+        parts.push_back(position_channels(c.ref_frames, f - c.ref_frames, h, w)
+                            .to(xt.device(), xt.scalar_type())
+                            .unsqueeze(0)
+                            .expand({b, kFrameMaskPositions, f, h, w}));
+    return torch::cat(parts, 1);
+}
+
+torch::Tensor position_channels(int64_t ref_frames, int64_t frames, int64_t height, int64_t width) {
+    const auto f32 = torch::TensorOptions().dtype(torch::kFloat32);
+    const int64_t total = ref_frames + frames;
+    torch::Tensor time = torch::zeros({total}, f32);
+    time.narrow(0, ref_frames, frames).copy_(torch::arange(frames, f32).mul(2.0 / kPositionTimeSpan).sub(1.0));
+    // Pixel centres of an n-pixel axis at −1 + (2k + 1)/n.
+    const auto axis = [&](int64_t n) { return torch::arange(n, f32).mul(2.0).add(1.0).div(n).sub(1.0); };
+    return torch::stack({time.view({total, 1, 1}).expand({total, height, width}),
+                         axis(height).view({1, height, 1}).expand({total, height, width}),
+                         axis(width).view({1, 1, width}).expand({total, height, width})});
 }
 
 torch::Tensor keep_known(const torch::Tensor& predicted, const torch::Tensor& exact, const FrameCondition& c) {

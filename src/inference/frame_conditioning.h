@@ -22,6 +22,11 @@ namespace fl::inference {
 
 /// Flag channels the DiT takes after the latent (known, reference).
 inline constexpr int64_t kFrameMaskFlags = 2;
+/// Position channels after the flags when the model card asks for them (time, row, column).
+inline constexpr int64_t kFrameMaskPositions = 3;
+/// Frames of the clip length the time channel spans from −1 to 1 (the shapes world's 16 frames); a longer
+/// generation goes on past 1 at the same rate, so a frame's time value never depends on the clip's length.
+inline constexpr double kPositionTimeSpan = 15.0;
 
 struct FrameCondition {
     torch::Tensor clean;  ///< [B, C, F, h, w]: clean latent of the known frames, zeros elsewhere
@@ -29,6 +34,7 @@ struct FrameCondition {
     torch::Tensor ref;    ///< [B, 1, F, 1, 1]: 1 for reference frames
     int64_t ref_frames = 0;      ///< leading reference frames (dropped from the output)
     int64_t source_frames = 0;   ///< leading frames copied from a clip being extended
+    bool positions = false;      ///< append the position channels (model card "position_channels")
     bool any_known() const { return known.defined() && known.gt(0).any().item<bool>(); }
 };
 
@@ -51,9 +57,15 @@ core::Result<FrameCondition> make_frame_condition(const core::ConditioningMedia&
                                                   int64_t frames, int64_t padded_frames, int64_t height, int64_t width,
                                                   int64_t ref_group, int64_t extend_frames);
 
-/// [x_t with known frames replaced by clean, known, reference] → [B, C + 2, F, h, w]. A condition of batch 1
-/// is shared by every sample of x_t (CFG pairs).
+/// [x_t with known frames replaced by clean, known, reference] → [B, C + 2, F, h, w]; with
+/// condition.positions also [time, row, column] → [B, C + 5, F, h, w]: a latent pixel's row and column run
+/// from −1 to 1 across the frame (pixel centres), time is 2·i/kPositionTimeSpan − 1 for output frame i (the
+/// frames after the reference group; reference frames have time 0 and are told apart by their flag). A
+/// condition of batch 1 is shared by every sample of x_t (CFG pairs).
 torch::Tensor frame_mask_input(const torch::Tensor& xt, const FrameCondition& condition);
+
+/// The position channels alone: [3, F, h, w] for `frames` latent frames after `ref_frames` reference frames.
+torch::Tensor position_channels(int64_t ref_frames, int64_t frames, int64_t height, int64_t width);
 
 /// Known frames take `exact` (the velocity of their straight path), others keep `predicted`.
 torch::Tensor keep_known(const torch::Tensor& predicted, const torch::Tensor& exact, const FrameCondition& condition);

@@ -11,6 +11,7 @@
 #include "frameloom/core/shapes_world.h"
 #include "inference/arch/wan/dit.h"
 #include "inference/arch/wan/t5.h"
+#include "inference/frame_conditioning.h"
 #include "inference/tensor_io.h"
 #include "inference/tokenizer.h"
 
@@ -66,6 +67,11 @@ core::Result<void> load_retokened_dit(wan::WanDiT& dit, const fs::path& file) {
                 value =
                     value.view({value.size(0), value.size(1), c.patch[0], k, value.size(3), value.size(4)})
                         .sum(3);
+                // Input channels added after the old ones (position channels) start with zero weight.
+                if (value.size(1) < target.size(1))
+                    value = torch::cat({value, torch::zeros({value.size(0), target.size(1) - value.size(1),
+                                                             value.size(2), value.size(3), value.size(4)})},
+                                       1);
             } else if ((key == "head.head.weight" || key == "head.head.bias") &&
                        value.size(0) % target.size(0) == 0) {
                 // Output rows (pt_old, c) → (pt, c): the mean of the k old frames a new frame stands for.
@@ -79,7 +85,7 @@ core::Result<void> load_retokened_dit(wan::WanDiT& dit, const fs::path& file) {
         if (value.sizes() != target.sizes())
             return core::fail("cannot start from " + file.string() + ": its '" + key + "' is " +
                               shape_text(old->sizes()) + ", this architecture needs " +
-                              shape_text(target.sizes()) + " (only the frames per token may differ)");
+                              shape_text(target.sizes()) + " (only the frames per token and the position channels may differ)");
         target.copy_(value);
     }
     return {};
@@ -142,7 +148,8 @@ core::Result<ModelCard> build_default_model(const fs::path& root, const DefaultM
     dc.num_heads = spec.dit_heads;
     dc.num_layers = spec.dit_layers;
     dc.out_dim = 3 * spec.patch * spec.patch;
-    dc.in_dim = dc.out_dim + 2;  // + known and reference flags
+    // + known and reference flags (+ time, row and column)
+    dc.in_dim = dc.out_dim + kFrameMaskFlags + (spec.position_channels ? kFrameMaskPositions : 0);
     dc.patch = {spec.temporal_patch, 1, 1};
     FL_TRY(dc.validate());
     wan::WanDiT dit(dc);
@@ -178,6 +185,7 @@ core::Result<ModelCard> build_default_model(const fs::path& root, const DefaultM
     card["codec"] = "patch";
     card["codec_patch"] = {1, spec.patch, spec.patch};
     card["conditioning"] = "frame-mask";
+    if (spec.position_channels) card["position_channels"] = true;
     card["prediction"] = "x0";
     card["files"] = {{"dit", dit_rel}, {"text_encoder", t5_rel}, {"tokenizer", tokenizer_rel}};
     card["tasks"] = {"t2v", "i2v", "flf2v", "extend", "reference"};
@@ -193,6 +201,7 @@ core::Result<ModelCard> build_default_model(const fs::path& root, const DefaultM
     std::string command = "frameloom init-model --seed " + std::to_string(spec.seed);
     if (spec.temporal_patch != DefaultModelSpec{}.temporal_patch)
         command += " --temporal-patch " + std::to_string(spec.temporal_patch);
+    if (!spec.position_channels) command += " --no-position-channels";
     if (from) command += " --from " + from->card_path.string();
     card["build"] = {
         {"command", command}, {"seed", spec.seed}, {"parameters_dit", 0}, {"parameters_text_encoder", 0}};

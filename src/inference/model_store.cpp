@@ -268,6 +268,12 @@ core::Result<ModelCard> load_model_card(const fs::path& card_path) {
         }
         FL_TRY(r.string(d, "negative_prompt", "defaults.negative_prompt", out.negative_prompt, false));
     }
+    if (const auto it = j.find("position_channels"); it != j.end() && !it->is_null()) {
+        if (!it->is_boolean()) return r.bad("position_channels", "must be true or false");
+        if (c.conditioning != "frame-mask")
+            return r.bad("position_channels", "needs \"conditioning\": \"frame-mask\"");
+        c.position_channels = it->get<bool>();
+    }
     if (const auto it = j.find("trained"); it != j.end() && !it->is_null()) {
         if (!it->is_boolean()) return r.bad("trained", "must be true or false");
         c.trained = it->get<bool>();

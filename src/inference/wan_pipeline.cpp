@@ -256,6 +256,7 @@ core::Result<core::Video> WanPipeline::run(const GenerateRequest& request, Gener
         if (!made) return made.error();
         condition = std::move(*made);
         condition->clean = condition->clean.to(device_);
+        condition->positions = card_.position_channels;
     }
     // Wan's image models: y (mask + latent of the given frames) and CLIP tokens, shared by the CFG pair.
     torch::Tensor image_y, clip_fea;

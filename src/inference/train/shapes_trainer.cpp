@@ -322,6 +322,7 @@ core::Result<TrainResult> train_shapes(const ModelCard& card, const TrainOptions
             const torch::Tensor context =
                 encode_prompts(parts->tokenizer, *parts->t5, batch.prompts, text_len).to(device);
             FrameCondition condition = batch.condition;
+            condition.positions = card.position_channels;
             condition.clean = condition.clean.to(device);
             const torch::Tensor out =
                 parts->dit->forward(frame_mask_input(xt, condition), sigma * 1000.0, context);

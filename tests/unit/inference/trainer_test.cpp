@@ -7,6 +7,8 @@
 #include "frameloom/inference/generator.h"
 #include "frameloom/inference/model_builder.h"
 #include "frameloom/inference/train.h"
+#include "frameloom/inference/model_store.h"
+#include "inference/frame_conditioning.h"
 #include "inference/tensor_io.h"
 #include "support/temp_dir.h"
 
@@ -242,8 +244,108 @@ TEST(ModelBuilder, StartsFromATrainedModelWithFewerFramesPerToken) {
     spec.from_card = split->card_path;
     auto widened = build_default_model(dir.path() / "c", spec);
     ASSERT_FALSE(widened.ok());
-    EXPECT_NE(widened.message().find("only the frames per token may differ"), std::string::npos)
+    EXPECT_NE(widened.message().find("only the frames per token and the position channels may differ"),
+              std::string::npos)
         << widened.message();
+}
+
+core::Video generate_clip(const ModelCard& card, const std::string& prompt) {
+    DevicePolicy policy;
+    policy.device = DeviceKind::CPU;
+    auto generator = Generator::load(card, policy);
+    EXPECT_TRUE(generator.ok()) << generator.message();
+    if (!generator.ok()) return {};
+    GenerateRequest request;
+    request.params = default_params(card);
+    request.params.prompt = prompt;
+    request.params.width = request.params.height = 32;
+    request.params.frames = 8;
+    request.params.steps = 3;
+    request.params.seed = 5;
+    auto video = (*generator)->generate(request);
+    EXPECT_TRUE(video.ok()) << video.message();
+    return video.ok() ? *video : core::Video{};
+}
+
+TEST(ModelBuilder, AddsPositionChannelsThatStartSilent) {
+    test::TempDir dir("fl-positions");
+    DefaultModelSpec spec = tiny_spec();
+    spec.position_channels = false;
+    auto source = build_default_model(dir.path() / "a", spec);
+    ASSERT_TRUE(source.ok()) << source.message();
+    EXPECT_FALSE(source->position_channels);
+
+    spec.position_channels = true;
+    spec.from_card = source->card_path;
+    auto grown = build_default_model(dir.path() / "b", spec);
+    ASSERT_TRUE(grown.ok()) << grown.message();
+    EXPECT_TRUE(grown->position_channels);
+    // The patch embedding keeps the old input channels and gives the three new ones zero weight.
+    const torch::Tensor old_embed = dit_tensor(*source, "patch_embedding.weight");  // [dim, C + 2, pt, 1, 1]
+    const torch::Tensor new_embed = dit_tensor(*grown, "patch_embedding.weight");   // [dim, C + 5, pt, 1, 1]
+    ASSERT_EQ(new_embed.size(1), old_embed.size(1) + 3);
+    EXPECT_TRUE(torch::equal(new_embed.narrow(1, 0, old_embed.size(1)), old_embed));
+    EXPECT_EQ(new_embed.narrow(1, old_embed.size(1), 3).abs().sum().item<double>(), 0.0);
+    // So the grown model makes exactly the old model's video until it is trained.
+    const std::string prompt = "a red circle moving left on a black background";
+    const core::Video a = generate_clip(*source, prompt), b = generate_clip(*grown, prompt);
+    ASSERT_EQ(a.frames.size(), 8u);
+    ASSERT_EQ(b.frames.size(), a.frames.size());
+    for (size_t i = 0; i < a.frames.size(); ++i) EXPECT_EQ(a.frames[i].rgb, b.frames[i].rgb) << "frame " << i;
+
+    // Once the channels carry weight they change the video.
+    {
+        auto file = SafeTensorsFile::open(grown->file("dit"));
+        ASSERT_TRUE(file.ok());
+        std::vector<TensorBlob> blobs;
+        for (const auto& info : file->tensors()) {
+            torch::Tensor t = *read_tensor(*file, info);
+            // Not a constant: a shift along every feature alike would vanish in the blocks' layer norms.
+            if (info.name == "patch_embedding.weight") t.narrow(1, old_embed.size(1), 3).normal_(0.0, 0.5);
+            blobs.push_back(to_blob(info.name, t));
+        }
+        ASSERT_TRUE(write_safetensors(grown->file("dit"), blobs, file->metadata()).ok());
+    }
+    const core::Video c = generate_clip(*grown, prompt);
+    ASSERT_EQ(c.frames.size(), a.frames.size());
+    EXPECT_NE(c.frames[4].rgb, a.frames[4].rgb);
+
+    // A card that claims the channels for a DiT without them is refused with a line that says so.
+    ASSERT_TRUE(record_card_field(*source, "position_channels", "true").ok());
+    auto claimed = load_model_card(source->card_path);
+    ASSERT_TRUE(claimed.ok()) << claimed.message();
+    DevicePolicy policy;
+    policy.device = DeviceKind::CPU;
+    auto refused = Generator::load(*claimed, policy);
+    ASSERT_FALSE(refused.ok());
+    EXPECT_NE(refused.message().find("+3 position channels"), std::string::npos) << refused.message();
+}
+
+TEST(FrameMaskInput, PositionChannelsGiveTimeRowAndColumn) {
+    FrameCondition c;
+    c.ref_frames = 4;
+    c.known = torch::zeros({1, 1, 20, 1, 1});
+    c.ref = torch::zeros({1, 1, 20, 1, 1});
+    c.ref.narrow(2, 0, 4).fill_(1.0);
+    c.known.narrow(2, 0, 4).fill_(1.0);
+    c.clean = torch::zeros({1, 6, 20, 2, 4});
+    const torch::Tensor xt = torch::randn({2, 6, 20, 2, 4});
+    EXPECT_EQ(frame_mask_input(xt, c).size(1), 8);  // latent + known + reference
+    c.positions = true;
+    const torch::Tensor in = frame_mask_input(xt, c);
+    ASSERT_EQ(in.sizes(), (std::vector<int64_t>{2, 11, 20, 2, 4}));
+    const torch::Tensor time = in.select(1, 8), row = in.select(1, 9), column = in.select(1, 10);
+    // Output frame i (after the 4 reference frames) has time 2i/15 − 1: −1 at the first, 1 at frame 15.
+    EXPECT_FLOAT_EQ(time[1][4][0][0].item<float>(), -1.0f);
+    EXPECT_FLOAT_EQ(time[1][19][1][3].item<float>(), 1.0f);
+    EXPECT_FLOAT_EQ(time[0][0][0][0].item<float>(), 0.0f);  // reference frames
+    EXPECT_NEAR(time[0][10][0][0].item<float>(), 2.0 * 6 / 15 - 1, 1e-6);
+    // Rows and columns: pixel centres from −1 to 1 across the frame, the same in every frame.
+    EXPECT_TRUE(torch::allclose(row[0][7].select(1, 0), torch::tensor({-0.5f, 0.5f})));
+    EXPECT_TRUE(torch::allclose(column[0][7][1], torch::tensor({-0.75f, -0.25f, 0.25f, 0.75f})));
+    EXPECT_TRUE(torch::equal(row[1][0], row[1][19]));
+    // The latent and the flags are as without positions.
+    EXPECT_TRUE(torch::equal(in.narrow(1, 0, 8), frame_mask_input(xt, FrameCondition{c.clean, c.known, c.ref, 4})));
 }
 
 }  // namespace
