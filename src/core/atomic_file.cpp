@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 #include <random>
 
 namespace fl::core {
@@ -226,6 +227,16 @@ std::string sha256_hex(std::string_view bytes) {
     Sha256 h;
     h.update(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
     return h.hex();
+}
+
+Result<std::string> read_file(const fs::path& path) {
+    std::error_code ec;
+    if (fs::is_directory(path, ec)) return fail("cannot read " + path.string() + ": it is a folder");
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return fail("cannot read " + path.string() + ": " + errno_text());
+    std::string bytes{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+    if (in.bad()) return fail("cannot read " + path.string() + ": read error");
+    return bytes;
 }
 
 Result<std::string> sha256_file(const fs::path& path) {

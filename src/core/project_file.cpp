@@ -567,15 +567,10 @@ Result<void> save_project(const Project& project, const fs::path& path) {
 Result<Project> load_project(const fs::path& path) {
     std::error_code ec;
     if (fs::is_directory(path, ec)) return fail("cannot open project " + path.string() + ": it is a folder");
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-        const std::string why = std::error_code(errno, std::generic_category()).message();
-        return fail("cannot open project " + path.string() + ": " + why);
-    }
-    std::ostringstream buf;
-    buf << in.rdbuf();
-    if (in.bad()) return fail("cannot open project " + path.string() + ": read error");
-    auto project = project_from_json(buf.str());
+    auto text = read_file(path);
+    // "cannot read <path>: <why>" → "cannot open project <path>: <why>"
+    if (!text) return fail("cannot open project " + text.message().substr(std::string("cannot read ").size()));
+    auto project = project_from_json(*text);
     if (!project) return fail("cannot open project " + path.string() + ": " + project.message());
     return project;
 }

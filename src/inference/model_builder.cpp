@@ -40,11 +40,9 @@ core::Result<void> write_module(const fs::path& path, const torch::nn::Module& m
 }
 
 core::Result<void> copy_file_atomically(const fs::path& from, const fs::path& to) {
-    std::ifstream in(from, std::ios::binary);
-    if (!in) return core::fail("cannot read " + from.string() + ": check the source model's files");
-    std::ostringstream bytes;
-    bytes << in.rdbuf();
-    return core::write_file_atomically(to, bytes.str());
+    auto bytes = core::read_file(from);
+    if (!bytes) return core::fail(bytes.message() + " (check the source model's files)");
+    return core::write_file_atomically(to, *bytes);
 }
 
 /// Fills `dit` from a trained DiT of the same family whose tokens may span k times as many frames; every

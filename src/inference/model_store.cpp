@@ -81,15 +81,6 @@ private:
     std::string where_;
 };
 
-std::optional<std::string> read_text(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return std::nullopt;
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    if (in.bad()) return std::nullopt;
-    return ss.str();
-}
-
 /// Card files directly inside a root, sorted by name so the first-wins rule is stable.
 std::vector<fs::path> card_files(const fs::path& root) {
     std::vector<fs::path> out;
@@ -167,7 +158,7 @@ std::vector<MissingPiece> ModelCard::missing() const {
 
 core::Result<ModelCard> load_model_card(const fs::path& card_path) {
     const std::string where = card_path.string();
-    const auto text = read_text(card_path);
+    const auto text = core::read_file(card_path);
     if (!text) return core::fail("cannot read model card " + where + " (check the path)");
     const json j = json::parse(*text, nullptr, /*allow_exceptions=*/false);
     if (j.is_discarded()) return core::fail("model card " + where + " is not valid JSON (fix the card)");
@@ -411,7 +402,7 @@ core::Result<ModelCard> ModelStore::find(const std::string& id_or_path) const {
 namespace fl::inference {
 
 core::Result<void> record_card_field(const ModelCard& card, const std::string& field, const std::string& json_value) {
-    const auto text = read_text(card.card_path);
+    const auto text = core::read_file(card.card_path);
     if (!text) return core::fail("cannot read model card " + card.card_path.string());
     auto doc = nlohmann::ordered_json::parse(*text, nullptr, false);
     auto value = nlohmann::ordered_json::parse(json_value, nullptr, false);

@@ -9,6 +9,7 @@
 #include <set>
 #include <sstream>
 
+#include "frameloom/core/atomic_file.h"
 #include "inference/tensor_io.h"
 
 namespace fl::inference {
@@ -170,11 +171,9 @@ core::Result<WeightSource> WeightSource::open(const fs::path& path_in) {
         for (const auto& p : shards) FL_TRY(source.add_file(p));
     } else if (ends_with(path.filename().string(), ".json")) {
         const std::string where = path.string();
-        std::ifstream in(path, std::ios::binary);
-        if (!in) return core::fail("checkpoint index missing: " + where + " (check the path)");
-        std::stringstream text;
-        text << in.rdbuf();
-        const auto j = nlohmann::json::parse(text.str(), nullptr, /*allow_exceptions=*/false);
+        const auto text = core::read_file(path);
+        if (!text) return core::fail("checkpoint index missing: " + where + " (check the path)");
+        const auto j = nlohmann::json::parse(*text, nullptr, /*allow_exceptions=*/false);
         if (j.is_discarded() || !j.is_object())
             return core::fail("checkpoint index " + where + " is not valid JSON; download it again");
         const auto wm = j.find("weight_map");

@@ -35,6 +35,9 @@ private:
     bool committed_ = false;
 };
 
+/// A whole file's bytes; error "cannot read <path>: <reason>" if it cannot be opened or read.
+Result<std::string> read_file(const std::filesystem::path& path);
+
 /// Hex SHA-256 of a file's bytes; error if it cannot be read.
 Result<std::string> sha256_file(const std::filesystem::path& path);
 

@@ -132,5 +132,20 @@ TEST(Sha256, FileMatchesBytesAndMissingFileFails) {
     EXPECT_NE(missing.message().find("nope.bin"), std::string::npos);
 }
 
+TEST(ReadFile, ReturnsEveryByteOrSaysWhy) {
+    TempDir dir;
+    const std::string bytes = std::string("a\0b", 3) + std::string(100000, 'q');
+    write_bytes(dir / "f.bin", bytes);
+    const auto read = read_file(dir / "f.bin");
+    ASSERT_TRUE(read.ok()) << read.message();
+    EXPECT_EQ(*read, bytes);
+    const auto missing = read_file(dir / "nope.bin");
+    ASSERT_FALSE(missing.ok());
+    EXPECT_EQ(missing.message(), "cannot read " + (dir / "nope.bin").string() + ": No such file or directory");
+    const auto folder = read_file(dir.path());
+    ASSERT_FALSE(folder.ok());
+    EXPECT_NE(folder.message().find("it is a folder"), std::string::npos) << folder.message();
+}
+
 }  // namespace
 }  // namespace fl::core
