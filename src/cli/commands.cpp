@@ -529,7 +529,7 @@ int run_init_model(const std::vector<std::string>& argv) {
     if (wants_help(argv)) {
         std::puts(
             "usage: frameloom init-model [--out DIR] [--seed N] [--temporal-patch F] [--from MODEL]\n"
-            "                            [--no-position-channels]\n\n"
+            "                            [--position-channels] [--text-len N]\n\n"
             "Writes the embedded default model (tokenizer, text encoder, DiT and card) into DIR (default: "
             "models).\n"
             "Its weights are a seeded random initialisation; the same seed gives the same weights.\n\n"
@@ -538,12 +538,13 @@ int run_init_model(const std::vector<std::string>& argv) {
             "tokenizer,\n"
             "                      text encoder and DiT weights, split along time when its tokens span more "
             "frames\n"
-            "  --no-position-channels\n"
-            "                      leave out the time/row/column input channels (the DiT then knows places\n"
-            "                      only relatively, through RoPE, as the models before 2026-12-07)");
+            "  --position-channels give the DiT each latent pixel's time, row and column as three more input\n"
+            "                      channels (without them it knows places only relatively, through RoPE)\n"
+            "  --text-len N        tokens of text context (default: 32, the committed model's; the longest\n"
+            "                      capitalised paraphrases take 34)");
         return 0;
     }
-    auto args = Args::parse(argv, {"--out", "--seed", "--temporal-patch", "--from"}, {"--no-position-channels"},
+    auto args = Args::parse(argv, {"--out", "--seed", "--temporal-patch", "--from", "--text-len"}, {"--position-channels"},
                             "init-model");
     if (!args) return report_error(args.message(), 2);
     auto seed = args->get_int("--seed", 0);
@@ -555,12 +556,19 @@ int run_init_model(const std::vector<std::string>& argv) {
         return report_error("--temporal-patch must divide the clip's 16 frames: use 1, 2, 4, 8 or 16", 2);
     spec.seed = static_cast<uint64_t>(*seed);
     spec.temporal_patch = static_cast<int>(*temporal);
-    spec.position_channels = !args->has("--no-position-channels");
+    spec.position_channels = args->has("--position-channels");
+    auto text_len = args->get_int("--text-len", spec.text_len);
+    if (!text_len) return report_error(text_len.message(), 2);
+    if (*text_len < 8 || *text_len > 512)
+        return report_error("--text-len must be from 8 to 512 tokens (the prompts of the shapes world take up to 34)", 2);
+    spec.text_len = *text_len;
     if (auto from = args->get("--from")) {
         const inference::ModelStore store(inference::ModelStore::default_roots());
         auto card = store.find(*from);
         if (!card) return report_error(card.message(), 2);
         spec.from_card = card->card_path;
+        // A model that has position channels keeps them: its trained weights read them.
+        if (card->position_channels) spec.position_channels = true;
     }
     auto card = inference::build_default_model(args->get("--out").value_or("models"), spec);
     if (!card) return report_error(card.message());

@@ -90,7 +90,8 @@ torch::Tensor position_channels(int64_t ref_frames, int64_t frames, int64_t heig
     const auto axis = [&](int64_t n) { return torch::arange(n, f32).mul(2.0).add(1.0).div(n).sub(1.0); };
     return torch::stack({time.view({total, 1, 1}).expand({total, height, width}),
                          axis(height).view({1, height, 1}).expand({total, height, width}),
-                         axis(width).view({1, 1, width}).expand({total, height, width})});
+                         axis(width).view({1, 1, width}).expand({total, height, width})})
+        .mul(kPositionScale);
 }
 
 torch::Tensor keep_known(const torch::Tensor& predicted, const torch::Tensor& exact, const FrameCondition& c) {

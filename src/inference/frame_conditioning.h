@@ -27,6 +27,10 @@ inline constexpr int64_t kFrameMaskPositions = 3;
 /// Frames of the clip length the time channel spans from −1 to 1 (the shapes world's 16 frames); a longer
 /// generation goes on past 1 at the same rate, so a frame's time value never depends on the clip's length.
 inline constexpr double kPositionTimeSpan = 15.0;
+/// The position channels' amplitude. At high noise the patch embedding's output is dominated by the 192
+/// latent channels' noise (about 1.4 per feature in the trained model); three channels of ±1 would reach
+/// the blocks as a whisper under it, so they run from −4 to 4.
+inline constexpr double kPositionScale = 4.0;
 
 struct FrameCondition {
     torch::Tensor clean;  ///< [B, C, F, h, w]: clean latent of the known frames, zeros elsewhere
@@ -58,10 +62,10 @@ core::Result<FrameCondition> make_frame_condition(const core::ConditioningMedia&
                                                   int64_t ref_group, int64_t extend_frames);
 
 /// [x_t with known frames replaced by clean, known, reference] → [B, C + 2, F, h, w]; with
-/// condition.positions also [time, row, column] → [B, C + 5, F, h, w]: a latent pixel's row and column run
-/// from −1 to 1 across the frame (pixel centres), time is 2·i/kPositionTimeSpan − 1 for output frame i (the
-/// frames after the reference group; reference frames have time 0 and are told apart by their flag). A
-/// condition of batch 1 is shared by every sample of x_t (CFG pairs).
+/// condition.positions also [time, row, column] → [B, C + 5, F, h, w], each times kPositionScale: a latent
+/// pixel's row and column run from −1 to 1 across the frame (pixel centres), time is 2·i/kPositionTimeSpan − 1
+/// for output frame i (the frames after the reference group; reference frames have time 0 and are told apart
+/// by their flag). A condition of batch 1 is shared by every sample of x_t (CFG pairs).
 torch::Tensor frame_mask_input(const torch::Tensor& xt, const FrameCondition& condition);
 
 /// The position channels alone: [3, F, h, w] for `frames` latent frames after `ref_frames` reference frames.

@@ -199,7 +199,8 @@ core::Result<ModelCard> build_default_model(const fs::path& root, const DefaultM
     std::string command = "frameloom init-model --seed " + std::to_string(spec.seed);
     if (spec.temporal_patch != DefaultModelSpec{}.temporal_patch)
         command += " --temporal-patch " + std::to_string(spec.temporal_patch);
-    if (!spec.position_channels) command += " --no-position-channels";
+    if (spec.position_channels) command += " --position-channels";
+    if (spec.text_len != DefaultModelSpec{}.text_len) command += " --text-len " + std::to_string(spec.text_len);
     if (from) command += " --from " + from->card_path.string();
     card["build"] = {
         {"command", command}, {"seed", spec.seed}, {"parameters_dit", 0}, {"parameters_text_encoder", 0}};

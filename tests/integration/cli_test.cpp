@@ -1,5 +1,6 @@
 // The frameloom command line as a user runs it: exit status and a one-line reason on bad input.
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 #include <sys/wait.h>
 
 #include <algorithm>
@@ -141,9 +142,15 @@ TEST_F(Cli, InitModelIsDeterministicAndBuildsTheCommittedArchitecture) {
     // seeded initialisation; what must hold: the same seed writes the same bytes, the tokenizer is the one
     // committed (training does not touch it), and the committed files hold exactly the tensors (names and
     // shapes) that init-model creates.
+    // The command is the one the committed card names, so the card cannot drift from what it documents.
+    std::ifstream card_in(fs::path(FL_SOURCE_MODELS_DIR) / "shapes-tiny.json");
+    const auto card = nlohmann::json::parse(card_in);
+    const std::string command = card["build"]["command"].get<std::string>();
+    ASSERT_EQ(command.rfind("frameloom init-model ", 0), 0u) << command;
+    const std::string args = command.substr(std::string("frameloom ").size());
     const fs::path a = dir_ / "a", b = dir_ / "b";
-    ASSERT_EQ(run("init-model --seed 0 --out " + a.string()).status, 0);
-    ASSERT_EQ(run("init-model --seed 0 --out " + b.string()).status, 0);
+    ASSERT_EQ(run(args + " --out " + a.string()).status, 0) << args;
+    ASSERT_EQ(run(args + " --out " + b.string()).status, 0) << args;
     const auto bytes = [](const fs::path& path) {
         std::ifstream in(path, std::ios::binary);
         return std::string((std::istreambuf_iterator<char>(in)), {});
@@ -163,6 +170,7 @@ TEST_F(Cli, InitModelIsDeterministicAndBuildsTheCommittedArchitecture) {
         auto committed = fl::inference::SafeTensorsFile::open(fs::path(FL_SOURCE_MODELS_DIR) / rel);
         ASSERT_TRUE(fresh.ok() && committed.ok()) << rel;
         ASSERT_EQ(fresh->tensors().size(), committed->tensors().size()) << rel;
+        EXPECT_EQ(fresh->metadata(), committed->metadata()) << rel << ": text_len, heads or type differ";
         for (const auto& t : fresh->tensors()) {
             const auto* other = committed->find(t.name);
             ASSERT_NE(other, nullptr) << rel << ": " << t.name << " missing in the committed file";

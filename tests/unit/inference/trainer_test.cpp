@@ -334,7 +334,8 @@ TEST(FrameMaskInput, PositionChannelsGiveTimeRowAndColumn) {
     c.positions = true;
     const torch::Tensor in = frame_mask_input(xt, c);
     ASSERT_EQ(in.sizes(), (std::vector<int64_t>{2, 11, 20, 2, 4}));
-    const torch::Tensor time = in.select(1, 8), row = in.select(1, 9), column = in.select(1, 10);
+    const torch::Tensor time = in.select(1, 8) / kPositionScale, row = in.select(1, 9) / kPositionScale,
+                        column = in.select(1, 10) / kPositionScale;
     // Output frame i (after the 4 reference frames) has time 2i/15 − 1: −1 at the first, 1 at frame 15.
     EXPECT_FLOAT_EQ(time[1][4][0][0].item<float>(), -1.0f);
     EXPECT_FLOAT_EQ(time[1][19][1][3].item<float>(), 1.0f);
