@@ -538,14 +538,15 @@ int run_init_model(const std::vector<std::string>& argv) {
             "tokenizer,\n"
             "                      text encoder and DiT weights, split along time when its tokens span more "
             "frames\n"
-            "  --position-channels give the DiT each latent pixel's time, row and column as three more input\n"
+            "  --position-channels give the DiT each latent pixel's time, row and column as three more "
+            "input\n"
             "                      channels (without them it knows places only relatively, through RoPE)\n"
             "  --text-len N        tokens of text context (default: 32, the committed model's; the longest\n"
             "                      capitalised paraphrases take 34)");
         return 0;
     }
-    auto args = Args::parse(argv, {"--out", "--seed", "--temporal-patch", "--from", "--text-len"}, {"--position-channels"},
-                            "init-model");
+    auto args = Args::parse(argv, {"--out", "--seed", "--temporal-patch", "--from", "--text-len"},
+                            {"--position-channels"}, "init-model");
     if (!args) return report_error(args.message(), 2);
     auto seed = args->get_int("--seed", 0);
     if (!seed) return report_error(seed.message(), 2);
@@ -560,7 +561,8 @@ int run_init_model(const std::vector<std::string>& argv) {
     auto text_len = args->get_int("--text-len", spec.text_len);
     if (!text_len) return report_error(text_len.message(), 2);
     if (*text_len < 8 || *text_len > 512)
-        return report_error("--text-len must be from 8 to 512 tokens (the prompts of the shapes world take up to 34)", 2);
+        return report_error(
+            "--text-len must be from 8 to 512 tokens (the prompts of the shapes world take up to 34)", 2);
     spec.text_len = *text_len;
     if (auto from = args->get("--from")) {
         const inference::ModelStore store(inference::ModelStore::default_roots());

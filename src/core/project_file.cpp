@@ -569,7 +569,8 @@ Result<Project> load_project(const fs::path& path) {
     if (fs::is_directory(path, ec)) return fail("cannot open project " + path.string() + ": it is a folder");
     auto text = read_file(path);
     // "cannot read <path>: <why>" → "cannot open project <path>: <why>"
-    if (!text) return fail("cannot open project " + text.message().substr(std::string("cannot read ").size()));
+    if (!text)
+        return fail("cannot open project " + text.message().substr(std::string("cannot read ").size()));
     auto project = project_from_json(*text);
     if (!project) return fail("cannot open project " + path.string() + ": " + project.message());
     return project;

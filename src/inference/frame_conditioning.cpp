@@ -85,7 +85,8 @@ torch::Tensor position_channels(int64_t ref_frames, int64_t frames, int64_t heig
     const auto f32 = torch::TensorOptions().dtype(torch::kFloat32);
     const int64_t total = ref_frames + frames;
     torch::Tensor time = torch::zeros({total}, f32);
-    time.narrow(0, ref_frames, frames).copy_(torch::arange(frames, f32).mul(2.0 / kPositionTimeSpan).sub(1.0));
+    time.narrow(0, ref_frames, frames)
+        .copy_(torch::arange(frames, f32).mul(2.0 / kPositionTimeSpan).sub(1.0));
     // Pixel centres of an n-pixel axis at −1 + (2k + 1)/n.
     const auto axis = [&](int64_t n) { return torch::arange(n, f32).mul(2.0).add(1.0).div(n).sub(1.0); };
     return torch::stack({time.view({total, 1, 1}).expand({total, height, width}),

@@ -63,9 +63,9 @@ core::Result<FrameCondition> make_frame_condition(const core::ConditioningMedia&
 
 /// [x_t with known frames replaced by clean, known, reference] → [B, C + 2, F, h, w]; with
 /// condition.positions also [time, row, column] → [B, C + 5, F, h, w], each times kPositionScale: a latent
-/// pixel's row and column run from −1 to 1 across the frame (pixel centres), time is 2·i/kPositionTimeSpan − 1
-/// for output frame i (the frames after the reference group; reference frames have time 0 and are told apart
-/// by their flag). A condition of batch 1 is shared by every sample of x_t (CFG pairs).
+/// pixel's row and column run from −1 to 1 across the frame (pixel centres), time is 2·i/kPositionTimeSpan −
+/// 1 for output frame i (the frames after the reference group; reference frames have time 0 and are told
+/// apart by their flag). A condition of batch 1 is shared by every sample of x_t (CFG pairs).
 torch::Tensor frame_mask_input(const torch::Tensor& xt, const FrameCondition& condition);
 
 /// The position channels alone: [3, F, h, w] for `frames` latent frames after `ref_frames` reference frames.

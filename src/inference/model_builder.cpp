@@ -83,7 +83,8 @@ core::Result<void> load_retokened_dit(wan::WanDiT& dit, const fs::path& file) {
         if (value.sizes() != target.sizes())
             return core::fail("cannot start from " + file.string() + ": its '" + key + "' is " +
                               shape_text(old->sizes()) + ", this architecture needs " +
-                              shape_text(target.sizes()) + " (only the frames per token and the position channels may differ)");
+                              shape_text(target.sizes()) +
+                              " (only the frames per token and the position channels may differ)");
         target.copy_(value);
     }
     return {};
@@ -200,7 +201,8 @@ core::Result<ModelCard> build_default_model(const fs::path& root, const DefaultM
     if (spec.temporal_patch != DefaultModelSpec{}.temporal_patch)
         command += " --temporal-patch " + std::to_string(spec.temporal_patch);
     if (spec.position_channels) command += " --position-channels";
-    if (spec.text_len != DefaultModelSpec{}.text_len) command += " --text-len " + std::to_string(spec.text_len);
+    if (spec.text_len != DefaultModelSpec{}.text_len)
+        command += " --text-len " + std::to_string(spec.text_len);
     if (from) command += " --from " + from->card_path.string();
     card["build"] = {
         {"command", command}, {"seed", spec.seed}, {"parameters_dit", 0}, {"parameters_text_encoder", 0}};

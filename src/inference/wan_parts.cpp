@@ -38,8 +38,8 @@ core::Result<WanParts> load_wan_parts(const ModelCard& card, torch::Device devic
     FL_TRY(dit_config->validate());
     const int64_t latent_channels = (*codec)->latent_channels();
     const int64_t flags = card.conditioning != "frame-mask" ? 0
-                          : card.position_channels    ? kFrameMaskFlags + kFrameMaskPositions
-                                                      : kFrameMaskFlags;
+                          : card.position_channels          ? kFrameMaskFlags + kFrameMaskPositions
+                                                            : kFrameMaskFlags;
     const bool wan_image_y = card.conditioning.empty() && dit_config->in_dim > latent_channels &&
                              (dit_config->model_type == "i2v" || dit_config->model_type == "flf2v");
     if ((!wan_image_y && dit_config->in_dim != latent_channels + flags) || dit_config->out_dim != latent_channels)
@@ -47,8 +47,8 @@ core::Result<WanParts> load_wan_parts(const ModelCard& card, torch::Device devic
                           std::to_string(dit_config->in_dim) + " channels but the codec gives " +
                           std::to_string(latent_channels) +
                           (card.position_channels ? " (+2 frame-mask flags, +3 position channels)"
-                           : flags                    ? " (+2 frame-mask flags)"
-                                                      : ""));
+                           : flags                ? " (+2 frame-mask flags)"
+                                                  : ""));
     if (dit_config->text_dim != t5_config.dim)
         return core::fail("model '" + card.id + "' is inconsistent: the DiT expects text features of width " +
                           std::to_string(dit_config->text_dim) + ", the text encoder gives " +

@@ -20,7 +20,8 @@ struct DefaultModelSpec {
     int vocab = 256;
     int64_t t5_dim = 128, t5_heads = 2, t5_ffn = 256, t5_layers = 2;
     /// text_len: the context the DiT's cross-attention sees (padded with zeros). The committed model has 32;
-    /// the longest paraphrases (capitals tokenise letter by letter) take 34 tokens, so new models may want 48.
+    /// the longest paraphrases (capitals tokenise letter by letter) take 34 tokens, so new models may
+    /// want 48.
     int64_t dit_dim = 192, dit_heads = 3, dit_ffn = 512, dit_layers = 6, dit_freq_dim = 64, text_len = 32;
     int patch = 8;           ///< pixel patch of the codec (3·patch² latent channels per frame)
     int temporal_patch = 4;  ///< frames per DiT token (also the frames a reference group takes)

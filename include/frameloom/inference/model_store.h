@@ -64,8 +64,8 @@ struct ModelCard {
     std::string conditioning;
     /// Frame-mask models only: the DiT also takes each latent pixel's absolute place (time, row, column) as
     /// three channels after the flags. Wan's DiT knows positions only relatively (RoPE), so without them a
-    /// token cannot tell an early frame from a late one in pure noise, and a prompt's direction has nothing to
-    /// act on (docs/shapes-world.md). Card field "position_channels": true.
+    /// token cannot tell an early frame from a late one in pure noise, and a prompt's direction has nothing
+    /// to act on (docs/shapes-world.md). Card field "position_channels": true.
     bool position_channels = false;
     /// What the DiT outputs: "velocity" (Wan: noise − clean) or "x0" (the clean latent; the velocity is
     /// (x_t − x̂0)/σ). The default model predicts x0: its tokens carry 768 pixel values through a 192-wide

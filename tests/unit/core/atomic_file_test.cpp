@@ -141,7 +141,8 @@ TEST(ReadFile, ReturnsEveryByteOrSaysWhy) {
     EXPECT_EQ(*read, bytes);
     const auto missing = read_file(dir / "nope.bin");
     ASSERT_FALSE(missing.ok());
-    EXPECT_EQ(missing.message(), "cannot read " + (dir / "nope.bin").string() + ": No such file or directory");
+    EXPECT_EQ(missing.message(),
+              "cannot read " + (dir / "nope.bin").string() + ": No such file or directory");
     const auto folder = read_file(dir.path());
     ASSERT_FALSE(folder.ok());
     EXPECT_NE(folder.message().find("it is a folder"), std::string::npos) << folder.message();

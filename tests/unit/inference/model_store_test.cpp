@@ -240,7 +240,8 @@ TEST_F(ModelStoreTest, NewFieldErrorsNameTheField) {
         {with("tasks", R"(["t2v"], "alternatives": {"vae": ["x"]})"), "'alternatives.vae'"},
         {with("tasks", R"(["t2v"], "alternatives": {"dit": "x"})"), "'alternatives.dit'"},
         {with("tasks", R"(["t2v"], "sources": {"dit": 3})"), "'sources.dit'"},
-        {with("tasks", R"(["t2v"], "conditioning": "frame-mask", "position_channels": 3)"), "'position_channels'"},
+        {with("tasks", R"(["t2v"], "conditioning": "frame-mask", "position_channels": 3)"),
+         "'position_channels'"},
         {with("tasks", R"(["t2v"], "position_channels": true)"), "'position_channels'"},  // needs frame-mask
     };
     for (const auto& [text, field] : cases) {

@@ -6,8 +6,8 @@
 
 #include "frameloom/inference/generator.h"
 #include "frameloom/inference/model_builder.h"
-#include "frameloom/inference/train.h"
 #include "frameloom/inference/model_store.h"
+#include "frameloom/inference/train.h"
 #include "inference/frame_conditioning.h"
 #include "inference/tensor_io.h"
 #include "support/temp_dir.h"
@@ -346,7 +346,8 @@ TEST(FrameMaskInput, PositionChannelsGiveTimeRowAndColumn) {
     EXPECT_TRUE(torch::allclose(column[0][7][1], torch::tensor({-0.75f, -0.25f, 0.25f, 0.75f})));
     EXPECT_TRUE(torch::equal(row[1][0], row[1][19]));
     // The latent and the flags are as without positions.
-    EXPECT_TRUE(torch::equal(in.narrow(1, 0, 8), frame_mask_input(xt, FrameCondition{c.clean, c.known, c.ref, 4})));
+    EXPECT_TRUE(
+        torch::equal(in.narrow(1, 0, 8), frame_mask_input(xt, FrameCondition{c.clean, c.known, c.ref, 4})));
 }
 
 }  // namespace
