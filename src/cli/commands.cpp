@@ -594,6 +594,10 @@ int run_train(const std::vector<std::string>& argv) {
             "default: 5)\n"
             "  --object-weight F  weight of the object's pixels in the loss, the background's being 1 "
             "(default: 1)\n"
+            "  --shift F          noise-level shift of training: sigma = F*u/(1+(F-1)*u), u uniform; larger "
+            "trains\n"
+            "                     more at high noise, where the prompt decides where the object goes "
+            "(default: 3)\n"
             "  --seed N           data and noise seed (default: 0)\n"
             "  --resume STATE     continue a run bit-exactly from a training state\n"
             "  --checkpoint FILE  training state to write (default: out/train/<model>-state.safetensors)\n"
@@ -609,7 +613,7 @@ int run_train(const std::vector<std::string>& argv) {
     const std::vector<std::string> rest(argv.begin() + 1, argv.end());
     auto args =
         Args::parse(rest,
-                    {"--model", "--steps", "--batch", "--lr", "--loss-cap", "--object-weight", "--seed",
+                    {"--model", "--steps", "--batch", "--lr", "--loss-cap", "--object-weight", "--shift", "--seed",
                      "--resume", "--checkpoint", "--log", "--every", "--device", "--threads"},
                     {"--no-export"}, "train");
     if (!args) return report_error(args.message(), 2);
@@ -632,6 +636,10 @@ int run_train(const std::vector<std::string>& argv) {
     if (!(*object_weight >= 1.0 && *object_weight <= 100.0))
         return report_error("--object-weight must be from 1 to 100", 2);
     o.object_weight = *object_weight;
+    auto shift = args->get_double("--shift", o.shift);
+    if (!shift) return report_error(shift.message(), 2);
+    if (!(*shift >= 0.1 && *shift <= 100.0)) return report_error("--shift must be from 0.1 to 100", 2);
+    o.shift = *shift;
     for (const auto* r : {&steps, &batch, &seed, &every})
         if (!*r) return report_error(r->message(), 2);
     if (!lr) return report_error(lr.message(), 2);

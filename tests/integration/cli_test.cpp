@@ -179,6 +179,25 @@ TEST_F(Cli, InitModelIsDeterministicAndBuildsTheCommittedArchitecture) {
     }
 }
 
+TEST_F(Cli, TrainRejectsBadSettingsBeforeTouchingAnything) {
+    // Each bad value is one line naming the option, exit status 2, and no checkpoint or log is written.
+    const fs::path state = dir_ / "state.safetensors", log = dir_ / "loss.csv";
+    const std::string files = " --checkpoint " + state.string() + " --log " + log.string();
+    for (const auto& [args, option] : std::vector<std::pair<std::string, std::string>>{
+             {"train shapes --shift 0", "--shift"},
+             {"train shapes --shift lots", "--shift"},
+             {"train shapes --object-weight 0.5", "--object-weight"},
+             {"train shapes --loss-cap -1", "--loss-cap"},
+             {"train pictures", "train shapes"}}) {
+        const CliRun r = run(args + files);
+        EXPECT_EQ(r.status, 2) << args;
+        EXPECT_NE(r.err.find(option), std::string::npos) << args << ": " << r.err;
+        EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << args << ": " << r.err;
+    }
+    EXPECT_FALSE(fs::exists(state));
+    EXPECT_FALSE(fs::exists(log));
+}
+
 TEST_F(Cli, ModelsListsTheDefaultModel) {
     const CliRun r = run("models");
     EXPECT_EQ(r.status, 0) << r.err;
