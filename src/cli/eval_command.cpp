@@ -16,6 +16,7 @@
 #include "frameloom/core/atomic_file.h"
 #include "frameloom/core/shapes_world.h"
 #include "frameloom/inference/generator.h"
+#include "frameloom/inference/train.h"
 #include "frameloom/media/encode.h"
 
 namespace fl::cli {
@@ -92,12 +93,66 @@ Json tally_json(const Tally& t) {
             {"background", pct(t.background, t.clips)}};
 }
 
+/// frameloom eval words: which kinds of word the model listens to (inference::measure_word_sensitivity).
+int run_eval_words(const std::vector<std::string>& argv) {
+    if (wants_help(argv)) {
+        std::puts(
+            "usage: frameloom eval words [--model ID] [--clips N] [--seed N] [--threads N] [--json FILE]\n\n"
+            "Which words of the prompt the model listens to. Renders N clips of moving objects and, at noise\n"
+            "levels from 1 (pure noise) down to 0.4, measures the error of the model's prediction of the clean\n"
+            "clip with the right prompt and with one word changed: another colour, another shape, the opposite\n"
+            "motion, another background, or no prompt. A word the model uses costs error when changed; one it\n"
+            "ignores costs nothing. The same noise serves every prompt. Default: 24 clips, seed 1.");
+        return 0;
+    }
+    auto args = Args::parse(argv, {"--model", "--clips", "--seed", "--threads", "--json"}, {}, "eval words");
+    if (!args) return report_error(args.message(), 2);
+    auto clips = args->get_int("--clips", 24);
+    auto seed = args->get_int("--seed", 1);
+    auto threads = args->get_int("--threads", 0);
+    for (const auto* r : {&clips, &seed, &threads})
+        if (!*r) return report_error(r->message(), 2);
+    if (*clips < 1 || *clips > 1000) return report_error("--clips must be from 1 to 1000", 2);
+    if (*seed < 0 || *threads < 0) return report_error("--seed and --threads must not be negative", 2);
+    const inference::ModelStore store(inference::ModelStore::default_roots());
+    auto card = store.find(args->get("--model").value_or("default"));
+    if (!card) return report_error(card.message(), 2);
+    const std::vector<double> sigmas{1.0, 0.98, 0.95, 0.9, 0.8, 0.6, 0.4};
+    auto rows = inference::measure_word_sensitivity(*card, static_cast<int>(*clips), sigmas,
+                                                    static_cast<uint64_t>(*seed), static_cast<int>(*threads));
+    if (!rows) return report_error(rows.message());
+    std::printf("model %s: error of the predicted clean clip (mean squared, latent units) over %d clips of moving "
+                "objects, text only; in brackets the change against the right prompt\n\n",
+                card->id.c_str(), static_cast<int>(*clips));
+    std::puts("| noise | right prompt | colour changed | shape changed | motion reversed | background changed | "
+              "no prompt |\n|---|---|---|---|---|---|---|");
+    Json json = Json::array();
+    for (const auto& r : *rows) {
+        const auto cell = [&](double v) {
+            char text[48];
+            std::snprintf(text, sizeof text, "%.5f (%+.1f%%)", v, 100.0 * (v - r.correct) / r.correct);
+            return std::string(text);
+        };
+        std::printf("| %.2f | %.5f | %s | %s | %s | %s | %s |\n", r.sigma, r.correct, cell(r.colour).c_str(),
+                    cell(r.shape).c_str(), cell(r.motion).c_str(), cell(r.background).c_str(),
+                    cell(r.empty).c_str());
+        json.push_back({{"sigma", r.sigma}, {"right", r.correct}, {"colour", r.colour}, {"shape", r.shape},
+                        {"motion", r.motion}, {"background", r.background}, {"empty", r.empty}});
+    }
+    if (auto path = args->get("--json")) {
+        Json report = {{"model", card->id}, {"clips", *clips}, {"seed", *seed}, {"rows", json}};
+        if (auto w = core::write_file_atomically(*path, report.dump(2) + "\n"); !w)
+            return report_error(w.message());
+    }
+    return 0;
+}
+
 }  // namespace
 
 int run_eval(const std::vector<std::string>& argv) {
-    if (argv.empty() || (argv[0] != "consistency" && wants_help(argv))) {
+    if (argv.empty() || (argv[0] != "consistency" && argv[0] != "words" && wants_help(argv))) {
         std::puts(
-            "usage: frameloom eval shapes|consistency ...   (frameloom eval consistency --help)\n"
+            "usage: frameloom eval shapes|words|consistency ...   (frameloom eval words|consistency --help)\n"
             "       frameloom eval shapes [--model ID] [--clips N] [--steps N] [--guidance F] [--shift F] "
             "[--sampler S]\n"
             "                             [--seed N] [--save DIR] [--json FILE] [--record] [--threads N]\n\n"
@@ -117,9 +172,10 @@ int run_eval(const std::vector<std::string>& argv) {
         return argv.empty() ? 2 : 0;
     }
     if (argv[0] == "consistency") return run_eval_consistency({argv.begin() + 1, argv.end()});
+    if (argv[0] == "words") return run_eval_words({argv.begin() + 1, argv.end()});
     if (argv[0] != "shapes")
         return report_error("unknown evaluation '" + argv[0] +
-                                "': use `frameloom eval shapes` or `frameloom eval consistency`",
+                                "': use `frameloom eval shapes`, `eval words` or `eval consistency`",
                             2);
     auto args = Args::parse({argv.begin() + 1, argv.end()},
                             {"--model", "--clips", "--steps", "--guidance", "--shift", "--sampler", "--seed",

@@ -198,6 +198,19 @@ TEST_F(Cli, TrainRejectsBadSettingsBeforeTouchingAnything) {
     EXPECT_FALSE(fs::exists(log));
 }
 
+TEST_F(Cli, EvalWordsRejectsBadInputInOneLine) {
+    for (const auto& [args, needle] : std::vector<std::pair<std::string, std::string>>{
+             {"eval words --clips 0", "--clips"},
+             {"eval words --model no-such-model", "no-such-model"},
+             {"eval words --model wan2.1-t2v-1.3b", "shapes-world"},
+             {"eval sounds", "eval words"}}) {
+        const CliRun r = run(args);
+        EXPECT_NE(r.status, 0) << args;
+        EXPECT_NE(r.err.find(needle), std::string::npos) << args << ": " << r.err;
+        EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << args << ": " << r.err;
+    }
+}
+
 TEST_F(Cli, ModelsListsTheDefaultModel) {
     const CliRun r = run("models");
     EXPECT_EQ(r.status, 0) << r.err;

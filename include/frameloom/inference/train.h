@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "frameloom/core/cancel.h"
 #include "frameloom/core/result.h"
@@ -52,6 +53,23 @@ struct TrainResult {
 
 /// Trains the model described by `card` (its files give the starting weights and the architecture).
 core::Result<TrainResult> train_shapes(const ModelCard& card, const TrainOptions& options);
+
+/// How much a shapes model listens to each kind of word of its prompt. For rendered clips of moving objects
+/// (text only, no frames given), the x0 error of the DiT's prediction at noise level σ with the canonical
+/// prompt, and with one word swapped (colour, shape, motion to its opposite, background) or no prompt at
+/// all. A word the model uses costs error when swapped; one it ignores costs nothing. The same noise is used
+/// for every prompt, so the differences are the prompt's alone.
+struct WordSensitivity {
+    double sigma = 0.0;
+    double correct = 0.0;  ///< mean squared error of the predicted clean clip, latent units
+    double colour = 0.0, shape = 0.0, motion = 0.0, background = 0.0, empty = 0.0;
+};
+
+/// One row per σ (each in (0, 1]) over `clips` clips drawn with `seed`, at the card's default size, on the
+/// CPU with `threads` threads (0: all cores).
+core::Result<std::vector<WordSensitivity>> measure_word_sensitivity(const ModelCard& card, int clips,
+                                                                    const std::vector<double>& sigmas,
+                                                                    uint64_t seed, int threads = 0);
 
 /// Writes the EMA weights of a training state as the card's model files (DiT and text encoder),
 /// marking the card trained and recording `command`, steps and final loss in it.

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <fstream>
 
 #include "frameloom/inference/generator.h"
@@ -348,6 +349,56 @@ TEST(FrameMaskInput, PositionChannelsGiveTimeRowAndColumn) {
     // The latent and the flags are as without positions.
     EXPECT_TRUE(
         torch::equal(in.narrow(1, 0, 8), frame_mask_input(xt, FrameCondition{c.clean, c.known, c.ref, 4})));
+}
+
+TEST(WordSensitivity, AWordTheDiTCannotHearCostsNothingAndOneItHearsDoes) {
+    test::TempDir dir("fl-words");
+    DefaultModelSpec spec = tiny_spec();
+    auto card = build_default_model(dir.path() / "models", spec);
+    ASSERT_TRUE(card.ok()) << card.message();
+    card->defaults.width = card->defaults.height = 32;
+    card->defaults.frames = 4;
+
+    auto rows = measure_word_sensitivity(*card, 3, {1.0, 0.5}, 1, 1);
+    ASSERT_TRUE(rows.ok()) << rows.message();
+    ASSERT_EQ(rows->size(), 2u);
+    EXPECT_EQ((*rows)[0].sigma, 1.0);
+    EXPECT_EQ((*rows)[1].sigma, 0.5);
+    for (const auto& r : *rows) {
+        for (double v : {r.correct, r.colour, r.shape, r.motion, r.background, r.empty})
+            EXPECT_TRUE(std::isfinite(v) && v > 0.0);
+        // A seeded random model hears every word a little: changing one changes the prediction.
+        EXPECT_NE(r.colour, r.correct);
+        EXPECT_NE(r.empty, r.correct);
+    }
+    auto again = measure_word_sensitivity(*card, 3, {1.0, 0.5}, 1, 1);
+    ASSERT_TRUE(again.ok());
+    EXPECT_EQ((*again)[1].motion, (*rows)[1].motion) << "the same seed must give the same figures";
+
+    // With every block's cross-attention output projection zeroed the DiT cannot hear the prompt at all:
+    // each changed prompt then costs exactly nothing.
+    const auto dit_path = card->file("dit");
+    std::vector<TensorBlob> blobs;
+    {
+        auto file = SafeTensorsFile::open(dit_path);
+        ASSERT_TRUE(file.ok());
+        for (const auto& info : file->tensors()) {
+            auto t = read_tensor(*file, info);
+            ASSERT_TRUE(t.ok());
+            torch::Tensor value = *t;
+            if (info.name.find("cross_attn.o.") != std::string::npos) value = torch::zeros_like(value);
+            blobs.push_back(to_blob(info.name, value));
+        }
+        ASSERT_TRUE(write_safetensors(dit_path.string() + ".deaf", blobs, file->metadata()).ok());
+    }
+    std::filesystem::rename(dit_path.string() + ".deaf", dit_path);
+    auto deaf = measure_word_sensitivity(*card, 3, {1.0}, 1, 1);
+    ASSERT_TRUE(deaf.ok()) << deaf.message();
+    const auto& r = deaf->front();
+    for (double v : {r.colour, r.shape, r.motion, r.background, r.empty}) EXPECT_EQ(v, r.correct);
+
+    EXPECT_FALSE(measure_word_sensitivity(*card, 3, {1.5}, 1, 1).ok());
+    EXPECT_FALSE(measure_word_sensitivity(*card, 0, {1.0}, 1, 1).ok());
 }
 
 }  // namespace
