@@ -98,10 +98,14 @@ int run_eval_words(const std::vector<std::string>& argv) {
     if (wants_help(argv)) {
         std::puts(
             "usage: frameloom eval words [--model ID] [--clips N] [--seed N] [--threads N] [--json FILE]\n\n"
-            "Which words of the prompt the model listens to. Renders N clips of moving objects and, at noise\n"
-            "levels from 1 (pure noise) down to 0.4, measures the error of the model's prediction of the clean\n"
-            "clip with the right prompt and with one word changed: another colour, another shape, the opposite\n"
-            "motion, another background, or no prompt. A word the model uses costs error when changed; one it\n"
+            "Which words of the prompt the model listens to. Renders N clips of moving objects and, at "
+            "noise\n"
+            "levels from 1 (pure noise) down to 0.4, measures the error of the model's prediction of the "
+            "clean\n"
+            "clip with the right prompt and with one word changed: another colour, another shape, the "
+            "opposite\n"
+            "motion, another background, or no prompt. A word the model uses costs error when changed; one "
+            "it\n"
             "ignores costs nothing. The same noise serves every prompt. Default: 24 clips, seed 1.");
         return 0;
     }
@@ -121,11 +125,13 @@ int run_eval_words(const std::vector<std::string>& argv) {
     auto rows = inference::measure_word_sensitivity(*card, static_cast<int>(*clips), sigmas,
                                                     static_cast<uint64_t>(*seed), static_cast<int>(*threads));
     if (!rows) return report_error(rows.message());
-    std::printf("model %s: error of the predicted clean clip (mean squared, latent units) over %d clips of moving "
-                "objects, text only; in brackets the change against the right prompt\n\n",
-                card->id.c_str(), static_cast<int>(*clips));
-    std::puts("| noise | right prompt | colour changed | shape changed | motion reversed | background changed | "
-              "no prompt |\n|---|---|---|---|---|---|---|");
+    std::printf(
+        "model %s: error of the predicted clean clip (mean squared, latent units) over %d clips of moving "
+        "objects, text only; in brackets the change against the right prompt\n\n",
+        card->id.c_str(), static_cast<int>(*clips));
+    std::puts(
+        "| noise | right prompt | colour changed | shape changed | motion reversed | background changed | "
+        "no prompt |\n|---|---|---|---|---|---|---|");
     Json json = Json::array();
     for (const auto& r : *rows) {
         const auto cell = [&](double v) {
@@ -136,8 +142,13 @@ int run_eval_words(const std::vector<std::string>& argv) {
         std::printf("| %.2f | %.5f | %s | %s | %s | %s | %s |\n", r.sigma, r.correct, cell(r.colour).c_str(),
                     cell(r.shape).c_str(), cell(r.motion).c_str(), cell(r.background).c_str(),
                     cell(r.empty).c_str());
-        json.push_back({{"sigma", r.sigma}, {"right", r.correct}, {"colour", r.colour}, {"shape", r.shape},
-                        {"motion", r.motion}, {"background", r.background}, {"empty", r.empty}});
+        json.push_back({{"sigma", r.sigma},
+                        {"right", r.correct},
+                        {"colour", r.colour},
+                        {"shape", r.shape},
+                        {"motion", r.motion},
+                        {"background", r.background},
+                        {"empty", r.empty}});
     }
     if (auto path = args->get("--json")) {
         Json report = {{"model", card->id}, {"clips", *clips}, {"seed", *seed}, {"rows", json}};

@@ -16,11 +16,16 @@ namespace shapes = core::shapes;
 
 shapes::Motion opposite(shapes::Motion m) {
     switch (m) {
-        case shapes::Motion::Left: return shapes::Motion::Right;
-        case shapes::Motion::Right: return shapes::Motion::Left;
-        case shapes::Motion::Up: return shapes::Motion::Down;
-        case shapes::Motion::Down: return shapes::Motion::Up;
-        case shapes::Motion::Still: break;
+        case shapes::Motion::Left:
+            return shapes::Motion::Right;
+        case shapes::Motion::Right:
+            return shapes::Motion::Left;
+        case shapes::Motion::Up:
+            return shapes::Motion::Down;
+        case shapes::Motion::Down:
+            return shapes::Motion::Up;
+        case shapes::Motion::Still:
+            break;
     }
     return shapes::Motion::Still;
 }
@@ -49,7 +54,8 @@ core::Result<std::vector<WordSensitivity>> measure_word_sensitivity(const ModelC
     for (const double sigma : sigmas)
         if (!(sigma > 0.0 && sigma <= 1.0))
             return core::fail("noise levels must be above 0 and at most 1, not " + std::to_string(sigma));
-    torch::set_num_threads(threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+    torch::set_num_threads(threads > 0 ? threads
+                                       : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
     auto parts = load_wan_parts(card);
     if (!parts) return parts.error();
     try {
@@ -78,7 +84,8 @@ core::Result<std::vector<WordSensitivity>> measure_word_sensitivity(const ModelC
         const torch::Tensor shape = encode(prompts(scenes, [](shapes::Scene& s) {
             s.shape = static_cast<shapes::Shape>((static_cast<int>(s.shape) + 1) % shapes::kShapes);
         }));
-        const torch::Tensor motion = encode(prompts(scenes, [](shapes::Scene& s) { s.motion = opposite(s.motion); }));
+        const torch::Tensor motion =
+            encode(prompts(scenes, [](shapes::Scene& s) { s.motion = opposite(s.motion); }));
         const torch::Tensor background = encode(prompts(scenes, [](shapes::Scene& s) {
             s.background =
                 static_cast<shapes::Background>((static_cast<int>(s.background) + 2) % shapes::kBackgrounds);
@@ -104,8 +111,8 @@ core::Result<std::vector<WordSensitivity>> measure_word_sensitivity(const ModelC
                 if (!x0_model) out = xt - sigma * out;  // velocity = noise − x0
                 return (out - x0).pow(2).mean().item<double>();
             };
-            rows.push_back({sigma, error(correct), error(colour), error(shape), error(motion), error(background),
-                            error(empty)});
+            rows.push_back({sigma, error(correct), error(colour), error(shape), error(motion),
+                            error(background), error(empty)});
         }
         return rows;
     } catch (const std::exception& e) {
