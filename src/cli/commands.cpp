@@ -569,8 +569,6 @@ int run_init_model(const std::vector<std::string>& argv) {
         auto card = store.find(*from);
         if (!card) return report_error(card.message(), 2);
         spec.from_card = card->card_path;
-        // A model that has position channels keeps them: its trained weights read them.
-        if (card->position_channels) spec.position_channels = true;
     }
     auto card = inference::build_default_model(args->get("--out").value_or("models"), spec);
     if (!card) return report_error(card.message());

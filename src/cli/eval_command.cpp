@@ -97,7 +97,8 @@ Json tally_json(const Tally& t) {
 int run_eval_words(const std::vector<std::string>& argv) {
     if (wants_help(argv)) {
         std::puts(
-            "usage: frameloom eval words [--model ID] [--clips N] [--seed N] [--threads N] [--json FILE]\n\n"
+            "usage: frameloom eval words [--model ID] [--clips N] [--seed N] [--device D] [--threads N] [--json "
+            "FILE]\n\n"
             "Which words of the prompt the model listens to. Renders N clips of moving objects and, at "
             "noise\n"
             "levels from 1 (pure noise) down to 0.4, measures the error of the model's prediction of the "
@@ -109,21 +110,23 @@ int run_eval_words(const std::vector<std::string>& argv) {
             "ignores costs nothing. The same noise serves every prompt. Default: 24 clips, seed 1.");
         return 0;
     }
-    auto args = Args::parse(argv, {"--model", "--clips", "--seed", "--threads", "--json"}, {}, "eval words");
+    auto args = Args::parse(argv, {"--model", "--clips", "--seed", "--device", "--threads", "--json"}, {},
+                            "eval words");
     if (!args) return report_error(args.message(), 2);
     auto clips = args->get_int("--clips", 24);
     auto seed = args->get_int("--seed", 1);
-    auto threads = args->get_int("--threads", 0);
-    for (const auto* r : {&clips, &seed, &threads})
+    for (const auto* r : {&clips, &seed})
         if (!*r) return report_error(r->message(), 2);
     if (*clips < 1 || *clips > 1000) return report_error("--clips must be from 1 to 1000", 2);
-    if (*seed < 0 || *threads < 0) return report_error("--seed and --threads must not be negative", 2);
+    if (*seed < 0) return report_error("--seed must not be negative", 2);
+    auto policy = policy_from_args(*args);
+    if (!policy) return report_error(policy.message(), 2);
     const inference::ModelStore store(inference::ModelStore::default_roots());
     auto card = store.find(args->get("--model").value_or("default"));
     if (!card) return report_error(card.message(), 2);
     const std::vector<double> sigmas{1.0, 0.98, 0.95, 0.9, 0.8, 0.6, 0.4};
     auto rows = inference::measure_word_sensitivity(*card, static_cast<int>(*clips), sigmas,
-                                                    static_cast<uint64_t>(*seed), static_cast<int>(*threads));
+                                                    static_cast<uint64_t>(*seed), *policy);
     if (!rows) return report_error(rows.message());
     std::printf(
         "model %s: error of the predicted clean clip (mean squared, latent units) over %d clips of moving "

@@ -92,7 +92,8 @@ core::Result<void> load_retokened_dit(wan::WanDiT& dit, const fs::path& file) {
 
 }  // namespace
 
-core::Result<ModelCard> build_default_model(const fs::path& root, const DefaultModelSpec& spec) {
+core::Result<ModelCard> build_default_model(const fs::path& root, const DefaultModelSpec& requested) {
+    DefaultModelSpec spec = requested;
     std::error_code ec;
     fs::create_directories(root / "text_encoders", ec);
     fs::create_directories(root / "diffusion_models", ec);
@@ -111,6 +112,8 @@ core::Result<ModelCard> build_default_model(const fs::path& root, const DefaultM
                 "cannot start from model '" + source->id +
                 "': only a shapes-world model (patch codec, frame-mask conditioning) can seed this one");
         from = *source;
+        // A source with position channels keeps them: its trained weights read them.
+        if (from->position_channels) spec.position_channels = true;
     }
     if (from)
         FL_TRY(copy_file_atomically(from->file("tokenizer"), root / tokenizer_rel));

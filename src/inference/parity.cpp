@@ -350,9 +350,7 @@ core::Result<ParityReport> run_parity(const fs::path& prefix, const fs::path& wr
         return run_parity_impl(prefix, write_to);
     } catch (const std::exception& e) {
         // Torch errors (shape mismatches in a malformed golden) are converted at the module edge.
-        std::string what = e.what();
-        if (const auto nl = what.find('\n'); nl != std::string::npos) what.resize(nl);
-        return core::fail("parity: " + what);
+        return core::fail_from("parity: ", e);
     }
 }
 

@@ -179,9 +179,7 @@ core::Result<WanBenchReport> bench_wan_config(const WanBenchOptions& o, const De
             r.decode_peak_bytes = peak_rss_bytes();
         }
     } catch (const std::exception& e) {
-        std::string what = e.what();
-        if (const auto nl = what.find('\n'); nl != std::string::npos) what.resize(nl);
-        return core::fail("bench of " + o.config + " failed: " + what);
+        return core::fail_from("bench of " + o.config + " failed: ", e);
     }
     return r;
 }

@@ -143,9 +143,7 @@ core::Result<core::Video> WanPipeline::generate(const GenerateRequest& request, 
             return run_chain(request, stats);
         return run(request, stats);
     } catch (const std::exception& e) {
-        std::string what = e.what();
-        if (const auto nl = what.find('\n'); nl != std::string::npos) what.resize(nl);
-        return core::fail("generation failed: " + what);
+        return core::fail_from("generation failed: ", e);
     }
 }
 
@@ -409,9 +407,7 @@ core::Result<std::unique_ptr<Generator>> Generator::load(const ModelCard& card, 
         return std::unique_ptr<Generator>(std::move(*pipeline));
     } catch (const std::exception& e) {
         // Torch errors are converted at the module edge.
-        std::string what = e.what();
-        if (const auto nl = what.find('\n'); nl != std::string::npos) what.resize(nl);
-        return core::fail("cannot load model '" + card.id + "': " + what);
+        return core::fail_from("cannot load model '" + card.id + "': ", e);
     }
 }
 

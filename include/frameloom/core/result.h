@@ -1,6 +1,7 @@
 #pragma once
 /// Errors as values: every fallible engine call returns Result<T>.
 
+#include <exception>
 #include <string>
 #include <utility>
 #include <variant>
@@ -14,6 +15,14 @@ struct Error {
 
 /// Builds an Error; `return fl::core::fail("model file truncated: ...");` converts to any Result<T>.
 inline Error fail(std::string message) { return Error{std::move(message)}; }
+
+/// An exception caught at a module edge as an Error: `context` + its first line (Torch appends a C++ stack
+/// trace after the first line, which a user cannot act on).
+inline Error fail_from(const std::string& context, const std::exception& e) {
+    std::string what = e.what();
+    if (const auto nl = what.find('\n'); nl != std::string::npos) what.resize(nl);
+    return fail(context + what);
+}
 
 /// Either a value or an Error. Never throws on inspection; value() on an error is a programming bug.
 template <class T>

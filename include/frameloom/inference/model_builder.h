@@ -27,7 +27,8 @@ struct DefaultModelSpec {
     int temporal_patch = 4;  ///< frames per DiT token (also the frames a reference group takes)
     /// The DiT takes each latent pixel's time, row and column as three more input channels (model card
     /// "position_channels", frame_conditioning.h). Starting from a model without them, their patch-embedding
-    /// weights start at zero, so the new model first behaves exactly as the old one. Off by default: the
+    /// weights start at zero, so the new model first behaves exactly as the old one; starting from one with
+    /// them always keeps them (its weights read them). Off by default: the
     /// committed model has none, and a 3,800-step run with them did not yet buy direction control
     /// (docs/shapes-world.md).
     bool position_channels = false;

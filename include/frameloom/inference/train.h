@@ -65,11 +65,11 @@ struct WordSensitivity {
     double colour = 0.0, shape = 0.0, motion = 0.0, background = 0.0, empty = 0.0;
 };
 
-/// One row per σ (each in (0, 1]) over `clips` clips drawn with `seed`, at the card's default size, on the
-/// CPU with `threads` threads (0: all cores).
+/// One row per σ (each in (0, 1]) over `clips` clips drawn with `seed`, at the card's default size, where
+/// `policy` says (its threads on the CPU). The noise is drawn on the CPU, so the figures do not depend on it.
 core::Result<std::vector<WordSensitivity>> measure_word_sensitivity(const ModelCard& card, int clips,
                                                                     const std::vector<double>& sigmas,
-                                                                    uint64_t seed, int threads = 0);
+                                                                    uint64_t seed, const DevicePolicy& policy = {});
 
 /// Writes the EMA weights of a training state as the card's model files (DiT and text encoder),
 /// marking the card trained and recording `command`, steps and final loss in it.

@@ -369,9 +369,7 @@ core::Result<TrainResult> train_shapes(const ModelCard& card, const TrainOptions
         result.seconds = std::chrono::duration<double>(Clock::now() - start).count();
         return result;
     } catch (const std::exception& e) {
-        std::string what = e.what();
-        if (const auto nl = what.find('\n'); nl != std::string::npos) what.resize(nl);
-        return core::fail("training failed: " + what);
+        return core::fail_from("training failed: ", e);
     }
 }
 

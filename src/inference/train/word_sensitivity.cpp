@@ -1,8 +1,5 @@
 #include <torch/torch.h>
 
-#include <algorithm>
-#include <thread>
-
 #include "frameloom/core/shapes_world.h"
 #include "frameloom/inference/train.h"
 #include "inference/frame_conditioning.h"
@@ -45,7 +42,7 @@ std::vector<std::string> prompts(std::vector<shapes::Scene> scenes, Change chang
 
 core::Result<std::vector<WordSensitivity>> measure_word_sensitivity(const ModelCard& card, int clips,
                                                                     const std::vector<double>& sigmas,
-                                                                    uint64_t seed, int threads) {
+                                                                    uint64_t seed, const DevicePolicy& device_policy) {
     if (card.conditioning != "frame-mask" || card.codec != "patch")
         return core::fail("model '" + card.id +
                           "' is not a shapes-world model (frame-mask conditioning, patch codec): "
@@ -54,12 +51,17 @@ core::Result<std::vector<WordSensitivity>> measure_word_sensitivity(const ModelC
     for (const double sigma : sigmas)
         if (!(sigma > 0.0 && sigma <= 1.0))
             return core::fail("noise levels must be above 0 and at most 1, not " + std::to_string(sigma));
-    torch::set_num_threads(threads > 0 ? threads
-                                       : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+    auto policy = device_policy.resolve();
+    if (!policy) return policy.error();
     auto parts = load_wan_parts(card);
     if (!parts) return parts.error();
     try {
         torch::NoGradGuard no_grad;
+        const torch::Device device =
+            policy->device == DeviceKind::CUDA ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
+        if (policy->device == DeviceKind::CPU) torch::set_num_threads(policy->cpu_threads);
+        parts->t5->to(device);
+        parts->dit->to(device);
         parts->t5->eval();
         parts->dit->eval();
         std::mt19937_64 rng(seed);
@@ -72,10 +74,10 @@ core::Result<std::vector<WordSensitivity>> measure_word_sensitivity(const ModelC
             videos.push_back(video_to_tensor(
                 shapes::render(s, card.defaults.width, card.defaults.height, card.defaults.frames, {8, 1})));
         }
-        const torch::Tensor x0 = parts->codec->encode(torch::stack(videos));
+        const torch::Tensor x0 = parts->codec->encode(torch::stack(videos)).to(device);
         const int64_t text_len = parts->dit->config().text_len;
         const auto encode = [&](const std::vector<std::string>& p) {
-            return encode_prompts(parts->tokenizer, *parts->t5, p, text_len);
+            return encode_prompts(parts->tokenizer, *parts->t5, p, text_len).to(device);
         };
         const torch::Tensor correct = encode(prompts(scenes, [](shapes::Scene&) {}));
         const torch::Tensor colour = encode(prompts(scenes, [](shapes::Scene& s) {
@@ -93,7 +95,7 @@ core::Result<std::vector<WordSensitivity>> measure_word_sensitivity(const ModelC
         const torch::Tensor empty = encode(std::vector<std::string>(scenes.size()));
 
         FrameCondition condition;
-        condition.known = torch::zeros({x0.size(0), 1, x0.size(2), 1, 1});
+        condition.known = torch::zeros({x0.size(0), 1, x0.size(2), 1, 1}, x0.options());
         condition.ref = torch::zeros_like(condition.known);
         condition.clean = torch::zeros_like(x0);
         condition.positions = card.position_channels;
@@ -102,10 +104,10 @@ core::Result<std::vector<WordSensitivity>> measure_word_sensitivity(const ModelC
         for (size_t i = 0; i < sigmas.size(); ++i) {
             const double sigma = sigmas[i];
             auto gen = at::make_generator<at::CPUGeneratorImpl>(seed * 0x9E3779B97F4A7C15ULL + i);
-            const torch::Tensor noise = torch::randn(x0.sizes(), gen, torch::kFloat32);
+            const torch::Tensor noise = torch::randn(x0.sizes(), gen, torch::kFloat32).to(device);
             const torch::Tensor xt = (1.0 - sigma) * x0 + sigma * noise;
             const torch::Tensor input = frame_mask_input(xt, condition);
-            const torch::Tensor t = torch::full({x0.size(0)}, sigma * 1000.0);
+            const torch::Tensor t = torch::full({x0.size(0)}, sigma * 1000.0, x0.options());
             const auto error = [&](const torch::Tensor& context) {
                 torch::Tensor out = parts->dit->forward(input, t, context);
                 if (!x0_model) out = xt - sigma * out;  // velocity = noise − x0
@@ -116,9 +118,7 @@ core::Result<std::vector<WordSensitivity>> measure_word_sensitivity(const ModelC
         }
         return rows;
     } catch (const std::exception& e) {
-        std::string what = e.what();
-        if (const auto nl = what.find('\n'); nl != std::string::npos) what.resize(nl);
-        return core::fail("measuring word sensitivity failed: " + what);
+        return core::fail_from("measuring word sensitivity failed: ", e);
     }
 }
 

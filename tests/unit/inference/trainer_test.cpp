@@ -351,6 +351,21 @@ TEST(FrameMaskInput, PositionChannelsGiveTimeRowAndColumn) {
         torch::equal(in.narrow(1, 0, 8), frame_mask_input(xt, FrameCondition{c.clean, c.known, c.ref, 4})));
 }
 
+TEST(ModelBuilder, StartingFromAModelWithPositionChannelsKeepsThem) {
+    test::TempDir dir("fl-positions-kept");
+    DefaultModelSpec spec = tiny_spec();
+    spec.position_channels = true;
+    auto source = build_default_model(dir.path() / "a", spec);
+    ASSERT_TRUE(source.ok()) << source.message();
+    spec.position_channels = false;  // not asked for, but the source's weights read them
+    spec.from_card = source->card_path;
+    auto next = build_default_model(dir.path() / "b", spec);
+    ASSERT_TRUE(next.ok()) << next.message();
+    EXPECT_TRUE(next->position_channels);
+    EXPECT_TRUE(torch::equal(dit_tensor(*next, "patch_embedding.weight"),
+                             dit_tensor(*source, "patch_embedding.weight")));
+}
+
 TEST(WordSensitivity, AWordTheDiTCannotHearCostsNothingAndOneItHearsDoes) {
     test::TempDir dir("fl-words");
     DefaultModelSpec spec = tiny_spec();
@@ -358,8 +373,11 @@ TEST(WordSensitivity, AWordTheDiTCannotHearCostsNothingAndOneItHearsDoes) {
     ASSERT_TRUE(card.ok()) << card.message();
     card->defaults.width = card->defaults.height = 32;
     card->defaults.frames = 4;
+    DevicePolicy cpu;
+    cpu.device = DeviceKind::CPU;
+    cpu.cpu_threads = 1;
 
-    auto rows = measure_word_sensitivity(*card, 3, {1.0, 0.5}, 1, 1);
+    auto rows = measure_word_sensitivity(*card, 3, {1.0, 0.5}, 1, cpu);
     ASSERT_TRUE(rows.ok()) << rows.message();
     ASSERT_EQ(rows->size(), 2u);
     EXPECT_EQ((*rows)[0].sigma, 1.0);
@@ -371,7 +389,7 @@ TEST(WordSensitivity, AWordTheDiTCannotHearCostsNothingAndOneItHearsDoes) {
         EXPECT_NE(r.colour, r.correct);
         EXPECT_NE(r.empty, r.correct);
     }
-    auto again = measure_word_sensitivity(*card, 3, {1.0, 0.5}, 1, 1);
+    auto again = measure_word_sensitivity(*card, 3, {1.0, 0.5}, 1, cpu);
     ASSERT_TRUE(again.ok());
     EXPECT_EQ((*again)[1].motion, (*rows)[1].motion) << "the same seed must give the same figures";
 
@@ -392,13 +410,13 @@ TEST(WordSensitivity, AWordTheDiTCannotHearCostsNothingAndOneItHearsDoes) {
         ASSERT_TRUE(write_safetensors(dit_path.string() + ".deaf", blobs, file->metadata()).ok());
     }
     std::filesystem::rename(dit_path.string() + ".deaf", dit_path);
-    auto deaf = measure_word_sensitivity(*card, 3, {1.0}, 1, 1);
+    auto deaf = measure_word_sensitivity(*card, 3, {1.0}, 1, cpu);
     ASSERT_TRUE(deaf.ok()) << deaf.message();
     const auto& r = deaf->front();
     for (double v : {r.colour, r.shape, r.motion, r.background, r.empty}) EXPECT_EQ(v, r.correct);
 
-    EXPECT_FALSE(measure_word_sensitivity(*card, 3, {1.5}, 1, 1).ok());
-    EXPECT_FALSE(measure_word_sensitivity(*card, 0, {1.0}, 1, 1).ok());
+    EXPECT_FALSE(measure_word_sensitivity(*card, 3, {1.5}, 1, cpu).ok());
+    EXPECT_FALSE(measure_word_sensitivity(*card, 0, {1.0}, 1, cpu).ok());
 }
 
 }  // namespace
