@@ -2,11 +2,19 @@
 
 #include <torch/torch.h>
 
+#include "inference/torch_device.h"
+
 #include <thread>
 
 namespace fl::inference {
 
 bool cuda_available() { return torch::cuda::is_available(); }
+
+torch::Device use_device(const DevicePolicy& resolved) {
+    if (resolved.device == DeviceKind::CUDA) return torch::Device(torch::kCUDA);
+    torch::set_num_threads(resolved.cpu_threads);
+    return torch::Device(torch::kCPU);
+}
 
 core::Result<DeviceKind> parse_device(const std::string& text) {
     if (text == "cpu") return DeviceKind::CPU;

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "frameloom/inference/bench.h"
+#include "inference/torch_device.h"
 #include "inference/arch/wan/dit.h"
 #include "inference/arch/wan/t5.h"
 #include "inference/arch/wan/vae.h"
@@ -90,9 +91,7 @@ core::Result<WanBenchReport> bench_wan_config(const WanBenchOptions& o, const De
     if (o.width % (2 * s) || o.height % (2 * s))
         return core::fail("--size must be a multiple of " + std::to_string(2 * s) + " for " + o.config);
     if (o.steps < 1) return core::fail("--steps must be at least 1");
-    if (policy->device == DeviceKind::CPU) torch::set_num_threads(policy->cpu_threads);
-    const torch::Device device =
-        policy->device == DeviceKind::CUDA ? torch::Device(torch::kCUDA) : torch::kCPU;
+    const torch::Device device = use_device(*policy);
     const bool bf16 = policy->precision == Precision::BF16;
     WanBenchReport r;
     r.config = o.config;

@@ -10,6 +10,7 @@
 #include "inference/patch_codec.h"
 #include "inference/sampler.h"
 #include "inference/timing.h"
+#include "inference/torch_device.h"
 #include "inference/vace_conditioning.h"
 #include "inference/wan_image_conditioning.h"
 #include "inference/wan_parts.h"
@@ -40,8 +41,7 @@ core::Result<std::unique_ptr<WanPipeline>> WanPipeline::load(const ModelCard& ca
     const auto start = Clock::now();
     auto policy = requested.resolve();
     if (!policy) return policy.error();
-    const torch::Device device =
-        policy->device == DeviceKind::CUDA ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
+    const torch::Device device = use_device(*policy);
     const auto precision =
         policy->precision == Precision::BF16 ? wan::DiTPrecision::BF16 : wan::DiTPrecision::F32;
     auto parts = load_wan_parts(card, device, precision);
@@ -49,7 +49,6 @@ core::Result<std::unique_ptr<WanPipeline>> WanPipeline::load(const ModelCard& ca
     auto& t5 = parts->t5;
     auto& dit = parts->dit;
 
-    if (policy->device == DeviceKind::CPU) torch::set_num_threads(policy->cpu_threads);
     t5->eval();
     dit->eval();
     // The text encoder stays on the CPU: it is small next to the DiT and frees the GPU for sampling.

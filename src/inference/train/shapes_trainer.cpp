@@ -10,6 +10,7 @@
 #include "frameloom/core/atomic_file.h"
 #include "frameloom/core/shapes_world.h"
 #include "frameloom/inference/train.h"
+#include "inference/torch_device.h"
 #include "inference/frame_conditioning.h"
 #include "inference/patch_codec.h"
 #include "inference/sampler.h"
@@ -276,9 +277,7 @@ core::Result<TrainResult> train_shapes(const ModelCard& card, const TrainOptions
     try {
         auto parts = load_wan_parts(card);
         if (!parts) return parts.error();
-        const torch::Device device =
-            policy->device == DeviceKind::CUDA ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
-        if (policy->device == DeviceKind::CPU) torch::set_num_threads(policy->cpu_threads);
+        const torch::Device device = use_device(*policy);
         parts->t5->to(device);
         parts->dit->to(device);
         parts->t5->train();

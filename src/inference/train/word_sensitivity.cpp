@@ -2,6 +2,7 @@
 
 #include "frameloom/core/shapes_world.h"
 #include "frameloom/inference/train.h"
+#include "inference/torch_device.h"
 #include "inference/frame_conditioning.h"
 #include "inference/patch_codec.h"
 #include "inference/wan_parts.h"
@@ -57,9 +58,7 @@ core::Result<std::vector<WordSensitivity>> measure_word_sensitivity(const ModelC
     if (!parts) return parts.error();
     try {
         torch::NoGradGuard no_grad;
-        const torch::Device device =
-            policy->device == DeviceKind::CUDA ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
-        if (policy->device == DeviceKind::CPU) torch::set_num_threads(policy->cpu_threads);
+        const torch::Device device = use_device(*policy);
         parts->t5->to(device);
         parts->dit->to(device);
         parts->t5->eval();
