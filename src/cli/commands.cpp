@@ -529,7 +529,7 @@ int run_init_model(const std::vector<std::string>& argv) {
     if (wants_help(argv)) {
         std::puts(
             "usage: frameloom init-model [--out DIR] [--seed N] [--temporal-patch F] [--from MODEL]\n"
-            "                            [--position-channels] [--text-len N]\n\n"
+            "                            [--position-channels] [--text-len N] [--pooled-text]\n\n"
             "Writes the embedded default model (tokenizer, text encoder, DiT and card) into DIR (default: "
             "models).\n"
             "Its weights are a seeded random initialisation; the same seed gives the same weights.\n\n"
@@ -542,11 +542,13 @@ int run_init_model(const std::vector<std::string>& argv) {
             "input\n"
             "                      channels (without them it knows places only relatively, through RoPE)\n"
             "  --text-len N        tokens of text context (default: 32, the committed model's; the longest\n"
-            "                      capitalised paraphrases take 34)");
+            "                      capitalised paraphrases take 34)\n"
+            "  --pooled-text       also add the prompt's mean context row to the DiT's time modulation, so\n"
+            "                      every token hears the whole prompt (not only through cross-attention)");
         return 0;
     }
     auto args = Args::parse(argv, {"--out", "--seed", "--temporal-patch", "--from", "--text-len"},
-                            {"--position-channels"}, "init-model");
+                            {"--position-channels", "--pooled-text"}, "init-model");
     if (!args) return report_error(args.message(), 2);
     auto seed = args->get_int("--seed", 0);
     if (!seed) return report_error(seed.message(), 2);
@@ -558,6 +560,7 @@ int run_init_model(const std::vector<std::string>& argv) {
     spec.seed = static_cast<uint64_t>(*seed);
     spec.temporal_patch = static_cast<int>(*temporal);
     spec.position_channels = args->has("--position-channels");
+    spec.pooled_text = args->has("--pooled-text");
     auto text_len = args->get_int("--text-len", spec.text_len);
     if (!text_len) return report_error(text_len.message(), 2);
     if (*text_len < 8 || *text_len > 512)

@@ -54,6 +54,8 @@ core::Result<void> load_retokened_dit(wan::WanDiT& dit, const fs::path& file) {
     torch::NoGradGuard no_grad;
     for (auto& p : dit->named_parameters()) {
         const std::string& key = p.key();
+        // A pooled-text path the source lacks keeps its zero start (the new model behaves as the old).
+        if (key.rfind("text_pooling.", 0) == 0 && !source->find(key)) continue;
         auto old = read_tensor(*source, key);
         if (!old) return old.error();
         torch::Tensor value = old->to(torch::kFloat32);
@@ -114,6 +116,10 @@ core::Result<ModelCard> build_default_model(const fs::path& root, const DefaultM
         from = *source;
         // A source with position channels keeps them: its trained weights read them.
         if (from->position_channels) spec.position_channels = true;
+        // Likewise a pooled-text path.
+        auto dit_file = SafeTensorsFile::open(from->file("dit"));
+        if (!dit_file) return dit_file.error();
+        if (dit_file->find("text_pooling.weight")) spec.pooled_text = true;
     }
     if (from)
         FL_TRY(copy_file_atomically(from->file("tokenizer"), root / tokenizer_rel));
@@ -153,6 +159,7 @@ core::Result<ModelCard> build_default_model(const fs::path& root, const DefaultM
     // + known and reference flags (+ time, row and column)
     dc.in_dim = dc.out_dim + kFrameMaskFlags + (spec.position_channels ? kFrameMaskPositions : 0);
     dc.patch = {spec.temporal_patch, 1, 1};
+    dc.pooled_text = spec.pooled_text;
     FL_TRY(dc.validate());
     wan::WanDiT dit(dc);
     // The reference initialises the output head to zero, which would make an untrained model return its
@@ -204,6 +211,7 @@ core::Result<ModelCard> build_default_model(const fs::path& root, const DefaultM
     if (spec.temporal_patch != DefaultModelSpec{}.temporal_patch)
         command += " --temporal-patch " + std::to_string(spec.temporal_patch);
     if (spec.position_channels) command += " --position-channels";
+    if (spec.pooled_text) command += " --pooled-text";
     if (spec.text_len != DefaultModelSpec{}.text_len)
         command += " --text-len " + std::to_string(spec.text_len);
     if (from) command += " --from " + from->card_path.string();

@@ -293,6 +293,62 @@ TEST(WanDiT, InitialisationIsSeededAndFinite) {
     EXPECT_LE(max_abs_diff(lazy->forward(io.x, io.t, io.context), io.out), 1e-4);
 }
 
+TEST(WanDiT, PooledTextStartsSilentAndThenConditionsEachSampleOnItsOwnPrompt) {
+    TestTensors w = read_f32_safetensors("wan_dit_t2v_tiny.weights.safetensors");
+    auto base = WanDiTConfig::from_shapes(w.shapes, w.metadata);
+    ASSERT_TRUE(base.ok()) << base.message();
+    EXPECT_FALSE(base->pooled_text);
+    // The key is what marks the extension; a wrong shape is refused in one line.
+    auto shapes = w.shapes;
+    shapes["text_pooling.weight"] = {base->dim, base->text_dim + 1};
+    shapes["text_pooling.bias"] = {base->dim};
+    auto bad = WanDiTConfig::from_shapes(shapes, w.metadata);
+    ASSERT_FALSE(bad.ok());
+    EXPECT_NE(bad.message().find("text_pooling.weight"), std::string::npos) << bad.message();
+    shapes["text_pooling.weight"] = {base->dim, base->text_dim};
+    auto c = WanDiTConfig::from_shapes(shapes, w.metadata);
+    ASSERT_TRUE(c.ok()) << c.message();
+    ASSERT_TRUE(c->pooled_text);
+
+    WanDiT dit(*c);
+    {
+        torch::NoGradGuard guard;
+        for (auto& p : dit->named_parameters())
+            if (!p.key().starts_with("text_pooling.")) p.value().copy_(w.tensors.at(p.key()));
+    }
+    const GoldenIO io = golden_io("wan_dit_t2v_tiny", 2);
+    // Zero-initialised: exactly the model without the path (the reference golden holds).
+    EXPECT_EQ(dit->named_parameters()["text_pooling.weight"].abs().max().item<float>(), 0.0f);
+    EXPECT_LE(max_abs_diff(dit->forward(io.x, io.t, io.context), io.out), 1e-4);
+
+    {
+        torch::NoGradGuard guard;
+        dit->named_parameters()["text_pooling.weight"].normal_(0.0, 0.5);
+    }
+    const torch::Tensor both = dit->forward(io.x, io.t, io.context);
+    EXPECT_GT(max_abs_diff(both, io.out), 1e-3);  // the prompt now also moves the modulation
+    // Each sample hears its own prompt: one at a time gives the same as the batch.
+    for (int64_t i = 0; i < 2; ++i) {
+        const torch::Tensor one = dit->forward(io.x.narrow(0, i, 1), io.t.narrow(0, i, 1),
+                                               io.context.narrow(0, i, 1));
+        EXPECT_LE(max_abs_diff(one, both.narrow(0, i, 1)), 1e-4) << "sample " << i;
+    }
+    // Padding rows are not part of the mean: the shorter prompt without its zero rows gives the same output.
+    const torch::Tensor used = io.context.abs().sum(2).gt(0).sum(1);  // [2] rows of each prompt
+    const int64_t s = used[0].item<int64_t>() < used[1].item<int64_t>() ? 0 : 1;
+    const int64_t rows = used[s].item<int64_t>();
+    ASSERT_LT(rows, io.context.size(1)) << "the golden's two prompts differ in length";
+    const torch::Tensor trimmed = dit->forward(io.x.narrow(0, s, 1), io.t.narrow(0, s, 1),
+                                               io.context.narrow(0, s, 1).narrow(1, 0, rows));
+    EXPECT_LE(max_abs_diff(trimmed, both.narrow(0, s, 1)), 1e-5);
+    // The pooled vector is the mean of the rows: scaling one row of a prompt changes its sample only.
+    torch::Tensor changed = io.context.clone();
+    changed[1][0].mul_(3.0);
+    const torch::Tensor out = dit->forward(io.x, io.t, changed);
+    EXPECT_LE(max_abs_diff(out.narrow(0, 0, 1), both.narrow(0, 0, 1)), 1e-6);
+    EXPECT_GT(max_abs_diff(out.narrow(0, 1, 1), both.narrow(0, 1, 1)), 1e-4);
+}
+
 TEST(WanDiT, RejectsBadShapes) {
     WanDiT dit = load_dit("wan_dit_t2v_tiny");
     const GoldenIO io = golden_io("wan_dit_t2v_tiny", 2);

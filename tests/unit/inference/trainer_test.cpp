@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <nlohmann/json.hpp>
 
 #include "frameloom/inference/generator.h"
 #include "frameloom/inference/model_builder.h"
@@ -364,6 +365,33 @@ TEST(ModelBuilder, StartingFromAModelWithPositionChannelsKeepsThem) {
     EXPECT_TRUE(next->position_channels);
     EXPECT_TRUE(torch::equal(dit_tensor(*next, "patch_embedding.weight"),
                              dit_tensor(*source, "patch_embedding.weight")));
+}
+
+TEST(ModelBuilder, PooledTextStartsAtZeroFromATrainedModelAndIsKeptAfter) {
+    test::TempDir dir("fl-pooled-text");
+    DefaultModelSpec spec = tiny_spec();
+    auto source = build_default_model(dir.path() / "a", spec);
+    ASSERT_TRUE(source.ok()) << source.message();
+    spec.pooled_text = true;
+    spec.from_card = source->card_path;
+    auto next = build_default_model(dir.path() / "b", spec);
+    ASSERT_TRUE(next.ok()) << next.message();
+    // The new path starts silent, every other weight is the source's, and the card says how it was built.
+    EXPECT_EQ(dit_tensor(*next, "text_pooling.weight").abs().max().item<float>(), 0.0f);
+    EXPECT_EQ(dit_tensor(*next, "text_pooling.weight").sizes(),
+              (std::vector<int64_t>{spec.dit_dim, spec.t5_dim}));
+    EXPECT_TRUE(torch::equal(dit_tensor(*next, "blocks.0.cross_attn.q.weight"),
+                             dit_tensor(*source, "blocks.0.cross_attn.q.weight")));
+    std::ifstream in(next->card_path);
+    const auto card = nlohmann::json::parse(in);
+    EXPECT_NE(card["build"]["command"].get<std::string>().find("--pooled-text"), std::string::npos);
+    // Built on again without the flag: the path and its weights stay.
+    spec.pooled_text = false;
+    spec.from_card = next->card_path;
+    auto third = build_default_model(dir.path() / "c", spec);
+    ASSERT_TRUE(third.ok()) << third.message();
+    EXPECT_EQ(dit_tensor(*third, "text_pooling.weight").sizes(),
+              (std::vector<int64_t>{spec.dit_dim, spec.t5_dim}));
 }
 
 TEST(WordSensitivity, AWordTheDiTCannotHearCostsNothingAndOneItHearsDoes) {

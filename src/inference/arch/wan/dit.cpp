@@ -131,6 +131,14 @@ core::Result<WanDiTConfig> WanDiTConfig::from_shapes(const ShapeMap& shapes,
         return core::fail("Wan DiT checkpoint: image-conditioning tensors present but '" + prefix +
                           "img_emb.proj.0.weight' is missing (truncated or mixed checkpoint?)");
     }
+    if (shapes.count(prefix + "text_pooling.weight")) {
+        auto pool = shape_of("text_pooling.weight", 2);
+        if (!pool) return pool.error();
+        if ((*pool)[0] != c.dim || (*pool)[1] != c.text_dim)
+            return core::fail("Wan DiT checkpoint: text_pooling.weight has shape " + shape_str(*pool) +
+                              ", expected [" + std::to_string(c.dim) + ", " + std::to_string(c.text_dim) + "]");
+        c.pooled_text = true;
+    }
     // VACE: vace_patch_embedding [dim, vace_in_dim, pt, ph, pw] and vace_blocks.{n}.
     if (shapes.count(prefix + "vace_patch_embedding.weight")) {
         auto vpe = shape_of("vace_patch_embedding.weight", 5);
@@ -502,6 +510,7 @@ using namespace dit_detail;
 struct WanDiTImpl::Parts {
     PatchEmbed patch_embedding{nullptr};
     MLP text_embedding{nullptr};
+    Proj text_pooling{nullptr};  // pooled_text only
     MLP time_embedding{nullptr};
     SiLUProj time_projection{nullptr};
     std::vector<Block> blocks;
@@ -517,6 +526,7 @@ WanDiTImpl::WanDiTImpl(const WanDiTConfig& config, bool initialise)
     auto& p = *parts_;
     p.patch_embedding = register_module("patch_embedding", PatchEmbed(c.in_dim, c.dim, c.patch));
     p.text_embedding = register_module("text_embedding", MLP(c.text_dim, c.dim, c.dim, Act::GeluTanh));
+    if (c.pooled_text) p.text_pooling = register_module("text_pooling", Proj(c.text_dim, c.dim));
     p.time_embedding = register_module("time_embedding", MLP(c.freq_dim, c.dim, c.dim, Act::SiLU));
     p.time_projection = register_module("time_projection", SiLUProj(c.dim, 6 * c.dim));
     auto list = register_module("blocks", torch::nn::ModuleList());
@@ -558,6 +568,10 @@ void WanDiTImpl::init_weights() {
     init::uniform_(pe->bias, -bound, bound);
     small_normal(p.text_embedding->l0);
     small_normal(p.text_embedding->l2);
+    if (p.text_pooling) {  // zero: a model given the path first behaves exactly as one without it
+        init::zeros_(p.text_pooling->weight);
+        init::zeros_(p.text_pooling->bias);
+    }
     small_normal(p.time_embedding->l0);
     small_normal(p.time_embedding->l2);
     xavier(p.time_projection->l1);
@@ -722,6 +736,19 @@ torch::Tensor WanDiTImpl::forward(const torch::Tensor& x_in, const torch::Tensor
     TORCH_CHECK(context.dim() == 3 && context.size(0) == b && context.size(2) == c.text_dim &&
                     context.size(1) <= c.text_len,
                 "WanDiT: context must be [B, ≤", c.text_len, ", ", c.text_dim, "], got ", context.sizes());
+    if (p.text_pooling) {
+        // Pooled text: the mean of the prompt's rows (the non-zero ones) through text_pooling, added to each
+        // sample's e, so the table becomes one row per (sample, timestep column).
+        const torch::Tensor rows = context.to(device, torch::kFloat);
+        const torch::Tensor used = rows.abs().sum(2, /*keepdim=*/true).gt(0).to(torch::kFloat);  // [B, Lc, 1]
+        const torch::Tensor mean = (rows * used).sum(1) / used.sum(1).clamp_min(1.0);           // [B, text_dim]
+        const int64_t le = te.idx.size(1);
+        te.e = (te.e.index_select(0, te.idx.reshape({-1})).view({b, le, c.dim}) +
+                p.text_pooling->forward(mean).unsqueeze(1))
+                   .reshape({b * le, c.dim});
+        te.e0 = p.time_projection->forward(te.e).view({-1, 6, c.dim});
+        te.idx = torch::arange(b * le, torch::TensorOptions().dtype(torch::kLong).device(device)).view({b, le});
+    }
     torch::Tensor ctx = torch::zeros({b, c.text_len, c.text_dim}, x.options().dtype(torch::kFloat));
     ctx.narrow(1, 0, context.size(1)).copy_(context);
     ctx = p.text_embedding->forward(ctx);  // [B, text_len, C]
