@@ -32,10 +32,10 @@ struct DefaultModelSpec {
     /// committed model has none, and a 3,800-step run with them did not yet buy direction control
     /// (docs/shapes-world.md).
     bool position_channels = false;
-    /// The DiT adds a Linear of the prompt's mean context row to its time embedding (WanDiTConfig::pooled_text),
-    /// so the prompt reaches every token through the modulation as well as through cross-attention. Starts at
-    /// zero (a model given it behaves as before); a source that has it keeps it. Off by default: the
-    /// committed model has none.
+    /// The DiT adds a Linear of the prompt's mean context row to its time embedding
+    /// (WanDiTConfig::pooled_text), so the prompt reaches every token through the modulation as well as
+    /// through cross-attention. Starts at zero (a model given it behaves as before); a source that has it
+    /// keeps it. Off by default: the committed model has none.
     bool pooled_text = false;
     /// A trained model of this family to start from: its tokenizer, text encoder and DiT weights are copied,
     /// and when its tokens span k·temporal_patch frames the patch embedding and output head are split along

@@ -329,8 +329,8 @@ TEST(WanDiT, PooledTextStartsSilentAndThenConditionsEachSampleOnItsOwnPrompt) {
     EXPECT_GT(max_abs_diff(both, io.out), 1e-3);  // the prompt now also moves the modulation
     // Each sample hears its own prompt: one at a time gives the same as the batch.
     for (int64_t i = 0; i < 2; ++i) {
-        const torch::Tensor one = dit->forward(io.x.narrow(0, i, 1), io.t.narrow(0, i, 1),
-                                               io.context.narrow(0, i, 1));
+        const torch::Tensor one =
+            dit->forward(io.x.narrow(0, i, 1), io.t.narrow(0, i, 1), io.context.narrow(0, i, 1));
         EXPECT_LE(max_abs_diff(one, both.narrow(0, i, 1)), 1e-4) << "sample " << i;
     }
     // Padding rows are not part of the mean: the shorter prompt without its zero rows gives the same output.

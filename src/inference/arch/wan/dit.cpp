@@ -136,7 +136,8 @@ core::Result<WanDiTConfig> WanDiTConfig::from_shapes(const ShapeMap& shapes,
         if (!pool) return pool.error();
         if ((*pool)[0] != c.dim || (*pool)[1] != c.text_dim)
             return core::fail("Wan DiT checkpoint: text_pooling.weight has shape " + shape_str(*pool) +
-                              ", expected [" + std::to_string(c.dim) + ", " + std::to_string(c.text_dim) + "]");
+                              ", expected [" + std::to_string(c.dim) + ", " + std::to_string(c.text_dim) +
+                              "]");
         c.pooled_text = true;
     }
     // VACE: vace_patch_embedding [dim, vace_in_dim, pt, ph, pw] and vace_blocks.{n}.
@@ -741,13 +742,14 @@ torch::Tensor WanDiTImpl::forward(const torch::Tensor& x_in, const torch::Tensor
         // sample's e, so the table becomes one row per (sample, timestep column).
         const torch::Tensor rows = context.to(device, torch::kFloat);
         const torch::Tensor used = rows.abs().sum(2, /*keepdim=*/true).gt(0).to(torch::kFloat);  // [B, Lc, 1]
-        const torch::Tensor mean = (rows * used).sum(1) / used.sum(1).clamp_min(1.0);           // [B, text_dim]
+        const torch::Tensor mean = (rows * used).sum(1) / used.sum(1).clamp_min(1.0);  // [B, text_dim]
         const int64_t le = te.idx.size(1);
         te.e = (te.e.index_select(0, te.idx.reshape({-1})).view({b, le, c.dim}) +
                 p.text_pooling->forward(mean).unsqueeze(1))
                    .reshape({b * le, c.dim});
         te.e0 = p.time_projection->forward(te.e).view({-1, 6, c.dim});
-        te.idx = torch::arange(b * le, torch::TensorOptions().dtype(torch::kLong).device(device)).view({b, le});
+        te.idx =
+            torch::arange(b * le, torch::TensorOptions().dtype(torch::kLong).device(device)).view({b, le});
     }
     torch::Tensor ctx = torch::zeros({b, c.text_len, c.text_dim}, x.options().dtype(torch::kFloat));
     ctx.narrow(1, 0, context.size(1)).copy_(context);

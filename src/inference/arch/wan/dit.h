@@ -42,8 +42,8 @@ struct WanDiTConfig {
     /// released models: [0, 5, …]; the reference's default of every second block fits the same rule).
     std::vector<int64_t> vace_layers;
     int64_t vace_in_dim = 0;
-    /// Frameloom's own extension, not in any Wan release: `text_pooling` [dim, text_dim], a Linear of the mean
-    /// of the prompt's context rows, added to the time embedding e of each sample, so the prompt also
+    /// Frameloom's own extension, not in any Wan release: `text_pooling` [dim, text_dim], a Linear of the
+    /// mean of the prompt's context rows, added to the time embedding e of each sample, so the prompt also
     /// reaches every token through the blocks' scale/shift modulation (as pooled text does in SD3 and
     /// Flux), not only through cross-attention. Found from the `text_pooling.weight` key.
     bool pooled_text = false;
