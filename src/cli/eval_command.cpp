@@ -97,8 +97,8 @@ Json tally_json(const Tally& t) {
 int run_eval_words(const std::vector<std::string>& argv) {
     if (wants_help(argv)) {
         std::puts(
-            "usage: frameloom eval words [--model ID] [--clips N] [--seed N] [--device D] [--threads N] [--json "
-            "FILE]\n\n"
+            "usage: frameloom eval words [--model ID] [--clips N] [--seed N] [--first-frame] [--device D]\n"
+            "                            [--threads N] [--json FILE]\n\n"
             "Which words of the prompt the model listens to. Renders N clips of moving objects and, at "
             "noise\n"
             "levels from 1 (pure noise) down to 0.4, measures the error of the model's prediction of the "
@@ -107,11 +107,14 @@ int run_eval_words(const std::vector<std::string>& argv) {
             "opposite\n"
             "motion, another background, or no prompt. A word the model uses costs error when changed; one "
             "it\n"
-            "ignores costs nothing. The same noise serves every prompt. Default: 24 clips, seed 1.");
+            "ignores costs nothing. The same noise serves every prompt. Default: 24 clips, seed 1.\n\n"
+            "  --first-frame  give each clip's first frame (image-to-video) and measure the other frames: "
+            "the\n"
+            "                 start is then known, and only the motion word says where the object goes");
         return 0;
     }
-    auto args = Args::parse(argv, {"--model", "--clips", "--seed", "--device", "--threads", "--json"}, {},
-                            "eval words");
+    auto args = Args::parse(argv, {"--model", "--clips", "--seed", "--device", "--threads", "--json"},
+                            {"--first-frame"}, "eval words");
     if (!args) return report_error(args.message(), 2);
     auto clips = args->get_int("--clips", 24);
     auto seed = args->get_int("--seed", 1);
@@ -125,13 +128,15 @@ int run_eval_words(const std::vector<std::string>& argv) {
     auto card = store.find(args->get("--model").value_or("default"));
     if (!card) return report_error(card.message(), 2);
     const std::vector<double> sigmas{1.0, 0.98, 0.95, 0.9, 0.8, 0.6, 0.4};
+    const bool first_frame = args->has("--first-frame");
     auto rows = inference::measure_word_sensitivity(*card, static_cast<int>(*clips), sigmas,
-                                                    static_cast<uint64_t>(*seed), *policy);
+                                                    static_cast<uint64_t>(*seed), *policy, first_frame);
     if (!rows) return report_error(rows.message());
     std::printf(
         "model %s: error of the predicted clean clip (mean squared, latent units) over %d clips of moving "
-        "objects, text only; in brackets the change against the right prompt\n\n",
-        card->id.c_str(), static_cast<int>(*clips));
+        "objects, %s; in brackets the change against the right prompt\n\n",
+        card->id.c_str(), static_cast<int>(*clips),
+        first_frame ? "first frame given (error of frames 1 on)" : "text only");
     std::puts(
         "| noise | right prompt | colour changed | shape changed | motion reversed | background changed | "
         "no prompt |\n|---|---|---|---|---|---|---|");
@@ -154,7 +159,11 @@ int run_eval_words(const std::vector<std::string>& argv) {
                         {"empty", r.empty}});
     }
     if (auto path = args->get("--json")) {
-        Json report = {{"model", card->id}, {"clips", *clips}, {"seed", *seed}, {"rows", json}};
+        Json report = {{"model", card->id},
+                       {"clips", *clips},
+                       {"seed", *seed},
+                       {"first_frame", first_frame},
+                       {"rows", json}};
         if (auto w = core::write_file_atomically(*path, report.dump(2) + "\n"); !w)
             return report_error(w.message());
     }

@@ -201,6 +201,7 @@ TEST_F(Cli, TrainRejectsBadSettingsBeforeTouchingAnything) {
 TEST_F(Cli, EvalWordsRejectsBadInputInOneLine) {
     for (const auto& [args, needle] : std::vector<std::pair<std::string, std::string>>{
              {"eval words --clips 0", "--clips"},
+             {"eval words --first-frame --clips 0", "--clips"},
              {"eval words --threads 0", "--threads"},
              {"eval words --model no-such-model", "no-such-model"},
              {"eval words --model wan2.1-t2v-1.3b", "shapes-world"},

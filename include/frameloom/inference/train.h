@@ -67,9 +67,12 @@ struct WordSensitivity {
 
 /// One row per σ (each in (0, 1]) over `clips` clips drawn with `seed`, at the card's default size, where
 /// `policy` says (its threads on the CPU). The noise is drawn on the CPU, so the figures do not depend on it.
+/// With `first_frame`, each clip's first frame is given (image-to-video) and the error counts the other
+/// frames only: where the object starts is then known, and the motion word alone says where it goes.
 core::Result<std::vector<WordSensitivity>> measure_word_sensitivity(const ModelCard& card, int clips,
                                                                     const std::vector<double>& sigmas,
-                                                                    uint64_t seed, const DevicePolicy& policy = {});
+                                                                    uint64_t seed, const DevicePolicy& policy = {},
+                                                                    bool first_frame = false);
 
 /// Writes the EMA weights of a training state as the card's model files (DiT and text encoder),
 /// marking the card trained and recording `command`, steps and final loss in it.

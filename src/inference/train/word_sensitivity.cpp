@@ -43,7 +43,8 @@ std::vector<std::string> prompts(std::vector<shapes::Scene> scenes, Change chang
 
 core::Result<std::vector<WordSensitivity>> measure_word_sensitivity(const ModelCard& card, int clips,
                                                                     const std::vector<double>& sigmas,
-                                                                    uint64_t seed, const DevicePolicy& device_policy) {
+                                                                    uint64_t seed, const DevicePolicy& device_policy,
+                                                                    bool first_frame) {
     if (card.conditioning != "frame-mask" || card.codec != "patch")
         return core::fail("model '" + card.id +
                           "' is not a shapes-world model (frame-mask conditioning, patch codec): "
@@ -96,8 +97,11 @@ core::Result<std::vector<WordSensitivity>> measure_word_sensitivity(const ModelC
         FrameCondition condition;
         condition.known = torch::zeros({x0.size(0), 1, x0.size(2), 1, 1}, x0.options());
         condition.ref = torch::zeros_like(condition.known);
-        condition.clean = torch::zeros_like(x0);
+        if (first_frame) condition.known.narrow(2, 0, 1).fill_(1.0);
+        condition.clean = x0 * condition.known;
         condition.positions = card.position_channels;
+        // The frames the model has to make (all, or all but the given first one).
+        const int64_t given = first_frame ? 1 : 0, made = x0.size(2) - given;
         const bool x0_model = card.prediction == "x0";
         std::vector<WordSensitivity> rows;
         for (size_t i = 0; i < sigmas.size(); ++i) {
@@ -110,7 +114,7 @@ core::Result<std::vector<WordSensitivity>> measure_word_sensitivity(const ModelC
             const auto error = [&](const torch::Tensor& context) {
                 torch::Tensor out = parts->dit->forward(input, t, context);
                 if (!x0_model) out = xt - sigma * out;  // velocity = noise − x0
-                return (out - x0).pow(2).mean().item<double>();
+                return (out - x0).narrow(2, given, made).pow(2).mean().item<double>();
             };
             rows.push_back({sigma, error(correct), error(colour), error(shape), error(motion),
                             error(background), error(empty)});

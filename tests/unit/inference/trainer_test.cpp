@@ -420,6 +420,15 @@ TEST(WordSensitivity, AWordTheDiTCannotHearCostsNothingAndOneItHearsDoes) {
     auto again = measure_word_sensitivity(*card, 3, {1.0, 0.5}, 1, cpu);
     ASSERT_TRUE(again.ok());
     EXPECT_EQ((*again)[1].motion, (*rows)[1].motion) << "the same seed must give the same figures";
+    // With the first frame given, the model sees it and the error counts the frames it has to make: a
+    // different measurement on the same clips and noise.
+    auto first = measure_word_sensitivity(*card, 3, {1.0, 0.5}, 1, cpu, /*first_frame=*/true);
+    ASSERT_TRUE(first.ok()) << first.message();
+    for (size_t i = 0; i < 2; ++i) {
+        EXPECT_TRUE(std::isfinite((*first)[i].correct) && (*first)[i].correct > 0.0);
+        EXPECT_NE((*first)[i].correct, (*rows)[i].correct);
+        EXPECT_NE((*first)[i].colour, (*first)[i].correct);
+    }
 
     // With every block's cross-attention output projection zeroed the DiT cannot hear the prompt at all:
     // each changed prompt then costs exactly nothing.
@@ -442,6 +451,10 @@ TEST(WordSensitivity, AWordTheDiTCannotHearCostsNothingAndOneItHearsDoes) {
     ASSERT_TRUE(deaf.ok()) << deaf.message();
     const auto& r = deaf->front();
     for (double v : {r.colour, r.shape, r.motion, r.background, r.empty}) EXPECT_EQ(v, r.correct);
+    auto deaf_first = measure_word_sensitivity(*card, 3, {1.0}, 1, cpu, /*first_frame=*/true);
+    ASSERT_TRUE(deaf_first.ok()) << deaf_first.message();
+    const auto& f = deaf_first->front();
+    for (double v : {f.colour, f.shape, f.motion, f.background, f.empty}) EXPECT_EQ(v, f.correct);
 
     EXPECT_FALSE(measure_word_sensitivity(*card, 3, {1.5}, 1, cpu).ok());
     EXPECT_FALSE(measure_word_sensitivity(*card, 0, {1.0}, 1, cpu).ok());
