@@ -71,7 +71,8 @@ struct WordSensitivity {
 /// frames only: where the object starts is then known, and the motion word alone says where it goes.
 core::Result<std::vector<WordSensitivity>> measure_word_sensitivity(const ModelCard& card, int clips,
                                                                     const std::vector<double>& sigmas,
-                                                                    uint64_t seed, const DevicePolicy& policy = {},
+                                                                    uint64_t seed,
+                                                                    const DevicePolicy& policy = {},
                                                                     bool first_frame = false);
 
 /// Writes the EMA weights of a training state as the card's model files (DiT and text encoder),

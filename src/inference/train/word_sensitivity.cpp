@@ -43,7 +43,8 @@ std::vector<std::string> prompts(std::vector<shapes::Scene> scenes, Change chang
 
 core::Result<std::vector<WordSensitivity>> measure_word_sensitivity(const ModelCard& card, int clips,
                                                                     const std::vector<double>& sigmas,
-                                                                    uint64_t seed, const DevicePolicy& device_policy,
+                                                                    uint64_t seed,
+                                                                    const DevicePolicy& device_policy,
                                                                     bool first_frame) {
     if (card.conditioning != "frame-mask" || card.codec != "patch")
         return core::fail("model '" + card.id +
