@@ -599,6 +599,10 @@ int run_train(const std::vector<std::string>& argv) {
             "trains\n"
             "                     more at high noise, where the prompt decides where the object goes "
             "(default: 3)\n"
+            "  --first-frame-share F  share of clips trained with their first frame given (image-to-video),\n"
+            "                     where the motion word alone says where the object goes; the other modes "
+            "keep\n"
+            "                     their proportions (default: 0.2)\n"
             "  --seed N           data and noise seed (default: 0)\n"
             "  --resume STATE     continue a run bit-exactly from a training state\n"
             "  --checkpoint FILE  training state to write (default: out/train/<model>-state.safetensors)\n"
@@ -615,7 +619,7 @@ int run_train(const std::vector<std::string>& argv) {
     auto args =
         Args::parse(rest,
                     {"--model", "--steps", "--batch", "--lr", "--loss-cap", "--object-weight", "--shift",
-                     "--seed", "--resume", "--checkpoint", "--log", "--every", "--device", "--threads"},
+                     "--first-frame-share", "--seed", "--resume", "--checkpoint", "--log", "--every", "--device", "--threads"},
                     {"--no-export"}, "train");
     if (!args) return report_error(args.message(), 2);
     auto policy = policy_from_args(*args);
@@ -641,6 +645,11 @@ int run_train(const std::vector<std::string>& argv) {
     if (!shift) return report_error(shift.message(), 2);
     if (!(*shift >= 0.1 && *shift <= 100.0)) return report_error("--shift must be from 0.1 to 100", 2);
     o.shift = *shift;
+    auto first_share = args->get_double("--first-frame-share", o.first_frame_share);
+    if (!first_share) return report_error(first_share.message(), 2);
+    if (!(*first_share >= 0.0 && *first_share <= 1.0))
+        return report_error("--first-frame-share must be from 0 to 1", 2);
+    o.first_frame_share = *first_share;
     for (const auto* r : {&steps, &batch, &seed, &every})
         if (!*r) return report_error(r->message(), 2);
     if (!lr) return report_error(lr.message(), 2);

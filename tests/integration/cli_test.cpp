@@ -185,6 +185,8 @@ TEST_F(Cli, TrainRejectsBadSettingsBeforeTouchingAnything) {
     const std::string files = " --checkpoint " + state.string() + " --log " + log.string();
     for (const auto& [args, option] : std::vector<std::pair<std::string, std::string>>{
              {"train shapes --shift 0", "--shift"},
+             {"train shapes --first-frame-share 1.5", "--first-frame-share"},
+             {"train shapes --first-frame-share half", "--first-frame-share"},
              {"train shapes --shift lots", "--shift"},
              {"train shapes --object-weight 0.5", "--object-weight"},
              {"train shapes --loss-cap -1", "--loss-cap"},

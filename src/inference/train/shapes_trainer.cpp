@@ -95,13 +95,17 @@ Batch make_batch(const TrainOptions& o, const VideoCodec& codec, int step, int64
     torch::Tensor known = torch::zeros({o.batch, 1, total, 1, 1});
     torch::Tensor ref = torch::zeros({o.batch, 1, total, 1, 1});
     Batch batch;
+    // Text only, first frame, keyframes, extension: the first-frame share as asked, the rest 8 : 3 : 5.
+    const double rest = 1.0 - o.first_frame_share;
+    const double text_below = rest * 0.5, first_below = text_below + o.first_frame_share,
+                 keys_below = first_below + rest * 0.1875;
     for (int i = 0; i < o.batch; ++i) {
         const double r = coin(rng);
-        const Mode mode = reference_step ? Mode::Reference
-                          : r < 0.40     ? Mode::Text
-                          : r < 0.60     ? Mode::FirstFrame
-                          : r < 0.75     ? Mode::Keyframes
-                                         : Mode::Extend;
+        const Mode mode = reference_step    ? Mode::Reference
+                          : r < text_below  ? Mode::Text
+                          : r < first_below ? Mode::FirstFrame
+                          : r < keys_below  ? Mode::Keyframes
+                                            : Mode::Extend;
         shapes::Scene scene = shapes::random_scene(rng, shapes::Split::Train);
         if (mode == Mode::Extend) {
             // A clip being continued can be anywhere on its path, so the object may leave the frame.
