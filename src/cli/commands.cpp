@@ -616,11 +616,11 @@ int run_train(const std::vector<std::string>& argv) {
     if (argv[0] != "shapes")
         return report_error("unknown training set '" + argv[0] + "': use `frameloom train shapes`", 2);
     const std::vector<std::string> rest(argv.begin() + 1, argv.end());
-    auto args =
-        Args::parse(rest,
-                    {"--model", "--steps", "--batch", "--lr", "--loss-cap", "--object-weight", "--shift",
-                     "--first-frame-share", "--seed", "--resume", "--checkpoint", "--log", "--every", "--device", "--threads"},
-                    {"--no-export"}, "train");
+    auto args = Args::parse(rest,
+                            {"--model", "--steps", "--batch", "--lr", "--loss-cap", "--object-weight",
+                             "--shift", "--first-frame-share", "--seed", "--resume", "--checkpoint", "--log",
+                             "--every", "--device", "--threads"},
+                            {"--no-export"}, "train");
     if (!args) return report_error(args.message(), 2);
     auto policy = policy_from_args(*args);
     if (!policy) return report_error(policy.message(), 2);
