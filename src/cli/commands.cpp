@@ -603,6 +603,10 @@ int run_train(const std::vector<std::string>& argv) {
             "                     where the motion word alone says where the object goes; the other modes "
             "keep\n"
             "                     their proportions (default: 0.2)\n"
+            "  --motion-drill-share F  share of steps whose clips are all a red circle on dark green moving\n"
+            "                     left, right, up or down, so the prompt differs by the motion words alone "
+            "(a\n"
+            "                     curriculum for them; default: 0)\n"
             "  --seed N           data and noise seed (default: 0)\n"
             "  --resume STATE     continue a run bit-exactly from a training state\n"
             "  --checkpoint FILE  training state to write (default: out/train/<model>-state.safetensors)\n"
@@ -618,7 +622,7 @@ int run_train(const std::vector<std::string>& argv) {
     const std::vector<std::string> rest(argv.begin() + 1, argv.end());
     auto args = Args::parse(rest,
                             {"--model", "--steps", "--batch", "--lr", "--loss-cap", "--object-weight",
-                             "--shift", "--first-frame-share", "--seed", "--resume", "--checkpoint", "--log",
+                             "--shift", "--first-frame-share", "--motion-drill-share", "--seed", "--resume", "--checkpoint", "--log",
                              "--every", "--device", "--threads"},
                             {"--no-export"}, "train");
     if (!args) return report_error(args.message(), 2);
@@ -650,6 +654,11 @@ int run_train(const std::vector<std::string>& argv) {
     if (!(*first_share >= 0.0 && *first_share <= 1.0))
         return report_error("--first-frame-share must be from 0 to 1", 2);
     o.first_frame_share = *first_share;
+    auto drill_share = args->get_double("--motion-drill-share", o.motion_drill_share);
+    if (!drill_share) return report_error(drill_share.message(), 2);
+    if (!(*drill_share >= 0.0 && *drill_share <= 1.0))
+        return report_error("--motion-drill-share must be from 0 to 1", 2);
+    o.motion_drill_share = *drill_share;
     for (const auto* r : {&steps, &batch, &seed, &every})
         if (!*r) return report_error(r->message(), 2);
     if (!lr) return report_error(lr.message(), 2);

@@ -187,6 +187,7 @@ TEST_F(Cli, TrainRejectsBadSettingsBeforeTouchingAnything) {
              {"train shapes --shift 0", "--shift"},
              {"train shapes --first-frame-share 1.5", "--first-frame-share"},
              {"train shapes --first-frame-share half", "--first-frame-share"},
+             {"train shapes --motion-drill-share -0.1", "--motion-drill-share"},
              {"train shapes --shift lots", "--shift"},
              {"train shapes --object-weight 0.5", "--object-weight"},
              {"train shapes --loss-cap -1", "--loss-cap"},

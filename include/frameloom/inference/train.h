@@ -27,6 +27,12 @@ struct TrainOptions {
     /// Share of the other steps' samples trained with their first frame given; the rest are text only,
     /// keyframes and extension in the proportions 8 : 3 : 5 (at 0.2: 40 %, 15 %, 25 %).
     double first_frame_share = 0.2;
+    /// Share of steps that drill the motion words: every clip of the step is a red circle on a dark green
+    /// background moving left, right, up or down (the four are training combinations; "still" is the one held
+    /// out), so the prompt varies with the motion phrase alone and its pooled vector (WanDiTConfig::pooled_text)
+    /// carries nothing else. 0 and 1 draw no coin, so runs resumed across a change between them stay
+    /// reproducible.
+    double motion_drill_share = 0.0;
     double shift = 3.0;              ///< σ is drawn as shift(u), u ~ U(0, 1), like the sampling schedule
     /// Caps the v-loss weight 1/σ² of x0-predicting models (in x0 terms) at this value, min-SNR style, so
     /// the rare near-clean samples do not outweigh the noisy ones where an object's place and shape are

@@ -84,9 +84,23 @@ torch::Tensor reference_image(const shapes::Scene& scene, std::mt19937_64& rng, 
     return video_to_tensor(shapes::render(ref, width, height, 1, {8, 1}));  // [3, 1, H, W]
 }
 
+/// A clip of a motion-drill step: a red circle on dark green with the motion (and size, start, travel) of a
+/// random training scene, redrawn until the combination is a training one (only "still" is held out).
+shapes::Scene drill_scene(std::mt19937_64& rng) {
+    for (;;) {
+        shapes::Scene s = shapes::random_scene(rng, shapes::Split::Train);
+        s.colour = shapes::Colour::Red;
+        s.shape = shapes::Shape::Circle;
+        s.background = shapes::Background::DarkGreen;
+        if (!shapes::is_held_out(s.combination())) return s;
+    }
+}
+
 Batch make_batch(const TrainOptions& o, const VideoCodec& codec, int step, int64_t ref_group) {
     std::mt19937_64 rng(o.seed * 0x9E3779B97F4A7C15ULL + static_cast<uint64_t>(step));
     std::uniform_real_distribution<double> coin(0.0, 1.0);
+    const bool drill = o.motion_drill_share >= 1.0 ||
+                       (o.motion_drill_share > 0.0 && coin(rng) < o.motion_drill_share);
     // A step trains either reference images (every sample has a reference group, so one sequence length) or
     // the frame modes mixed.
     const bool reference_step = coin(rng) < o.reference_share;
@@ -106,7 +120,7 @@ Batch make_batch(const TrainOptions& o, const VideoCodec& codec, int step, int64
                           : r < first_below ? Mode::FirstFrame
                           : r < keys_below  ? Mode::Keyframes
                                             : Mode::Extend;
-        shapes::Scene scene = shapes::random_scene(rng, shapes::Split::Train);
+        shapes::Scene scene = drill ? drill_scene(rng) : shapes::random_scene(rng, shapes::Split::Train);
         if (mode == Mode::Extend) {
             // A clip being continued can be anywhere on its path, so the object may leave the frame.
             const double half = scene.size / 2.0 + 0.02;
