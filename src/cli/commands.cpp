@@ -622,8 +622,8 @@ int run_train(const std::vector<std::string>& argv) {
     const std::vector<std::string> rest(argv.begin() + 1, argv.end());
     auto args = Args::parse(rest,
                             {"--model", "--steps", "--batch", "--lr", "--loss-cap", "--object-weight",
-                             "--shift", "--first-frame-share", "--motion-drill-share", "--seed", "--resume", "--checkpoint", "--log",
-                             "--every", "--device", "--threads"},
+                             "--shift", "--first-frame-share", "--motion-drill-share", "--seed", "--resume",
+                             "--checkpoint", "--log", "--every", "--device", "--threads"},
                             {"--no-export"}, "train");
     if (!args) return report_error(args.message(), 2);
     auto policy = policy_from_args(*args);

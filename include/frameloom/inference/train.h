@@ -29,9 +29,9 @@ struct TrainOptions {
     double first_frame_share = 0.2;
     /// Share of steps that drill the motion words: every clip of the step is a red circle on a dark green
     /// background moving left, right, up or down (the four are training combinations; "still" is the one held
-    /// out), so the prompt varies with the motion phrase alone and its pooled vector (WanDiTConfig::pooled_text)
-    /// carries nothing else. 0 and 1 draw no coin, so runs resumed across a change between them stay
-    /// reproducible.
+    /// out), so the prompt varies with the motion phrase alone and its pooled vector
+    /// (WanDiTConfig::pooled_text) carries nothing else. 0 and 1 draw no coin, so runs resumed across a
+    /// change between them stay reproducible.
     double motion_drill_share = 0.0;
     double shift = 3.0;              ///< σ is drawn as shift(u), u ~ U(0, 1), like the sampling schedule
     /// Caps the v-loss weight 1/σ² of x0-predicting models (in x0 terms) at this value, min-SNR style, so

@@ -99,8 +99,8 @@ shapes::Scene drill_scene(std::mt19937_64& rng) {
 Batch make_batch(const TrainOptions& o, const VideoCodec& codec, int step, int64_t ref_group) {
     std::mt19937_64 rng(o.seed * 0x9E3779B97F4A7C15ULL + static_cast<uint64_t>(step));
     std::uniform_real_distribution<double> coin(0.0, 1.0);
-    const bool drill = o.motion_drill_share >= 1.0 ||
-                       (o.motion_drill_share > 0.0 && coin(rng) < o.motion_drill_share);
+    const bool drill =
+        o.motion_drill_share >= 1.0 || (o.motion_drill_share > 0.0 && coin(rng) < o.motion_drill_share);
     // A step trains either reference images (every sample has a reference group, so one sequence length) or
     // the frame modes mixed.
     const bool reference_step = coin(rng) < o.reference_share;
