@@ -541,7 +541,7 @@ int run_init_model(const std::vector<std::string>& argv) {
             "  --position-channels give the DiT each latent pixel's time, row and column as three more "
             "input\n"
             "                      channels (without them it knows places only relatively, through RoPE)\n"
-            "  --text-len N        tokens of text context (default: 32, the committed model's; the longest\n"
+            "  --text-len N        tokens of text context (default: 32; the committed model has 48, as the longest\n"
             "                      capitalised paraphrases take 34)\n"
             "  --pooled-text       also add the prompt's mean context row to the DiT's time modulation, so\n"
             "                      every token hears the whole prompt (not only through cross-attention)");

@@ -19,23 +19,22 @@ struct DefaultModelSpec {
     uint64_t seed = 0;
     int vocab = 256;
     int64_t t5_dim = 128, t5_heads = 2, t5_ffn = 256, t5_layers = 2;
-    /// text_len: the context the DiT's cross-attention sees (padded with zeros). The committed model has 32;
-    /// the longest paraphrases (capitals tokenise letter by letter) take 34 tokens, so new models may
-    /// want 48.
+    /// text_len: the context the DiT's cross-attention sees (padded with zeros). The first models had 32; the
+    /// longest paraphrases (capitals tokenise letter by letter) take 34 tokens, so the committed model (since
+    /// 2026-12-07) is built with 48 (its card's build.command).
     int64_t dit_dim = 192, dit_heads = 3, dit_ffn = 512, dit_layers = 6, dit_freq_dim = 64, text_len = 32;
     int patch = 8;           ///< pixel patch of the codec (3·patch² latent channels per frame)
     int temporal_patch = 4;  ///< frames per DiT token (also the frames a reference group takes)
     /// The DiT takes each latent pixel's time, row and column as three more input channels (model card
     /// "position_channels", frame_conditioning.h). Starting from a model without them, their patch-embedding
     /// weights start at zero, so the new model first behaves exactly as the old one; starting from one with
-    /// them always keeps them (its weights read them). Off by default: the
-    /// committed model has none, and a 3,800-step run with them did not yet buy direction control
-    /// (docs/shapes-world.md).
+    /// them always keeps them (its weights read them). Off by default, as the first models were built; the
+    /// committed model has them (its card's build.command names every flag).
     bool position_channels = false;
     /// The DiT adds a Linear of the prompt's mean context row to its time embedding
     /// (WanDiTConfig::pooled_text), so the prompt reaches every token through the modulation as well as
     /// through cross-attention. Starts at zero (a model given it behaves as before); a source that has it
-    /// keeps it. Off by default: the committed model has none.
+    /// keeps it. Off by default, as the first models were built; the committed model has it.
     bool pooled_text = false;
     /// A trained model of this family to start from: its tokenizer, text encoder and DiT weights are copied,
     /// and when its tokens span k·temporal_patch frames the patch embedding and output head are split along
