@@ -640,25 +640,23 @@ int run_train(const std::vector<std::string>& argv) {
     auto every = args->get_int("--every", o.checkpoint_every);
     auto lr = args->get_double("--lr", o.learning_rate);
     auto cap = args->get_double("--loss-cap", o.loss_cap);
-    auto object_weight = args->get_double("--object-weight", o.object_weight);
-    if (!object_weight) return report_error(object_weight.message(), 2);
-    if (!(*object_weight >= 1.0 && *object_weight <= 100.0))
-        return report_error("--object-weight must be from 1 to 100", 2);
-    o.object_weight = *object_weight;
-    auto shift = args->get_double("--shift", o.shift);
-    if (!shift) return report_error(shift.message(), 2);
-    if (!(*shift >= 0.1 && *shift <= 100.0)) return report_error("--shift must be from 0.1 to 100", 2);
-    o.shift = *shift;
-    auto first_share = args->get_double("--first-frame-share", o.first_frame_share);
-    if (!first_share) return report_error(first_share.message(), 2);
-    if (!(*first_share >= 0.0 && *first_share <= 1.0))
-        return report_error("--first-frame-share must be from 0 to 1", 2);
-    o.first_frame_share = *first_share;
-    auto drill_share = args->get_double("--motion-drill-share", o.motion_drill_share);
-    if (!drill_share) return report_error(drill_share.message(), 2);
-    if (!(*drill_share >= 0.0 && *drill_share <= 1.0))
-        return report_error("--motion-drill-share must be from 0 to 1", 2);
-    o.motion_drill_share = *drill_share;
+    // Options with a range: each is read, checked and stored, or named in a one-line error.
+    struct Ranged {
+        const char* name;
+        double* field;
+        double lo, hi;
+        const char* range;
+    };
+    for (const Ranged& r : {Ranged{"--object-weight", &o.object_weight, 1.0, 100.0, "from 1 to 100"},
+                            Ranged{"--shift", &o.shift, 0.1, 100.0, "from 0.1 to 100"},
+                            Ranged{"--first-frame-share", &o.first_frame_share, 0.0, 1.0, "from 0 to 1"},
+                            Ranged{"--motion-drill-share", &o.motion_drill_share, 0.0, 1.0, "from 0 to 1"}}) {
+        auto value = args->get_double(r.name, *r.field);
+        if (!value) return report_error(value.message(), 2);
+        if (!(*value >= r.lo && *value <= r.hi))
+            return report_error(std::string(r.name) + " must be " + r.range, 2);
+        *r.field = *value;
+    }
     for (const auto* r : {&steps, &batch, &seed, &every})
         if (!*r) return report_error(r->message(), 2);
     if (!lr) return report_error(lr.message(), 2);
