@@ -728,7 +728,6 @@ torch::Tensor WanDiTImpl::forward(const torch::Tensor& x_in, const torch::Tensor
         at::_unique2(tt.reshape({-1}).to(torch::kDouble), /*sorted=*/true, /*return_inverse=*/true);
     TimeEmbedding te;
     te.e = p.time_embedding->forward(sinusoid(std::get<0>(uniq), c.freq_dim));  // [U, C]
-    te.e0 = p.time_projection->forward(te.e).view({-1, 6, c.dim});              // [U, 6, C]
     te.idx = std::get<1>(uniq).view({b, tt.size(1)});
     // One timestep everywhere (t2v, CFG pairs, ti2v in text-to-video mode): broadcast instead of gathering.
     if (te.e.size(0) == 1) te.idx = te.idx.narrow(1, 0, 1);
@@ -747,10 +746,10 @@ torch::Tensor WanDiTImpl::forward(const torch::Tensor& x_in, const torch::Tensor
         te.e = (te.e.index_select(0, te.idx.reshape({-1})).view({b, le, c.dim}) +
                 p.text_pooling->forward(mean).unsqueeze(1))
                    .reshape({b * le, c.dim});
-        te.e0 = p.time_projection->forward(te.e).view({-1, 6, c.dim});
         te.idx =
             torch::arange(b * le, torch::TensorOptions().dtype(torch::kLong).device(device)).view({b, le});
     }
+    te.e0 = p.time_projection->forward(te.e).view({-1, 6, c.dim});  // [U, 6, C], once per row of e
     torch::Tensor ctx = torch::zeros({b, c.text_len, c.text_dim}, x.options().dtype(torch::kFloat));
     ctx.narrow(1, 0, context.size(1)).copy_(context);
     ctx = p.text_embedding->forward(ctx);  // [B, text_len, C]
