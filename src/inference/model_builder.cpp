@@ -116,10 +116,12 @@ core::Result<ModelCard> build_default_model(const fs::path& root, const DefaultM
         from = *source;
         // A source with position channels keeps them: its trained weights read them.
         if (from->position_channels) spec.position_channels = true;
-        // Likewise a pooled-text path.
+        // Likewise a pooled-text path (read from its DiT's weights, as every loader reads it).
         auto dit_file = SafeTensorsFile::open(from->file("dit"));
         if (!dit_file) return dit_file.error();
-        if (dit_file->find("text_pooling.weight")) spec.pooled_text = true;
+        auto source_dit = wan::WanDiTConfig::from_weights(*dit_file);
+        if (!source_dit) return source_dit.error();
+        if (source_dit->pooled_text) spec.pooled_text = true;
     }
     if (from)
         FL_TRY(copy_file_atomically(from->file("tokenizer"), root / tokenizer_rel));
