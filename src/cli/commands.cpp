@@ -529,7 +529,8 @@ int run_init_model(const std::vector<std::string>& argv) {
     if (wants_help(argv)) {
         std::puts(
             "usage: frameloom init-model [--out DIR] [--seed N] [--temporal-patch F] [--from MODEL]\n"
-            "                            [--position-channels] [--text-len N] [--pooled-text]\n\n"
+            "                            [--position-channels] [--text-len N] [--pooled-text]\n"
+            "                            [--detail-head N]\n\n"
             "Writes the embedded default model (tokenizer, text encoder, DiT and card) into DIR (default: "
             "models).\n"
             "Its weights are a seeded random initialisation; the same seed gives the same weights.\n\n"
@@ -544,10 +545,13 @@ int run_init_model(const std::vector<std::string>& argv) {
             "  --text-len N        tokens of text context (default: 32; the committed model has 48, as the longest\n"
             "                      capitalised paraphrases take 34)\n"
             "  --pooled-text       also add the prompt's mean context row to the DiT's time modulation, so\n"
-            "                      every token hears the whole prompt (not only through cross-attention)");
+            "                      every token hears the whole prompt (not only through cross-attention)\n"
+            "  --detail-head N     add an MLP of N hidden units beside the DiT's output head that reads each\n"
+            "                      token's input pixels, so the model can draw sharp edges (a token holds 768\n"
+            "                      pixel values but only 192 channels); its output starts at zero");
         return 0;
     }
-    auto args = Args::parse(argv, {"--out", "--seed", "--temporal-patch", "--from", "--text-len"},
+    auto args = Args::parse(argv, {"--out", "--seed", "--temporal-patch", "--from", "--text-len", "--detail-head"},
                             {"--position-channels", "--pooled-text"}, "init-model");
     if (!args) return report_error(args.message(), 2);
     auto seed = args->get_int("--seed", 0);
@@ -567,6 +571,11 @@ int run_init_model(const std::vector<std::string>& argv) {
         return report_error(
             "--text-len must be from 8 to 512 tokens (the prompts of the shapes world take up to 34)", 2);
     spec.text_len = *text_len;
+    auto detail = args->get_int("--detail-head", 0);
+    if (!detail) return report_error(detail.message(), 2);
+    if (*detail < 0 || *detail > 4096)
+        return report_error("--detail-head must be from 1 to 4096 hidden units (0 or no flag: none)", 2);
+    spec.detail_hidden = *detail;
     if (auto from = args->get("--from")) {
         const inference::ModelStore store(inference::ModelStore::default_roots());
         auto card = store.find(*from);

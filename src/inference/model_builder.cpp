@@ -55,7 +55,9 @@ core::Result<void> load_retokened_dit(wan::WanDiT& dit, const fs::path& file) {
     for (auto& p : dit->named_parameters()) {
         const std::string& key = p.key();
         // A pooled-text path the source lacks keeps its zero start (the new model behaves as the old).
-        if (key.rfind("text_pooling.", 0) == 0 && !source->find(key)) continue;
+        // So does a detail head (its output layer starts at zero).
+        if ((key.rfind("text_pooling.", 0) == 0 || key.rfind("detail_head.", 0) == 0) && !source->find(key))
+            continue;
         auto old = read_tensor(*source, key);
         if (!old) return old.error();
         torch::Tensor value = old->to(torch::kFloat32);
@@ -122,6 +124,7 @@ core::Result<ModelCard> build_default_model(const fs::path& root, const DefaultM
         auto source_dit = wan::WanDiTConfig::from_weights(*dit_file);
         if (!source_dit) return source_dit.error();
         if (source_dit->pooled_text) spec.pooled_text = true;
+        if (source_dit->detail_hidden > 0) spec.detail_hidden = source_dit->detail_hidden;
     }
     if (from)
         FL_TRY(copy_file_atomically(from->file("tokenizer"), root / tokenizer_rel));
@@ -162,6 +165,7 @@ core::Result<ModelCard> build_default_model(const fs::path& root, const DefaultM
     dc.in_dim = dc.out_dim + kFrameMaskFlags + (spec.position_channels ? kFrameMaskPositions : 0);
     dc.patch = {spec.temporal_patch, 1, 1};
     dc.pooled_text = spec.pooled_text;
+    dc.detail_hidden = spec.detail_hidden;
     FL_TRY(dc.validate());
     wan::WanDiT dit(dc);
     // The reference initialises the output head to zero, which would make an untrained model return its
@@ -214,6 +218,7 @@ core::Result<ModelCard> build_default_model(const fs::path& root, const DefaultM
         command += " --temporal-patch " + std::to_string(spec.temporal_patch);
     if (spec.position_channels) command += " --position-channels";
     if (spec.pooled_text) command += " --pooled-text";
+    if (spec.detail_hidden > 0) command += " --detail-head " + std::to_string(spec.detail_hidden);
     if (spec.text_len != DefaultModelSpec{}.text_len)
         command += " --text-len " + std::to_string(spec.text_len);
     if (from) command += " --from " + from->card_path.string();

@@ -36,6 +36,11 @@ struct DefaultModelSpec {
     /// through cross-attention. Starts at zero (a model given it behaves as before); a source that has it
     /// keeps it. Off by default, as the first models were built; the committed model has it.
     bool pooled_text = false;
+    /// Width of the DiT's detail head (WanDiTConfig::detail_hidden), an MLP beside the output head that
+    /// reads each token's input pixels, so edges need not pass through the token's 192 channels. Its output
+    /// layer starts at zero (a model given it behaves as before); a source that has one keeps it. 0 = none,
+    /// as the first models were built.
+    int64_t detail_hidden = 0;
     /// A trained model of this family to start from: its tokenizer, text encoder and DiT weights are copied,
     /// and when its tokens span k·temporal_patch frames the patch embedding and output head are split along
     /// time (the embedding of a token of frames (a, b) is the old one's of (a, a, b, b); the head's output

@@ -349,6 +349,57 @@ TEST(WanDiT, PooledTextStartsSilentAndThenConditionsEachSampleOnItsOwnPrompt) {
     EXPECT_GT(max_abs_diff(out.narrow(0, 1, 1), both.narrow(0, 1, 1)), 1e-4);
 }
 
+TEST(WanDiT, DetailHeadStartsSilentAndReadsEachTokensPixels) {
+    TestTensors w = read_f32_safetensors("wan_dit_t2v_tiny.weights.safetensors");
+    auto base = WanDiTConfig::from_shapes(w.shapes, w.metadata);
+    ASSERT_TRUE(base.ok()) << base.message();
+    EXPECT_EQ(base->detail_hidden, 0);
+    const int64_t pixels = base->patch[0] * base->patch[1] * base->patch[2];
+    auto shapes = w.shapes;
+    shapes["detail_head.0.weight"] = {8, base->dim + base->in_dim * pixels + 1};  // one input too many
+    shapes["detail_head.0.bias"] = {8};
+    shapes["detail_head.2.weight"] = {base->out_dim * pixels, 8};
+    shapes["detail_head.2.bias"] = {base->out_dim * pixels};
+    auto bad = WanDiTConfig::from_shapes(shapes, w.metadata);
+    ASSERT_FALSE(bad.ok());
+    EXPECT_NE(bad.message().find("detail_head"), std::string::npos) << bad.message();
+    shapes["detail_head.0.weight"] = {8, base->dim + base->in_dim * pixels};
+    auto c = WanDiTConfig::from_shapes(shapes, w.metadata);
+    ASSERT_TRUE(c.ok()) << c.message();
+    ASSERT_EQ(c->detail_hidden, 8);
+
+    WanDiT dit(*c);
+    {
+        torch::NoGradGuard guard;
+        for (auto& p : dit->named_parameters())
+            if (!p.key().starts_with("detail_head.")) p.value().copy_(w.tensors.at(p.key()));
+    }
+    const GoldenIO io = golden_io("wan_dit_t2v_tiny", 2);
+    // Its output layer starts at zero: exactly the model without it (the reference golden holds).
+    EXPECT_LE(max_abs_diff(dit->forward(io.x, io.t, io.context), io.out), 1e-4);
+
+    {
+        torch::NoGradGuard guard;
+        dit->named_parameters()["detail_head.2.weight"].normal_(0.0, 0.5);
+    }
+    const torch::Tensor both = dit->forward(io.x, io.t, io.context);
+    EXPECT_GT(max_abs_diff(both, io.out), 1e-3);
+    // The head's features are the same for the input pixels it reads: with the blocks' influence of the
+    // pixels removed (patch embedding zeroed), a change to one token's pixels changes only that token's output.
+    {
+        torch::NoGradGuard guard;
+        dit->named_parameters()["patch_embedding.weight"].zero_();
+    }
+    const torch::Tensor before = dit->forward(io.x, io.t, io.context);
+    torch::Tensor x = io.x.clone();
+    const int64_t pt = c->patch[0], ph = c->patch[1], pw = c->patch[2];
+    x.narrow(2, 0, pt).narrow(3, 0, ph).narrow(4, 0, pw).add_(1.0);  // the first token's pixels
+    const torch::Tensor after = dit->forward(x, io.t, io.context);
+    const torch::Tensor changed = (after - before).abs().amax(1).gt(1e-6);  // [B, F, H, W]
+    EXPECT_TRUE(changed.narrow(1, 0, pt).narrow(2, 0, ph).narrow(3, 0, pw).all().item<bool>());
+    EXPECT_EQ(changed.sum().item<int64_t>(), changed.size(0) * pt * ph * pw);
+}
+
 TEST(WanDiT, RejectsBadShapes) {
     WanDiT dit = load_dit("wan_dit_t2v_tiny");
     const GoldenIO io = golden_io("wan_dit_t2v_tiny", 2);

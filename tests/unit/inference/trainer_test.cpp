@@ -394,6 +394,43 @@ TEST(ModelBuilder, PooledTextStartsAtZeroFromATrainedModelAndIsKeptAfter) {
               (std::vector<int64_t>{spec.dit_dim, spec.t5_dim}));
 }
 
+TEST(ModelBuilder, DetailHeadStartsAtZeroLearnsAndIsKeptAfter) {
+    test::TempDir dir("fl-detail-head");
+    DefaultModelSpec spec = tiny_spec();
+    auto source = build_default_model(dir.path() / "a", spec);
+    ASSERT_TRUE(source.ok()) << source.message();
+    spec.detail_hidden = 24;
+    spec.from_card = source->card_path;
+    auto next = build_default_model(dir.path() / "b", spec);
+    ASSERT_TRUE(next.ok()) << next.message();
+    // It reads the head's features and the token's input pixels (4 frames of 3·8·8 values and 2 flags),
+    // starts silent, and every other weight is the source's.
+    const int64_t pixels = spec.temporal_patch, in_dim = 3 * spec.patch * spec.patch + 2;
+    EXPECT_EQ(dit_tensor(*next, "detail_head.0.weight").sizes(),
+              (std::vector<int64_t>{24, spec.dit_dim + in_dim * pixels}));
+    EXPECT_EQ(dit_tensor(*next, "detail_head.2.weight").abs().max().item<float>(), 0.0f);
+    EXPECT_GT(dit_tensor(*next, "detail_head.0.weight").abs().max().item<float>(), 0.0f);
+    EXPECT_TRUE(torch::equal(dit_tensor(*next, "head.head.weight"), dit_tensor(*source, "head.head.weight")));
+    std::ifstream in(next->card_path);
+    EXPECT_NE(nlohmann::json::parse(in)["build"]["command"].get<std::string>().find("--detail-head 24"),
+              std::string::npos);
+
+    // Training reaches it although its output starts at zero (the gradient of that layer is its input).
+    TrainOptions o = tiny_options(dir.path(), 5);
+    ASSERT_TRUE(train_shapes(*next, o).ok());
+    auto trained = export_trained_model(*next, o.checkpoint, "test");
+    ASSERT_TRUE(trained.ok()) << trained.message();
+    EXPECT_GT(dit_tensor(*trained, "detail_head.2.weight").abs().max().item<float>(), 0.0f);
+
+    // Built on again without the flag: the head and its trained weights stay.
+    spec.detail_hidden = 0;
+    spec.from_card = trained->card_path;
+    auto third = build_default_model(dir.path() / "c", spec);
+    ASSERT_TRUE(third.ok()) << third.message();
+    EXPECT_TRUE(torch::equal(dit_tensor(*third, "detail_head.2.weight"),
+                             dit_tensor(*trained, "detail_head.2.weight")));
+}
+
 TEST(WordSensitivity, AWordTheDiTCannotHearCostsNothingAndOneItHearsDoes) {
     test::TempDir dir("fl-words");
     DefaultModelSpec spec = tiny_spec();

@@ -140,6 +140,18 @@ core::Result<WanDiTConfig> WanDiTConfig::from_shapes(const ShapeMap& shapes,
                               "]");
         c.pooled_text = true;
     }
+    if (shapes.count(prefix + "detail_head.0.weight")) {
+        auto l0 = shape_of("detail_head.0.weight", 2);
+        if (!l0) return l0.error();
+        auto l2 = shape_of("detail_head.2.weight", 2);
+        if (!l2) return l2.error();
+        const int64_t pixels = c.patch[0] * c.patch[1] * c.patch[2];
+        if ((*l0)[1] != c.dim + c.in_dim * pixels || (*l2)[0] != c.out_dim * pixels || (*l2)[1] != (*l0)[0])
+            return core::fail("Wan DiT checkpoint: detail_head has shapes " + shape_str(*l0) + " and " +
+                              shape_str(*l2) + ", expected [H, " + std::to_string(c.dim + c.in_dim * pixels) +
+                              "] and [" + std::to_string(c.out_dim * pixels) + ", H]");
+        c.detail_hidden = (*l0)[0];
+    }
     // VACE: vace_patch_embedding [dim, vace_in_dim, pt, ph, pw] and vace_blocks.{n}.
     if (shapes.count(prefix + "vace_patch_embedding.weight")) {
         auto vpe = shape_of("vace_patch_embedding.weight", 5);
@@ -451,10 +463,13 @@ public:
     }
     /// x: [B, L, C] → fp32 [B, L, prod(patch)·out_dim]
     torch::Tensor forward(const torch::Tensor& x, const TimeEmbedding& te) const {
+        return head->forward(features(x, te));
+    }
+    /// What the Linear reads: the normalised tokens under the head's scale and shift, fp32 [B, L, C].
+    torch::Tensor features(const torch::Tensor& x, const TimeEmbedding& te) const {
         const torch::Tensor mod = modulation.to(torch::kFloat) + te.e.unsqueeze(1);  // [U, 2, C]
         const torch::Tensor none;
-        return head->forward(layer_norm_f32(x, none, none, eps_) * (1 + gather_mod(mod, 1, te.idx)) +
-                             gather_mod(mod, 0, te.idx));
+        return layer_norm_f32(x, none, none, eps_) * (1 + gather_mod(mod, 1, te.idx)) + gather_mod(mod, 0, te.idx);
     }
     torch::Tensor modulation;
     Proj head{nullptr};
@@ -516,6 +531,7 @@ struct WanDiTImpl::Parts {
     SiLUProj time_projection{nullptr};
     std::vector<Block> blocks;
     Head head{nullptr};
+    MLP detail_head{nullptr};         // detail_hidden > 0 only
     ImageEmbedding img_emb{nullptr};  // i2v/flf2v only
     PatchEmbed vace_patch_embedding{nullptr};  // VACE only
     std::vector<VaceBlock> vace_blocks;
@@ -536,6 +552,11 @@ WanDiTImpl::WanDiTImpl(const WanDiTConfig& config, bool initialise)
         list->push_back(p.blocks.back());
     }
     p.head = register_module("head", Head(c));
+    if (c.detail_hidden > 0) {
+        const int64_t pixels = c.patch[0] * c.patch[1] * c.patch[2];
+        p.detail_head = register_module(
+            "detail_head", MLP(c.dim + c.in_dim * pixels, c.detail_hidden, c.out_dim * pixels, Act::GeluTanh));
+    }
     if (c.image_cross_attn)
         p.img_emb = register_module("img_emb", ImageEmbedding(c.clip_dim, c.dim, c.emb_pos_len));
     if (c.vace_in_dim > 0) {
@@ -595,6 +616,11 @@ void WanDiTImpl::init_weights() {
     init::normal_(p.head->modulation, 0.0, mod_std);
     init::zeros_(p.head->head->weight);
     init::zeros_(p.head->head->bias);
+    if (p.detail_head) {  // zero output: a model given the path first behaves exactly as one without it
+        xavier(p.detail_head->l0);
+        init::zeros_(p.detail_head->l2->weight);
+        init::zeros_(p.detail_head->l2->bias);
+    }
     if (p.vace_patch_embedding) {  // as the main embedding and blocks; the hint projections start at zero
         auto& vpe = p.vace_patch_embedding;
         init::xavier_uniform_(vpe->weight.view({vpe->weight.size(0), -1}));
@@ -711,7 +737,8 @@ torch::Tensor WanDiTImpl::forward(const torch::Tensor& x_in, const torch::Tensor
             .permute({0, 2, 4, 6, 1, 3, 5, 7})
             .reshape({b, l, ch * pt * ph * pw});
     };
-    torch::Tensor tokens = p.patch_embedding->forward(patchify(x));  // [B, L, C]
+    const torch::Tensor pixels = patchify(x);  // [B, L, Cin·pt·ph·pw]
+    torch::Tensor tokens = p.patch_embedding->forward(pixels);  // [B, L, C]
 
     // Timesteps: [B] (one per sample) or [B, ≥L] (per token, Wan2.2); deduplicated before embedding.
     torch::Tensor tt;
@@ -806,7 +833,13 @@ torch::Tensor WanDiTImpl::forward(const torch::Tensor& x_in, const torch::Tensor
         if (next_hint < hints.size() && c.vace_layers[next_hint] == static_cast<int64_t>(i))
             tokens = tokens + hints[next_hint++] * vace_scale;
     }
-    const torch::Tensor out = p.head->forward(tokens, te);  // [B, L, pt·ph·pw·Cout]
+    torch::Tensor out;  // [B, L, pt·ph·pw·Cout]
+    if (p.detail_head) {
+        const torch::Tensor features = p.head->features(tokens, te);
+        out = p.head->head->forward(features) + p.detail_head->forward(torch::cat({features, pixels}, 2));
+    } else {
+        out = p.head->forward(tokens, te);
+    }
 
     // Unpatchify: channel index (pt, ph, pw, c) → [B, Cout, F, H, W].
     return out.view({b, f, h, w, pt, ph, pw, c.out_dim})

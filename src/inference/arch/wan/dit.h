@@ -47,6 +47,13 @@ struct WanDiTConfig {
     /// reaches every token through the blocks' scale/shift modulation (as pooled text does in SD3 and
     /// Flux), not only through cross-attention. Found from the `text_pooling.weight` key.
     bool pooled_text = false;
+    /// Frameloom's own extension, not in any Wan release: `detail_head.{0,2}`, an MLP (GELU) beside the
+    /// output head that reads each token's input pixels (the noisy latent with the conditioning channels) and
+    /// the head's modulated features, and adds its output to the head's. A token stands for more pixel values
+    /// (prod(patch)·out_dim) than it has channels (dim) when the patch codec is used, so the linear head can
+    /// only draw a blur of them; this path lets fine edges through from the input. The width of its hidden
+    /// layer; 0 = none. Found from the `detail_head.0.weight` key [hidden, dim + in_dim·prod(patch)].
+    int64_t detail_hidden = 0;
     /// Key prefix of the weights ("" or e.g. "model.diffusion_model."), as from_weights found it.
     std::string prefix;
 
