@@ -9,6 +9,7 @@
 
 #include "frameloom/core/cancel.h"
 #include "frameloom/core/result.h"
+#include "frameloom/core/shapes_world.h"
 #include "frameloom/inference/device.h"
 #include "frameloom/inference/model_store.h"
 
@@ -50,6 +51,28 @@ struct TrainOptions {
     core::ProgressFn progress;       ///< label carries the running loss
     core::CancelFn cancel;           ///< checked before every step; a checkpoint is written on cancel
 };
+
+/// What a training sample is conditioned on (frame-mask conditioning): nothing but the prompt, its first
+/// frame, its first and last frames, its first frames (extension), or reference images of its object.
+enum class TrainingMode { Text, FirstFrame, Keyframes, Extend, Reference };
+
+/// One clip of a training step, before it is rendered.
+struct TrainingSample {
+    TrainingMode mode = TrainingMode::Text;
+    core::shapes::Scene scene;
+    std::string prompt;                             ///< a paraphrase, or "" for the CFG dropout share
+    int given_frames = 0;                           ///< Extend: the clip's first frames that are given
+    std::vector<core::shapes::Scene> references;   ///< Reference: still scenes of the object (1 or 2)
+};
+
+/// The clips of one training step, drawn from generators seeded by (seed, step), so a resumed run draws the
+/// same batches as an uninterrupted one.
+struct TrainingStepPlan {
+    bool motion_drill = false;    ///< every clip is a red circle on dark green (TrainOptions::motion_drill_share)
+    bool reference_step = false;  ///< every clip carries reference images (TrainOptions::reference_share)
+    std::vector<TrainingSample> samples;  ///< options.batch of them
+};
+TrainingStepPlan plan_training_step(const TrainOptions& options, int step);
 
 /// How a training run went.
 struct TrainResult {

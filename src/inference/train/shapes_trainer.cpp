@@ -55,11 +55,7 @@ Trainable collect(WanParts& parts) {
     return t;
 }
 
-/// What a training sample is conditioned on (frame-mask conditioning, frame_conditioning.h).
-enum class Mode { Text, FirstFrame, Keyframes, Extend, Reference };
-
-/// A training batch for one step, drawn from generators seeded by (seed, step) so a resumed run draws the
-/// same batches as an uninterrupted one.
+/// A training batch for one step: the clips of the step's plan (plan_training_step), rendered and encoded.
 struct Batch {
     torch::Tensor x0;          // [B, C, F', h, w] latent of rendered clips (F' = F + reference frames)
     torch::Tensor object;      // [B, C, F', h, w] 1 where the pixel is the object's (not the background)
@@ -72,7 +68,7 @@ double uniform(std::mt19937_64& rng, double lo, double hi) {
 }
 
 /// A still image of the scene's object (same colour and shape) at a random place, size and background.
-torch::Tensor reference_image(const shapes::Scene& scene, std::mt19937_64& rng, int width, int height) {
+shapes::Scene reference_scene(const shapes::Scene& scene, std::mt19937_64& rng) {
     shapes::Scene ref = scene;
     ref.motion = shapes::Motion::Still;
     ref.travel = 0.0;
@@ -81,7 +77,7 @@ torch::Tensor reference_image(const shapes::Scene& scene, std::mt19937_64& rng, 
     ref.size = uniform(rng, 0.15, 0.30);
     ref.start_x = uniform(rng, ref.size / 2 + 0.02, 1.0 - ref.size / 2 - 0.02);
     ref.start_y = uniform(rng, ref.size / 2 + 0.02, 1.0 - ref.size / 2 - 0.02);
-    return video_to_tensor(shapes::render(ref, width, height, 1, {8, 1}));  // [3, 1, H, W]
+    return ref;
 }
 
 /// A clip of a motion-drill step: a red circle on dark green with the motion (and size, start, travel) of a
@@ -97,73 +93,45 @@ shapes::Scene drill_scene(std::mt19937_64& rng) {
 }
 
 Batch make_batch(const TrainOptions& o, const VideoCodec& codec, int step, int64_t ref_group) {
-    std::mt19937_64 rng(o.seed * 0x9E3779B97F4A7C15ULL + static_cast<uint64_t>(step));
-    std::uniform_real_distribution<double> coin(0.0, 1.0);
-    const bool drill =
-        o.motion_drill_share >= 1.0 || (o.motion_drill_share > 0.0 && coin(rng) < o.motion_drill_share);
-    // A step trains either reference images (every sample has a reference group, so one sequence length) or
-    // the frame modes mixed.
-    const bool reference_step = coin(rng) < o.reference_share;
-    const int64_t refs = reference_step ? ref_group : 0, total = refs + o.frames;
+    const TrainingStepPlan plan = plan_training_step(o, step);
+    const int64_t refs = plan.reference_step ? ref_group : 0, total = refs + o.frames;
     std::vector<torch::Tensor> clips, masks;
     torch::Tensor known = torch::zeros({o.batch, 1, total, 1, 1});
     torch::Tensor ref = torch::zeros({o.batch, 1, total, 1, 1});
     Batch batch;
-    // Text only, first frame, keyframes, extension: the first-frame share as asked, the rest 8 : 3 : 5.
-    const double rest = 1.0 - o.first_frame_share;
-    const double text_below = rest * 0.5, first_below = text_below + o.first_frame_share,
-                 keys_below = first_below + rest * 0.1875;
     for (int i = 0; i < o.batch; ++i) {
-        const double r = coin(rng);
-        const Mode mode = reference_step    ? Mode::Reference
-                          : r < text_below  ? Mode::Text
-                          : r < first_below ? Mode::FirstFrame
-                          : r < keys_below  ? Mode::Keyframes
-                                            : Mode::Extend;
-        shapes::Scene scene = drill ? drill_scene(rng) : shapes::random_scene(rng, shapes::Split::Train);
-        if (mode == Mode::Extend) {
-            // A clip being continued can be anywhere on its path, so the object may leave the frame.
-            const double half = scene.size / 2.0 + 0.02;
-            scene.start_x = uniform(rng, half, 1.0 - half);
-            scene.start_y = uniform(rng, half, 1.0 - half);
-        }
-        std::string prompt = shapes::paraphrase(scene, rng);
+        const TrainingSample& sample = plan.samples[static_cast<size_t>(i)];
+        const shapes::Scene& scene = sample.scene;
         torch::Tensor clip =
             video_to_tensor(shapes::render(scene, o.width, o.height, o.frames, {8, 1}));  // [3, F, H, W]
         auto k = known[i][0];
-        switch (mode) {
-            case Mode::Text:
+        switch (sample.mode) {
+            case TrainingMode::Text:
                 break;
-            case Mode::FirstFrame:
+            case TrainingMode::FirstFrame:
                 k[refs].fill_(1.0);
                 break;
-            case Mode::Keyframes:
+            case TrainingMode::Keyframes:
                 k[refs].fill_(1.0);
                 k[total - 1].fill_(1.0);
                 break;
-            case Mode::Extend: {
-                const int given =
-                    std::min(std::uniform_int_distribution<int>(2, 8)(rng), std::max(1, o.frames - 1));
-                k.narrow(0, refs, given).fill_(1.0);
+            case TrainingMode::Extend:
+                k.narrow(0, refs, sample.given_frames).fill_(1.0);
                 break;
-            }
-            case Mode::Reference: {
-                const int images = std::uniform_int_distribution<int>(1, 2)(rng);
-                std::vector<torch::Tensor> group;
-                for (int g = 0; g < images; ++g)
-                    group.push_back(reference_image(scene, rng, o.width, o.height));
+            case TrainingMode::Reference: {
                 std::vector<torch::Tensor> frames;
                 for (int64_t g = 0; g < refs; ++g)
-                    frames.push_back(group[static_cast<size_t>(g) % group.size()]);
+                    frames.push_back(video_to_tensor(shapes::render(
+                        sample.references[static_cast<size_t>(g) % sample.references.size()], o.width,
+                        o.height, 1, {8, 1})));  // [3, 1, H, W]
                 frames.push_back(clip);
                 clip = torch::cat(frames, 1);
                 k.narrow(0, 0, refs).fill_(1.0);
                 ref[i][0].narrow(0, 0, refs).fill_(1.0);
-                if (coin(rng) < 0.6) prompt = shapes::paraphrase_unnamed(scene, rng);
                 break;
             }
         }
-        batch.prompts.push_back(coin(rng) < o.text_dropout ? std::string() : prompt);
+        batch.prompts.push_back(sample.prompt);
         // The object's pixels: everything not exactly the background's colour (edges included).
         const shapes::Rgb bg = shapes::rgb(scene.background);
         const torch::Tensor bg_value =
@@ -278,6 +246,48 @@ void optimiser_step(Trainable& t, const TrainOptions& o, int step) {
 }
 
 }  // namespace
+
+TrainingStepPlan plan_training_step(const TrainOptions& o, int step) {
+    std::mt19937_64 rng(o.seed * 0x9E3779B97F4A7C15ULL + static_cast<uint64_t>(step));
+    std::uniform_real_distribution<double> coin(0.0, 1.0);
+    TrainingStepPlan plan;
+    plan.motion_drill =
+        o.motion_drill_share >= 1.0 || (o.motion_drill_share > 0.0 && coin(rng) < o.motion_drill_share);
+    // A step trains either reference images (every sample has a reference group, so one sequence length) or
+    // the frame modes mixed.
+    plan.reference_step = coin(rng) < o.reference_share;
+    // Text only, first frame, keyframes, extension: the first-frame share as asked, the rest 8 : 3 : 5.
+    const double rest = 1.0 - o.first_frame_share;
+    const double text_below = rest * 0.5, first_below = text_below + o.first_frame_share,
+                 keys_below = first_below + rest * 0.1875;
+    for (int i = 0; i < o.batch; ++i) {
+        TrainingSample sample;
+        const double r = coin(rng);
+        sample.mode = plan.reference_step ? TrainingMode::Reference
+                      : r < text_below    ? TrainingMode::Text
+                      : r < first_below   ? TrainingMode::FirstFrame
+                      : r < keys_below    ? TrainingMode::Keyframes
+                                          : TrainingMode::Extend;
+        sample.scene = plan.motion_drill ? drill_scene(rng) : shapes::random_scene(rng, shapes::Split::Train);
+        if (sample.mode == TrainingMode::Extend) {
+            // A clip being continued can be anywhere on its path, so the object may leave the frame.
+            const double half = sample.scene.size / 2.0 + 0.02;
+            sample.scene.start_x = uniform(rng, half, 1.0 - half);
+            sample.scene.start_y = uniform(rng, half, 1.0 - half);
+        }
+        sample.prompt = shapes::paraphrase(sample.scene, rng);
+        if (sample.mode == TrainingMode::Extend)
+            sample.given_frames = std::min(std::uniform_int_distribution<int>(2, 8)(rng), std::max(1, o.frames - 1));
+        if (sample.mode == TrainingMode::Reference) {
+            const int images = std::uniform_int_distribution<int>(1, 2)(rng);
+            for (int g = 0; g < images; ++g) sample.references.push_back(reference_scene(sample.scene, rng));
+            if (coin(rng) < 0.6) sample.prompt = shapes::paraphrase_unnamed(sample.scene, rng);
+        }
+        if (coin(rng) < o.text_dropout) sample.prompt.clear();
+        plan.samples.push_back(std::move(sample));
+    }
+    return plan;
+}
 
 core::Result<TrainResult> train_shapes(const ModelCard& card, const TrainOptions& requested) {
     TrainOptions o = requested;

@@ -4,7 +4,9 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "frameloom/inference/generator.h"
 #include "frameloom/inference/model_builder.h"
@@ -392,6 +394,93 @@ TEST(ModelBuilder, PooledTextStartsAtZeroFromATrainedModelAndIsKeptAfter) {
     ASSERT_TRUE(third.ok()) << third.message();
     EXPECT_EQ(dit_tensor(*third, "text_pooling.weight").sizes(),
               (std::vector<int64_t>{spec.dit_dim, spec.t5_dim}));
+}
+
+TEST(Trainer, MotionDrillStepsAreRedCirclesOnDarkGreenThatDifferByTheirMotion) {
+    namespace shapes = core::shapes;
+    TrainOptions o;
+    o.batch = 32;
+    o.motion_drill_share = 1.0;
+    std::set<shapes::Motion> motions;
+    for (int step = 0; step < 8; ++step) {
+        const TrainingStepPlan plan = plan_training_step(o, step);
+        EXPECT_TRUE(plan.motion_drill);
+        ASSERT_EQ(plan.samples.size(), 32u);
+        for (const auto& sample : plan.samples) {
+            EXPECT_EQ(sample.scene.colour, shapes::Colour::Red);
+            EXPECT_EQ(sample.scene.shape, shapes::Shape::Circle);
+            EXPECT_EQ(sample.scene.background, shapes::Background::DarkGreen);
+            EXPECT_FALSE(shapes::is_held_out(sample.scene.combination())) << sample.prompt;
+            motions.insert(sample.scene.motion);
+        }
+    }
+    // The four directions, and never "still" (the held-out combination of this triple).
+    EXPECT_EQ(motions, (std::set<shapes::Motion>{shapes::Motion::Left, shapes::Motion::Right, shapes::Motion::Up,
+                                                 shapes::Motion::Down}));
+
+    // A share between 0 and 1 drills about that share of the steps; 0 drills none and keeps the whole world.
+    o.batch = 2;
+    o.motion_drill_share = 0.33;
+    int drilled = 0;
+    for (int step = 0; step < 400; ++step) drilled += plan_training_step(o, step).motion_drill ? 1 : 0;
+    EXPECT_NEAR(drilled / 400.0, 0.33, 0.06);
+    o.motion_drill_share = 0.0;
+    std::set<shapes::Colour> colours;
+    for (int step = 0; step < 100; ++step) {
+        const TrainingStepPlan plan = plan_training_step(o, step);
+        EXPECT_FALSE(plan.motion_drill);
+        for (const auto& sample : plan.samples) colours.insert(sample.scene.colour);
+    }
+    EXPECT_EQ(colours.size(), static_cast<size_t>(shapes::kColours));
+}
+
+TEST(Trainer, StepPlansAreReproducibleAndKeepTheAskedModeShares) {
+    TrainOptions o;
+    o.batch = 16;
+    o.first_frame_share = 0.6;
+    o.seed = 5;
+    std::map<TrainingMode, int> count;
+    int samples = 0, references = 0;
+    for (int step = 0; step < 200; ++step) {
+        const TrainingStepPlan plan = plan_training_step(o, step);
+        const TrainingStepPlan again = plan_training_step(o, step);
+        ASSERT_EQ(plan.samples.size(), again.samples.size());
+        for (size_t i = 0; i < plan.samples.size(); ++i) {
+            EXPECT_EQ(plan.samples[i].scene, again.samples[i].scene);
+            EXPECT_EQ(plan.samples[i].prompt, again.samples[i].prompt);
+        }
+        if (plan.reference_step) {
+            ++references;
+            for (const auto& s : plan.samples) {
+                EXPECT_EQ(s.mode, TrainingMode::Reference);
+                ASSERT_FALSE(s.references.empty());
+                EXPECT_EQ(s.references.front().colour, s.scene.colour);
+                EXPECT_EQ(s.references.front().shape, s.scene.shape);
+            }
+            continue;
+        }
+        for (const auto& s : plan.samples) {
+            ++count[s.mode];
+            ++samples;
+            if (s.mode == TrainingMode::Extend) {
+                EXPECT_GE(s.given_frames, 2);
+                EXPECT_LE(s.given_frames, 8);
+            }
+        }
+    }
+    EXPECT_NEAR(references / 200.0, o.reference_share, 0.07);
+    // The first-frame share as asked; the rest text 8 : keyframes 3 : extension 5.
+    EXPECT_NEAR(count[TrainingMode::FirstFrame] / static_cast<double>(samples), 0.6, 0.04);
+    EXPECT_NEAR(count[TrainingMode::Text] / static_cast<double>(samples), 0.4 * 0.5, 0.04);
+    EXPECT_NEAR(count[TrainingMode::Keyframes] / static_cast<double>(samples), 0.4 * 0.1875, 0.03);
+    EXPECT_NEAR(count[TrainingMode::Extend] / static_cast<double>(samples), 0.4 * 0.3125, 0.04);
+    // Another seed draws other clips.
+    TrainOptions other = o;
+    other.seed = 6;
+    bool differs = false;
+    for (int step = 0; step < 5 && !differs; ++step)
+        differs = !(plan_training_step(o, step).samples.front().scene == plan_training_step(other, step).samples.front().scene);
+    EXPECT_TRUE(differs);
 }
 
 TEST(ModelBuilder, DetailHeadStartsAtZeroLearnsAndIsKeptAfter) {
