@@ -123,6 +123,11 @@ TEST_F(Cli, BadInputsGiveOneLineReasons) {
     EXPECT_FALSE(fs::exists(out));
     expect_one_line_error(run("init-model --temporal-patch 3 --out " + (dir_ / "m").string()),
                           "--temporal-patch must divide the clip's 16 frames");
+    expect_one_line_error(run("init-model --detail-head -5 --out " + (dir_ / "m").string()),
+                          "--detail-head must be from 1 to 4096 hidden units");
+    expect_one_line_error(run("init-model --text-len 4 --out " + (dir_ / "m").string()),
+                          "--text-len must be from 8 to 512 tokens");
+    EXPECT_FALSE(fs::exists(dir_ / "m" / "shapes-tiny.json"));
     expect_one_line_error(run("probe " + (dir_ / "absent.mp4").string()), "not found");
 }
 
