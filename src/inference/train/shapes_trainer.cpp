@@ -119,11 +119,13 @@ Batch make_batch(const TrainOptions& o, const VideoCodec& codec, int step, int64
                 k.narrow(0, refs, sample.given_frames).fill_(1.0);
                 break;
             case TrainingMode::Reference: {
-                std::vector<torch::Tensor> frames;
+                std::vector<torch::Tensor> group,
+                    frames;  // each image rendered once, repeated over the group
+                for (const shapes::Scene& r : sample.references)
+                    group.push_back(
+                        video_to_tensor(shapes::render(r, o.width, o.height, 1, {8, 1})));  // [3, 1, H, W]
                 for (int64_t g = 0; g < refs; ++g)
-                    frames.push_back(video_to_tensor(shapes::render(
-                        sample.references[static_cast<size_t>(g) % sample.references.size()], o.width,
-                        o.height, 1, {8, 1})));  // [3, 1, H, W]
+                    frames.push_back(group[static_cast<size_t>(g) % group.size()]);
                 frames.push_back(clip);
                 clip = torch::cat(frames, 1);
                 k.narrow(0, 0, refs).fill_(1.0);

@@ -72,7 +72,7 @@ core::Result<WanDiTConfig> WanDiTConfig::from_shapes(const ShapeMap& shapes,
     c.ffn_dim = (*ffn0)[0];
     auto head = shape_of("head.head.weight", 2);
     if (!head) return head.error();
-    const int64_t patch_volume = c.patch[0] * c.patch[1] * c.patch[2];
+    const int64_t patch_volume = c.patch_volume();
     if (patch_volume <= 0 || (*head)[0] % patch_volume != 0)
         return core::fail("Wan DiT checkpoint: head.head.weight rows (" + std::to_string((*head)[0]) +
                           ") are not a multiple of the patch volume " + std::to_string(patch_volume));
@@ -145,7 +145,7 @@ core::Result<WanDiTConfig> WanDiTConfig::from_shapes(const ShapeMap& shapes,
         if (!l0) return l0.error();
         auto l2 = shape_of("detail_head.2.weight", 2);
         if (!l2) return l2.error();
-        const int64_t pixels = c.patch[0] * c.patch[1] * c.patch[2];
+        const int64_t pixels = c.patch_volume();
         if ((*l0)[1] != c.dim + c.in_dim * pixels || (*l2)[0] != c.out_dim * pixels || (*l2)[1] != (*l0)[0])
             return core::fail("Wan DiT checkpoint: detail_head has shapes " + shape_str(*l0) + " and " +
                               shape_str(*l2) + ", expected [H, " + std::to_string(c.dim + c.in_dim * pixels) +
@@ -459,13 +459,10 @@ class HeadImpl : public torch::nn::Module {
 public:
     explicit HeadImpl(const WanDiTConfig& c) : eps_(c.eps) {
         modulation = register_parameter("modulation", torch::empty({1, 2, c.dim}));
-        head = register_module("head", Proj(c.dim, c.out_dim * c.patch[0] * c.patch[1] * c.patch[2]));
+        head = register_module("head", Proj(c.dim, c.out_dim * c.patch_volume()));
     }
-    /// x: [B, L, C] → fp32 [B, L, prod(patch)·out_dim]
-    torch::Tensor forward(const torch::Tensor& x, const TimeEmbedding& te) const {
-        return head->forward(features(x, te));
-    }
-    /// What the Linear reads: the normalised tokens under the head's scale and shift, fp32 [B, L, C].
+    /// What the Linear `head` reads (→ fp32 [B, L, prod(patch)·out_dim]): the normalised tokens under the
+    /// head's scale and shift, fp32 [B, L, C].
     torch::Tensor features(const torch::Tensor& x, const TimeEmbedding& te) const {
         const torch::Tensor mod = modulation.to(torch::kFloat) + te.e.unsqueeze(1);  // [U, 2, C]
         const torch::Tensor none;
@@ -552,11 +549,10 @@ WanDiTImpl::WanDiTImpl(const WanDiTConfig& config, bool initialise)
         list->push_back(p.blocks.back());
     }
     p.head = register_module("head", Head(c));
-    if (c.detail_hidden > 0) {
-        const int64_t pixels = c.patch[0] * c.patch[1] * c.patch[2];
-        p.detail_head = register_module(
-            "detail_head", MLP(c.dim + c.in_dim * pixels, c.detail_hidden, c.out_dim * pixels, Act::GeluTanh));
-    }
+    if (c.detail_hidden > 0)
+        p.detail_head =
+            register_module("detail_head", MLP(c.dim + c.in_dim * c.patch_volume(), c.detail_hidden,
+                                               c.out_dim * c.patch_volume(), Act::GeluTanh));
     if (c.image_cross_attn)
         p.img_emb = register_module("img_emb", ImageEmbedding(c.clip_dim, c.dim, c.emb_pos_len));
     if (c.vace_in_dim > 0) {
@@ -833,13 +829,9 @@ torch::Tensor WanDiTImpl::forward(const torch::Tensor& x_in, const torch::Tensor
         if (next_hint < hints.size() && c.vace_layers[next_hint] == static_cast<int64_t>(i))
             tokens = tokens + hints[next_hint++] * vace_scale;
     }
-    torch::Tensor out;  // [B, L, pt·ph·pw·Cout]
-    if (p.detail_head) {
-        const torch::Tensor features = p.head->features(tokens, te);
-        out = p.head->head->forward(features) + p.detail_head->forward(torch::cat({features, pixels}, 2));
-    } else {
-        out = p.head->forward(tokens, te);
-    }
+    const torch::Tensor features = p.head->features(tokens, te);
+    torch::Tensor out = p.head->head->forward(features);  // [B, L, pt·ph·pw·Cout]
+    if (p.detail_head) out = out + p.detail_head->forward(torch::cat({features, pixels}, 2));
 
     // Unpatchify: channel index (pt, ph, pw, c) → [B, Cout, F, H, W].
     return out.view({b, f, h, w, pt, ph, pw, c.out_dim})

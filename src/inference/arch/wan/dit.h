@@ -58,6 +58,8 @@ struct WanDiTConfig {
     std::string prefix;
 
     int64_t head_dim() const { return dim / num_heads; }
+    /// Latent values per token and channel: pt·ph·pw.
+    int64_t patch_volume() const { return patch[0] * patch[1] * patch[2]; }
     /// Reads shapes from the checkpoint (keys with an optional prefix); metadata may give
     /// num_heads, text_len, model_type. Without model_type: `img_emb.emb_pos` → flf2v, `img_emb.*` → i2v,
     /// in_dim 36 → i2v (Wan2.2, no CLIP), in_dim 48 → ti2v, else t2v.
