@@ -59,6 +59,35 @@ cv::Vec3d median_colour(const cv::Mat& rgb, const cv::Mat& mask) {
     return {median(ch[0]), median(ch[1]), median(ch[2])};
 }
 
+/// The pixels near `region` whose colour lies at least half-way from `bg` to `object` (projected on the line
+/// between the two colours), as the largest connected part. A hard-edged object gives back its own pixels.
+cv::Mat half_contrast(const cv::Mat& rgb, const cv::Vec3d& bg, const cv::Vec3d& object,
+                      const cv::Mat& region) {
+    cv::Mat near;
+    cv::dilate(region, near, cv::getStructuringElement(cv::MORPH_RECT, {3, 3}));
+    const cv::Vec3d step = object - bg;
+    const double len2 = step.dot(step);
+    cv::Mat out(rgb.rows, rgb.cols, CV_8U, cv::Scalar(0));
+    if (len2 < 1.0) return region.clone();
+    for (int y = 0; y < rgb.rows; ++y)
+        for (int x = 0; x < rgb.cols; ++x) {
+            if (!near.at<uint8_t>(y, x)) continue;
+            const cv::Vec3b p = rgb.at<cv::Vec3b>(y, x);
+            const cv::Vec3d d(p[0] - bg[0], p[1] - bg[1], p[2] - bg[2]);
+            if (d.dot(step) >= 0.5 * len2) out.at<uint8_t>(y, x) = 255;
+        }
+    std::vector<std::vector<cv::Point>> contours;
+    cv::findContours(out, contours, cv::RETR_EXTERNAL, cv::CHAIN_APPROX_NONE);
+    if (contours.empty()) return out;
+    const auto largest = std::max_element(contours.begin(), contours.end(), [](const auto& a, const auto& b) {
+        return cv::contourArea(a) < cv::contourArea(b);
+    });
+    cv::Mat part(rgb.rows, rgb.cols, CV_8U, cv::Scalar(0));
+    cv::drawContours(part, contours, static_cast<int>(largest - contours.begin()), cv::Scalar(255),
+                     cv::FILLED);
+    return part & out;
+}
+
 }  // namespace
 
 core::Result<ShapesJudgement> judge_shapes(const core::Video& video) {
@@ -110,21 +139,30 @@ core::Result<ShapesJudgement> judge_shapes(const core::Video& video) {
         });
         const double area = cv::contourArea(*largest);
         if (area < 0.004 * w * h) continue;  // specks are not an object
-        const cv::Rect box = cv::boundingRect(*largest);
         cv::Mat region(h, w, CV_8U, cv::Scalar(0));
-        cv::drawContours(region, contours, static_cast<int>(largest - contours.begin()), cv::Scalar(255), cv::FILLED);
-        const double pixels = cv::countNonZero(region & mask);
-        extents.push_back(pixels / static_cast<double>(box.area()));
-        const auto iou = template_iou((region & mask)(box));
-        for (size_t k = 0; k < 3; ++k) ious[k].push_back(iou[k]);
+        cv::drawContours(region, contours, static_cast<int>(largest - contours.begin()), cv::Scalar(255),
+                         cv::FILLED);
         const cv::Moments mo = cv::moments(region, true);
         xs.push_back(mo.m10 / mo.m00 / w);
         ys.push_back(mo.m01 / mo.m00 / h);
         out.track[fi] = {true, mo.m10 / mo.m00, mo.m01 / mo.m00};
         frame_of.push_back(static_cast<int>(fi));
-        cv::Mat inner;
-        cv::erode(region & mask, inner, cv::getStructuringElement(cv::MORPH_RECT, {3, 3}));
-        colours.push_back(median_colour(rgb, cv::countNonZero(inner) > 0 ? inner : (region & mask)));
+        // Its colour: the median of its pixels that differ most from the background (at least 80 % of the
+        // largest difference), which a softened object keeps only at its core.
+        double strongest = 0;
+        cv::minMaxLoc(dist, nullptr, &strongest, nullptr, nullptr, region);
+        const cv::Mat core = region & (dist >= 0.8 * strongest);
+        const cv::Vec3d object = median_colour(rgb, core);
+        colours.push_back(object);
+        // The outline is where the colour is half-way from the background to the object's own colour: that
+        // is the true edge of a softened (blurred, compressed) object, where the low threshold above lies
+        // outside it and rounds every shape.
+        const cv::Mat outline = half_contrast(rgb, bg, object, region);
+        const cv::Rect box = cv::boundingRect(outline);
+        if (box.area() == 0) continue;
+        extents.push_back(cv::countNonZero(outline) / static_cast<double>(box.area()));
+        const auto iou = template_iou(outline(box));
+        for (size_t k = 0; k < 3; ++k) ious[k].push_back(iou[k]);
     }
     if (xs.empty()) return out;  // object_found stays false
     out.object_found = true;
