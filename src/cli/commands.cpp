@@ -608,6 +608,9 @@ int run_train(const std::vector<std::string>& argv) {
             "trains\n"
             "                     more at high noise, where the prompt decides where the object goes "
             "(default: 3)\n"
+            "  --low-noise-share F  share of clips whose noise level is drawn uniformly below 0.5 instead, "
+            "where\n"
+            "                     edges and shapes are drawn (default: 0)\n"
             "  --first-frame-share F  share of clips trained with their first frame given (image-to-video),\n"
             "                     where the motion word alone says where the object goes; the other modes "
             "keep\n"
@@ -629,11 +632,12 @@ int run_train(const std::vector<std::string>& argv) {
     if (argv[0] != "shapes")
         return report_error("unknown training set '" + argv[0] + "': use `frameloom train shapes`", 2);
     const std::vector<std::string> rest(argv.begin() + 1, argv.end());
-    auto args = Args::parse(rest,
-                            {"--model", "--steps", "--batch", "--lr", "--loss-cap", "--object-weight",
-                             "--shift", "--first-frame-share", "--motion-drill-share", "--seed", "--resume",
-                             "--checkpoint", "--log", "--every", "--device", "--threads"},
-                            {"--no-export"}, "train");
+    auto args =
+        Args::parse(rest,
+                    {"--model", "--steps", "--batch", "--lr", "--loss-cap", "--object-weight", "--shift",
+                     "--low-noise-share", "--first-frame-share", "--motion-drill-share", "--seed", "--resume",
+                     "--checkpoint", "--log", "--every", "--device", "--threads"},
+                    {"--no-export"}, "train");
     if (!args) return report_error(args.message(), 2);
     auto policy = policy_from_args(*args);
     if (!policy) return report_error(policy.message(), 2);
@@ -658,6 +662,7 @@ int run_train(const std::vector<std::string>& argv) {
     };
     for (const Ranged& r : {Ranged{"--object-weight", &o.object_weight, 1.0, 100.0, "from 1 to 100"},
                             Ranged{"--shift", &o.shift, 0.1, 100.0, "from 0.1 to 100"},
+                            Ranged{"--low-noise-share", &o.low_noise_share, 0.0, 1.0, "from 0 to 1"},
                             Ranged{"--first-frame-share", &o.first_frame_share, 0.0, 1.0, "from 0 to 1"},
                             Ranged{"--motion-drill-share", &o.motion_drill_share, 0.0, 1.0, "from 0 to 1"}}) {
         auto value = args->get_double(r.name, *r.field);

@@ -35,6 +35,10 @@ struct TrainOptions {
     /// change between them stay reproducible.
     double motion_drill_share = 0.0;
     double shift = 3.0;              ///< σ is drawn as shift(u), u ~ U(0, 1), like the sampling schedule
+    /// Share of samples whose σ is drawn uniformly below kLowNoiseTop instead, where the object is already
+    /// placed and its edges and shape are drawn (a large shift leaves few samples there: at 12, 8 % below
+    /// σ 0.5). 0 draws no coin, so earlier runs resume bit-exactly.
+    double low_noise_share = 0.0;
     /// Caps the v-loss weight 1/σ² of x0-predicting models (in x0 terms) at this value, min-SNR style, so
     /// the rare near-clean samples do not outweigh the noisy ones where an object's place and shape are
     /// decided; 0 keeps the plain v-loss. Resuming with another cap restarts AdamW's moments.
@@ -51,6 +55,9 @@ struct TrainOptions {
     core::ProgressFn progress;       ///< label carries the running loss
     core::CancelFn cancel;           ///< checked before every step; a checkpoint is written on cancel
 };
+
+/// Top of the noise levels drawn for TrainOptions::low_noise_share.
+inline constexpr double kLowNoiseTop = 0.5;
 
 /// What a training sample is conditioned on (frame-mask conditioning): nothing but the prompt, its first
 /// frame, its first and last frames, its first frames (extension), or reference images of its object.

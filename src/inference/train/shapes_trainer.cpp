@@ -10,11 +10,12 @@
 #include "frameloom/core/atomic_file.h"
 #include "frameloom/core/shapes_world.h"
 #include "frameloom/inference/train.h"
-#include "inference/torch_device.h"
 #include "inference/frame_conditioning.h"
 #include "inference/patch_codec.h"
 #include "inference/sampler.h"
 #include "inference/tensor_io.h"
+#include "inference/torch_device.h"
+#include "inference/train/noise_levels.h"
 #include "inference/wan_parts.h"
 
 namespace fl::inference {
@@ -249,6 +250,14 @@ void optimiser_step(Trainable& t, const TrainOptions& o, int step) {
 
 }  // namespace
 
+torch::Tensor draw_noise_levels(const TrainOptions& o, at::Generator& gen) {
+    const torch::Tensor u = torch::rand({o.batch}, gen, torch::kFloat32);
+    const torch::Tensor shifted = o.shift * u / (1.0 + (o.shift - 1.0) * u);
+    if (o.low_noise_share <= 0.0) return shifted;  // no second draw, so earlier runs resume bit-exactly
+    const torch::Tensor low = torch::rand({o.batch}, gen, torch::kFloat32) < o.low_noise_share;
+    return torch::where(low, u * kLowNoiseTop, shifted);
+}
+
 TrainingStepPlan plan_training_step(const TrainOptions& o, int step) {
     std::mt19937_64 rng(o.seed * 0x9E3779B97F4A7C15ULL + static_cast<uint64_t>(step));
     std::uniform_real_distribution<double> coin(0.0, 1.0);
@@ -342,8 +351,7 @@ core::Result<TrainResult> train_shapes(const ModelCard& card, const TrainOptions
                 at::make_generator<at::CPUGeneratorImpl>(o.seed ^ (0xD1B54A32D192ED03ULL * (step + 1)));
             const torch::Tensor x0 = batch.x0.to(device);
             const torch::Tensor noise = torch::randn(batch.x0.sizes(), gen, torch::kFloat32).to(device);
-            torch::Tensor u = torch::rand({o.batch}, gen, torch::kFloat32);
-            const torch::Tensor sigma = (o.shift * u / (1.0 + (o.shift - 1.0) * u)).to(device);  // [B]
+            const torch::Tensor sigma = draw_noise_levels(o, gen).to(device);  // [B]
             const torch::Tensor s = sigma.view({-1, 1, 1, 1, 1});
             const torch::Tensor xt = (1.0 - s) * x0 + s * noise;
             const torch::Tensor target = noise - x0;  // the velocity the model learns

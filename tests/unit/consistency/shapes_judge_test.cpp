@@ -76,7 +76,7 @@ TEST(ShapesJudge, NamesTheShapeOfSoftenedObjects) {
     // Its colour is read at its core. (The judge before both gave 70 of 90 shapes at σ 1.5 and 89 of 90
     // colours at σ 1.)
     std::mt19937_64 rng(12);
-    for (const auto [sigma, shape_share] : {std::pair{1.0, 0.97}, std::pair{1.5, 0.88}}) {
+    for (const auto& [sigma, shape_share] : {std::pair{1.0, 0.97}, std::pair{1.5, 0.88}}) {
         int shape = 0, colour = 0, motion = 0;
         constexpr int kClips = 90;
         for (int i = 0; i < kClips; ++i) {

@@ -14,6 +14,7 @@
 #include "frameloom/inference/train.h"
 #include "inference/frame_conditioning.h"
 #include "inference/tensor_io.h"
+#include "inference/train/noise_levels.h"
 #include "support/temp_dir.h"
 
 namespace fl::inference {
@@ -481,6 +482,35 @@ TEST(Trainer, StepPlansAreReproducibleAndKeepTheAskedModeShares) {
     for (int step = 0; step < 5 && !differs; ++step)
         differs = !(plan_training_step(o, step).samples.front().scene == plan_training_step(other, step).samples.front().scene);
     EXPECT_TRUE(differs);
+}
+
+TEST(Trainer, LowNoiseShareDrawsThatShareBelowHalfAndLeavesTheShiftedDrawsAsTheyWere) {
+    TrainOptions o;
+    o.batch = 20000;
+    o.shift = 12.0;
+    const auto draw = [&](double share, uint64_t seed) {
+        o.low_noise_share = share;
+        auto gen = at::make_generator<at::CPUGeneratorImpl>(seed);
+        return draw_noise_levels(o, gen);
+    };
+    const auto below = [](const torch::Tensor& sigma, double level) {
+        return (sigma < level).to(torch::kFloat64).mean().item<double>();
+    };
+    // At shift 12, σ < 0.5 needs u < 1/13: 7.7 % of the draws.
+    const torch::Tensor plain = draw(0.0, 3);
+    EXPECT_NEAR(below(plain, 0.5), 1.0 / 13.0, 0.01);
+    // A 0.3 share adds its own draws, uniform on (0, 0.5): 0.3 + 0.7 / 13 below 0.5, 0.15 + … below 0.25.
+    const torch::Tensor mixed = draw(0.3, 3);
+    EXPECT_NEAR(below(mixed, 0.5), 0.3 + 0.7 / 13.0, 0.015);
+    EXPECT_NEAR(below(mixed, 0.25), 0.15 + 0.7 * (0.25 / 11.75), 0.015);
+    EXPECT_GE(mixed.min().item<double>(), 0.0);
+    EXPECT_LT(mixed.max().item<double>(), 1.0);
+    // Every sample keeps its u: the shifted ones are the draws of a run without the share, the others u/2.
+    const torch::Tensor u = plain * 1.0 / (12.0 - 11.0 * plain);  // the inverse of the shift
+    const torch::Tensor kept = mixed.eq(plain), halved = (mixed - u * kLowNoiseTop).abs() < 1e-6;
+    EXPECT_TRUE((kept | halved).all().item<bool>());
+    EXPECT_NEAR(halved.logical_and(kept.logical_not()).to(torch::kFloat64).mean().item<double>(), 0.3, 0.015);
+    EXPECT_TRUE(draw(0.0, 3).equal(plain));  // reproducible from the seed
 }
 
 TEST(ModelBuilder, DetailHeadStartsAtZeroLearnsAndIsKeptAfter) {
