@@ -59,6 +59,26 @@ cv::Vec3d median_colour(const cv::Mat& rgb, const cv::Mat& mask) {
     return {median(ch[0]), median(ch[1]), median(ch[2])};
 }
 
+/// The largest connected part of a mask, filled (holes included), with its contour's area; empty when the
+/// mask is.
+struct Region {
+    cv::Mat filled;
+    double area = 0.0;
+};
+Region largest_region(const cv::Mat& mask) {
+    std::vector<std::vector<cv::Point>> contours;
+    cv::findContours(mask, contours, cv::RETR_EXTERNAL, cv::CHAIN_APPROX_SIMPLE);
+    Region r{cv::Mat(mask.rows, mask.cols, CV_8U, cv::Scalar(0)), 0.0};
+    if (contours.empty()) return r;
+    const auto largest = std::max_element(contours.begin(), contours.end(), [](const auto& a, const auto& b) {
+        return cv::contourArea(a) < cv::contourArea(b);
+    });
+    r.area = cv::contourArea(*largest);
+    cv::drawContours(r.filled, contours, static_cast<int>(largest - contours.begin()), cv::Scalar(255),
+                     cv::FILLED);
+    return r;
+}
+
 /// The pixels near `region` whose colour lies at least half-way from `bg` to `object` (projected on the line
 /// between the two colours), as the largest connected part. A hard-edged object gives back its own pixels.
 cv::Mat half_contrast(const cv::Mat& rgb, const cv::Vec3d& bg, const cv::Vec3d& object,
@@ -76,16 +96,7 @@ cv::Mat half_contrast(const cv::Mat& rgb, const cv::Vec3d& bg, const cv::Vec3d& 
             const cv::Vec3d d(p[0] - bg[0], p[1] - bg[1], p[2] - bg[2]);
             if (d.dot(step) >= 0.5 * len2) out.at<uint8_t>(y, x) = 255;
         }
-    std::vector<std::vector<cv::Point>> contours;
-    cv::findContours(out, contours, cv::RETR_EXTERNAL, cv::CHAIN_APPROX_NONE);
-    if (contours.empty()) return out;
-    const auto largest = std::max_element(contours.begin(), contours.end(), [](const auto& a, const auto& b) {
-        return cv::contourArea(a) < cv::contourArea(b);
-    });
-    cv::Mat part(rgb.rows, rgb.cols, CV_8U, cv::Scalar(0));
-    cv::drawContours(part, contours, static_cast<int>(largest - contours.begin()), cv::Scalar(255),
-                     cv::FILLED);
-    return part & out;
+    return largest_region(out).filled & out;
 }
 
 }  // namespace
@@ -131,17 +142,8 @@ core::Result<ShapesJudgement> judge_shapes(const core::Video& video) {
         cv::Mat dist = cv::max(cv::max(channels[0], channels[1]), channels[2]);
         cv::Mat mask = dist > 40;
         cv::morphologyEx(mask, mask, cv::MORPH_OPEN, cv::getStructuringElement(cv::MORPH_RECT, {2, 2}));
-        std::vector<std::vector<cv::Point>> contours;
-        cv::findContours(mask, contours, cv::RETR_EXTERNAL, cv::CHAIN_APPROX_SIMPLE);
-        if (contours.empty()) continue;
-        const auto largest = std::max_element(contours.begin(), contours.end(), [](const auto& a, const auto& b) {
-            return cv::contourArea(a) < cv::contourArea(b);
-        });
-        const double area = cv::contourArea(*largest);
-        if (area < 0.004 * w * h) continue;  // specks are not an object
-        cv::Mat region(h, w, CV_8U, cv::Scalar(0));
-        cv::drawContours(region, contours, static_cast<int>(largest - contours.begin()), cv::Scalar(255),
-                         cv::FILLED);
+        const auto [region, area] = largest_region(mask);
+        if (area < 0.004 * w * h) continue;  // no region, or a speck: not an object
         const cv::Moments mo = cv::moments(region, true);
         xs.push_back(mo.m10 / mo.m00 / w);
         ys.push_back(mo.m01 / mo.m00 / h);
